@@ -1,0 +1,44 @@
+# weir: the two commands a newcomer needs are `make up` and `make test`; each installs what is missing.
+SHELL := /bin/bash
+export UV_SYSTEM_CERTS := 1
+PY := .venv/bin/python
+WEIR := .venv/bin/weir
+PYTEST_ARGS ?=
+
+.PHONY: setup binaries check fmt test test-unit test-integration test-e2e up down bench
+
+setup:            ## install uv, the locked Python env and the Go-built Kubernetes binaries
+	@scripts/setup.sh
+
+binaries:         ## build (or find cached) kube-apiserver, kcm, scheduler, etcd, kwok
+	@scripts/build-k8s-binaries.sh
+
+check: setup      ## format check, lint, type check
+	uv run --frozen ruff format --check .
+	uv run --frozen ruff check .
+	uv run --frozen mypy
+
+fmt:
+	uv run --frozen ruff format .
+	uv run --frozen ruff check --fix .
+
+test: setup       ## the whole suite: unit, integration (real API server) and e2e (kwok nodes)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: setup
+	$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+test-integration: setup
+	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+test-e2e: setup
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+up: setup         ## the main job: a local control plane with kwok nodes (Ctrl-C stops it)
+	@scripts/up.sh
+
+down:             ## stop what `make up` started
+	-$(WEIR) cluster down
+
+bench: setup      ## benchmarks (not part of `make test`)
+	$(PY) -m bench

@@ -1,0 +1,1 @@
+"""Client access to the Kubernetes API: a thin layer over kubernetes_asyncio."""
