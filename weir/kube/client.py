@@ -19,7 +19,7 @@ async def api_client(kubeconfig: str | None = None, context: str | None = None) 
     except (ConfigException, FileNotFoundError) as e:
         if kubeconfig is None and context is None:
             try:
-                config.load_incluster_config(client_configuration=cfg)
+                config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
             except ConfigException:
                 raise ConfigError(
                     f"no usable kubeconfig ({e}): pass --kubeconfig, set KUBECONFIG, "
