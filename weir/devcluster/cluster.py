@@ -186,42 +186,64 @@ class DevCluster:
         )
         apiserver = str(self.binaries.path("kube-apiserver"))
         pid = spawn(
-            "kube-apiserver",
-            [
-                apiserver,
-                f"--etcd-servers=http://127.0.0.1:{etcd_port}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
-                f"--secure-port={api_port}",
-                f"--cert-dir={self.pki_dir}",
-                f"--tls-cert-file={pki.serving.cert}",
-                f"--tls-private-key-file={pki.serving.key}",
-                f"--client-ca-file={pki.ca.cert}",
-                "--authorization-mode=RBAC",
-                "--service-cluster-ip-range=10.0.0.0/24",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                f"--service-account-key-file={pki.sa_pub}",
-                f"--service-account-signing-key-file={pki.sa_key}",
-                "--disable-admission-plugins=ServiceAccount",
-                "--allow-privileged=true",
-                "--endpoint-reconciler-type=none",
-                "--enable-priority-and-fairness=false",
-                "--profiling=false",
-                "--v=1",
-            ],
-            self.log_dir,
+            "kube-apiserver", self._apiserver_argv(apiserver, etcd_port, api_port), self.log_dir
         )
         st.processes["kube-apiserver"] = ProcessInfo(pid, apiserver, api_port)
         st.save(self.state_path)
         self._write_kubeconfig(pki, api_port)
+        self._wait_apiserver_ready(pid, api_port)
+        return st
+
+    def _apiserver_argv(self, binary: str, etcd_port: int, api_port: int) -> list[str]:
+        pki = self._pki()
+        return [
+            binary,
+            f"--etcd-servers=http://127.0.0.1:{etcd_port}",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            f"--secure-port={api_port}",
+            f"--cert-dir={self.pki_dir}",
+            f"--tls-cert-file={pki.serving.cert}",
+            f"--tls-private-key-file={pki.serving.key}",
+            f"--client-ca-file={pki.ca.cert}",
+            "--authorization-mode=RBAC",
+            "--service-cluster-ip-range=10.0.0.0/24",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-account-key-file={pki.sa_pub}",
+            f"--service-account-signing-key-file={pki.sa_key}",
+            "--disable-admission-plugins=ServiceAccount",
+            "--allow-privileged=true",
+            "--endpoint-reconciler-type=none",
+            "--enable-priority-and-fairness=false",
+            "--profiling=false",
+            "--v=1",
+        ]
+
+    def _wait_apiserver_ready(self, pid: int, api_port: int) -> None:
+        ca = self._pki().ca.cert
         wait_until(
             "kube-apiserver",
-            lambda: https_get(api_port, "/readyz", pki.ca.cert)[0] == 200,
+            lambda: https_get(api_port, "/readyz", ca)[0] == 200,
             START_TIMEOUT,
             alive=lambda: is_running(pid),
             log=self.log_dir / "kube-apiserver.log",
         )
-        return st
+
+    def restart_apiserver(self) -> None:
+        """Stop the running kube-apiserver and start it again with the same arguments and port
+        (etcd keeps running, so no data is lost); returns once it is ready again."""
+        st = self.state()
+        if st is None or not self.is_up():
+            raise ClusterError(
+                "no development cluster is running: start one with `weir cluster up`"
+            )
+        info = st.processes["kube-apiserver"]
+        stop(info.pid, info.binary)
+        argv = self._apiserver_argv(info.binary, st.processes["etcd"].port, info.port)
+        pid = spawn("kube-apiserver", argv, self.log_dir)
+        st.processes["kube-apiserver"] = ProcessInfo(pid, info.binary, info.port)
+        st.save(self.state_path)
+        self._wait_apiserver_ready(pid, info.port)
 
     def _write_kubeconfig(self, pki: Pki, port: int) -> None:
         def b64(p: Path) -> str:

@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,18 +38,29 @@ def ensure_port_free(port: int, flag: str) -> None:
 
 
 def spawn(name: str, argv: Sequence[str], log_dir: Path) -> int:
-    """Start ``argv`` detached in its own session, logging to ``log_dir/<name>.log``."""
+    """Start ``argv`` detached in its own session, logging to ``log_dir/<name>.log``.
+
+    ``posix_spawn`` rather than ``subprocess.Popen``: the process is meant to outlive the
+    ``Popen`` object (``weir cluster up`` exits while the cluster runs), and it is tracked by pid.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
-    with open(log_dir / f"{name}.log", "ab") as log:
-        proc = subprocess.Popen(
+    log_fd = os.open(log_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    null_fd = os.open(os.devnull, os.O_RDONLY)
+    try:
+        return os.posix_spawn(
+            argv[0],
             list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
+            dict(os.environ),
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, null_fd, 0),
+                (os.POSIX_SPAWN_DUP2, log_fd, 1),
+                (os.POSIX_SPAWN_DUP2, log_fd, 2),
+            ],
+            setsid=True,
         )
-    return proc.pid
+    finally:
+        os.close(log_fd)
+        os.close(null_fd)
 
 
 def _reap(pid: int) -> None:
