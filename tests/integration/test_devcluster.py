@@ -9,6 +9,7 @@ from typing import Any
 from kubernetes_asyncio import client, watch
 
 from weir.devcluster import DevCluster
+from weir.devcluster.process import https_get
 
 GROUP = "devcluster.weir.test"
 CRD: dict[str, Any] = {
@@ -30,7 +31,10 @@ CRD: dict[str, Any] = {
                         "type": "object",
                         "properties": {
                             "spec": {"type": "object", "properties": {"size": {"type": "integer"}}},
-                            "status": {"type": "object", "properties": {"phase": {"type": "string"}}},
+                            "status": {
+                                "type": "object",
+                                "properties": {"phase": {"type": "string"}},
+                            },
                         },
                     }
                 },
@@ -43,7 +47,7 @@ CRD: dict[str, Any] = {
 async def _ensure_crd(kube: client.ApiClient) -> None:
     ext = client.ApiextensionsV1Api(kube)
     try:
-        await ext.create_custom_resource_definition(CRD)
+        await ext.create_custom_resource_definition(CRD)  # type: ignore[arg-type]
     except client.ApiException as e:
         if e.status != 409:
             raise
@@ -57,8 +61,6 @@ async def _ensure_crd(kube: client.ApiClient) -> None:
 
 
 def test_version_is_stamped(control_plane: DevCluster) -> None:
-    from weir.devcluster.process import https_get
-
     st = control_plane.state()
     assert st is not None
     status, body = https_get(st.apiserver_port, "/version", control_plane.pki_dir / "ca.crt")
@@ -98,7 +100,7 @@ async def test_crd_custom_object_status_and_watch(kube: client.ApiClient, namesp
 
     watcher = asyncio.create_task(watch_status())
     await asyncio.sleep(0.2)
-    patched = await custom.patch_namespaced_custom_object_status(
+    patched = await custom.patch_namespaced_custom_object_status(  # type: ignore[call-arg]
         GROUP,
         "v1",
         namespace,
