@@ -37,6 +37,9 @@ from weir.errors import ClusterError
 DEFAULT_STATE_DIR = Path(".weir") / "cluster"
 STATE_FILE = "state.json"
 START_TIMEOUT = 90.0
+# kube-apiserver's graceful shutdown waits for open watch connections (up to its 60s request
+# timeout); a restart for testing clients does not need to wait that long.
+APISERVER_RESTART_GRACE = 5.0
 
 
 @dataclass
@@ -238,7 +241,7 @@ class DevCluster:
                 "no development cluster is running: start one with `weir cluster up`"
             )
         info = st.processes["kube-apiserver"]
-        stop(info.pid, info.binary)
+        stop(info.pid, info.binary, timeout=APISERVER_RESTART_GRACE)
         argv = self._apiserver_argv(info.binary, st.processes["etcd"].port, info.port)
         pid = spawn("kube-apiserver", argv, self.log_dir)
         st.processes["kube-apiserver"] = ProcessInfo(pid, info.binary, info.port)

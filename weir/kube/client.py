@@ -7,11 +7,21 @@ from kubernetes_asyncio.config.config_exception import ConfigException
 
 from weir.errors import ConfigError
 
+# Every informer holds one connection for its watch (HTTP/1.1): the pool must leave room for the
+# other requests beyond them (kubernetes_asyncio's default is 100 connections).
+MAX_CONNECTIONS = 256
 
-async def api_client(kubeconfig: str | None = None, context: str | None = None) -> client.ApiClient:
+
+async def api_client(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    *,
+    max_connections: int = MAX_CONNECTIONS,
+) -> client.ApiClient:
     """An API client for ``context`` of ``kubeconfig`` ($KUBECONFIG or ~/.kube/config when None),
     or the in-cluster service account when no kubeconfig exists."""
     cfg = client.Configuration()
+    cfg.connection_pool_maxsize = max_connections
     try:
         await config.load_kube_config(
             config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False

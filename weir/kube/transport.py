@@ -1,0 +1,159 @@
+"""Raw JSON calls to the API server through a kubernetes_asyncio ``ApiClient``.
+
+We reuse the client's configured aiohttp session (TLS, proxy, connection pool) and its
+authentication (bearer tokens, exec plugins refreshing them), but bypass the generated model
+layer: bodies are encoded and responses decoded with ``orjson`` as plain dicts. This is the only
+module that touches kubernetes_asyncio internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import orjson
+from kubernetes_asyncio.client import ApiClient
+
+from weir.kube.errors import ApiUnavailableError, error_for_status, status_from_body
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"  # JSON is valid YAML: we send JSON
+USER_AGENT = "weir/0.1"
+DEFAULT_TIMEOUT = 30.0
+
+Params = Mapping[str, str | int | bool | None]
+
+
+def _query(params: Params | None) -> dict[str, str]:
+    """Drop ``None`` values and spell booleans the way the API server expects."""
+    out: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
+
+
+async def _headers(api: ApiClient, content_type: str | None) -> dict[str, str]:
+    headers = {"Accept": JSON, "User-Agent": USER_AGENT}
+    if content_type:
+        headers["Content-Type"] = content_type
+    queries: list[tuple[str, str]] = []
+    # Adds "authorization" for token users, refreshing exec-plugin tokens when needed.
+    await api.update_params_for_auth(headers, queries, ["BearerToken"])
+    return headers
+
+
+def _session(api: ApiClient) -> aiohttp.ClientSession:
+    session: aiohttp.ClientSession = api.rest_client.pool_manager
+    return session
+
+
+def encode(body: Any) -> bytes:
+    """JSON-encode a request body (``bytes`` pass through)."""
+    return body if isinstance(body, bytes) else orjson.dumps(body)
+
+
+@asynccontextmanager
+async def open_response(
+    api: ApiClient,
+    method: str,
+    path: str,
+    *,
+    params: Params | None = None,
+    body: Any = None,
+    content_type: str | None = None,
+    request_timeout: aiohttp.ClientTimeout | float = DEFAULT_TIMEOUT,
+) -> AsyncIterator[aiohttp.ClientResponse]:
+    """Send a request and yield the open response once it succeeded (2xx).
+
+    Raises an :class:`~weir.kube.errors.ApiError` subclass for failure statuses and
+    :class:`~weir.kube.errors.ApiUnavailableError` when the server cannot be reached.
+    """
+    cfg = api.configuration
+    url = f"{cfg.host}{path}"
+    data = encode(body) if body is not None else None
+    if data is not None and content_type is None:
+        content_type = JSON
+    timeout = request_timeout
+    if not isinstance(timeout, aiohttp.ClientTimeout):
+        timeout = aiohttp.ClientTimeout(total=timeout)
+    extra: dict[str, Any] = {}
+    if api.rest_client.proxy:
+        extra["proxy"] = api.rest_client.proxy
+        extra["proxy_headers"] = api.rest_client.proxy_headers
+    if api.rest_client.server_hostname:
+        extra["server_hostname"] = api.rest_client.server_hostname
+    try:
+        async with _session(api).request(
+            method,
+            url,
+            params=_query(params),
+            data=data,
+            headers=await _headers(api, content_type),
+            timeout=timeout,
+            **extra,
+        ) as resp:
+            if resp.status >= 400:
+                raw = await resp.read()
+                raise error_for_status(method, path, status_from_body(resp.status, raw))
+            yield resp
+    except (aiohttp.ClientError, OSError) as e:
+        raise ApiUnavailableError(
+            f"{method} {path}: cannot reach the API server at {cfg.host} "
+            f"({type(e).__name__}: {e}); check that it is running and reachable"
+        ) from e
+
+
+async def request(
+    api: ApiClient,
+    method: str,
+    path: str,
+    *,
+    params: Params | None = None,
+    body: Any = None,
+    content_type: str | None = None,
+    request_timeout: float = DEFAULT_TIMEOUT,
+) -> Any:
+    """One API call; returns the decoded JSON response (``None`` for an empty body)."""
+    async with open_response(
+        api,
+        method,
+        path,
+        params=params,
+        body=body,
+        content_type=content_type,
+        request_timeout=request_timeout,
+    ) as resp:
+        raw = await resp.read()
+    log.debug("kube request", extra={"method": method, "path": path, "status": resp.status})
+    return orjson.loads(raw) if raw else None
+
+
+async def iter_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Split a byte stream into lines, whatever their length (watch events carry whole objects,
+    which can exceed a stream reader's line limit). Linear in the input size."""
+    pending: list[bytes] = []
+    async for chunk in chunks:
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            line = chunk[start:end]
+            if pending:
+                pending.append(line)
+                line = b"".join(pending)
+                pending.clear()
+            if line.strip():
+                yield line
+            start = end + 1
+        if start < len(chunk):
+            pending.append(chunk[start:])
+    tail = b"".join(pending)
+    if tail.strip():
+        yield tail
