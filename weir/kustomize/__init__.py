@@ -1,0 +1,23 @@
+"""The Kustomization controller's building blocks (see docs/kustomize.md), one job per module.
+
+Build: :mod:`~weir.kustomize.workspace` (spec.path, symlinks, private copy),
+:mod:`~weir.kustomize.generate` (kustomization.yaml generation and spec merge),
+:mod:`~weir.kustomize.confine` (no local file outside the artifact),
+:mod:`~weir.kustomize.build` (``kubectl kustomize``, output parsing),
+:mod:`~weir.kustomize.yamlio` (Kubernetes-flavoured YAML).
+
+Post-build: :mod:`~weir.kustomize.envsubst` (the ``${var}`` engine),
+:mod:`~weir.kustomize.substitute` (per-object substitution),
+:mod:`~weir.kustomize.variables` (substitute/substituteFrom),
+:mod:`~weir.kustomize.metadata` (normalization, commonMetadata, owner labels, policies).
+
+Apply: :mod:`~weir.kustomize.order` (stages), :mod:`~weir.kustomize.apply` (staged server-side
+apply with drift detection), :mod:`~weir.kustomize.cleanup` (taking fields over from kubectl),
+:mod:`~weir.kustomize.inventory` (ids, diff, owner labels), :mod:`~weir.kustomize.prune`
+(garbage collection, deletionPolicy).
+
+Health: :mod:`~weir.kustomize.health` (kstatus), :mod:`~weir.kustomize.celhealth`
+(healthCheckExprs), :mod:`~weir.kustomize.wait` (polling until Current).
+
+Errors: :mod:`~weir.kustomize.errors`.
+"""

@@ -1,0 +1,123 @@
+"""Waiting for objects to become healthy: poll their live state until every one is Current.
+
+Used for the stage waits of an apply (CRDs and Namespaces must be ready before the rest) and for
+a Kustomization's health checks (``wait``, ``healthChecks``, ``healthCheckExprs``). Like Flux:
+
+- every object is read from the API server on each poll (no cache);
+- a missing object is NotFound, except a Job with ``ttlSecondsAfterFinished`` that the TTL
+  controller already removed, which counts as done;
+- the wait ends when all are Current; with ``fail_fast`` (Flux's default) it stops at the first
+  Failed object: ``failed early due to stalled resources: [...]``; at the timeout it fails with
+  ``timeout waiting for: [...]`` listing the objects that are not Current.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes_asyncio.client import ApiClient
+
+from weir.kube import apply as kube
+from weir.kube.errors import NotFoundError, UnknownKindError
+from weir.kube.resources import mapper_for
+from weir.kustomize.celhealth import HealthRules
+from weir.kustomize.errors import HealthCheckError
+from weir.kustomize.health import Result, Status
+from weir.kustomize.inventory import ObjectRef
+
+DEFAULT_INTERVAL = 5.0
+FIRST_DELAY = 0.25
+CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class ObjectStatus:
+    """The health of one object at one poll."""
+
+    ref: ObjectRef
+    result: Result
+
+    def __str__(self) -> str:
+        text = f"{self.ref} status: '{self.result.status}'"
+        return f"{text}: {self.result.message}" if self.result.message else text
+
+
+def _job_gone_by_ttl(obj: Mapping[str, Any]) -> bool:
+    return (
+        obj.get("kind") == "Job"
+        and (obj.get("spec") or {}).get("ttlSecondsAfterFinished") is not None
+    )
+
+
+async def read_status(
+    api: ApiClient, obj: Mapping[str, Any], rules: HealthRules | None = None
+) -> ObjectStatus:
+    """The current health of the live counterpart of ``obj`` (a manifest or a stub)."""
+    ref = ObjectRef.of(obj)
+    try:
+        resource = await mapper_for(api).for_object(dict(obj))
+        live = await kube.get(api, resource, ref.namespace or None, ref.name)
+    except (NotFoundError, UnknownKindError):
+        if _job_gone_by_ttl(obj):
+            return ObjectStatus(ref, Result(Status.CURRENT, "Job finished and was deleted"))
+        return ObjectStatus(ref, Result(Status.NOT_FOUND, "Resource not found"))
+    return ObjectStatus(ref, (rules or HealthRules()).status(live))
+
+
+async def poll(
+    api: ApiClient, objects: Sequence[Mapping[str, Any]], rules: HealthRules | None = None
+) -> list[ObjectStatus]:
+    """One poll of every object, a few reads at a time."""
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(obj: Mapping[str, Any]) -> ObjectStatus:
+        async with limit:
+            return await read_status(api, obj, rules)
+
+    return list(await asyncio.gather(*(one(o) for o in objects)))
+
+
+def _listing(statuses: Iterable[ObjectStatus]) -> str:
+    return "[" + ", ".join(str(s) for s in statuses) + "]"
+
+
+async def wait_for_health(
+    api: ApiClient,
+    objects: Iterable[Mapping[str, Any]],
+    *,
+    timeout: float,  # noqa: ASYNC109 - the timeout is part of the error reported
+    interval: float = DEFAULT_INTERVAL,
+    rules: HealthRules | None = None,
+    fail_fast: bool = True,
+) -> list[ObjectStatus]:
+    """Poll until every object is Current; returns the final statuses.
+
+    Raises :class:`~weir.kustomize.errors.HealthCheckError` on timeout, or as soon as an object
+    is Failed when ``fail_fast``.
+    """
+    targets = list(objects)
+    start = time.monotonic()
+    delay = min(FIRST_DELAY, interval)
+    while True:
+        statuses = await poll(api, targets, rules)
+        pending = [s for s in statuses if s.result.status is not Status.CURRENT]
+        if not pending:
+            return statuses
+        failed = [s for s in pending if s.result.status is Status.FAILED]
+        if fail_fast and failed:
+            raise HealthCheckError(
+                f"health check failed after {time.monotonic() - start:.1f}s: "
+                f"failed early due to stalled resources: {_listing(failed)}"
+            )
+        remaining = timeout - (time.monotonic() - start)
+        if remaining <= 0:
+            raise HealthCheckError(
+                f"health check failed after {time.monotonic() - start:.1f}s: "
+                f"timeout waiting for: {_listing(pending)}"
+            )
+        await asyncio.sleep(min(delay, remaining))
+        delay = min(delay * 2, interval)
