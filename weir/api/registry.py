@@ -11,6 +11,7 @@ from typing import Any, Literal
 from weir.api import helm, kustomize, notification, source
 from weir.api.object import FluxObject
 from weir.errors import ConfigError
+from weir.kube.resources import ResourceRef
 
 
 class UnknownKindError(ConfigError):
@@ -60,6 +61,11 @@ class KindInfo:
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}"
+
+    @property
+    def resource(self) -> ResourceRef:
+        """The REST resource of this kind, for :mod:`weir.kube`."""
+        return ResourceRef(self.group, self.version, self.plural, self.namespaced, self.kind)
 
     @property
     def list_kind(self) -> str:

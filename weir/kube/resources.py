@@ -150,3 +150,10 @@ def mapper_for(api: ApiClient) -> RESTMapper:
     if mapper is None:
         mapper = _MAPPERS[api] = RESTMapper(api)
     return mapper
+
+
+# Core resources weir reads often; Flux kinds come from weir.api (``KindInfo.resource``).
+SECRETS = ResourceRef("", "v1", "secrets", True, "Secret")
+CONFIG_MAPS = ResourceRef("", "v1", "configmaps", True, "ConfigMap")
+NAMESPACES = ResourceRef("", "v1", "namespaces", False, "Namespace")
+EVENTS = ResourceRef("", "v1", "events", True, "Event")

@@ -19,11 +19,8 @@ from kubernetes_asyncio.client import ApiClient
 from weir.api.kustomize import PostBuild
 from weir.kube import apply as kube
 from weir.kube.errors import ApiError, NotFoundError
-from weir.kube.resources import ResourceRef
+from weir.kube.resources import CONFIG_MAPS, SECRETS
 from weir.kustomize.errors import SubstitutionError
-
-CONFIG_MAPS = ResourceRef("", "v1", "configmaps", True, "ConfigMap")
-SECRETS = ResourceRef("", "v1", "secrets", True, "Secret")
 
 
 def _clean(value: str) -> str:

@@ -1,0 +1,179 @@
+"""``weir run``: the controller manager. Flags reuse the names of Flux's controllers."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Annotated
+
+import typer
+
+from weir.errors import ConfigError, UsageError
+from weir.runtime import logging as runtime_logging
+from weir.runtime.durations import parse_duration
+from weir.runtime.manager import Manager
+from weir.runtime.registry import REGISTRY
+from weir.runtime.settings import LeaderElectionSettings, RunSettings
+
+_DEFAULTS = RunSettings()
+_LE = LeaderElectionSettings()
+
+
+def _duration(flag: str, value: str) -> float:
+    try:
+        return parse_duration(value)
+    except ConfigError as e:
+        raise UsageError(f"{flag}: {e}") from None
+
+
+def _controllers_help() -> str:
+    names = ", ".join(REGISTRY.names()) or "none registered yet"
+    return (
+        "Controllers to start, comma-separated: '*' = all enabled by default, "
+        f"'name' enables, '-name' disables (known: {names})."
+    )
+
+
+def command(  # noqa: PLR0917 - typer maps each parameter to a flag
+    controllers: Annotated[str, typer.Option("--controllers", help=_controllers_help())] = (
+        _DEFAULTS.controllers
+    ),
+    kubeconfig: Annotated[
+        str | None,
+        typer.Option("--kubeconfig", help="Path to a kubeconfig (default: $KUBECONFIG)."),
+    ] = None,
+    context: Annotated[
+        str | None, typer.Option("--context", help="The kubeconfig context to use.")
+    ] = None,
+    metrics_addr: Annotated[
+        str, typer.Option("--metrics-addr", help="Address of /metrics; 0 disables.")
+    ] = _DEFAULTS.metrics_addr,
+    health_addr: Annotated[
+        str, typer.Option("--health-addr", help="Address of /healthz and /readyz; 0 disables.")
+    ] = _DEFAULTS.health_addr,
+    concurrent: Annotated[
+        int, typer.Option("--concurrent", min=1, help="Concurrent reconciles per controller.")
+    ] = _DEFAULTS.concurrent,
+    min_retry_delay: Annotated[
+        str, typer.Option("--min-retry-delay", help="First backoff delay after an error.")
+    ] = "750ms",
+    max_retry_delay: Annotated[
+        str, typer.Option("--max-retry-delay", help="Longest backoff delay.")
+    ] = "15m",
+    interval_jitter_percentage: Annotated[
+        float,
+        typer.Option(
+            "--interval-jitter-percentage", min=0, max=100, help="± spread of requeue intervals."
+        ),
+    ] = _DEFAULTS.jitter_percent,
+    watch_namespace: Annotated[
+        str | None,
+        typer.Option("--watch-namespace", help="Watch only this namespace (default: all)."),
+    ] = None,
+    watch_label_selector: Annotated[
+        str | None,
+        typer.Option("--watch-label-selector", help="Watch only matching objects (sharding)."),
+    ] = None,
+    graceful_shutdown_timeout: Annotated[
+        str,
+        typer.Option(
+            "--graceful-shutdown-timeout", help="Time in-flight reconciles get after SIGTERM."
+        ),
+    ] = "30s",
+    enable_leader_election: Annotated[
+        bool,
+        typer.Option("--enable-leader-election", help="Run as one of several replicas."),
+    ] = False,
+    leader_election_lease_duration: Annotated[
+        str, typer.Option("--leader-election-lease-duration", help="Lease duration.")
+    ] = "35s",
+    leader_election_renew_deadline: Annotated[
+        str, typer.Option("--leader-election-renew-deadline", help="Renew deadline.")
+    ] = "30s",
+    leader_election_retry_period: Annotated[
+        str, typer.Option("--leader-election-retry-period", help="Retry period.")
+    ] = "5s",
+    leader_election_release_on_cancel: Annotated[
+        bool,
+        typer.Option(
+            "--leader-election-release-on-cancel/--no-leader-election-release-on-cancel",
+            help="Release the lease on graceful shutdown.",
+        ),
+    ] = True,
+    leader_election_id: Annotated[
+        str, typer.Option("--leader-election-id", help="Name of the Lease.")
+    ] = _LE.lease_name,
+    leader_election_namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--leader-election-namespace",
+            help="Namespace of the Lease (default: $POD_NAMESPACE or the pod's namespace).",
+        ),
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="trace, debug, info, warning or error.")
+    ] = _DEFAULTS.log_level,
+    log_encoding: Annotated[
+        str, typer.Option("--log-encoding", help="json or console.")
+    ] = _DEFAULTS.log_encoding,
+) -> None:
+    """Run the GitOps controllers until SIGTERM/SIGINT."""
+    if log_encoding not in ("json", "console"):
+        raise UsageError(f"--log-encoding={log_encoding}: use json or console")
+    if log_level.lower() not in runtime_logging.LOG_LEVELS:
+        levels = ", ".join(runtime_logging.LOG_LEVELS)
+        raise UsageError(f"--log-level={log_level}: use one of {levels}")
+    le = LeaderElectionSettings(
+        enabled=enable_leader_election,
+        lease_duration=_duration(
+            "--leader-election-lease-duration", leader_election_lease_duration
+        ),
+        renew_deadline=_duration(
+            "--leader-election-renew-deadline", leader_election_renew_deadline
+        ),
+        retry_period=_duration("--leader-election-retry-period", leader_election_retry_period),
+        release_on_cancel=leader_election_release_on_cancel,
+        lease_name=leader_election_id,
+        namespace=leader_election_namespace,
+    )
+    if le.enabled and not le.lease_duration > le.renew_deadline > 1.2 * le.retry_period > 0:
+        raise UsageError(
+            "leader election needs lease duration > renew deadline > 1.2 x retry period > 0"
+        )
+    settings = RunSettings(
+        controllers=controllers,
+        kubeconfig=kubeconfig,
+        context=context,
+        metrics_addr=metrics_addr,
+        health_addr=health_addr,
+        concurrent=concurrent,
+        min_retry_delay=_duration("--min-retry-delay", min_retry_delay),
+        max_retry_delay=_duration("--max-retry-delay", max_retry_delay),
+        jitter_percent=interval_jitter_percentage,
+        watch_namespace=watch_namespace,
+        watch_label_selector=watch_label_selector,
+        graceful_shutdown_timeout=_duration(
+            "--graceful-shutdown-timeout", graceful_shutdown_timeout
+        ),
+        log_level=log_level.lower(),
+        log_encoding="json" if log_encoding == "json" else "console",
+        leader_election=le,
+    )
+    if settings.min_retry_delay <= 0 or settings.max_retry_delay < settings.min_retry_delay:
+        raise UsageError("--min-retry-delay must be positive and at most --max-retry-delay")
+    REGISTRY.select(settings.controllers)  # unknown names fail before logging starts
+    runtime_logging.configure(settings.log_level, settings.log_encoding)
+    sys.exit(asyncio.run(_run(Manager(settings))))
+
+
+async def _run(manager: Manager) -> int:
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, manager.request_stop)
+    try:
+        return await manager.run()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,321 @@
+"""A controller: one kind, one informer, one work queue, N workers, one reconciler.
+
+Informer events pass :class:`~weir.runtime.predicates.ChangeFilter` into the queue; each worker
+takes a key and runs the fixed shape of ARCHITECTURE.md principle 4::
+
+    read from cache -> deletion (finalize, drop finalizer) -> suspend -> add finalizer
+    -> [Reconciling while in progress] -> reconciler.reconcile -> outcome -> status patch
+    -> requeue -> Event, metrics, log
+
+The reconciler only decides the outcome (see :mod:`weir.runtime.result`); the status is written
+once per run by :meth:`Controller._write_status` (plus once before a run that needs a progress
+report, see :func:`~weir.runtime.outcome.needs_progress_report`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from weir.errors import WeirError
+from weir.kube.resources import ResourceRef
+from weir.runtime import conditions, outcome, reasons
+from weir.runtime.backoff import (
+    DEFAULT_JITTER_PERCENT,
+    DEFAULT_MAX_RETRY_DELAY,
+    DEFAULT_MIN_RETRY_DELAY,
+    Backoff,
+)
+from weir.runtime.durations import format_duration
+from weir.runtime.logging import BoundLogger, object_logger
+from weir.runtime.metrics import RuntimeMetrics
+from weir.runtime.ports import EventSink, InformerLike, ObjectWriter
+from weir.runtime.predicates import ChangeFilter
+from weir.runtime.reconciler import Reconciler
+from weir.runtime.result import Outcome, Result, result_from_exception
+from weir.runtime.status import status_patch
+from weir.runtime.workqueue import WorkQueue
+
+Obj = dict[str, Any]
+log = logging.getLogger("weir.controller")
+
+NORMAL, WARNING = "Normal", "Warning"
+
+
+@dataclass(frozen=True)
+class ControllerSettings:
+    """Knobs of one controller; ``weir run`` fills them from Flux-named flags."""
+
+    workers: int = 4
+    """Concurrent reconciles (``--concurrent``; Flux's kustomize/helm default)."""
+    min_retry_delay: float = DEFAULT_MIN_RETRY_DELAY
+    """First backoff delay after a transient error (``--min-retry-delay``, 750ms)."""
+    max_retry_delay: float = DEFAULT_MAX_RETRY_DELAY
+    """Backoff cap (``--max-retry-delay``, 15m)."""
+    jitter_percent: float = DEFAULT_JITTER_PERCENT
+    """Spread of requeue intervals (``--interval-jitter-percentage``, ±5%)."""
+    reconcile_timeout: float | None = None
+    """Upper bound of one run in seconds (None: the reconciler bounds itself)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Extra fields bound to every log line of this controller."""
+
+
+def split_key(key: str) -> tuple[str | None, str]:
+    """``"ns/name"`` -> ``("ns", "name")``; ``"name"`` -> ``(None, "name")``."""
+    ns, sep, name = key.partition("/")
+    return (ns, name) if sep else (None, ns)
+
+
+def object_key(obj: Obj) -> str:
+    meta = obj.get("metadata") or {}
+    ns = meta.get("namespace")
+    return f"{ns}/{meta.get('name')}" if ns else str(meta.get("name"))
+
+
+class Controller:
+    """Runs ``reconciler`` for every object of ``resource`` that ``informer`` caches."""
+
+    def __init__(
+        self,
+        kind: str,
+        resource: ResourceRef,
+        reconciler: Reconciler,
+        informer: InformerLike,
+        *,
+        writer: ObjectWriter,
+        events: EventSink | None = None,
+        metrics: RuntimeMetrics | None = None,
+        settings: ControllerSettings | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.resource = resource
+        self.reconciler = reconciler
+        self.informer = informer
+        self.name = name or kind.lower()
+        self.settings = settings or ControllerSettings()
+        self._writer = writer
+        self._events = events
+        self._metrics = metrics or RuntimeMetrics()
+        self._filter = ChangeFilter()
+        self.queue = WorkQueue(
+            self.name,
+            backoff=Backoff(self.settings.min_retry_delay, self.settings.max_retry_delay),
+            jitter_percent=self.settings.jitter_percent,
+            observer=self._metrics.queue_observer(self.name),
+        )
+        self._log = BoundLogger(log, {"controller": self.name, **self.settings.labels})
+        informer.add_handler(self._on_event)
+        self._metrics.watch_resources(kind, informer.list)
+        self._synced = False
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start_cache(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Start the informer and wait for its first list."""
+        await self.informer.start()
+        await self.informer.wait_synced(timeout)
+        self._synced = True
+
+    @property
+    def synced(self) -> bool:
+        return self._synced
+
+    async def run(self) -> None:
+        """Process the queue with ``settings.workers`` workers until :meth:`shutdown`."""
+        self._log.info("starting workers", extra={"workers": self.settings.workers})
+        await self.queue.run(self._process, self.settings.workers)
+
+    def shutdown(self) -> None:
+        """Stop taking work; in-flight runs continue (see :meth:`wait_idle`)."""
+        self.queue.shutdown()
+
+    async def wait_idle(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
+        return await self.queue.wait_idle(timeout)
+
+    async def stop_cache(self) -> None:
+        await self.informer.stop()
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _on_event(self, event_type: str, obj: Obj) -> None:
+        key = object_key(obj)
+        if not self._filter.should_enqueue(event_type, key, obj):
+            return
+        if event_type == "DELETED":
+            self.queue.cancel(key)
+            ns, name = split_key(key)
+            self._metrics.forget_object(self.kind, ns or "", name)
+            return
+        self.queue.add(key)
+
+    # -- one run ------------------------------------------------------------------------------
+
+    async def _process(self, key: str) -> None:
+        ns, name = split_key(key)
+        cached = self.informer.get(ns, name)
+        if cached is None:
+            self.queue.cancel(key)
+            return
+        obj = copy.deepcopy(cached)
+        olog = object_logger(log, self.kind, obj).bind(
+            controller=self.name, reconcileID=uuid.uuid4().hex[:12]
+        )
+        started = time.monotonic()
+        result_label = "error"
+        try:
+            result_label = await self._handle(key, obj, olog)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            olog.exception("reconcile failed outside the reconciler", extra={"error": str(e)})
+            self.queue.add_rate_limited(key)
+        finally:
+            self._metrics.observe_run(
+                self.kind, ns or "", name, result_label, time.monotonic() - started
+            )
+
+    async def _handle(self, key: str, obj: Obj, olog: BoundLogger) -> str:
+        meta = obj.setdefault("metadata", {})
+        finalizer = self.reconciler.finalizer
+        if meta.get("deletionTimestamp"):
+            return await self._delete(key, obj, olog)
+        if (obj.get("spec") or {}).get("suspend") is True:
+            olog.info("reconciliation is suspended for this object")
+            self.queue.forget(key)
+            return "suspended"
+        if finalizer and finalizer not in (meta.get("finalizers") or []):
+            await self._writer.add_finalizer(obj, finalizer)
+            meta.setdefault("finalizers", []).append(finalizer)
+        before = obj
+        if outcome.needs_progress_report(obj):
+            progressed = copy.deepcopy(obj)
+            conditions.mark_progressing(progressed)
+            await self._write_status(obj, progressed)
+            before = progressed
+        obj = copy.deepcopy(before)
+        obj.setdefault("status", {})
+        result, interval = await self._run(obj)
+        outcome.apply_outcome(obj, result)
+        await self._write_status(before, obj)
+        self._requeue(key, result, interval)
+        await self._report(before, obj, result, interval, olog)
+        return result.outcome.value
+
+    async def _run(self, obj: Obj) -> tuple[Result, float | None]:
+        """Call the reconciler (under the timeout) and turn what it did into a Result."""
+        try:
+            interval = self.reconciler.interval(obj)
+        except WeirError as e:
+            return Result.stalled("InvalidInterval", str(e)), None
+        scope = asyncio.timeout(self.settings.reconcile_timeout)
+        try:
+            async with scope:
+                result = await self.reconciler.reconcile(obj)
+        except TimeoutError as e:
+            if not scope.expired():
+                result = result_from_exception(e)
+            else:
+                limit = format_duration(self.settings.reconcile_timeout or 0)
+                result = Result.failed(
+                    reasons.RECONCILIATION_FAILED, f"reconciliation timed out after {limit}"
+                )
+        except Exception as e:
+            result = result_from_exception(e)
+            if not isinstance(e, WeirError):  # a bug rather than a failure: keep the traceback
+                object_logger(log, self.kind, obj).exception("reconciler raised unexpectedly")
+        if not isinstance(result, Result):
+            raise TypeError(f"{type(self.reconciler).__name__}.reconcile must return a Result")
+        return result, interval
+
+    async def _write_status(self, before: Obj, after: Obj) -> None:
+        """The single status write: the merge patch between two versions, if any."""
+        patch = status_patch(before, after)
+        if patch:
+            await self._writer.patch_status(after, patch)
+
+    def _requeue(self, key: str, result: Result, interval: float | None) -> None:
+        if result.outcome is Outcome.FAILED:
+            self.queue.add_rate_limited(key)
+            return
+        self.queue.forget(key)
+        if result.outcome is Outcome.STALLED:
+            return
+        delay = result.delay if result.delay is not None else interval
+        if delay is not None:
+            self.queue.add_after(key, delay)
+
+    # -- deletion -----------------------------------------------------------------------------
+
+    async def _delete(self, key: str, obj: Obj, olog: BoundLogger) -> str:
+        finalizer = self.reconciler.finalizer
+        if not finalizer or finalizer not in (obj["metadata"].get("finalizers") or []):
+            return "success"
+        try:
+            result = await self.reconciler.finalize(obj) or Result.success("finalized")
+        except Exception as e:
+            result = result_from_exception(e)
+        if result.outcome is Outcome.SUCCEEDED:
+            await self._writer.remove_finalizer(obj, finalizer)
+            self.queue.cancel(key)
+            olog.info("finalizer removed, object can be deleted")
+            return "success"
+        before = copy.deepcopy(obj)
+        outcome.apply_outcome(obj, result)
+        await self._write_status(before, obj)
+        self._requeue(key, result, None)
+        await self._report(before, obj, result, None, olog)
+        return result.outcome.value
+
+    # -- reporting ----------------------------------------------------------------------------
+
+    async def _report(
+        self, before: Obj, after: Obj, result: Result, interval: float | None, olog: BoundLogger
+    ) -> None:
+        """Log the outcome and mirror it to an Event (successes only when something changed)."""
+        rlog = olog.bind(revision=result.revision)
+        fields: dict[str, Any] = {"result": result.outcome.value, "reason": result.reason}
+        next_run = result.delay if result.delay is not None else interval
+        if result.outcome is Outcome.FAILED:
+            rlog.error("reconciliation failed", extra={**fields, "error": result.message})
+            await self._event(after, WARNING, result)
+        elif result.outcome is Outcome.STALLED:
+            rlog.error("reconciliation stalled", extra={**fields, "error": result.message})
+            await self._event(after, WARNING, result)
+        else:
+            if next_run is not None:
+                fields["next"] = format_duration(next_run)
+            rlog.info("reconciliation finished", extra={**fields, "message": result.message})
+            if _ready_changed(before, after) or outcome.generation_pending(before):
+                await self._event(after, NORMAL, result)
+
+    async def _event(self, obj: Obj, type_: str, result: Result) -> None:
+        if self._events is None:
+            return
+        annotations = {}
+        if result.revision:
+            annotations[f"{self.resource.group}/revision"] = result.revision
+        try:
+            await self._events.event(obj, type_, result.reason, result.message, annotations)
+        except Exception as e:
+            object_logger(log, self.kind, obj).warning(
+                "cannot record event", extra={"error": str(e)}
+            )
+
+    # -- for tests and tools ------------------------------------------------------------------
+
+    async def reconcile_now(self, key: str) -> None:
+        """Run one key immediately in the caller's task (bypassing the queue)."""
+        await self._process(key)
+
+
+def _ready_changed(before: Obj, after: Obj) -> bool:
+    old, new = conditions.get(before, reasons.READY), conditions.get(after, reasons.READY)
+    if old is None or new is None:
+        return old is not new
+    return any(old.get(k) != new.get(k) for k in ("status", "reason", "message"))

@@ -1,0 +1,259 @@
+"""An asyncio work queue with the semantics of client-go's rate-limited delaying queue.
+
+- **Dedup**: a key is queued at most once. A key added while a worker processes it is queued
+  again, once, when that worker calls :meth:`WorkQueue.done`; a key is never processed by two
+  workers at the same time.
+- **Delays**: :meth:`WorkQueue.add_after` schedules a key with jitter (``±jitter_percent``); of
+  several pending delays for one key the earliest wins, and an immediate :meth:`WorkQueue.add`
+  cancels the pending delay (the run it triggers schedules its own follow-up).
+- **Backoff**: :meth:`WorkQueue.add_rate_limited` waits :class:`~weir.runtime.backoff.Backoff`'s
+  per-key exponential delay; :meth:`WorkQueue.forget` resets it.
+- **Workers**: :meth:`WorkQueue.run` processes keys with at most ``workers`` handlers at a time.
+- **Shutdown**: :meth:`WorkQueue.shutdown` stops taking work (adds are dropped, idle workers
+  return); :meth:`WorkQueue.wait_idle` waits for in-flight keys to finish.
+
+Everything runs on the event loop's thread; ``add`` is synchronous so informer handlers can call it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from weir.runtime.backoff import DEFAULT_JITTER_PERCENT, Backoff, jittered
+
+log = logging.getLogger(__name__)
+
+
+class QueueShutDown(Exception):
+    """Raised by :meth:`WorkQueue.get` once the queue is shut down."""
+
+
+class QueueObserver(Protocol):
+    """Receives the queue's metrics (see :mod:`weir.runtime.metrics`)."""
+
+    def on_depth(self, depth: int) -> None: ...
+    def on_add(self) -> None: ...
+    def on_retry(self) -> None: ...
+
+
+class WorkQueue:
+    """Keys waiting to be reconciled; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        name: str = "",
+        *,
+        backoff: Backoff | None = None,
+        jitter_percent: float = DEFAULT_JITTER_PERCENT,
+        rng: random.Random | None = None,
+        observer: QueueObserver | None = None,
+    ) -> None:
+        self.name = name
+        self.backoff = backoff or Backoff()
+        self.jitter_percent = jitter_percent
+        self._rng = rng or random.Random()
+        self._observer = observer
+        self._queue: deque[str] = deque()
+        self._dirty: set[str] = set()
+        self._processing: set[str] = set()
+        self._waiting: dict[str, asyncio.TimerHandle] = {}
+        self._getters: deque[asyncio.Future[None]] = deque()
+        self._idle: asyncio.Event | None = None
+        self._shutting_down = False
+
+    # -- adding -------------------------------------------------------------------------------
+
+    def add(self, key: str) -> None:
+        """Queue ``key`` now (cancelling a pending delayed add of it)."""
+        timer = self._waiting.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        self._enqueue(key)
+
+    def add_after(self, key: str, delay: float, *, jitter: bool = True) -> float:
+        """Queue ``key`` after ``delay`` seconds (``±jitter_percent`` unless ``jitter=False``).
+
+        Returns the delay actually used. A key already queued is left alone: its run comes first.
+        """
+        if self._shutting_down:
+            return 0.0
+        if jitter:
+            delay = jittered(delay, self.jitter_percent, self._rng)
+        if delay <= 0:
+            self.add(key)
+            return 0.0
+        if key in self._dirty:
+            return 0.0
+        loop = asyncio.get_running_loop()
+        when = loop.time() + delay
+        current = self._waiting.get(key)
+        if current is not None:
+            if current.when() <= when:
+                return max(current.when() - loop.time(), 0.0)
+            current.cancel()
+        self._waiting[key] = loop.call_at(when, self._fire, key)
+        return delay
+
+    def add_rate_limited(self, key: str) -> float:
+        """Queue ``key`` after its next backoff delay; returns that delay."""
+        delay = self.backoff.next_delay(key)
+        if self._observer is not None:
+            self._observer.on_retry()
+        return self.add_after(key, delay, jitter=False)
+
+    def forget(self, key: str) -> None:
+        """Reset ``key``'s backoff (after a success, or when it stopped needing retries)."""
+        self.backoff.forget(key)
+
+    def num_requeues(self, key: str) -> int:
+        """Consecutive rate-limited adds of ``key`` since it was last forgotten."""
+        return self.backoff.failures(key)
+
+    def cancel(self, key: str) -> None:
+        """Drop a pending delayed add of ``key`` and its backoff (the object is gone)."""
+        timer = self._waiting.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        self.forget(key)
+
+    def scheduled(self, key: str) -> float | None:
+        """Seconds until the pending delayed add of ``key`` fires, or None."""
+        timer = self._waiting.get(key)
+        if timer is None:
+            return None
+        return max(timer.when() - asyncio.get_running_loop().time(), 0.0)
+
+    def _fire(self, key: str) -> None:
+        self._waiting.pop(key, None)
+        self._enqueue(key)
+
+    def _enqueue(self, key: str) -> None:
+        if self._shutting_down or key in self._dirty:
+            return
+        self._dirty.add(key)
+        if self._observer is not None:
+            self._observer.on_add()
+        if key in self._processing:
+            return
+        self._queue.append(key)
+        self._report_depth()
+        self._wake_one()
+
+    # -- taking -------------------------------------------------------------------------------
+
+    async def get(self) -> str:
+        """The next key; the caller must call :meth:`done` with it. Raises QueueShutDown."""
+        while not self._queue:
+            if self._shutting_down:
+                raise QueueShutDown(self.name)
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._getters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter in self._getters:
+                    self._getters.remove(waiter)
+                elif self._queue:
+                    self._wake_one()  # we were woken for a key we will not take: pass it on
+                raise
+        if self._shutting_down:
+            raise QueueShutDown(self.name)
+        key = self._queue.popleft()
+        self._dirty.discard(key)
+        self._processing.add(key)
+        self._report_depth()
+        return key
+
+    def done(self, key: str) -> None:
+        """Mark ``key`` processed; it is queued again if it was added meanwhile."""
+        self._processing.discard(key)
+        if key in self._dirty and not self._shutting_down:
+            self._queue.append(key)
+            self._report_depth()
+            self._wake_one()
+        if not self._processing and self._idle is not None:
+            self._idle.set()
+
+    def _wake_one(self) -> None:
+        while self._getters:
+            waiter = self._getters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _report_depth(self) -> None:
+        if self._observer is not None:
+            self._observer.on_depth(len(self._queue))
+
+    # -- workers and shutdown -----------------------------------------------------------------
+
+    async def run(self, handler: Callable[[str], Awaitable[None]], workers: int = 1) -> None:
+        """Process keys with ``workers`` concurrent handlers until :meth:`shutdown`.
+
+        A handler that raises is logged and its key retried with backoff; handlers are expected
+        to deal with their own errors.
+        """
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        async with asyncio.TaskGroup() as tg:
+            for i in range(workers):
+                tg.create_task(self._worker(handler), name=f"{self.name}-worker-{i}")
+
+    async def _worker(self, handler: Callable[[str], Awaitable[None]]) -> None:
+        while True:
+            try:
+                key = await self.get()
+            except QueueShutDown:
+                return
+            try:
+                await handler(key)
+            except Exception:
+                log.exception("work queue handler failed", extra={"queue": self.name, "key": key})
+                self.add_rate_limited(key)
+            finally:
+                self.done(key)
+
+    def shutdown(self) -> None:
+        """Stop taking work: drop queued and delayed keys, make idle workers return."""
+        self._shutting_down = True
+        for timer in self._waiting.values():
+            timer.cancel()
+        self._waiting.clear()
+        self._queue.clear()
+        self._dirty.clear()
+        self._report_depth()
+        while self._getters:
+            waiter = self._getters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
+    @property
+    def shutting_down(self) -> bool:
+        return self._shutting_down
+
+    async def wait_idle(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
+        """Wait until no key is being processed; False if ``timeout`` passed first."""
+        if not self._processing:
+            return True
+        self._idle = asyncio.Event()
+        try:
+            async with asyncio.timeout(timeout):
+                while self._processing:
+                    self._idle.clear()
+                    await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    def __len__(self) -> int:
+        """Keys queued and ready to be taken (not the delayed or in-flight ones)."""
+        return len(self._queue)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._processing)
