@@ -12,6 +12,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from tests.integration.test_kube_support import (
     FIELD_MANAGER,
+    TEST_LABEL,
     configmap,
     ensure_widget_crd,
     wait_for,
@@ -58,7 +59,9 @@ async def test_initial_sync_then_events(
 ) -> None:
     for name in ("a", "b", "c"):
         await put(kube, name, namespace, v="1")
-    inf = Informer(kube, CONFIGMAPS, namespace=namespace, page_size=2)  # paginated list
+    inf = Informer(  # paginated list
+        kube, CONFIGMAPS, namespace=namespace, page_size=2, label_selector=TEST_LABEL
+    )
     informers.append(inf)
     rec = Recorder()
     inf.add_handler(rec)

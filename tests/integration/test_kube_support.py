@@ -94,10 +94,16 @@ def widget(name: str, namespace: str, **spec: Any) -> dict[str, Any]:
     }
 
 
+TEST_LABEL = "weir.test/owner=informer"
+"""Set on every test ConfigMap, so informers can ignore the ones kube-controller-manager adds
+(``kube-root-ca.crt`` appears in every namespace once the kwok tier has started)."""
+
+
 def configmap(name: str, namespace: str, **data: str) -> dict[str, Any]:
+    key, _, value = TEST_LABEL.partition("=")
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": namespace},
+        "metadata": {"name": name, "namespace": namespace, "labels": {key: value}},
         "data": data,
     }

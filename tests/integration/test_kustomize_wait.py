@@ -28,7 +28,12 @@ def deployment(name: str, namespace: str) -> dict[str, Any]:
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+                # No node matches: the Deployment stays InProgress even when the kwok tier's
+                # scheduler and fake kubelets run in the same test session.
+                "spec": {
+                    "containers": [{"name": "c", "image": "nginx"}],
+                    "nodeSelector": {"weir.test/no-such-node": "true"},
+                },
             },
         },
     }
