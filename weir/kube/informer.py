@@ -161,6 +161,10 @@ class Informer:
         return self._store.by_index(index, value)
 
     # ----------------------------------------------------------------------------- lifecycle
+    def add_indexer(self, name: str, indexer: Indexer) -> None:
+        """Add an index to a shared informer (a no-op when one of that name exists)."""
+        self._store.add_indexer(name, indexer)
+
     def add_handler(self, handler: Handler) -> None:
         """Register ``handler(event_type, obj)``. A handler added after objects are cached is
         first called with ADDED for each of them, so it sees the same stream as the others."""

@@ -54,6 +54,15 @@ class Store:
     def __len__(self) -> int:
         return len(self._items)
 
+    def add_indexer(self, name: str, indexer: Indexer) -> None:
+        """Add an index (idempotent by name) and index the objects already stored."""
+        if name in self._indexers:
+            return
+        self._indexers[name] = indexer
+        self._indices[name] = {}
+        for key, obj in self._items.items():
+            self._put(key, obj)
+
     def __contains__(self, key: str) -> bool:
         return key in self._items
 

@@ -19,6 +19,7 @@ import copy
 import logging
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +142,16 @@ class Controller:
     async def stop_cache(self) -> None:
         await self.informer.stop()
 
+    def watch(self, informer: InformerLike, map_keys: Callable[[str, Obj], Iterable[str]]) -> None:
+        """Queue this controller's objects when another resource changes: ``map_keys`` turns an
+        event of ``informer`` (e.g. a GitRepository with a new artifact) into keys of ours."""
+
+        def handler(event_type: str, obj: Obj) -> None:
+            for key in map_keys(event_type, obj):
+                self.queue.add(key)
+
+        informer.add_handler(handler)
+
     # -- events -------------------------------------------------------------------------------
 
     def _on_event(self, event_type: str, obj: Obj) -> None:
@@ -240,7 +251,7 @@ class Controller:
             await self._writer.patch_status(after, patch)
 
     def _requeue(self, key: str, result: Result, interval: float | None) -> None:
-        if result.outcome is Outcome.FAILED:
+        if result.outcome is Outcome.FAILED and result.delay is None:
             self.queue.add_rate_limited(key)
             return
         self.queue.forget(key)

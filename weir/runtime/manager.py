@@ -30,7 +30,7 @@ from weir.kube.lease import LeaderElector
 from weir.runtime.controller import Controller, ControllerSettings
 from weir.runtime.endpoints import Endpoints, parse_address
 from weir.runtime.metrics import RuntimeMetrics
-from weir.runtime.registry import REGISTRY, ControllerContext, ControllerRegistry
+from weir.runtime.registry import REGISTRY, ControllerContext, ControllerRegistry, Service
 from weir.runtime.settings import RunSettings
 
 log = logging.getLogger("weir.manager")
@@ -58,6 +58,8 @@ class Manager:
         self._stop: asyncio.Event | None = None
         self._stopping = False
         self._exit_code = 0
+        self._ctx: ControllerContext | None = None
+        self._services: list[Service] = []
 
     def request_stop(self) -> None:
         """Begin a graceful shutdown (what SIGTERM/SIGINT do)."""
@@ -88,6 +90,9 @@ class Manager:
             for registration in selected:
                 self.controllers.extend(registration.load()(ctx))
             log.info("controllers selected", extra={"controllers": [r.name for r in selected]})
+            for service in ctx.services:
+                await service.start()
+                self._services.append(service)
             self.endpoints = Endpoints(
                 metrics_addr, health_addr, exposition=self.metrics.exposition, ready=self.ready
             )
@@ -106,9 +111,11 @@ class Manager:
             max_retry_delay=s.max_retry_delay,
             jitter_percent=s.jitter_percent,
         )
-        return ControllerContext(
-            api, controller_settings, self.metrics, s.watch_namespace, s.watch_label_selector
+        ctx = ControllerContext(
+            api, controller_settings, self.metrics, s.watch_namespace, s.watch_label_selector, run=s
         )
+        self._ctx = ctx
+        return ctx
 
     async def _until_stopped(self, work: Any) -> bool:
         """Await ``work`` unless a stop comes first; True when it finished."""
@@ -128,6 +135,8 @@ class Manager:
     async def _start_caches(self) -> None:
         timeout = self.settings.cache_sync_timeout
         await asyncio.gather(*(c.start_cache(timeout) for c in self.controllers))
+        if self._ctx is not None:  # informers used only for secondary watches
+            await self._ctx.informers.start(timeout)
         log.info("caches synced", extra={"controllers": [c.name for c in self.controllers]})
 
     async def _serve(self, api: ApiClient, lease_namespace: str) -> None:
@@ -205,6 +214,12 @@ class Manager:
         for controller in self.controllers:
             with contextlib.suppress(Exception):
                 await controller.stop_cache()
+        if self._ctx is not None:
+            with contextlib.suppress(Exception):
+                await self._ctx.informers.stop()
+        for service in reversed(self._services):
+            with contextlib.suppress(Exception):
+                await service.stop()
         if self.endpoints is not None:
             await self.endpoints.stop()
         if api is not None:

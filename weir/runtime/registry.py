@@ -18,26 +18,37 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from kubernetes_asyncio.client import ApiClient
 
 from weir.errors import UsageError
 from weir.kube.events import EventRecorder
-from weir.kube.informer import Informer, strip_managed_fields
 from weir.kube.resources import ResourceRef
 from weir.runtime.controller import Controller, ControllerSettings
+from weir.runtime.informers import InformerPool
 from weir.runtime.kubeadapter import KubeObjectWriter
 from weir.runtime.metrics import RuntimeMetrics
 from weir.runtime.reconciler import Reconciler
+from weir.runtime.settings import RunSettings
 
 Obj = dict[str, Any]
 
 
-@dataclass(frozen=True)
+class Service(Protocol):
+    """A server a controller needs beside its workers (e.g. the artifact HTTP server); the
+    manager starts it before the caches and stops it at shutdown."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
 class ControllerContext:
-    """What a factory gets: the API client and the process-wide settings."""
+    """What a factory gets: the API client, the process-wide settings, the shared informers,
+    and a list to add the services it needs to."""
 
     api: ApiClient
     settings: ControllerSettings
@@ -46,6 +57,14 @@ class ControllerContext:
     """Watch only this namespace (None: all namespaces)."""
     label_selector: str | None = None
     """Watch only objects matching this selector (``--watch-label-selector``, for sharding)."""
+    informers: InformerPool = field(init=False)
+    """Shared informers (one per resource in the process)."""
+    services: list[Service] = field(default_factory=list)
+    run: RunSettings = field(default_factory=RunSettings)
+    """All of ``weir run``'s settings (feature packages read theirs, e.g. ``run.storage``)."""
+
+    def __post_init__(self) -> None:
+        self.informers = InformerPool(self.api, self.namespace, self.label_selector)
 
 
 ControllerFactory = Callable[[ControllerContext], Sequence[Controller]]
@@ -135,14 +154,7 @@ def build_controller(
     """A controller for ``resource`` with an informer honouring the context's namespace and
     label selector, Events as ``component`` (e.g. ``kustomize-controller``) and status patches
     as ``status_manager`` (default ``gotk-<component>``, Flux's status field manager)."""
-    informer = Informer(
-        ctx.api,
-        resource,
-        namespace=ctx.namespace,
-        label_selector=ctx.label_selector,
-        indexers=indexers,
-        transform=strip_managed_fields,
-    )
+    informer = ctx.informers.get(resource, indexers)
     return Controller(
         kind,
         resource,

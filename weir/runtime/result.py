@@ -75,9 +75,17 @@ class Result:
         return cls(Outcome.STALLED, reason, message, None, revision)
 
     @classmethod
-    def failed(cls, reason: str, message: str, *, revision: str | None = None) -> Result:
-        """Transient failure (what the runtime makes of an exception)."""
-        return cls(Outcome.FAILED, reason, message, None, revision)
+    def failed(
+        cls,
+        reason: str,
+        message: str,
+        *,
+        revision: str | None = None,
+        retry_after: float | None = None,
+    ) -> Result:
+        """Transient failure (what the runtime makes of an exception): retried with per-key
+        backoff, or after ``retry_after`` seconds when given (Flux's ``spec.retryInterval``)."""
+        return cls(Outcome.FAILED, reason, message, retry_after, revision)
 
 
 class Stalled(WeirError):
@@ -93,14 +101,24 @@ class Stalled(WeirError):
 class ReconcileError(WeirError):
     """A transient failure with a chosen condition reason; retried with backoff.
 
-    Any other exception is transient too, with reason ``ReconciliationFailed``.
+    Any other exception is transient too, with reason ``ReconciliationFailed``. With
+    ``retry_after`` the next run comes after that many seconds instead of the backoff delay
+    (Flux retries Kustomizations and HelmReleases after ``spec.retryInterval``).
     """
 
-    def __init__(self, reason: str, message: str, *, revision: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        revision: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
         self.revision = revision
+        self.retry_after = retry_after
 
 
 def result_from_exception(exc: BaseException, max_message: int = 4096) -> Result:
@@ -108,7 +126,12 @@ def result_from_exception(exc: BaseException, max_message: int = 4096) -> Result
     if isinstance(exc, Stalled):
         return Result.stalled(exc.reason, _clip(exc.message, max_message), revision=exc.revision)
     if isinstance(exc, ReconcileError):
-        return Result.failed(exc.reason, _clip(exc.message, max_message), revision=exc.revision)
+        return Result.failed(
+            exc.reason,
+            _clip(exc.message, max_message),
+            revision=exc.revision,
+            retry_after=exc.retry_after,
+        )
     text = str(exc) or type(exc).__name__
     return Result.failed(reasons.RECONCILIATION_FAILED, _clip(text, max_message))
 
