@@ -5,6 +5,9 @@
   with two fake nodes, so that Deployments become Available (e2e tier).
 - ``kube``: a kubernetes_asyncio ApiClient for the admin user.
 - ``namespace``: a namespace created for one test and deleted after it.
+- ``flux_crds``: weir's CRDs installed (once per session) and Established.
+- ``controllers``: weir's source and kustomize controllers running in-process (session).
+- ``git_server`` / ``git_repo``: a loopback Git HTTP server and a fresh repository per test.
 
 Set ``WEIR_TEST_KEEP_CLUSTER=1`` to leave the control plane running after the session for debugging.
 """
@@ -19,8 +22,14 @@ from pathlib import Path
 import pytest
 from kubernetes_asyncio import client
 
+from weir.crdinstall import install_crds
 from weir.devcluster import DevCluster
 from weir.kube.client import api_client
+from weir.runtime.manager import Manager
+from weir.testing.controllers import running_controllers
+from weir.testing.fixtures import git_repo, git_server
+
+__all__ = ["git_repo", "git_server"]  # re-exported fixtures
 
 _TIERS = ("unit", "integration", "e2e")
 
@@ -72,3 +81,20 @@ async def namespace(kube: client.ApiClient) -> AsyncIterator[str]:
         yield name
     finally:
         await core.delete_namespace(name)
+
+
+@pytest.fixture(scope="session")
+async def flux_crds(kube: client.ApiClient) -> None:
+    await install_crds(kube)
+
+
+@pytest.fixture(scope="session")
+async def controllers(
+    kwok_cluster: DevCluster,
+    kubeconfig: str,
+    flux_crds: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Manager]:
+    storage = tmp_path_factory.mktemp("storage")
+    async with running_controllers(kubeconfig, storage) as manager:
+        yield manager

@@ -30,8 +30,6 @@ from weir.testing.gitrepo import GITLINK, GitRepoFixture
 from weir.testing.gitserver import GitHttpServer
 from weir.testing.gitssh import GitSshServer
 
-pytest_plugins = ["weir.testing.fixtures"]  # git_server, git_repo
-
 
 def git_out(cwd: Path, *args: str) -> str:
     return subprocess.run(

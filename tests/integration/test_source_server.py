@@ -19,8 +19,6 @@ from weir.source.server import ArtifactServer, advertised_addr, fetch_artifact, 
 from weir.source.storage import Artifact, Storage
 from weir.testing.gitrepo import GitRepoFixture
 
-pytest_plugins = ["weir.testing.fixtures"]  # git_server, git_repo
-
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[tuple[Storage, ArtifactServer]]:

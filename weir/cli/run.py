@@ -14,10 +14,16 @@ from weir.runtime import logging as runtime_logging
 from weir.runtime.durations import parse_duration
 from weir.runtime.manager import Manager
 from weir.runtime.registry import REGISTRY
-from weir.runtime.settings import LeaderElectionSettings, RunSettings
+from weir.runtime.settings import (
+    KustomizeSettings,
+    LeaderElectionSettings,
+    RunSettings,
+    StorageSettings,
+)
 
 _DEFAULTS = RunSettings()
 _LE = LeaderElectionSettings()
+_STORAGE = StorageSettings()
 
 
 def _duration(flag: str, value: str) -> float:
@@ -111,6 +117,41 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             help="Namespace of the Lease (default: $POD_NAMESPACE or the pod's namespace).",
         ),
     ] = None,
+    storage_path: Annotated[
+        str, typer.Option("--storage-path", help="Directory of the source artifacts.")
+    ] = _STORAGE.path,
+    storage_addr: Annotated[
+        str, typer.Option("--storage-addr", help="Address of the artifact HTTP server.")
+    ] = _STORAGE.addr,
+    storage_adv_addr: Annotated[
+        str | None,
+        typer.Option(
+            "--storage-adv-addr",
+            help="Host[:port] advertised in status.artifact.url (default: the bound address).",
+        ),
+    ] = None,
+    no_cross_namespace_refs: Annotated[
+        bool,
+        typer.Option(
+            "--no-cross-namespace-refs", help="Refuse references to objects in other namespaces."
+        ),
+    ] = False,
+    no_remote_bases: Annotated[
+        bool, typer.Option("--no-remote-bases", help="Refuse remote kustomize bases.")
+    ] = False,
+    default_service_account: Annotated[
+        str | None,
+        typer.Option(
+            "--default-service-account",
+            help="Service account to impersonate when spec.serviceAccountName is empty.",
+        ),
+    ] = None,
+    requeue_dependency: Annotated[
+        str,
+        typer.Option(
+            "--requeue-dependency", help="Retry delay while a source or dependency is not ready."
+        ),
+    ] = "30s",
     log_level: Annotated[
         str, typer.Option("--log-level", help="trace, debug, info, warning or error.")
     ] = _DEFAULTS.log_level,
@@ -159,6 +200,13 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         log_level=log_level.lower(),
         log_encoding="json" if log_encoding == "json" else "console",
         leader_election=le,
+        storage=StorageSettings(storage_path, storage_addr, storage_adv_addr),
+        kustomize=KustomizeSettings(
+            no_cross_namespace_refs=no_cross_namespace_refs,
+            no_remote_bases=no_remote_bases,
+            default_service_account=default_service_account,
+            requeue_dependency=_duration("--requeue-dependency", requeue_dependency),
+        ),
     )
     if settings.min_retry_delay <= 0 or settings.max_retry_delay < settings.min_retry_delay:
         raise UsageError("--min-retry-delay must be positive and at most --max-retry-delay")

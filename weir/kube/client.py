@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import yaml
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.config.config_exception import ConfigException
 
@@ -37,4 +38,35 @@ async def api_client(
                 ) from e
         else:
             raise ConfigError(f"cannot load kubeconfig {kubeconfig or ''}: {e}") from e
+    return client.ApiClient(configuration=cfg)
+
+
+def impersonating(
+    api: client.ApiClient, user: str, groups: tuple[str, ...] = ()
+) -> client.ApiClient:
+    """A new client with ``api``'s configuration that acts as ``user`` (and ``groups``), so
+    that the cluster's RBAC decides what it may do. The caller closes it."""
+    imp = client.ApiClient(configuration=api.configuration)
+    imp.set_default_header("Impersonate-User", user)
+    if groups:
+        # One header, comma-joined values: aiohttp sends it as a single header line, which the
+        # API server splits like repeated headers.
+        imp.set_default_header("Impersonate-Group", ",".join(groups))
+    return imp
+
+
+def service_account_user(namespace: str, name: str) -> str:
+    """The user name the API server gives a service account."""
+    return f"system:serviceaccount:{namespace}:{name}"
+
+
+async def api_client_from_kubeconfig_text(text: str) -> client.ApiClient:
+    """A client for a kubeconfig given as YAML text (``spec.kubeConfig.secretRef``)."""
+
+    cfg = client.Configuration()
+    cfg.connection_pool_maxsize = MAX_CONNECTIONS
+    try:
+        await config.load_kube_config_from_dict(yaml.safe_load(text), client_configuration=cfg)
+    except (ConfigException, yaml.YAMLError, TypeError, AttributeError) as e:
+        raise ConfigError(f"invalid kubeconfig: {e}") from e
     return client.ApiClient(configuration=cfg)

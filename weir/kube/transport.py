@@ -43,6 +43,7 @@ def _query(params: Params | None) -> dict[str, str]:
 
 async def _headers(api: ApiClient, content_type: str | None) -> dict[str, str]:
     headers = {"Accept": JSON, "User-Agent": USER_AGENT}
+    headers.update(api.default_headers)  # Impersonate-User and friends
     if content_type:
         headers["Content-Type"] = content_type
     queries: list[tuple[str, str]] = []

@@ -171,3 +171,11 @@ def build_controller(
 # Built-in controllers: each feature package adds one line here, with a lazy "module:function"
 # factory so that `weir run` imports only what it starts, e.g.
 # REGISTRY.register("source", "weir.source.controller:controllers", "Flux sources")
+REGISTRY.register(
+    "source", "weir.source.controller:controllers", "GitRepository (source.toolkit.fluxcd.io/v1)"
+)
+REGISTRY.register(
+    "kustomize",
+    "weir.kustomize.controller:controllers",
+    "Kustomization (kustomize.toolkit.fluxcd.io/v1)",
+)

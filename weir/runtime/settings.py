@@ -61,6 +61,36 @@ class LeaderElectionSettings:
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    """Where source artifacts are stored and served (source-controller's flags)."""
+
+    path: str = ".weir/storage"
+    """Directory of the artifacts (``--storage-path``)."""
+    addr: str = "127.0.0.1:9090"
+    """Address the artifact server binds (``--storage-addr``)."""
+    adv_addr: str | None = None
+    """Host[:port] put in ``status.artifact.url`` (``--storage-adv-addr``); None: the bound
+    address."""
+
+
+@dataclass(frozen=True)
+class KustomizeSettings:
+    """kustomize-controller's flags."""
+
+    no_cross_namespace_refs: bool = False
+    """Refuse sources and dependencies in other namespaces (``--no-cross-namespace-refs``)."""
+    no_remote_bases: bool = False
+    """Refuse remote kustomize bases (``--no-remote-bases``)."""
+    default_service_account: str | None = None
+    """Impersonate this service account when ``spec.serviceAccountName`` is empty
+    (``--default-service-account``)."""
+    requeue_dependency: float = 30.0
+    """Retry delay while a source or dependency is not ready (``--requeue-dependency``)."""
+    strict_substitution: bool = True
+    """Fail on undefined ``${var}`` (Flux 2.9's ``StrictPostBuildSubstitutions``)."""
+
+
+@dataclass(frozen=True)
 class RunSettings:
     """Everything ``weir run`` needs; each field is one flag."""
 
@@ -96,3 +126,5 @@ class RunSettings:
     log_encoding: LogEncoding = "json"
     """``--log-encoding``: json or console."""
     leader_election: LeaderElectionSettings = field(default_factory=LeaderElectionSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    kustomize: KustomizeSettings = field(default_factory=KustomizeSettings)

@@ -99,6 +99,7 @@ class GitRepositoryReconciler(Reconciler):
             and _digests(status.get("includedArtifacts")) == _digests(includes)
             and self.storage.exists(current)
         ):
+            self.storage.set_artifact_url(current)  # follows a changed --storage-adv-addr
             self._stored(obj, remote.revision)
             return Result.success(
                 f"stored artifact for revision '{remote.revision}'", revision=remote.revision

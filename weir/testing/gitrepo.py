@@ -124,8 +124,13 @@ class GitRepoFixture:
                 run_git("read-tree", "--empty", git_dir=self.path, env=env)
             for path, content in files.items():
                 if content is None:
+                    # --index-info with mode 0 removes the path (works without a work tree).
                     run_git(
-                        "update-index", "--force-remove", "--", path, git_dir=self.path, env=env
+                        "update-index",
+                        "--index-info",
+                        git_dir=self.path,
+                        env=env,
+                        input=f"0 {'0' * 40}\t{path}\n".encode(),
                     )
                     continue
                 mode = (modes or {}).get(path, FILE)

@@ -1,0 +1,495 @@
+"""The Kustomization reconciler: a source artifact becomes objects in the cluster.
+
+One run, in kustomize-controller's order (the runtime owns Ready / Reconciling / Stalled, the
+``requestedAt`` handshake, suspend, the status patch and requeues):
+
+source -> dependencies -> fetch artifact -> build -> substitute -> apply (staged SSA) ->
+prune -> inventory -> health checks -> ``Applied revision: <rev>``.
+
+A failure at any step keeps what was applied before: nothing is applied unless the whole
+build succeeded, and the inventory only changes after a successful apply.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cel
+import yaml
+from kubernetes_asyncio.client import ApiClient
+from pydantic import ValidationError
+
+from weir.api.kustomize import KustomizationSpec
+from weir.kube import apply as kube
+from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
+from weir.kube.errors import NotFoundError
+from weir.kube.resources import SECRETS
+from weir.kustomize import inventory, metadata
+from weir.kustomize.apply import ApplyOptions, apply_all
+from weir.kustomize.build import build
+from weir.kustomize.celhealth import HealthRules
+from weir.kustomize.errors import KustomizeError
+from weir.kustomize.generate import BuildSpec
+from weir.kustomize.prune import deletes_on_finalize, prune, waits_on_finalize
+from weir.kustomize.substitute import substitute_all
+from weir.kustomize.variables import load_variables
+from weir.kustomize.wait import wait_for_health
+from weir.runtime import conditions
+from weir.runtime.durations import format_duration, parse_duration
+from weir.runtime.reconciler import Reconciler
+from weir.runtime.result import ReconcileError, Result, Stalled
+from weir.runtime.settings import KustomizeSettings
+from weir.source.errors import SourceError
+from weir.source.fetch import fetch_artifact
+
+Obj = dict[str, Any]
+log = logging.getLogger("weir.kustomize")
+
+KIND = "Kustomization"
+FINALIZER = "finalizers.fluxcd.io"
+HEALTHY = "Healthy"
+HISTORY_LIMIT = 5
+SUCCEEDED = "ReconciliationSucceeded"
+
+Lookup = Callable[[str | None, str], Obj | None]
+"""(namespace, name) -> cached object or None."""
+
+
+@dataclass
+class Sources:
+    """The informer lookups of every source kind a Kustomization may reference."""
+
+    by_kind: Mapping[str, Lookup]
+
+    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
+        lookup = self.by_kind.get(kind)
+        if lookup is None:
+            known = ", ".join(sorted(self.by_kind))
+            raise Stalled("ArtifactFailed", f"unsupported source kind {kind!r}: use one of {known}")
+        return lookup(namespace, name)
+
+
+@dataclass
+class _Clients:
+    """API clients per identity (impersonated service accounts, remote clusters), reused."""
+
+    api: ApiClient
+    cache: dict[str, ApiClient] = field(default_factory=dict)
+
+    def impersonate(self, namespace: str, sa: str) -> ApiClient:
+        user = service_account_user(namespace, sa)
+        if user not in self.cache:
+            self.cache[user] = impersonating(self.api, user)
+        return self.cache[user]
+
+    async def remote(self, namespace: str, ref: Mapping[str, Any]) -> ApiClient:
+        secret_ref = ref.get("secretRef") or {}
+        name = secret_ref.get("name")
+        if not name:
+            raise Stalled("ReconciliationFailed", "spec.kubeConfig needs a secretRef")
+        try:
+            secret = await kube.get(self.api, SECRETS, namespace, name)
+        except NotFoundError as e:
+            raise ReconcileError(
+                "ReconciliationFailed", f"kubeconfig secret '{namespace}/{name}' not found"
+            ) from e
+        data = secret.get("data") or {}
+        key = secret_ref.get("key") or ("value" if "value" in data else "value.yaml")
+        if key not in data:
+            raise ReconcileError(
+                "ReconciliationFailed", f"kubeconfig secret '{namespace}/{name}' has no key {key!r}"
+            )
+        cache_key = f"remote:{namespace}/{name}:{secret['metadata'].get('resourceVersion')}"
+        if cache_key not in self.cache:
+            text = base64.b64decode(data[key]).decode()
+            self.cache[cache_key] = await api_client_from_kubeconfig_text(text)
+        return self.cache[cache_key]
+
+    async def close(self) -> None:
+        for client in self.cache.values():
+            with contextlib.suppress(Exception):
+                await client.close()
+        self.cache.clear()
+
+
+@dataclass
+class _Run:
+    """One run's inputs, passed to each step."""
+
+    obj: Obj
+    spec: KustomizationSpec
+    api: ApiClient
+    """The client to apply with (impersonated or remote when the spec says so)."""
+    limit: float
+    """``spec.timeout`` in seconds."""
+    retry: float
+    revision: str
+
+
+def default_timeout(interval: float) -> float:
+    """Flux: ``spec.timeout`` defaults to the interval minus 30s, at least 30s."""
+    return max(interval - 30.0, 30.0)
+
+
+class KustomizationReconciler(Reconciler):
+    """Reconciles ``kustomize.toolkit.fluxcd.io/v1`` Kustomizations."""
+
+    finalizer = FINALIZER
+
+    def __init__(
+        self,
+        api: ApiClient,
+        sources: Sources,
+        kustomizations: Lookup,
+        settings: KustomizeSettings | None = None,
+    ) -> None:
+        self.api = api
+        self.sources = sources
+        self.kustomizations = kustomizations
+        self.settings = settings or KustomizeSettings()
+        self.clients = _Clients(api)
+
+    # -- the run ------------------------------------------------------------------------------
+
+    async def reconcile(self, obj: Obj) -> Result:
+        started = time.monotonic()
+        spec = _parse(obj)
+        status = obj.setdefault("status", {})
+        interval = parse_duration(spec.interval)
+        retry = parse_duration(spec.retry_interval) if spec.retry_interval else interval
+        timeout = parse_duration(spec.timeout) if spec.timeout else default_timeout(interval)
+
+        artifact = self._source_artifact(obj, spec, retry)
+        revision = str(artifact["revision"])
+        waiting = self._dependencies_ready(obj, spec, revision)
+        if waiting is not None:
+            return waiting
+        status["lastAttemptedRevision"] = revision
+        rules = self._health_rules(spec, revision)
+        run = _Run(obj, spec, await self._client(obj, spec), timeout, retry, revision)
+
+        work = Path(tempfile.mkdtemp(prefix="weir-ks-"))
+        try:
+            root = work / "artifact"
+            try:
+                await fetch_artifact(
+                    str(artifact["url"]), str(artifact["digest"]), root, timeout=timeout
+                )
+            except SourceError as e:
+                raise ReconcileError(
+                    "ArtifactFailed",
+                    f"failed to fetch artifact for revision '{revision}': {e}",
+                    revision=revision,
+                    retry_after=retry,
+                ) from e
+            try:
+                objects, digest = await self._build(run, root)
+            except KustomizeError as e:
+                raise self._failed(e, run) from e
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+        try:
+            skipped = await self._apply(run, objects)
+            checked = await self._health(run, objects, skipped, rules)
+        except KustomizeError as e:
+            _record_history(obj, digest, e.reason, revision, time.monotonic() - started)
+            raise self._failed(e, run) from e
+
+        status["lastAppliedRevision"] = revision
+        origin = (artifact.get("metadata") or {}).get("org.opencontainers.image.revision")
+        if origin:
+            status["lastAppliedOriginRevision"] = origin
+        if checked:
+            conditions.mark_true(
+                obj,
+                HEALTHY,
+                "Succeeded",
+                f"Health check passed in {format_duration(checked)}",
+            )
+        else:
+            conditions.delete(obj, HEALTHY)
+        _record_history(obj, digest, SUCCEEDED, revision, time.monotonic() - started)
+        return Result.success(f"Applied revision: {revision}", reason=SUCCEEDED, revision=revision)
+
+    async def finalize(self, obj: Obj) -> Result | None:
+        """Delete the inventory on deletion as ``deletionPolicy`` says (MirrorPrune follows
+        ``spec.prune``; Orphan never; suspended Kustomizations never)."""
+        spec = obj.get("spec") or {}
+        entries = inventory.from_wire((obj.get("status") or {}).get("inventory"))
+        policy = spec.get("deletionPolicy")
+        if not entries or not deletes_on_finalize(
+            policy, bool(spec.get("prune")), suspended=bool(spec.get("suspend"))
+        ):
+            return None
+        meta = obj["metadata"]
+        try:
+            parsed = _parse(obj)
+            api = await self._client(obj, parsed)
+        except (Stalled, ReconcileError) as e:
+            log.warning(
+                "skipping garbage collection on deletion",
+                extra={
+                    "kind": KIND,
+                    "namespace": meta["namespace"],
+                    "name": meta["name"],
+                    "error": str(e),
+                },
+            )
+            return None
+        interval = parse_duration(str(spec.get("interval") or "10m"))
+        timeout = (
+            parse_duration(spec["timeout"]) if spec.get("timeout") else default_timeout(interval)
+        )
+        stale = inventory.stale_entries(entries, [])
+        result = await prune(
+            api,
+            stale,
+            meta["name"],
+            meta["namespace"],
+            wait=waits_on_finalize(policy),
+            timeout=timeout,
+        )
+        result.raise_for_failures()
+        return None
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def _source_artifact(self, obj: Obj, spec: KustomizationSpec, retry: float) -> Obj:
+        ref = spec.source_ref
+        ns = obj["metadata"]["namespace"]
+        src_ns = ref.namespace or ns
+        if src_ns != ns and self.settings.no_cross_namespace_refs:
+            raise Stalled(
+                "AccessDenied",
+                f"can't access '{ref.kind}/{src_ns}/{ref.name}', cross-namespace references "
+                "have been blocked",
+            )
+        source = self.sources.get(ref.kind, src_ns, ref.name)
+        if source is None:
+            raise ReconcileError(
+                "ArtifactFailed",
+                f"Source '{ref.kind}/{src_ns}/{ref.name}' not found",
+                retry_after=retry,
+            )
+        artifact = (source.get("status") or {}).get("artifact")
+        if not artifact:
+            delay = self.settings.requeue_dependency
+            raise ReconcileError(
+                "ArtifactFailed",
+                f"Source artifact not found, retrying in {format_duration(delay)}",
+                retry_after=delay,
+            )
+        return dict(artifact)
+
+    def _dependencies_ready(
+        self, obj: Obj, spec: KustomizationSpec, revision: str
+    ) -> Result | None:
+        ns = obj["metadata"]["namespace"]
+        for dep in spec.depends_on or []:
+            dep_ns = dep.namespace or ns
+            if dep_ns != ns and self.settings.no_cross_namespace_refs:
+                raise Stalled(
+                    "AccessDenied",
+                    f"can't access '{KIND}/{dep_ns}/{dep.name}', cross-namespace references "
+                    "have been blocked",
+                )
+            other = self.kustomizations(dep_ns, dep.name)
+            if not _dependency_ready(obj, spec, other, revision, dep.ready_expr):
+                delay = self.settings.requeue_dependency
+                return Result.requeue_after(
+                    delay,
+                    f"dependency '{dep_ns}/{dep.name}' is not ready",
+                    reason="DependencyNotReady",
+                    revision=revision,
+                )
+        return None
+
+    def _health_rules(self, spec: KustomizationSpec, revision: str) -> HealthRules:
+        try:
+            return HealthRules(spec.health_check_exprs or [])
+        except KustomizeError as e:
+            raise Stalled(e.reason, str(e), revision=revision) from e
+
+    async def _client(self, obj: Obj, spec: KustomizationSpec) -> ApiClient:
+        ns = obj["metadata"]["namespace"]
+        if spec.kube_config is not None:
+            return await self.clients.remote(
+                ns, spec.kube_config.model_dump(by_alias=True, exclude_none=True)
+            )
+        sa = spec.service_account_name or self.settings.default_service_account
+        if sa:
+            return self.clients.impersonate(ns, sa)
+        return self.api
+
+    async def _build(self, run: _Run, root: Path) -> tuple[list[Obj], str]:
+        obj, spec = run.obj, run.spec
+        manifests = await build(
+            root,
+            BuildSpec.from_spec(spec),
+            timeout=run.limit,
+            allow_remote=not self.settings.no_remote_bases,
+        )
+        objects = [m.object for m in manifests]
+        if spec.post_build is not None:
+            variables = await load_variables(
+                self.api, obj["metadata"]["namespace"], spec.post_build
+            )
+            objects = substitute_all(
+                manifests,
+                variables,
+                strict=self.settings.strict_substitution,
+                strategy=spec.post_build.substitute_strategy,
+            )
+        text = yaml.safe_dump_all(objects, sort_keys=True)
+        digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        return objects, digest
+
+    async def _apply(self, run: _Run, objects: list[Obj]) -> set[inventory.ObjectRef]:
+        """Apply, prune and record the inventory; returns the objects skipped by ssa policies."""
+        obj, spec, api = run.obj, run.spec, run.api
+        meta = obj["metadata"]
+        cm = spec.common_metadata
+        prepared = metadata.prepare(
+            objects,
+            name=meta["name"],
+            namespace=meta["namespace"],
+            labels=cm.labels if cm else None,
+            annotations=cm.annotations if cm else None,
+        )
+        changes = await apply_all(
+            api, prepared, ApplyOptions(force=bool(spec.force), wait_timeout=run.limit)
+        )
+        new = changes.entries()
+        status = obj["status"]
+        if spec.prune:
+            old = inventory.from_wire(status.get("inventory"))
+            result = await prune(
+                api, inventory.stale_entries(old, new), meta["name"], meta["namespace"]
+            )
+            new = inventory.merge_entries(new, list(result.failed))
+            status["inventory"] = inventory.to_wire(new)
+            result.raise_for_failures()
+        else:
+            status["inventory"] = inventory.to_wire(new)
+        return {c.entry.ref for c in changes.changes if c.action == "skipped"}
+
+    async def _health(
+        self,
+        run: _Run,
+        objects: list[Obj],
+        skipped: set[inventory.ObjectRef],
+        rules: HealthRules,
+    ) -> float | None:
+        """Run the health checks; returns their duration, or None when there were none."""
+        obj, spec = run.obj, run.spec
+        if spec.wait:
+            targets = [o for o in objects if inventory.ObjectRef.of(o) not in skipped]
+        elif spec.health_checks:
+            ns = obj["metadata"]["namespace"]
+            targets = [
+                {
+                    "apiVersion": hc.api_version or "apps/v1",
+                    "kind": hc.kind,
+                    "metadata": {"name": hc.name, "namespace": hc.namespace or ns},
+                }
+                for hc in spec.health_checks
+            ]
+        else:
+            return None
+        started = time.monotonic()
+        try:
+            await wait_for_health(run.api, targets, timeout=run.limit, rules=rules)
+        except KustomizeError as e:
+            conditions.mark_false(obj, HEALTHY, e.reason, str(e))
+            raise
+        return time.monotonic() - started
+
+    def _failed(self, err: KustomizeError, run: _Run) -> Exception:
+        if err.terminal:
+            return Stalled(err.reason, str(err), revision=run.revision)
+        return ReconcileError(err.reason, str(err), revision=run.revision, retry_after=run.retry)
+
+    async def close(self) -> None:
+        await self.clients.close()
+
+
+def _parse(obj: Obj) -> KustomizationSpec:
+    try:
+        return KustomizationSpec.model_validate(obj.get("spec") or {})
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise Stalled("InvalidSpec", f"invalid Kustomization: {where}: {first['msg']}") from e
+
+
+def _dependency_ready(
+    obj: Obj,
+    spec: KustomizationSpec,
+    dep: Obj | None,
+    revision: str,
+    ready_expr: str | None,
+) -> bool:
+    """Flux's rule: the dependency exists, has observed its generation, is Ready, and — when it
+    uses the same source — has applied the same revision. A ``readyExpr`` replaces it."""
+    if dep is None:
+        return False
+    if ready_expr:
+        try:
+            program = cel.compile(ready_expr)
+            return bool(program.execute({"self": obj, "dep": dep}))
+        except Exception as e:
+            raise Stalled("InvalidCELExpression", f"readyExpr {ready_expr!r}: {e}") from e
+    dep_status = dep.get("status") or {}
+    if dep["metadata"].get("generation") != dep_status.get("observedGeneration"):
+        return False
+    if not conditions.is_true(dep, "Ready"):
+        return False
+    dep_ref = (dep.get("spec") or {}).get("sourceRef") or {}
+    own_ns = obj["metadata"]["namespace"]
+    same_source = (
+        dep_ref.get("kind") == spec.source_ref.kind
+        and dep_ref.get("name") == spec.source_ref.name
+        and (dep_ref.get("namespace") or dep["metadata"]["namespace"])
+        == (spec.source_ref.namespace or own_ns)
+    )
+    return not same_source or dep_status.get("lastAppliedRevision") == revision
+
+
+def _record_history(obj: Obj, digest: str, outcome: str, revision: str, duration: float) -> None:
+    """Flux's history: newest first, at most 5, one entry per (digest, status)."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    history: list[Obj] = list((obj["status"].get("history")) or [])
+    for i, old in enumerate(history):
+        if old.get("digest") == digest and old.get("lastReconciledStatus") == outcome:
+            entry = {
+                **old,
+                "lastReconciled": now,
+                "lastReconciledDuration": format_duration(duration),
+                "totalReconciliations": int(old.get("totalReconciliations", 0)) + 1,
+                "metadata": {**(old.get("metadata") or {}), "revision": revision},
+            }
+            del history[i]
+            break
+    else:
+        entry = {
+            "digest": digest,
+            "firstReconciled": now,
+            "lastReconciled": now,
+            "lastReconciledDuration": format_duration(duration),
+            "lastReconciledStatus": outcome,
+            "totalReconciliations": 1,
+            "metadata": {"revision": revision},
+        }
+    obj["status"]["history"] = [entry, *history][:HISTORY_LIMIT]
