@@ -160,6 +160,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: ChartRepoServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: clients that drop the connection (a refused TLS handshake) are expected."""
+
 
 class ChartRepoServer:
     """A Helm HTTP repository on 127.0.0.1 (see the module docstring)."""
@@ -233,7 +236,9 @@ class ChartRepoServer:
         httpd = _Server(("127.0.0.1", 0), _Handler)
         httpd.owner = self
         if self.tls is not None:
-            httpd.socket = self.tls.server_context().wrap_socket(httpd.socket, server_side=True)
+            httpd.socket = self.tls.server_context().wrap_socket(
+                httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._httpd = httpd
         if not (self.root / "index.yaml").exists():
             self.write_index()
