@@ -13,3 +13,4 @@ fi
 export UV_SYSTEM_CERTS=1
 uv sync --frozen --quiet
 scripts/build-k8s-binaries.sh >/dev/null
+scripts/install-registry.sh >/dev/null
