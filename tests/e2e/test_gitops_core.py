@@ -416,3 +416,56 @@ async def test_wrong_ssh_host_key_is_refused(
     assert "known_hosts" in ready["message"]
     assert (conditions.get(git, "FetchFailed") or {}).get("status") == "True"
     assert "artifact" not in git["status"]
+
+
+async def test_service_account_without_rights_is_refused(
+    kube: ApiClient, namespace: str, git_repo: GitRepoFixture
+) -> None:
+    """``serviceAccountName`` impersonates the account: what it may not create is refused with
+    the cluster's answer, and what was applied before stays as it was."""
+    api, ns = kube, namespace
+    for obj in (
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "deployer"}},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "configmaps-only"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["*"]}],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "deployer"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "configmaps-only",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": ns}],
+        },
+    ):
+        obj["metadata"]["namespace"] = ns  # type: ignore[index]
+        await kapi.apply(api, obj, MANAGER)
+    sha1 = git_repo.commit({"apps/cm.yaml": configmap("allowed", v="1")}, "first")
+    await create_git(api, ns, git_repo)
+    await create_ks(api, ns, "apps", path="./apps", serviceAccountName="deployer")
+    await wait_for(api, KS, ns, "apps", applied(sha1), "allowed objects applied")
+
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: forbidden\nstringData:\n  k: v\n"
+    git_repo.commit(
+        {"apps/cm.yaml": configmap("allowed", v="2"), "apps/secret.yaml": secret}, "forbidden"
+    )
+    await kapi.patch(
+        api,
+        GIT,
+        ns,
+        "fleet",
+        {"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": "t1"}}},
+    )
+    ks = await wait_for(
+        api, KS, ns, "apps", ready_reason("ReconciliationFailed"), "refused by RBAC"
+    )
+    message = (conditions.get(ks, "Ready") or {})["message"]
+    assert "forbidden" in message.lower()
+    assert f"system:serviceaccount:{ns}:deployer" in message
+    assert await cm_data(api, ns, "allowed") == {"v": "1"}
