@@ -32,7 +32,7 @@ class MemoryInformer:
     async def start(self) -> None:
         pass
 
-    async def wait_synced(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+    async def wait_synced(self, timeout: float | None = None) -> None:
         pass
 
     async def stop(self) -> None:

@@ -1,0 +1,1 @@
+"""Helpers shared by test files (no fixtures with side effects at import)."""

@@ -1,0 +1,64 @@
+"""Suspending and resuming reconciliation (``spec.suspend``).
+
+Resume clears ``spec.suspend`` and sets a fresh ``reconcile.fluxcd.io/requestedAt`` in the same
+merge patch, so the controller runs at once; the caller may then wait for the token with
+:func:`weir.actions.reconcile.wait_reconciled`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes_asyncio.client import ApiClient
+
+from weir.actions.errors import NotSuspendableError
+from weir.actions.objects import get_object, resource_for
+from weir.actions.reconcile import FIELD_MANAGER, REQUESTED_AT, new_token
+from weir.api import KindInfo
+from weir.kube import apply
+
+Obj = dict[str, Any]
+
+
+def _check(info: KindInfo) -> None:
+    spec = info.model.model_fields.get("spec")
+    spec_type = getattr(spec, "annotation", None)
+    fields = getattr(spec_type, "model_fields", {})
+    if "suspend" not in fields:
+        raise NotSuspendableError(f"{info.kind} has no spec.suspend: it cannot be suspended")
+
+
+async def suspend(
+    api: ApiClient, info: KindInfo, namespace: str, name: str, *, field_manager: str = FIELD_MANAGER
+) -> Obj:
+    """Set ``spec.suspend: true``; returns the patched object."""
+    _check(info)
+    await get_object(api, info, namespace, name)  # a clear error when it does not exist
+    return await apply.patch(
+        api,
+        resource_for(info),
+        namespace,
+        name,
+        {"spec": {"suspend": True}},
+        field_manager=field_manager,
+    )
+
+
+async def resume(
+    api: ApiClient,
+    info: KindInfo,
+    namespace: str,
+    name: str,
+    *,
+    token: str | None = None,
+    field_manager: str = FIELD_MANAGER,
+) -> tuple[str, Obj]:
+    """Remove ``spec.suspend`` and request a reconcile; returns the token and the object."""
+    _check(info)
+    await get_object(api, info, namespace, name)
+    token = token or new_token()
+    body = {"spec": {"suspend": None}, "metadata": {"annotations": {REQUESTED_AT: token}}}
+    patched = await apply.patch(
+        api, resource_for(info), namespace, name, body, field_manager=field_manager
+    )
+    return token, patched

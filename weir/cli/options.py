@@ -1,0 +1,175 @@
+"""Options every cluster command shares (kubectl's ``--kubeconfig``, ``--context``,
+``-n/--namespace``, ``-A/--all-namespaces``, ``-o``, ``--timeout``) and the session they open."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from weir.cli.output import OutputFormat
+from weir.errors import KubeError, UsageError
+from weir.kubeconfig import KubeTarget, resolve
+
+if TYPE_CHECKING:
+    from kubernetes_asyncio.client import ApiClient
+
+    from weir.api import KindInfo
+
+T = TypeVar("T")
+
+
+def _complete_kinds(incomplete: str) -> Iterator[str]:
+    from weir.api import KINDS  # noqa: PLC0415 -- keep shell completion fast
+
+    words = ["all", "sources"]
+    for info in KINDS.values():
+        words.extend([*info.short_names, info.plural])
+    yield from (w for w in words if w.startswith(incomplete.lower()))
+
+
+KubeconfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kubeconfig",
+        help="Path to the kubeconfig (default: $KUBECONFIG, else ~/.kube/config).",
+        show_default=False,
+    ),
+]
+ContextOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--context", help="Kubeconfig context (default: the current one).", show_default=False
+    ),
+]
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "-n",
+        "--namespace",
+        help="Namespace (default: the context's namespace, else 'default').",
+        show_default=False,
+    ),
+]
+AllNamespacesOpt = Annotated[
+    bool, typer.Option("-A", "--all-namespaces", help="Every namespace (overrides -n).")
+]
+OutputOpt = Annotated[OutputFormat, typer.Option("-o", "--output", help="table, json or yaml.")]
+KindArg = Annotated[
+    str,
+    typer.Argument(
+        help="Kind: name, plural or short name (ks, hr, gitrepo, ocirepo, helmrepo, hc, ...).",
+        autocompletion=_complete_kinds,
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    str, typer.Option("--timeout", help="How long to wait, e.g. 90s, 5m, 1h30m.")
+]
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str, flag: str = "--timeout") -> float:
+    """Seconds in a Go-style duration (``90s``, ``5m``, ``1h30m``, ``500ms``) or a number of
+    seconds; a :class:`~weir.errors.UsageError` otherwise."""
+    value = text.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parts = _DURATION.findall(value)
+        if not parts or "".join(n + u for n, u in parts) != value:
+            raise UsageError(
+                f"{flag} {text!r} is not a duration: use e.g. 90s, 5m or 1h30m"
+            ) from None
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise UsageError(f"{flag} {text!r} must be positive")
+    return seconds
+
+
+@dataclass(frozen=True)
+class KubeOptions:
+    """The connection options as given on the command line."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    all_namespaces: bool = False
+
+
+class ClusterUnreachableError(KubeError):
+    """The API server of the kubeconfig's context cannot be reached."""
+
+
+@dataclass
+class Session:
+    """An open connection: the API client, the target and the namespace scope."""
+
+    api: ApiClient
+    target: KubeTarget
+    namespace: str
+    """The namespace to work in (``-n``, else the context's, else ``default``)."""
+    all_namespaces: bool
+
+    @property
+    def scope(self) -> str | None:
+        """The namespace to list in; None with ``-A``."""
+        return None if self.all_namespaces else self.namespace
+
+
+def target_of(opts: KubeOptions) -> KubeTarget:
+    return resolve(opts.kubeconfig, opts.context)
+
+
+@asynccontextmanager
+async def connect(opts: KubeOptions) -> AsyncIterator[Session]:
+    """Open an API client for the options; transport failures become one
+    :class:`ClusterUnreachableError` that names the server and what to check."""
+    from weir.kube.client import api_client  # noqa: PLC0415 -- slow import, only when needed
+    from weir.kube.errors import ApiUnavailableError  # noqa: PLC0415
+
+    target = target_of(opts)
+    api = await api_client(opts.kubeconfig, target.context)
+    session = Session(api, target, opts.namespace or target.namespace, opts.all_namespaces)
+    async with api:
+        try:
+            yield session
+        except ApiUnavailableError as e:
+            cause = e.__cause__
+            why = f"{type(cause).__name__}: {cause}" if cause else str(e)
+            raise ClusterUnreachableError(
+                f"cannot reach the API server {target.describe()} ({why}): check --kubeconfig "
+                "and --context, or start a local cluster with `weir cluster up`"
+            ) from e
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine to completion."""
+    return asyncio.run(coro)
+
+
+def kinds_of(word: str, *, single: bool = False) -> tuple[KindInfo, ...]:
+    """The kinds a KIND argument names (``all`` and ``sources`` too unless ``single``); an
+    unknown one is a :class:`~weir.errors.UsageError` listing the valid names."""
+    from weir.actions.objects import resolve_kinds  # noqa: PLC0415
+    from weir.api import KINDS, UnknownKindError  # noqa: PLC0415
+
+    try:
+        found = resolve_kinds(word)
+    except UnknownKindError:
+        names = ", ".join(
+            f"{k.plural} ({', '.join(k.short_names)})" if k.short_names else k.plural
+            for k in KINDS.values()
+        )
+        groups = "" if single else "all, sources, or "
+        raise UsageError(f"unknown kind {word!r}: use {groups}one of {names}") from None
+    if single and len(found) != 1:
+        raise UsageError(f"{word!r} names several kinds: give one kind, e.g. ks or gitrepo")
+    return found
