@@ -2,6 +2,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from weir import _lazyk8s
+
+_lazyk8s.install()  # a fast start: kubernetes_asyncio's generated models load on first use
+
 try:
     __version__ = version("weir-gitops")
 except PackageNotFoundError:  # running from a source tree without an install
