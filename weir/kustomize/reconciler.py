@@ -16,8 +16,6 @@ import base64
 import contextlib
 import hashlib
 import logging
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -50,8 +48,8 @@ from weir.runtime.durations import format_duration, parse_duration
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
 from weir.runtime.settings import KustomizeSettings
+from weir.source.cache import ArtifactCache
 from weir.source.errors import SourceError
-from weir.source.fetch import fetch_artifact
 
 Obj = dict[str, Any]
 log = logging.getLogger("weir.kustomize")
@@ -159,6 +157,7 @@ class KustomizationReconciler(Reconciler):
         self.kustomizations = kustomizations
         self.settings = settings or KustomizeSettings()
         self.clients = _Clients(api)
+        self.artifacts = ArtifactCache()
 
     # -- the run ------------------------------------------------------------------------------
 
@@ -179,26 +178,21 @@ class KustomizationReconciler(Reconciler):
         rules = self._health_rules(spec, revision)
         run = _Run(obj, spec, await self._client(obj, spec), timeout, retry, revision)
 
-        work = Path(tempfile.mkdtemp(prefix="weir-ks-"))
         try:
-            root = work / "artifact"
-            try:
-                await fetch_artifact(
-                    str(artifact["url"]), str(artifact["digest"]), root, timeout=timeout
-                )
-            except SourceError as e:
-                raise ReconcileError(
-                    "ArtifactFailed",
-                    f"failed to fetch artifact for revision '{revision}': {e}",
-                    revision=revision,
-                    retry_after=retry,
-                ) from e
-            try:
-                objects, digest = await self._build(run, root)
-            except KustomizeError as e:
-                raise self._failed(e, run) from e
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            async with self.artifacts.extracted(
+                str(artifact["url"]), str(artifact["digest"]), run.limit
+            ) as root:
+                try:
+                    objects, digest = await self._build(run, root)
+                except KustomizeError as e:
+                    raise self._failed(e, run) from e
+        except SourceError as e:
+            raise ReconcileError(
+                "ArtifactFailed",
+                f"failed to fetch artifact for revision '{revision}': {e}",
+                revision=revision,
+                retry_after=retry,
+            ) from e
 
         try:
             skipped = await self._apply(run, objects)
@@ -423,6 +417,7 @@ class KustomizationReconciler(Reconciler):
 
     async def close(self) -> None:
         await self.clients.close()
+        await self.artifacts.close()
 
 
 def _parse(obj: Obj) -> KustomizationSpec:

@@ -214,6 +214,8 @@ class Manager:
         for controller in self.controllers:
             with contextlib.suppress(Exception):
                 await controller.stop_cache()
+            with contextlib.suppress(Exception):
+                await controller.reconciler.close()
         if self._ctx is not None:
             with contextlib.suppress(Exception):
                 await self._ctx.informers.stop()

@@ -42,6 +42,10 @@ class Reconciler(abc.ABC):
         proceed; raise (or return a waiting result) to keep the finalizer and try again."""
         return None
 
+    async def close(self) -> None:
+        """Release what the reconciler holds (clients, caches) when the process stops."""
+        return None
+
     def interval(self, obj: Obj) -> float | None:
         """Seconds until the next run after a success: ``spec.interval`` (a Flux duration)."""
         raw = (obj.get("spec") or {}).get("interval")
