@@ -6,8 +6,10 @@
 - ``kube``: a kubernetes_asyncio ApiClient for the admin user.
 - ``namespace``: a namespace created for one test and deleted after it.
 - ``flux_crds``: weir's CRDs installed (once per session) and Established.
-- ``controllers``: weir's source and kustomize controllers running in-process (session).
+- ``controllers``: weir's source, kustomize and helm controllers running in-process (session).
 - ``git_server`` / ``git_repo``: a loopback Git HTTP server and a fresh repository per test.
+- ``chart_repo`` / ``oci_registry``: a loopback Helm chart repository (per test) and OCI
+  registry (per session).
 
 Set ``WEIR_TEST_KEEP_CLUSTER=1`` to leave the control plane running after the session for debugging.
 """
@@ -28,19 +30,28 @@ from weir.kube.client import api_client
 from weir.runtime.manager import Manager
 from weir.testing.controllers import running_controllers
 from weir.testing.fixtures import git_repo, git_server
+from weir.testing.helm_fixtures import chart_repo, oci_registry
 
-__all__ = ["git_repo", "git_server"]  # re-exported fixtures
+__all__ = ["chart_repo", "git_repo", "git_server", "oci_registry"]  # re-exported fixtures
 
 _TIERS = ("unit", "integration", "e2e")
 
 
+def _tier(item: pytest.Item) -> int:
+    parts = Path(str(item.fspath)).parts
+    return next((i for i, tier in enumerate(_TIERS) if tier in parts), len(_TIERS))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its tier, taken from its directory (tests/<tier>/...)."""
+    """Mark each test with its tier, taken from its directory (tests/<tier>/...), and run the
+    tiers in order: unit, integration, e2e. The e2e tier starts weir's controllers (session
+    fixture ``controllers``), which would otherwise reconcile the objects that integration tests
+    give hand-written statuses."""
     for item in items:
-        parts = Path(str(item.fspath)).parts
-        for tier in _TIERS:
-            if tier in parts:
-                item.add_marker(getattr(pytest.mark, tier))
+        tier = _tier(item)
+        if tier < len(_TIERS):
+            item.add_marker(getattr(pytest.mark, _TIERS[tier]))
+    items.sort(key=_tier)  # stable: file and definition order are kept within a tier
 
 
 @pytest.fixture(scope="session")
