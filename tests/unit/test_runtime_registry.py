@@ -24,7 +24,7 @@ def registry() -> ControllerRegistry:
     r = ControllerRegistry()
     r.register("source", _factory, "sources")
     r.register("kustomize", _factory, "kustomizations")
-    r.register("helm", "weir.helm.controller:controllers", "helm releases")
+    r.register("helm", "weir.no_such_feature.controller:controllers", "helm releases")
     r.register("image", _factory, "image automation", default=False)
     return r
 
