@@ -13,12 +13,16 @@ import sys
 import typer
 
 from weir.cli import (
+    build,
     check,
     cluster,
     crds,
+    diff,
     events,
     export,
     get,
+    logs,
+    mcp,
     reconcile,
     run,
     stats,
@@ -45,6 +49,10 @@ app.command(name="suspend")(suspend.suspend)
 app.command(name="resume")(suspend.resume)
 app.command(name="stats")(stats.command)
 app.command(name="export")(export.command)
+app.command(name="build")(build.command)
+app.command(name="diff")(diff.command)
+app.command(name="logs")(logs.command)
+app.command(name="mcp")(mcp.command)
 app.command(name="check")(check.command)
 app.command(name="version")(version.command)
 app.add_typer(cluster.app, name="cluster")

@@ -1,0 +1,570 @@
+"""Build a Kustomization from a local checkout with the controller's own pipeline (``weir build
+ks``; ``weir diff ks`` builds the same way before it compares with the cluster).
+
+The pipeline is the reconciler's (:mod:`weir.kustomize.reconciler`), block for block:
+:func:`~weir.kustomize.build.build` (generate or load the kustomization, merge the spec's
+``patches``, ``images``, ``components``, ``targetNamespace``, ``namePrefix``/``nameSuffix``, run
+the real kustomize) -> :func:`~weir.kustomize.substitute.substitute_all` (``postBuild``) ->
+:func:`~weir.kustomize.metadata.prepare` (normalize, ``commonMetadata``, owner labels).
+
+- **The Kustomization** comes from ``--kustomization-file`` (a YAML file; several documents
+  allowed, the one of that name is used), else from the cluster. ``--dry-run`` without a file
+  builds with an empty spec (no patches, no substitution): a plain Flux build of the directory.
+- **The files** are those the source artifact would hold: the checkout root (the
+  ``--local-sources`` path of the Kustomization's source, else the nearest directory above
+  ``--path`` holding ``.git``, else ``--path`` itself) without ``.git`` and without what
+  ``.sourceignore`` files and ``--ignore-paths`` exclude (the source-controller's rules). As in
+  ``flux build``, ``--path`` replaces ``spec.path`` of the top Kustomization.
+- **Variables**: the inline ``substitute`` map and the ``substituteFrom`` ConfigMaps/Secrets,
+  read from the cluster; with ``dry_run`` nothing is read from a cluster and substituteFrom is
+  skipped (as Flux does). Unset variables become empty unless ``strict_substitute`` (the flux
+  CLI's default; the controller is strict).
+- **Recursive**: Kustomizations in the output are built too, from their own ``spec.path`` in
+  the checkout of their source: a ``--local-sources`` path, or the parent's checkout when they
+  use the same source. Others (and those with ``spec.kubeConfig``) are skipped with a note.
+
+:func:`mask_secrets` hides Secret values for printing: SOPS-encrypted values become
+``**SOPS**`` as ``flux build`` prints them, any other value ``******`` (base64-encoded in
+``data``); the keys stay visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import copy
+import dataclasses
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from weir.errors import ConfigError, KubeError, UsageError
+from weir.kustomize import yamlio
+
+if TYPE_CHECKING:
+    from kubernetes_asyncio.client import ApiClient
+
+    from weir.api.kustomize import KustomizationSpec
+
+Obj = dict[str, Any]
+ApiProvider = Callable[[], Awaitable["ApiClient"]]
+"""Returns the API client, connecting on first use (a build may never need the cluster)."""
+Notify = Callable[[str], None]
+
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+KUSTOMIZATION_API_VERSION = f"{KUSTOMIZE_GROUP}/v1"
+SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
+SOPS_MASK = "**SOPS**"
+SECRET_MASK = "******"
+MAX_DEPTH = 10
+
+
+class KustomizationFileError(ConfigError):
+    """The ``--kustomization-file`` does not hold the Kustomization asked for, or is invalid."""
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What ``weir build ks`` was asked to do (``path`` is ``--path``)."""
+
+    path: Path
+    kustomization_file: Path | None = None
+    dry_run: bool = False
+    """Never connect to a cluster: substituteFrom is skipped."""
+    strict_substitute: bool = False
+    recursive: bool = False
+    local_sources: Mapping[str, Path] = field(default_factory=dict)
+    """``Kind/namespace/name`` of a source -> its local checkout."""
+    ignore_paths: tuple[str, ...] = ()
+    """Extra exclusions in ``.gitignore`` format, like a GitRepository's ``spec.ignore``."""
+    suggest_dry_run: bool = True
+    """Suggest ``--dry-run`` when reading substituteFrom from the cluster fails."""
+
+
+@dataclass
+class BuiltKustomization:
+    """A built Kustomization: the object used, its parsed spec, the objects it would apply (as
+    the controller applies them, unmasked) and, when recursive, the nested ones it builds."""
+
+    kustomization: Obj
+    spec: KustomizationSpec
+    objects: list[Obj]
+    nested: list[BuiltKustomization] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.kustomization["metadata"]["name"])
+
+    @property
+    def namespace(self) -> str:
+        return str(self.kustomization["metadata"]["namespace"])
+
+    @property
+    def display(self) -> str:
+        return f"Kustomization {self.namespace}/{self.name}"
+
+    def walk(self) -> Iterator[BuiltKustomization]:
+        """This one, then the nested ones depth-first."""
+        yield self
+        for child in self.nested:
+            yield from child.walk()
+
+    def all_objects(self) -> list[Obj]:
+        """Every object, this Kustomization's first, then those of the nested ones."""
+        return [o for built in self.walk() for o in built.objects]
+
+
+# ----------------------------------------------------------------------------- small helpers
+def one_line(text: str) -> str:
+    """An error message on one line: parser snippets (``^`` markers) dropped, lines joined."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    kept = [ln for ln in lines if ln and set(ln) != {"^"}]
+    joined = " ".join(kept)
+    return re.sub(r'\s*in "<(unicode string|file)>",\s*', " at ", joined)
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """``line 3, column 7: mapping values are not allowed here`` for a parser error."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    return one_line(str(error))
+
+
+def is_kustomization(obj: Any) -> bool:
+    """Whether ``obj`` is a Flux Kustomization (not kustomize's own ``kustomization.yaml``)."""
+    return (
+        isinstance(obj, dict)
+        and obj.get("kind") == "Kustomization"
+        and str(obj.get("apiVersion", "")).startswith(f"{KUSTOMIZE_GROUP}/")
+    )
+
+
+def _meta(obj: Mapping[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def parse_local_sources(values: Iterable[str]) -> dict[str, Path]:
+    """``Kind/namespace/name=path`` items (repeated or comma-separated) -> {key: directory}."""
+    out: dict[str, Path] = {}
+    for value in values:
+        for item in (i.strip() for i in value.split(",")):
+            if not item:
+                continue
+            key, sep, path = item.partition("=")
+            parts = key.strip().split("/")
+            if not sep or not path.strip() or len(parts) != 3 or not all(parts):
+                raise UsageError(
+                    f"--local-sources {item!r}: expected Kind/namespace/name=path, "
+                    "e.g. GitRepository/flux-system/flux-system=./"
+                )
+            if parts[0] not in SOURCE_KINDS:
+                raise UsageError(
+                    f"--local-sources {item!r}: {parts[0]!r} is not a Kustomization source kind; "
+                    f"use one of {', '.join(SOURCE_KINDS)}"
+                )
+            directory = Path(path.strip()).expanduser()
+            if not directory.is_dir():
+                raise UsageError(f"--local-sources {item!r}: directory {path.strip()} not found")
+            out["/".join(parts)] = directory.resolve()
+    return out
+
+
+def source_key(spec: KustomizationSpec, namespace: str) -> str:
+    """``GitRepository/flux-system/fleet``: the source a Kustomization builds from."""
+    ref = spec.source_ref
+    return f"{ref.kind}/{ref.namespace or namespace}/{ref.name}"
+
+
+def checkout_root(path: Path) -> Path:
+    """The nearest directory at or above ``path`` holding ``.git``, else ``path``."""
+    for candidate in (path, *path.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return path
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
+
+
+# ----------------------------------------------------------------------------- Kustomization
+def read_kustomization_file(file: Path, name: str, namespace: str | None) -> Obj:
+    """The Kustomization ``name`` (in ``namespace`` when given) defined in ``file``."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(
+            f"--kustomization-file {file} not found: give the YAML file that defines "
+            f"the Kustomization {name}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read --kustomization-file {file}: {e}") from e
+    try:
+        docs = [d for d in yamlio.load_all(text) if d is not None]
+    except yamlio.YAMLError as e:
+        raise KustomizationFileError(f"invalid YAML in {file}: {yaml_problem(e)}") from e
+    found = [d for d in docs if is_kustomization(d)]
+    if not found:
+        raise KustomizationFileError(
+            f"{file} defines no {KUSTOMIZE_GROUP} Kustomization: give the file of the "
+            f"Kustomization {name} (not kustomize's kustomization.yaml)"
+        )
+    matching = [
+        d
+        for d in found
+        if _meta(d).get("name") == name
+        and (namespace is None or (_meta(d).get("namespace") or namespace) == namespace)
+    ]
+    if not matching:
+        names = ", ".join(
+            "/".join(str(p) for p in (_meta(d).get("namespace"), _meta(d).get("name")) if p)
+            for d in found
+        )
+        where = f" in namespace {namespace}" if namespace else ""
+        raise KustomizationFileError(
+            f"{file} has no Kustomization {name!r}{where}; it defines: {names}"
+        )
+    if len(matching) > 1:
+        raise KustomizationFileError(
+            f"{file} defines several Kustomizations named {name!r}: pick one with -n"
+        )
+    return copy.deepcopy(matching[0])
+
+
+def empty_kustomization(name: str, namespace: str) -> Obj:
+    """The Kustomization used by ``--dry-run`` without a file: no build settings at all."""
+    return {
+        "apiVersion": KUSTOMIZATION_API_VERSION,
+        "kind": "Kustomization",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "interval": "10m",
+            "prune": True,
+            "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+        },
+    }
+
+
+def parse_spec(obj: Mapping[str, Any], where: str) -> KustomizationSpec:
+    """The spec of a Kustomization; :class:`~weir.errors.ConfigError` naming the bad field."""
+    from pydantic import ValidationError  # noqa: PLC0415 -- slow imports, only when building
+
+    from weir.api.kustomize import KustomizationSpec  # noqa: PLC0415
+
+    try:
+        return KustomizationSpec.model_validate(obj.get("spec") or {})
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first.get("loc", ()))
+        raise ConfigError(f"invalid {where}: spec.{loc}: {first['msg']}; fix the spec") from e
+
+
+def _timeout(spec: KustomizationSpec) -> float:
+    """``spec.timeout``, else the interval minus 30s, at least 30s (the reconciler's rule)."""
+    from weir.runtime.durations import parse_duration  # noqa: PLC0415
+
+    if spec.timeout:
+        return parse_duration(spec.timeout)
+    return max(parse_duration(spec.interval) - 30.0, 30.0)
+
+
+# ----------------------------------------------------------------------------- the checkout
+def _copy_link(src: Path, target: Path, root: Path, dest: Path) -> None:
+    link = os.readlink(src)
+    if os.path.isabs(link):
+        resolved = Path(link).resolve()
+        if _inside(resolved, root):  # point into the copy, as the artifact would
+            link = os.path.relpath(dest / resolved.relative_to(root), target.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(link)
+
+
+def stage_checkout(root: Path, dest: Path, ignore: str | None = None) -> None:
+    """Copy ``root`` to ``dest`` as a source artifact would hold it: without ``.git`` and the
+    files ``.sourceignore`` files and ``ignore`` exclude. Symlinks stay symlinks."""
+    from weir.source.ignore import IgnoreRules  # noqa: PLC0415
+
+    rules = IgnoreRules.for_directory(root, ignore)
+    dest.mkdir(parents=True)
+    for current, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        rel = Path(current).relative_to(root).parts
+        for name in [*dirs, *sorted(files)]:
+            src = Path(current, name)
+            is_link = src.is_symlink()
+            is_dir = not is_link and src.is_dir()
+            if rules.ignored([*rel, name], is_dir):
+                continue  # a directory is still walked: a pattern may re-include files below
+            target = dest.joinpath(*rel, name)
+            if is_link:
+                _copy_link(src, target, root, dest)
+            elif is_dir:
+                target.mkdir(parents=True, exist_ok=True)
+            elif src.is_file():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, target)
+
+
+# ----------------------------------------------------------------------------- the builder
+class Builder:
+    """Builds Kustomizations from local checkouts (use ``async with``: it owns a temporary
+    directory holding the staged checkouts)."""
+
+    def __init__(
+        self,
+        options: BuildOptions,
+        api: ApiProvider | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self.options = options
+        self._api = api
+        self._notify = notify or (lambda _text: None)
+        self._work: Path | None = None
+        self._staged: dict[Path, Path] = {}
+
+    async def __aenter__(self) -> Builder:
+        self._work = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="weir-build-"))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._work is not None:
+            await asyncio.to_thread(shutil.rmtree, self._work, True)
+            self._work = None
+            self._staged.clear()
+
+    async def api(self) -> ApiClient:
+        if self.options.dry_run or self._api is None:
+            raise UsageError("this build must not connect to a cluster (--dry-run)")
+        return await self._api()
+
+    # -- the Kustomization ----------------------------------------------------------------
+
+    async def kustomization(self, name: str, namespace: str | None, default_namespace: str) -> Obj:
+        """The Kustomization to build: from the file, from the cluster, or an empty one."""
+        file = self.options.kustomization_file
+        if file is not None:
+            obj = await asyncio.to_thread(read_kustomization_file, file, name, namespace)
+        elif self.options.dry_run:
+            obj = empty_kustomization(name, namespace or default_namespace)
+            self._notify(
+                f"► no --kustomization-file: building {obj['metadata']['namespace']}/{name} "
+                "without patches, substitution or other build settings"
+            )
+        else:
+            obj = await self._live(name, namespace or default_namespace)
+        meta = obj.setdefault("metadata", {})
+        meta["namespace"] = meta.get("namespace") or namespace or default_namespace
+        return obj
+
+    async def _live(self, name: str, namespace: str) -> Obj:
+        from weir.actions.errors import ObjectNotFoundError  # noqa: PLC0415
+        from weir.actions.objects import get_object  # noqa: PLC0415
+        from weir.api import KINDS  # noqa: PLC0415
+
+        try:
+            return await get_object(await self.api(), KINDS["Kustomization"], namespace, name)
+        except ObjectNotFoundError as e:
+            raise ObjectNotFoundError(
+                f"{e}; or build from the repository's definition with --kustomization-file"
+            ) from e
+
+    # -- building -------------------------------------------------------------------------
+
+    async def build(
+        self, name: str, namespace: str | None, default_namespace: str
+    ) -> BuiltKustomization:
+        """Build the Kustomization ``name`` from ``options.path`` (and, when recursive, the
+        Kustomizations it contains)."""
+        path = self.options.path.expanduser()
+        if not path.is_dir():
+            what = "is not a directory" if path.exists() else "not found"
+            raise UsageError(
+                f"--path {self.options.path}: {what}; give the directory to build, "
+                "e.g. --path ./clusters/production"
+            )
+        path = path.resolve()
+        ks = await self.kustomization(name, namespace, default_namespace)
+        ks_ns = str(ks["metadata"]["namespace"])
+        where = f"Kustomization {ks_ns}/{name}"
+        spec = parse_spec(ks, where)
+        key = source_key(spec, ks_ns)
+        local = self.options.local_sources.get(key)
+        root = local if local is not None and _inside(path, local) else checkout_root(path)
+        staged = await self._stage(root)
+        rel = path.relative_to(root).as_posix()
+        if not (staged / rel).is_dir():
+            raise UsageError(
+                f"--path {self.options.path} is excluded by .sourceignore or --ignore-paths: "
+                "the source artifact would not contain it"
+            )
+        built = BuiltKustomization(ks, spec, await self._render(ks, spec, staged, rel, where))
+        if self.options.recursive:
+            await self._nested(built, key, root, {(ks_ns, name)}, 1)
+        return built
+
+    async def _stage(self, root: Path) -> Path:
+        if root not in self._staged:
+            assert self._work is not None, "use the Builder with `async with`"
+            dest = self._work / f"src{len(self._staged)}"
+            ignore = "\n".join(self.options.ignore_paths) or None
+            await asyncio.to_thread(stage_checkout, root, dest, ignore)
+            self._staged[root] = dest
+        return self._staged[root]
+
+    async def _render(
+        self, ks: Obj, spec: KustomizationSpec, root: Path, path: str | None, where: str
+    ) -> list[Obj]:
+        """The controller's pipeline: build -> substitute -> prepare."""
+        from weir.kustomize import metadata  # noqa: PLC0415
+        from weir.kustomize.build import build  # noqa: PLC0415
+        from weir.kustomize.errors import KustomizeError  # noqa: PLC0415
+        from weir.kustomize.generate import BuildSpec  # noqa: PLC0415
+        from weir.kustomize.substitute import substitute_all  # noqa: PLC0415
+
+        name, namespace = str(ks["metadata"]["name"]), str(ks["metadata"]["namespace"])
+        try:
+            build_spec = dataclasses.replace(BuildSpec.from_spec(spec), path=path)
+            manifests = await build(root, build_spec, timeout=_timeout(spec))
+            objects = [m.object for m in manifests]
+            if spec.post_build is not None:
+                variables = await self._variables(spec, namespace, where)
+                objects = substitute_all(
+                    manifests,
+                    variables,
+                    strict=self.options.strict_substitute,
+                    strategy=spec.post_build.substitute_strategy,
+                )
+        except KustomizeError as e:
+            raise type(e)(f"{where}: {one_line(str(e))}") from e
+        cm = spec.common_metadata
+        return metadata.prepare(
+            objects,
+            name=name,
+            namespace=namespace,
+            labels=cm.labels if cm else None,
+            annotations=cm.annotations if cm else None,
+        )
+
+    async def _variables(
+        self, spec: KustomizationSpec, namespace: str, where: str
+    ) -> dict[str, str]:
+        from weir.kustomize.variables import load_variables, merge_variables  # noqa: PLC0415
+
+        post = spec.post_build
+        assert post is not None
+        refs = post.substitute_from or []
+        if not refs:
+            return merge_variables([], post.substitute)
+        if self.options.dry_run:
+            names = ", ".join(f"{r.kind}/{r.name}" for r in refs)
+            self._notify(
+                f"► {where}: --dry-run skips substituteFrom ({names}); "
+                "only the inline postBuild.substitute variables are set"
+            )
+            return merge_variables([], post.substitute)
+        try:
+            return await load_variables(await self.api(), namespace, post)
+        except (KubeError, ConfigError):
+            if self.options.suggest_dry_run:
+                names = ", ".join(f"{r.kind}/{r.name}" for r in refs)
+                self._notify(
+                    f"► {where} reads substituteFrom ({names}) from the cluster; "
+                    "--dry-run builds without them"
+                )
+            raise
+
+    async def _nested(
+        self,
+        parent: BuiltKustomization,
+        parent_key: str,
+        parent_root: Path,
+        seen: set[tuple[str, str]],
+        depth: int,
+    ) -> None:
+        for obj in parent.objects:
+            if not is_kustomization(obj):
+                continue
+            child = copy.deepcopy(obj)
+            meta = child.setdefault("metadata", {})
+            meta["namespace"] = meta.get("namespace") or parent.namespace
+            ns, name = str(meta["namespace"]), str(meta.get("name"))
+            where = f"Kustomization {ns}/{name}"
+            if (ns, name) in seen:
+                self._notify(f"► skipping {where}: it is already being built (a cycle)")
+                continue
+            if depth > MAX_DEPTH:
+                raise ConfigError(f"{where}: Kustomizations nested deeper than {MAX_DEPTH} levels")
+            spec = parse_spec(child, where)
+            if spec.kube_config is not None:
+                self._notify(f"► skipping {where}: it applies to another cluster (kubeConfig)")
+                continue
+            key = source_key(spec, ns)
+            root = self.options.local_sources.get(key)
+            if root is None and key == parent_key:
+                root = parent_root
+            if root is None:
+                self._notify(
+                    f"► skipping {where}: no local checkout of its source {key}; "
+                    f"pass --local-sources {key}=PATH"
+                )
+                continue
+            staged = await self._stage(root)
+            objects = await self._render(child, spec, staged, spec.path, where)
+            built = BuiltKustomization(child, spec, objects)
+            parent.nested.append(built)
+            await self._nested(built, key, root, seen | {(ns, name)}, depth + 1)
+
+
+# ----------------------------------------------------------------------------- output
+def is_secret(obj: Mapping[str, Any]) -> bool:
+    return obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
+
+
+def _decoded(value: str) -> str:
+    try:
+        return base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return ""
+
+
+def is_sops_value(value: Any, encoded: bool) -> bool:
+    """Whether a Secret value is SOPS ciphertext (``ENC[AES256_GCM,...]``)."""
+    text = str(value)
+    return text.startswith("ENC[") or (encoded and _decoded(text).startswith("ENC["))
+
+
+def mask_value(value: Any, *, encoded: bool, sops: bool) -> str:
+    mask = SOPS_MASK if sops or is_sops_value(value, encoded) else SECRET_MASK
+    return base64.b64encode(mask.encode()).decode() if encoded else mask
+
+
+def mask_secrets(objects: Iterable[Mapping[str, Any]]) -> list[Obj]:
+    """Copies of ``objects`` with the values of Secrets masked (see the module docstring)."""
+    out: list[Obj] = []
+    for obj in objects:
+        masked = dict(obj)
+        if is_secret(obj):
+            sops = "sops" in obj
+            for key, encoded in (("data", True), ("stringData", False)):
+                values = obj.get(key)
+                if isinstance(values, dict):
+                    masked[key] = {
+                        k: mask_value(v, encoded=encoded, sops=sops) for k, v in values.items()
+                    }
+        out.append(masked)
+    return out
+
+
+def to_yaml(objects: Iterable[Mapping[str, Any]]) -> str:
+    """Multi-document YAML, each document starting with ``---``, quoted as Kubernetes reads."""
+    return "".join("---\n" + yamlio.dump(dict(o)) for o in objects)

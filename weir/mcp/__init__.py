@@ -1,0 +1,16 @@
+"""weir's MCP server: AI assistants inspect and operate the cluster through the official ``mcp``
+SDK (v2), over stdio or streamable HTTP (see docs/mcp.md).
+
+- :mod:`~weir.mcp.settings`: :class:`McpSettings` (read-only, masking, impersonation, limits).
+- :mod:`~weir.mcp.server`: :func:`build_server`, :func:`build_http_app`, :func:`serve_stdio`,
+  :func:`serve_http`.
+- :mod:`~weir.mcp.tools`: the tools, one module per group.
+- :mod:`~weir.mcp.registry`: annotations, read-only filtering, the per-call wrapper.
+- :mod:`~weir.mcp.masking`, :mod:`~weir.mcp.output`, :mod:`~weir.mcp.audit`: secret masking,
+  bounded results and field selection, the tool-call log.
+"""
+
+from weir.mcp.server import build_http_app, build_server, serve_http, serve_stdio
+from weir.mcp.settings import McpSettings
+
+__all__ = ["McpSettings", "build_http_app", "build_server", "serve_http", "serve_stdio"]

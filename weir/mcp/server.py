@@ -1,0 +1,183 @@
+"""Building the MCP server and serving it over stdio or streamable HTTP.
+
+``build_server(settings)`` gives an :class:`mcp.server.MCPServer` with weir's tools (write tools
+only when not read-only); ``build_http_app(server)`` its ASGI app for streamable HTTP, which
+``weir run`` can serve or mount. ``serve_stdio`` and ``serve_http`` run them (``weir mcp``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import signal
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import uvicorn
+from kubernetes_asyncio.client import ApiClient
+from mcp.server import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+
+from weir import __version__
+from weir.errors import UsageError
+from weir.mcp.audit import CallLog
+from weir.mcp.env import ToolEnv
+from weir.mcp.registry import register
+from weir.mcp.settings import DEFAULT_PATH, McpSettings
+from weir.mcp.toolset import all_tools
+from weir.runtime.endpoints import Address
+
+log = logging.getLogger("weir.mcp")
+
+INSTRUCTIONS = """\
+weir's MCP server: inspect and operate a Kubernetes cluster run with GitOps (Flux's APIs:
+GitRepository, OCIRepository, HelmRepository, HelmChart, Kustomization, HelmRelease).
+Start with get_overview. To find why something fails, use explain_failure on it (any kind),
+then get_dependency_graph, get_events, get_history and get_pod_logs. Before reconciling, use
+diff_kustomization to see what would change. Changes belong in Git: reconcile, suspend and
+resume drive the controllers; apply_manifest and delete_resource refuse objects that Flux
+manages unless told otherwise. Outputs are bounded: use fields=, limit= and selectors.
+Secret values are masked. Every call is logged.
+"""
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def build_server(settings: McpSettings, *, api: ApiClient | None = None) -> MCPServer[ToolEnv]:
+    """The MCP server. With ``api`` (a client owned by the caller, e.g. ``weir run``'s) the
+    tools use it (impersonating on top with ``kube_as``) and never close it; otherwise they
+    open a client from ``settings.kubeconfig`` on first use and close it on shutdown."""
+    env = ToolEnv(settings, shared_api=api)
+    calls = CallLog(settings.identity, settings.read_only, settings.tool_log)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[ToolEnv]) -> AsyncIterator[ToolEnv]:
+        try:
+            yield env
+        finally:
+            await env.close()
+
+    server: MCPServer[ToolEnv] = MCPServer(
+        "weir",
+        title="weir GitOps",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+    )
+    names = register(server, all_tools(env), env, calls)
+    log.debug("mcp tools registered", extra={"tools": names, "readOnly": settings.read_only})
+    return server
+
+
+def transport_security(host: str, port: int, extra: tuple[str, ...]) -> TransportSecuritySettings:
+    """DNS-rebinding protection: only ``Host`` headers of loopback names, the bound host and
+    ``extra`` (``--allowed-host``) are accepted."""
+    hosts: list[str] = []
+    for given in (*LOOPBACK_HOSTS, host, *extra):
+        ipv6 = given.count(":") > 1 and not given.startswith("[")
+        name = f"[{given}]" if ipv6 else given
+        if re.search(r":(\d+|\*)$", name):  # the port is given
+            hosts.append(name)
+        else:
+            hosts.extend([name, f"{name}:*"])
+    if port:
+        hosts = [*hosts, *(f"{h.removesuffix(':*')}:{port}" for h in hosts if h.endswith(":*"))]
+    origins = [f"http://{h}" for h in hosts] + [f"https://{h}" for h in hosts]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+def build_http_app(
+    server: MCPServer[Any],
+    *,
+    path: str = DEFAULT_PATH,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    allowed_hosts: tuple[str, ...] = (),
+) -> Starlette:
+    """The streamable-HTTP ASGI app serving ``server`` at ``path``. Its lifespan runs the
+    session manager: when mounting it in another Starlette app, enter
+    ``server.session_manager.run()`` in the host app's lifespan (mounted lifespans do not
+    run)."""
+    if not path.startswith("/"):
+        raise UsageError(f"--path {path!r} must start with /, e.g. /mcp")
+    return server.streamable_http_app(
+        streamable_http_path=path,
+        transport_security=transport_security(host, port, allowed_hosts),
+        host=host,
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping gracefully on SIGTERM/SIGINT and then returning (uvicorn
+    re-raises the signal after its shutdown, which would end the process with -15)."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+async def serve_stdio(server: MCPServer[Any]) -> None:
+    """Serve one client on stdin/stdout until it disconnects."""
+    await server.run_stdio_async()
+
+
+def bind(address: Address) -> socket.socket:
+    """A listening TCP socket on ``address`` (port 0 picks a free port)."""
+    family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((address.host, address.port))
+    except OSError as e:
+        sock.close()
+        raise UsageError(f"cannot listen on {address}: {e}; choose another --addr") from e
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve_http(
+    server: MCPServer[Any],
+    address: Address,
+    *,
+    path: str = DEFAULT_PATH,
+    allowed_hosts: tuple[str, ...] = (),
+    on_listening: Callable[[str], None] | None = None,
+) -> None:
+    """Serve streamable HTTP on ``address`` until cancelled or signalled."""
+    sock = bind(address)
+    port = int(sock.getsockname()[1])
+    app = build_http_app(
+        server, path=path, host=address.host, port=port, allowed_hosts=allowed_hosts
+    )
+    host = f"[{address.host}]" if ":" in address.host else address.host
+    url = f"http://{host}:{port}{path}"
+    if address.host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning(
+            "mcp server listens beyond loopback and has no authentication of its own: "
+            "protect it (network policy, authenticating proxy) and prefer --read-only",
+            extra={"url": url},
+        )
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    http = _Server(config)
+    log.info("mcp server listening", extra={"url": url})
+    if on_listening is not None:
+        on_listening(url)
+    await http.serve(sockets=[sock])

@@ -1,0 +1,208 @@
+"""Read tools for what happened: ``get_events`` (Kubernetes Events) and ``get_pod_logs``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from kubernetes_asyncio.client import ApiClient
+from mcp_types import CallToolResult
+from pydantic import Field
+
+from weir.actions.events import event_time, involved
+from weir.errors import KubeError, UsageError
+from weir.kube import apply as kapi
+from weir.kube import transport
+from weir.kube.errors import NotFoundError, ServerError
+from weir.kube.resources import EVENTS, ResourceRef
+from weir.mcp import kinds
+from weir.mcp.env import ToolEnv
+from weir.mcp.output import clip, respond
+from weir.mcp.registry import READ, ToolSpec
+from weir.mcp.tools.params import AllNamespaces, ApiVersion, Limit, Namespace
+from weir.runtime.logging import redact
+
+Obj = dict[str, Any]
+PODS = ResourceRef("", "v1", "pods", True, "Pod")
+MAX_EVENTS_READ = 5000
+PAGE = 500
+MAX_TAIL = 5000
+
+
+def event_row(event: Mapping[str, Any]) -> Obj:
+    """What a model needs of an Event."""
+    kind, _, name = involved(event)
+    when = event_time(event)
+    meta = event.get("metadata") or {}
+    row: Obj = {
+        "lastSeen": when.isoformat() if when else None,
+        "type": event.get("type"),
+        "reason": event.get("reason"),
+        "object": f"{kind}/{name}",
+        "namespace": meta.get("namespace"),
+        "message": clip(str(event.get("message") or event.get("note") or "").strip()),
+    }
+    count = event.get("count") or (event.get("series") or {}).get("count")
+    if count and int(count) > 1:
+        row["count"] = int(count)
+    source = (event.get("source") or {}).get("component") or event.get("reportingComponent")
+    if source:
+        row["source"] = source
+    revision = next(
+        (v for k, v in (meta.get("annotations") or {}).items() if k.endswith("/revision")), None
+    )
+    if revision:
+        row["revision"] = revision
+    return row
+
+
+async def read_events(
+    api: ApiClient, namespace: str | None, field_selector: str | None
+) -> tuple[list[Obj], bool]:
+    """Events matching ``field_selector`` (paginated, at most :data:`MAX_EVENTS_READ`), newest
+    first; the flag says whether more existed."""
+    items: list[Obj] = []
+    token: str | None = None
+    while True:
+        params: transport.Params = {
+            "limit": PAGE,
+            "continue": token,
+            "fieldSelector": field_selector,
+        }
+        body = await transport.request(api, "GET", EVENTS.path(namespace), params=params)
+        items.extend(body.get("items") or [])
+        token = (body.get("metadata") or {}).get("continue") or None
+        if token is None or len(items) >= MAX_EVENTS_READ:
+            break
+    items.sort(key=lambda e: t.timestamp() if (t := event_time(e)) else 0.0, reverse=True)
+    return items, token is not None
+
+
+async def events_for(
+    api: ApiClient, kind: str, namespace: str | None, name: str, limit: int = 20
+) -> list[Obj]:
+    """The newest Events about one object, as rows."""
+    selector = f"involvedObject.kind={kind},involvedObject.name={name}"
+    found, _ = await read_events(api, namespace, selector)
+    return [event_row(e) for e in found[:limit]]
+
+
+def tools(env: ToolEnv) -> list[ToolSpec]:
+    async def get_events(
+        *,
+        namespace: Namespace = None,
+        all_namespaces: AllNamespaces = False,
+        kind: Annotated[
+            str | None, Field(description="Only Events about objects of this kind (ks, pod, ...).")
+        ] = None,
+        name: Annotated[
+            str | None, Field(description="Only Events about the object of this name.")
+        ] = None,
+        type: Annotated[
+            Literal["Warning", "Normal"] | None, Field(description="Only this Event type.")
+        ] = None,
+        api_version: ApiVersion = None,
+        limit: Limit = 30,
+    ) -> CallToolResult:
+        """Kubernetes Events, newest first: what controllers (Flux's and weir's included) and
+        the kubelet reported about objects. Filter by object kind and name, and by type
+        (Warning for problems)."""
+        api = await env.api()
+        selectors = []
+        if kind:
+            ref = await kinds.resource(api, kind, api_version)
+            selectors.append(f"involvedObject.kind={ref.kind}")
+        if name:
+            selectors.append(f"involvedObject.name={name}")
+        if type:
+            selectors.append(f"type={type}")
+        ns = None if all_namespaces else env.namespace(namespace)
+        found, more = await read_events(api, ns, ",".join(selectors) or None)
+        rows = [event_row(e) for e in found[:limit]]
+        data: Obj = {
+            "namespace": ns or "(all)",
+            "count": len(rows),
+            "total": len(found) if not more else f"more than {len(found)}",
+            "events": rows,
+        }
+        return respond(data, env.settings.max_output)
+
+    async def get_pod_logs(
+        *,
+        name: Annotated[str, Field(description="Pod name.")],
+        namespace: Namespace = None,
+        container: Annotated[
+            str | None,
+            Field(description="Container name (needed when the pod has several)."),
+        ] = None,
+        tail_lines: Annotated[int, Field(ge=1, le=MAX_TAIL, description="The last N lines.")] = 100,
+        previous: Annotated[
+            bool, Field(description="The previous (crashed) instance of the container.")
+        ] = False,
+        since_seconds: Annotated[
+            int | None, Field(ge=1, description="Only lines newer than this many seconds.")
+        ] = None,
+    ) -> CallToolResult:
+        """The last lines of a pod's container log (bounded in lines and size). Credentials
+        in URLs are redacted; other secrets printed by the application are not."""
+        api = await env.api()
+        ns = env.namespace(namespace)
+        try:
+            pod = await kapi.get(api, PODS, ns, name)
+        except NotFoundError as e:
+            raise UsageError(
+                f"pod {ns}/{name} not found: list pods with list_resources kind=pods "
+                f"namespace={ns} (for a Deployment, select its pods with label_selector)"
+            ) from e
+        spec = pod.get("spec") or {}
+        names = [c.get("name") for c in spec.get("containers") or []]
+        init = [c.get("name") for c in spec.get("initContainers") or []]
+        if container is None:
+            if len(names) != 1:
+                raise UsageError(
+                    f"pod {ns}/{name} has containers {', '.join(map(str, names))}: "
+                    "choose one with container="
+                )
+            container = str(names[0])
+        elif container not in names and container not in init:
+            raise UsageError(
+                f"pod {ns}/{name} has no container {container!r}: choose one of "
+                f"{', '.join(map(str, names + init))}"
+            )
+        params: transport.Params = {
+            "container": container,
+            "tailLines": tail_lines,
+            "previous": previous or None,
+            "sinceSeconds": since_seconds,
+            "limitBytes": env.settings.max_output,
+        }
+        try:
+            async with transport.open_response(
+                api, "GET", PODS.path(ns, name, "log"), params=params
+            ) as resp:
+                raw = await resp.read()
+        except ServerError as e:
+            raise KubeError(
+                f"the API server could not get the log of {ns}/{name} from the kubelet of node "
+                f"{spec.get('nodeName')}: {e.message}; check that the node is up and reachable"
+            ) from e
+        text = redact(raw.decode(errors="replace"))
+        lines = text.splitlines()
+        phase = (pod.get("status") or {}).get("phase")
+        data: Obj = {
+            "pod": f"{ns}/{name}",
+            "container": container,
+            "phase": phase,
+            "lines": len(lines),
+            "log": text,
+        }
+        if not lines and phase == "Pending":
+            data["note"] = "the pod is Pending: no container has started yet (see get_events)"
+        if len(raw) >= env.settings.max_output:
+            data["truncated"] = "size limit reached; ask for fewer tail_lines"
+        return respond(data, env.settings.max_output)
+
+    return [
+        ToolSpec(get_events, "Kubernetes Events", READ),
+        ToolSpec(get_pod_logs, "Pod logs", READ),
+    ]

@@ -1,0 +1,136 @@
+"""Write tools for Flux objects: ``reconcile``, ``suspend``, ``resume`` (shared with the CLI
+through :mod:`weir.actions`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp_types import CallToolResult
+from pydantic import Field
+
+from weir.actions.objects import get_object
+from weir.actions.reconcile import (
+    ObjectKey,
+    ReconcileOutcome,
+    request_reconcile,
+    source_chain,
+    wait_reconciled,
+)
+from weir.actions.reconcile import reconcile as reconcile_object
+from weir.actions.suspend import resume as resume_object
+from weir.actions.suspend import suspend as suspend_object
+from weir.mcp import kinds
+from weir.mcp.env import ToolEnv
+from weir.mcp.output import respond
+from weir.mcp.registry import ToolSpec, writes
+from weir.mcp.settings import FIELD_MANAGER
+from weir.mcp.tools.params import FluxKind, Name, Namespace, TimeoutSeconds, Wait
+
+Obj = dict[str, Any]
+MARGIN = 5.0
+"""Seconds kept free of a call's deadline to report a wait that timed out."""
+
+
+def _outcomes(outcomes: list[ReconcileOutcome]) -> Obj:
+    return {
+        "ready": bool(outcomes) and all(o.ready for o in outcomes),
+        "outcomes": [{**o.to_dict(), "summary": o.describe()} for o in outcomes],
+    }
+
+
+def tools(env: ToolEnv) -> list[ToolSpec]:
+    def wait_limit(requested: int) -> float:
+        return max(1.0, min(float(requested), env.settings.call_timeout - MARGIN))
+
+    async def reconcile(
+        *,
+        kind: FluxKind,
+        name: Name,
+        namespace: Namespace = None,
+        with_source: Annotated[
+            bool, Field(description="Reconcile its sources first (fetch the latest commit/chart).")
+        ] = False,
+        force: Annotated[
+            bool, Field(description="HelmRelease only: run a one-off Helm upgrade.")
+        ] = False,
+        wait: Wait = True,
+        timeout_seconds: TimeoutSeconds = 120,
+    ) -> CallToolResult:
+        """Ask the controller to reconcile a Flux object now (Flux's requestedAt annotation),
+        its sources first with with_source, and wait for the outcome. Applying a new
+        revision may create, change and prune objects in the cluster."""
+        api = await env.api()
+        info = kinds.flux_kind(kind)
+        ns = env.namespace(namespace)
+        if not wait:
+            obj = await get_object(api, info, ns, name)
+            steps = [*source_chain(info, obj)] if with_source else []
+            steps.append(ObjectKey(info, ns, name))
+            requested = []
+            for step in steps:
+                target = step.info is info and step.name == name and step.namespace == ns
+                token, _ = await request_reconcile(
+                    api,
+                    step.info,
+                    step.namespace,
+                    step.name,
+                    force=force and target,
+                    field_manager=FIELD_MANAGER,
+                )
+                requested.append({"object": str(step), "requestedAt": token})
+            return respond(
+                {"requested": requested, "note": "not waited for; get_resource shows progress"},
+                env.settings.max_output,
+            )
+        outcomes = await reconcile_object(
+            api,
+            info,
+            ns,
+            name,
+            with_source=with_source,
+            timeout=wait_limit(timeout_seconds),
+            force=force,
+            field_manager=FIELD_MANAGER,
+        )
+        return respond(_outcomes(outcomes), env.settings.max_output)
+
+    async def suspend(*, kind: FluxKind, name: Name, namespace: Namespace = None) -> CallToolResult:
+        """Suspend reconciliation of a Flux object (spec.suspend: true): the controller leaves
+        it, and what it applied, as they are until it is resumed."""
+        api = await env.api()
+        info = kinds.flux_kind(kind)
+        ns = env.namespace(namespace)
+        await suspend_object(api, info, ns, name, field_manager=FIELD_MANAGER)
+        return respond(
+            {"object": kinds.display(info.kind, ns, name), "suspended": True},
+            env.settings.max_output,
+        )
+
+    async def resume(
+        *,
+        kind: FluxKind,
+        name: Name,
+        namespace: Namespace = None,
+        wait: Wait = True,
+        timeout_seconds: TimeoutSeconds = 120,
+    ) -> CallToolResult:
+        """Resume reconciliation of a suspended Flux object and request a reconcile at once;
+        waits for its outcome unless wait is false. The run may create, change and prune
+        objects."""
+        api = await env.api()
+        info = kinds.flux_kind(kind)
+        ns = env.namespace(namespace)
+        token, _ = await resume_object(api, info, ns, name, field_manager=FIELD_MANAGER)
+        data: Obj = {"object": kinds.display(info.kind, ns, name), "suspended": False}
+        if wait:
+            outcome = await wait_reconciled(
+                api, info, ns, name, token, timeout=wait_limit(timeout_seconds)
+            )
+            data.update(_outcomes([outcome]))
+        return respond(data, env.settings.max_output)
+
+    return [
+        ToolSpec(reconcile, "Reconcile now", writes(destructive=True, idempotent=True)),
+        ToolSpec(suspend, "Suspend reconciliation", writes(destructive=False, idempotent=True)),
+        ToolSpec(resume, "Resume reconciliation", writes(destructive=True, idempotent=True)),
+    ]

@@ -1,0 +1,26 @@
+"""Every tool of the server, from the groups in :mod:`weir.mcp.tools`."""
+
+from __future__ import annotations
+
+from weir.mcp.env import ToolEnv
+from weir.mcp.registry import ToolSpec
+from weir.mcp.tools import (
+    diff,
+    events,
+    explain,
+    flux,
+    graph,
+    helm,
+    history,
+    manifests,
+    overview,
+    resources,
+)
+
+GROUPS = (overview, resources, events, graph, history, explain, diff, helm, flux, manifests)
+
+
+def all_tools(env: ToolEnv) -> list[ToolSpec]:
+    """Every tool, read tools first."""
+    specs = [spec for group in GROUPS for spec in group.tools(env)]
+    return sorted(specs, key=lambda s: s.is_write)
