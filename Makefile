@@ -34,11 +34,11 @@ test-integration: setup
 test-e2e: setup
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
-up: setup         ## the main job: a local control plane with kwok nodes (Ctrl-C stops it)
-	@scripts/up.sh
+up: setup         ## the etherwurst fleet on a local control plane, synced by weir (Ctrl-C stops it; UP_ARGS=--help)
+	@scripts/up.sh $(UP_ARGS)
 
-down:             ## stop what `make up` started
-	-$(WEIR) cluster down
+down:             ## stop what `make up` started (from another terminal, or after a crash)
+	-$(PY) -m weir.demo down
 
 bench: setup      ## benchmarks (not part of `make test`)
 	$(PY) -m bench

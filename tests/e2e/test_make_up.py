@@ -1,0 +1,191 @@
+"""``make up`` end to end: the same orchestration (:class:`weir.demo.Demo`) on its own control
+plane with kwok nodes, the etherwurst fleet from a loopback Git server, its charts from a
+loopback Helm repository, ``weir run`` (and the UI and MCP server when this build has them) as
+subprocesses. Everything Ready, then the guided tour's Git changes reach the cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from rich.console import Console
+
+from weir.demo import Demo, DemoSettings
+from weir.demo.procs import runs
+from weir.demo.provisioner import PVCS
+from weir.demo.status import Snapshot
+from weir.kube import apply as kapi
+from weir.kube.informer import list_all
+from weir.kube.resources import ResourceRef
+
+pytestmark = pytest.mark.timeout(600)
+Obj = dict[str, Any]
+T = TypeVar("T")
+STATEFULSETS = ResourceRef("apps", "v1", "statefulsets", True, "StatefulSet")
+ERIGON_HR = "clusters/etherwurst/apps/erigon/helmrelease.yaml"
+CRONJOB = "clusters/etherwurst/apps/cryo/cronjob.yaml"
+CRONJOBS = ResourceRef("batch", "v1", "cronjobs", True, "CronJob")
+KUSTOMIZATIONS = {("flux-system", n) for n in ("flux-system", "infrastructure", "apps")}
+HELM_RELEASES = {
+    ("ethereum", "erigon"),
+    ("ethereum", "lighthouse"),
+    ("ethereum", "otterscan"),
+    ("blockscout", "blockscout"),
+    ("monitoring", "prometheus"),
+    ("monitoring", "grafana"),
+}
+WORKLOADS = {
+    ("StatefulSet", "ethereum", "erigon"),
+    ("StatefulSet", "ethereum", "lighthouse"),
+    ("Deployment", "ethereum", "otterscan"),
+    ("Deployment", "blockscout", "blockscout"),
+    ("Deployment", "blockscout", "blockscout-frontend"),
+    ("StatefulSet", "blockscout", "blockscout-postgres"),
+    ("Deployment", "monitoring", "prometheus"),
+    ("Deployment", "monitoring", "grafana"),
+}
+
+
+async def eventually(
+    what: str, probe: Callable[[], Awaitable[T | None]], timeout: float = 120.0
+) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(0.25)
+
+
+def names(snap: Snapshot, kind: str) -> set[tuple[str, str]]:
+    return {(r.namespace, r.name) for r in snap.rows if r.kind == kind}
+
+
+async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
+    tmp_path: Path,
+) -> None:
+    settings = DemoSettings(root=tmp_path / ".weir", ui_addr="127.0.0.1:0", mcp_addr="127.0.0.1:0")
+    console = Console(file=io.StringIO(), width=200)
+    demo = Demo(settings, console)
+    async with demo:
+        api, fleet = demo.api, demo.fleet
+        assert api is not None
+        assert fleet is not None
+        snap = await demo.wait_ready(timeout=300, live=False)
+        print(f"make up -> all Ready in {demo.ready_after:.1f}s")
+
+        # Every Kustomization and HelmRelease of the fleet is Ready; every workload Available.
+        assert names(snap, "Kustomization") == KUSTOMIZATIONS
+        assert names(snap, "HelmRelease") == HELM_RELEASES
+        assert all(r.current for r in snap.appliers), [r for r in snap.appliers if not r.current]
+        assert {(w.kind, w.namespace, w.name) for w in snap.workloads} == WORKLOADS
+        assert all(w.available for w in snap.workloads), snap.workloads
+        helm_repo = snap.find("HelmRepository", "flux-system", "etherwurst")
+        assert helm_repo is not None
+        assert helm_repo.ready == "True"
+        root = snap.find("Kustomization", "flux-system", "flux-system")
+        assert root is not None
+        assert root.revision == f"main@sha1:{fleet.head()}"
+        claims, _ = await list_all(api, PVCS)
+        assert {c["metadata"]["name"] for c in claims} >= {"data-erigon-0", "chain-exports"}
+        assert all(c["status"]["phase"] == "Bound" for c in claims)
+
+        # The UI and the MCP server answer when this build has them.
+        async with httpx.AsyncClient(timeout=10) as http:
+            if demo.endpoints.ui_url:
+                assert (await http.get(demo.endpoints.ui_url)).status_code == 200
+        if demo.endpoints.mcp_url:
+            _, port = demo.endpoints.mcp_url.removeprefix("http://").split("/")[0].split(":")
+            _, writer = await asyncio.open_connection("127.0.0.1", int(port))
+            writer.close()
+            await writer.wait_closed()
+
+        # The tour, step 1: a commit changes Erigon's extraArgs; the push reaches the StatefulSet.
+        text = (fleet.work / ERIGON_HR).read_text()
+        assert "      - --maxpeers=100\n" in text
+        sha = await asyncio.to_thread(
+            fleet.commit_and_push,
+            {ERIGON_HR: text.replace("--maxpeers=100", "--maxpeers=200")},
+            "erigon: allow 200 peers",
+        )
+        t0 = time.monotonic()
+
+        async def erigon_args() -> list[str] | None:
+            sts = await kapi.get(api, STATEFULSETS, "ethereum", "erigon")
+            args: list[str] = sts["spec"]["template"]["spec"]["containers"][0]["args"]
+            return args if "--maxpeers=200" in args else None
+
+        args = await eventually("the new extraArgs in StatefulSet ethereum/erigon", erigon_args)
+        print(f"push -> StatefulSet args in {time.monotonic() - t0:.1f}s")
+        assert "--maxpeers=100" not in args
+        assert "--prune.mode=archive" in args
+
+        async def rolled_out() -> Snapshot | None:
+            s = await demo.snapshot()
+            apps = s.find("Kustomization", "flux-system", "apps")
+            done = apps is not None and sha in apps.revision and s.all_ready and s.all_available
+            return s if done else None
+
+        await eventually("the new revision applied and erigon rolled out", rolled_out)
+
+        # The tour, step 2: a broken manifest is refused and explained; the cluster keeps the
+        # last good revision.
+        cron = (fleet.work / CRONJOB).read_text()
+        assert 'schedule: "17 * * * *"' in cron
+        bad = await asyncio.to_thread(
+            fleet.commit_and_push,
+            {CRONJOB: cron.replace('"17 * * * *"', '"17 * * *"')},
+            "cryo: export every hour",
+        )
+
+        async def apps_failed() -> Any:
+            s = await demo.snapshot()
+            apps = s.find("Kustomization", "flux-system", "apps")
+            return apps if apps is not None and apps.failed else None
+
+        apps = await eventually("the apps Kustomization to fail", apps_failed)
+        assert apps.reason == "ReconciliationFailed"
+        assert "CronJob/data/cryo-export dry-run failed" in apps.message
+        assert "spec.schedule" in apps.message
+        assert sha in apps.revision  # the last applied revision is still the good one
+        live = await kapi.get(api, CRONJOBS, "data", "cryo-export")
+        assert live["spec"]["schedule"] == "17 * * * *"
+        if demo.endpoints.mcp_url:
+            from mcp import Client  # noqa: PLC0415 -- only with an MCP server
+
+            async with Client(demo.endpoints.mcp_url, read_timeout_seconds=60) as mcp:
+                answer = await mcp.call_tool(
+                    "explain_failure",
+                    {"kind": "Kustomization", "name": "apps", "namespace": "flux-system"},
+                )
+            text = "\n".join(str(getattr(c, "text", "")) for c in answer.content)
+            assert "spec.schedule" in text
+            assert f"revision main@sha1:{bad}" in text
+
+        # ... and `git revert` repairs it.
+        await asyncio.to_thread(fleet.git, "revert", "--no-edit", bad)
+        await asyncio.to_thread(fleet.git, "push", "--quiet", "origin", fleet.branch)
+        fixed = await asyncio.to_thread(fleet.git, "rev-parse", "HEAD")
+
+        async def recovered() -> Snapshot | None:
+            s = await demo.snapshot()
+            apps = s.find("Kustomization", "flux-system", "apps")
+            return s if apps is not None and fixed in apps.revision and s.all_ready else None
+
+        await eventually("the revert applied", recovered)
+        children = [(p.pid, p.argv) for p in demo.services.processes]
+
+    # Leaving the context stops everything make up started.
+    for pid, argv in children:
+        assert pid is not None
+        assert not runs(pid, argv)
+    assert not demo.cluster.is_up()
+    assert not settings.state_file.exists()

@@ -1,0 +1,140 @@
+"""weir's processes for ``make up``: ``weir run`` with every controller, and the web UI and the
+MCP server when this build has them. The controllers are required; the UI and MCP are not: if
+one of them fails to start, ``make up`` says so and goes on without it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from weir.demo import commands
+from weir.demo.features import Features
+from weir.demo.procs import ManagedProcess, ProcessError, resolve_addr
+from weir.demo.settings import DemoSettings
+from weir.errors import WeirError
+
+START_TIMEOUT = 120.0
+
+
+class ServiceExited(WeirError):
+    """One of weir's processes exited while ``make up`` runs."""
+
+
+@dataclass
+class ServiceUrls:
+    health: str = ""
+    ui: str = ""
+    mcp: str = ""
+    logs: dict[str, Path] = field(default_factory=dict)
+
+
+class WeirServices:
+    """Start, watch and stop weir's processes."""
+
+    def __init__(self, settings: DemoSettings, features: Features, console: Console) -> None:
+        self.settings = settings
+        self.features = features
+        self.console = console
+        self.processes: list[ManagedProcess] = []
+        self.urls = ServiceUrls()
+
+    def _process(self, name: str, argv: list[str]) -> ManagedProcess:
+        log_file = self.settings.log_dir / f"{name}.log"
+        proc = ManagedProcess(name, argv, log_file)
+        self.processes.append(proc)
+        self.urls.logs[name] = log_file
+        return proc
+
+    def describe(self) -> str:
+        """What will be started, e.g. ``controllers, web UI, MCP``."""
+        f, s = self.features, self.settings
+        parts = ["controllers"]
+        if f.ui and s.ui_addr.strip() not in ("", "0"):
+            parts.append("web UI")
+        if f.mcp and s.mcp_addr.strip() not in ("", "0"):
+            parts.append("MCP")
+        return ", ".join(parts)
+
+    async def start(self, kubeconfig: Path, on_spawned: Callable[[], None] | None = None) -> None:
+        """Start every process at once (then call ``on_spawned``, to record their pids), and
+        wait until each serves."""
+        s, f = self.settings, self.features
+        health = resolve_addr("127.0.0.1:0")
+        metrics = resolve_addr("127.0.0.1:0")
+        assert health is not None
+        assert metrics is not None
+        ui = resolve_addr(s.ui_addr) if f.ui else None
+        mcp = resolve_addr(s.mcp_addr) if f.mcp else None
+        weir = self._process(
+            "weir",
+            commands.run_argv(
+                kubeconfig=kubeconfig,
+                controllers=s.controllers,
+                storage_path=s.storage_dir,
+                health=health,
+                metrics=metrics,
+                requeue_dependency=s.requeue_dependency,
+                log_level=s.log_level,
+                web=ui if f.run_web_addr else None,
+            ),
+        )
+        ui_proc = None
+        if ui is not None and not f.run_web_addr:
+            argv = commands.ui_argv(kubeconfig=kubeconfig, addr=ui, subcommand=f.ui_command)
+            ui_proc = self._process("ui", argv)
+        mcp_proc = None
+        if mcp is not None:
+            tool_log = s.log_dir / "mcp-tools.jsonl"
+            argv = commands.mcp_argv(
+                kubeconfig=kubeconfig, addr=mcp, tool_log=tool_log, subcommand=f.mcp_command
+            )
+            mcp_proc = self._process("mcp", argv)
+        for proc in self.processes:
+            await proc.start()
+        if on_spawned is not None:
+            on_spawned()
+        self.urls.health = f"http://{health[0]}:{health[1]}/readyz"
+        waits = [weir.wait_http(self.urls.health, timeout=START_TIMEOUT)]
+        if ui is not None:
+            url = f"http://{ui[0]}:{ui[1]}/"
+            probe = (ui_proc or weir).wait_http(url + "api/healthz", timeout=START_TIMEOUT)
+            waits.append(self._optional("web UI", ui_proc, probe, "ui", url))
+        if mcp is not None and mcp_proc is not None:
+            url = f"http://{mcp[0]}:{mcp[1]}/mcp"
+            probe = mcp_proc.wait_port(mcp[0], mcp[1], timeout=START_TIMEOUT)
+            waits.append(self._optional("MCP server", mcp_proc, probe, "mcp", url))
+        await asyncio.gather(*waits)
+
+    async def _optional(
+        self,
+        what: str,
+        proc: ManagedProcess | None,
+        probe: Coroutine[Any, Any, None],
+        attr: str,
+        url: str,
+    ) -> None:
+        try:
+            await probe
+        except ProcessError as e:
+            self.console.print(f"[yellow]![/] the {what} did not start, continuing without it: {e}")
+            if proc is not None:
+                await proc.stop()
+                self.processes.remove(proc)
+            return
+        setattr(self.urls, attr, url)
+
+    def check(self) -> None:
+        """Raise :class:`ServiceExited` if a process has exited."""
+        for proc in self.processes:
+            if proc.proc is not None and proc.proc.returncode is not None:
+                raise ServiceExited(
+                    f"{proc.name} exited with code {proc.proc.returncode}; see {proc.log}"
+                )
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(p.stop() for p in reversed(self.processes)))
