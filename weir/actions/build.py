@@ -1,11 +1,13 @@
 """Build a Kustomization from a local checkout with the controller's own pipeline (``weir build
 ks``; ``weir diff ks`` builds the same way before it compares with the cluster).
 
-The pipeline is the reconciler's (:mod:`weir.kustomize.reconciler`), block for block:
-:func:`~weir.kustomize.build.build` (generate or load the kustomization, merge the spec's
+The pipeline is the reconciler's own (:mod:`weir.kustomize.render`):
+:func:`~weir.kustomize.render.render` (generate or load the kustomization, merge the spec's
 ``patches``, ``images``, ``components``, ``targetNamespace``, ``namePrefix``/``nameSuffix``, run
-the real kustomize) -> :func:`~weir.kustomize.substitute.substitute_all` (``postBuild``) ->
-:func:`~weir.kustomize.metadata.prepare` (normalize, ``commonMetadata``, owner labels).
+the real kustomize, substitute ``postBuild``) -> :func:`~weir.kustomize.render.prepare_objects`
+(normalize, ``commonMetadata``, owner labels). What differs from the controller is what it is
+given: the staged checkout instead of the artifact, ``--path`` instead of ``spec.path``, the
+variables below, and strictness.
 
 - **The Kustomization** comes from ``--kustomization-file`` (a YAML file; several documents
   allowed, the one of that name is used), else from the cluster. ``--dry-run`` without a file
@@ -34,7 +36,6 @@ import asyncio
 import base64
 import binascii
 import copy
-import dataclasses
 import os
 import re
 import shutil
@@ -52,7 +53,7 @@ from weir.kustomize import yamlio
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
-    from weir.api.kustomize import KustomizationSpec
+    from weir.api.kustomize import KustomizationSpec, PostBuild
 
 Obj = dict[str, Any]
 ApiProvider = Callable[[], Awaitable["ApiClient"]]
@@ -269,15 +270,6 @@ def parse_spec(obj: Mapping[str, Any], where: str) -> KustomizationSpec:
         raise ConfigError(f"invalid {where}: spec.{loc}: {first['msg']}; fix the spec") from e
 
 
-def _timeout(spec: KustomizationSpec) -> float:
-    """``spec.timeout``, else the interval minus 30s, at least 30s (the reconciler's rule)."""
-    from weir.runtime.durations import parse_duration  # noqa: PLC0415
-
-    if spec.timeout:
-        return parse_duration(spec.timeout)
-    return max(parse_duration(spec.interval) - 30.0, 30.0)
-
-
 # ----------------------------------------------------------------------------- the checkout
 def _copy_link(src: Path, target: Path, root: Path, dest: Path) -> None:
     link = os.readlink(src)
@@ -424,44 +416,32 @@ class Builder:
     async def _render(
         self, ks: Obj, spec: KustomizationSpec, root: Path, path: str | None, where: str
     ) -> list[Obj]:
-        """The controller's pipeline: build -> substitute -> prepare."""
-        from weir.kustomize import metadata  # noqa: PLC0415
-        from weir.kustomize.build import build  # noqa: PLC0415
+        """The controller's pipeline (:mod:`weir.kustomize.render`) on ``path`` of ``root``."""
         from weir.kustomize.errors import KustomizeError  # noqa: PLC0415
-        from weir.kustomize.generate import BuildSpec  # noqa: PLC0415
-        from weir.kustomize.substitute import substitute_all  # noqa: PLC0415
+        from weir.kustomize.render import prepare_objects, render, spec_timeout  # noqa: PLC0415
 
         name, namespace = str(ks["metadata"]["name"]), str(ks["metadata"]["namespace"])
+
+        async def variables(post: PostBuild) -> dict[str, str]:
+            return await self._variables(post, namespace, where)
+
         try:
-            build_spec = dataclasses.replace(BuildSpec.from_spec(spec), path=path)
-            manifests = await build(root, build_spec, timeout=_timeout(spec))
-            objects = [m.object for m in manifests]
-            if spec.post_build is not None:
-                variables = await self._variables(spec, namespace, where)
-                objects = substitute_all(
-                    manifests,
-                    variables,
-                    strict=self.options.strict_substitute,
-                    strategy=spec.post_build.substitute_strategy,
-                )
+            rendered = await render(
+                root,
+                spec.model_copy(update={"path": path}),
+                variables=variables,
+                strict=self.options.strict_substitute,
+                timeout=spec_timeout(spec),
+            )
         except KustomizeError as e:
             raise type(e)(f"{where}: {one_line(str(e))}") from e
-        cm = spec.common_metadata
-        return metadata.prepare(
-            objects,
-            name=name,
-            namespace=namespace,
-            labels=cm.labels if cm else None,
-            annotations=cm.annotations if cm else None,
-        )
+        return prepare_objects(rendered.objects, spec, name=name, namespace=namespace)
 
-    async def _variables(
-        self, spec: KustomizationSpec, namespace: str, where: str
-    ) -> dict[str, str]:
+    async def _variables(self, post: PostBuild, namespace: str, where: str) -> dict[str, str]:
+        """The inline variables, and ``substituteFrom`` read from the cluster unless
+        ``--dry-run``."""
         from weir.kustomize.variables import load_variables, merge_variables  # noqa: PLC0415
 
-        post = spec.post_build
-        assert post is not None
         refs = post.substitute_from or []
         if not refs:
             return merge_variables([], post.substitute)

@@ -1,22 +1,19 @@
-"""What applying a built Kustomization would change (``weir diff ks``), decided the way the
-controller decides what to apply (:mod:`weir.kustomize.apply`), without changing anything.
+"""What applying a built Kustomization would change (``weir diff ks``), decided by the
+controller's own planner (:func:`weir.kustomize.apply.plan`), without changing anything.
 
-Per built object (in apply order, a few at a time):
+Every built object (in apply order, a few at a time) is planned as the controller's
+:func:`~weir.kustomize.apply.apply_all` plans it: resource and live object, the skip policies
+(``kustomize.toolkit.fluxcd.io/reconcile: disabled``, ``ssa: Ignore``, ``ssa: IfNotPresent``),
+a server-side **dry-run** apply as ``kustomize-controller`` with conflicts forced, the
+comparison with the live object, the take-over of kubectl's fields. The whole build is planned
+at once (not stage by stage), so a kind whose CRD is part of the build, or an object whose
+Namespace is, is ``created`` (it cannot be dry-run yet). What this module adds:
 
-1. Its resource is resolved; a kind the API server does not serve yet but whose CRD is part of
-   the same build is ``created`` (it cannot be dry-run before its CRD exists).
-2. The live object is read.
-3. ``skipped`` when the manifest or the live object says
-   ``kustomize.toolkit.fluxcd.io/reconcile: disabled`` or ``.../ssa: Ignore``, or the manifest
-   says ``ssa: IfNotPresent`` and the object exists.
-4. Server-side **dry-run** apply as the controller's field manager (``kustomize-controller``),
-   conflicts forced. Refused as an immutable-field change while force is on (``spec.force`` or
-   the object's ``kustomize.toolkit.fluxcd.io/force: Enabled``): ``created`` (it would be
-   recreated). Refused because its namespace does not exist yet but is created by the build:
-   ``created``. Refused otherwise: an error for that object (the others are still compared).
-5. No live object: ``created``. Else the dry-run result is compared with the live object as the
-   controller compares them (everything but ``metadata`` and ``status``, plus labels and
-   annotations): ``configured`` with the fields that change, or ``unchanged``.
+- for ``configured`` objects the fields that change (the dry-run result against the live
+  object, everything but ``metadata`` and ``status``, plus labels and annotations), and the
+  fields the take-over of kubectl's fields removes;
+- objects the planner could not plan become one error line each (the others are still
+  compared); an unreachable API server fails the whole diff.
 
 With ``spec.prune``, entries of the live Kustomization's ``status.inventory`` that are no longer
 built, still exist and may be pruned (owner labels, no ``prune: disabled``) are ``deleted``.
@@ -26,21 +23,19 @@ Secret values never appear in the field changes: they read ``*** (before)``/``**
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from weir.actions.build import BuiltKustomization, is_secret
-from weir.errors import KubeError, WeirError
+from weir.errors import KubeError
 from weir.kube import apply as kube
 from weir.kube.errors import ApiError, ApiUnavailableError, NotFoundError, UnknownKindError
-from weir.kube.resources import RESTMapper, mapper_for
+from weir.kube.resources import mapper_for
 from weir.kustomize import inventory
-from weir.kustomize import metadata as md
-from weir.kustomize.apply import FIELD_MANAGER, Action, drifted, is_immutable_error
-from weir.kustomize.cleanup import STALE_ANNOTATIONS, STALE_LABELS, cleanup_patch
+from weir.kustomize.apply import FIELD_MANAGER, Action, ApplyOptions, Plan, PlanError, plan
+from weir.kustomize.cleanup import STALE_ANNOTATIONS, STALE_LABELS
 from weir.kustomize.inventory import Entry, ObjectRef
 from weir.kustomize.order import apply_order
 from weir.kustomize.prune import prune_allowed
@@ -53,7 +48,6 @@ Obj = dict[str, Any]
 CHANGING = (Action.CREATED, Action.CONFIGURED, Action.DELETED)
 MASK_BEFORE = "*** (before)"
 MASK_AFTER = "*** (after)"
-CONCURRENCY = 4
 TAKEN_OVER = ("kubectl", "before-first-apply")
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -154,10 +148,6 @@ class DiffResult:
         }
 
 
-class ObjectDiffError(WeirError):
-    """One object could not be compared (the dry-run or a read was refused)."""
-
-
 # ----------------------------------------------------------------------------- field changes
 def _key(path: str, key: Any) -> str:
     text = str(key)
@@ -234,19 +224,6 @@ def changes_between(live: Mapping[str, Any], merged: Mapping[str, Any]) -> list[
 
 
 # ----------------------------------------------------------------------------- one object
-def _skipped(obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> bool:
-    def excluded(o: Mapping[str, Any]) -> bool:
-        return md.has_policy(o, md.RECONCILE_KEY, md.DISABLED) or md.has_policy(
-            o, md.SSA_KEY, md.SSA_IGNORE
-        )
-
-    if excluded(obj):
-        return True
-    return live is not None and (
-        excluded(live) or md.has_policy(obj, md.SSA_KEY, md.SSA_IF_NOT_PRESENT)
-    )
-
-
 def _clip(value: Any, limit: int = 60) -> Any:
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -326,9 +303,6 @@ def dropped_fields(live: Mapping[str, Any], manifest: Mapping[str, Any]) -> list
 def _take_over(result: ObjectDiff, live: Mapping[str, Any], manifest: Mapping[str, Any]) -> None:
     """The controller's clean-up before applying (:mod:`weir.kustomize.cleanup`): fields set
     with kubectl are taken over, so that those the manifest does not set are removed."""
-    if not cleanup_patch(live, FIELD_MANAGER):
-        return
-    result.action = Action.CONFIGURED
     meta = live.get("metadata") or {}
     managers = sorted(
         {str(e.get("manager")) for e in meta.get("managedFields") or [] if _taken_over(e)}
@@ -340,119 +314,73 @@ def _take_over(result: ObjectDiff, live: Mapping[str, Any], manifest: Mapping[st
     result.changes.extend(mask_secret_changes(dropped) if is_secret(live) else dropped)
 
 
-def _defined_kinds(objects: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:
-    """(group, kind) of the CRDs among ``objects``."""
-    out = set()
-    for obj in objects:
-        if obj.get("kind") == "CustomResourceDefinition":
-            spec = obj.get("spec") or {}
-            out.add((str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", ""))))
+def object_diff(planned: Plan) -> ObjectDiff:
+    """What a plan means for one object: its action, why, and the fields that change."""
+    ref, live, merged = planned.ref, planned.live, planned.dry_run
+    result = ObjectDiff(ref, str(planned.obj.get("apiVersion", "")), planned.action)
+    result.note = planned.note
+    if planned.drift and live is not None and merged is not None:
+        result.changes = changes_between(live, merged)
+    if planned.cleanup and live is not None:
+        _take_over(result, live, planned.obj)
+    return result
+
+
+def _error_line(error: Exception) -> str:
+    """The line for an object that could not be planned: a refused dry-run as the controller
+    words it, a kind the API server does not serve with a hint, else the API client's error.
+    Raises what the diff cannot go on without: an unreachable API server, an error not from
+    the API."""
+    cause = error.cause if isinstance(error, PlanError) else error
+    if isinstance(cause, ApiUnavailableError) or not isinstance(cause, KubeError):
+        raise cause
+    if not isinstance(error, PlanError):
+        return str(error)
+    if error.step == "resolve":
+        return f"{error.ref}: {cause}; install its CRD first"
+    if error.step == "dry-run" and isinstance(cause, ApiError):
+        return str(error)
+    return str(cause)
+
+
+async def _live_inventory(api: ApiClient, built: BuiltKustomization) -> Obj | None:
+    from weir.actions.objects import find_object  # noqa: PLC0415
+    from weir.api import KINDS  # noqa: PLC0415
+
+    ks: Obj | None = built.kustomization
+    if ks is not None and "status" not in ks:  # from a file: read the live one
+        ks = await find_object(api, KINDS["Kustomization"], built.namespace, built.name)
+    status = (ks or {}).get("status") or {}
+    found = status.get("inventory")
+    return found if isinstance(found, dict) else None
+
+
+async def _prunable(api: ApiClient, entry: Entry, built: BuiltKustomization) -> bool:
+    ref = entry.ref
+    try:
+        resource = await mapper_for(api).resolve(entry.api_version, ref.kind)
+        live = await kube.get(api, resource, ref.namespace or None, ref.name)
+    except (NotFoundError, UnknownKindError):
+        return False
+    return prune_allowed(live, built.name, built.namespace)
+
+
+async def _deleted(
+    api: ApiClient, built: BuiltKustomization, objects: Sequence[Obj]
+) -> list[ObjectDiff]:
+    """The inventory entries garbage collection would delete."""
+    if not built.spec.prune:
+        return []
+    try:
+        old = inventory.from_wire(await _live_inventory(api, built))
+    except (ValueError, KeyError):
+        return []  # an inventory weir cannot read: the controller would fail the same way
+    stale = inventory.stale_entries(old, inventory.entries_from_objects(objects))
+    out = []
+    for entry in stale:
+        if await _prunable(api, entry, built):
+            out.append(ObjectDiff(entry.ref, entry.api_version, Action.DELETED))
     return out
-
-
-class _Differ:
-    def __init__(self, api: ApiClient, objects: Sequence[Obj], force: bool) -> None:
-        self.api = api
-        self.mapper: RESTMapper = mapper_for(api)
-        self.force = force
-        self.crd_kinds = _defined_kinds(objects)
-        self.namespaces = {
-            str((o.get("metadata") or {}).get("name"))
-            for o in objects
-            if o.get("kind") == "Namespace" and o.get("apiVersion") == "v1"
-        }
-        self.limit = asyncio.Semaphore(CONCURRENCY)
-
-    async def compare(self, obj: Obj) -> ObjectDiff:
-        async with self.limit:
-            return await self._compare(obj)
-
-    async def _compare(self, obj: Obj) -> ObjectDiff:
-        ref, api_version = ObjectRef.of(obj), str(obj.get("apiVersion", ""))
-        result = ObjectDiff(ref, api_version, Action.UNCHANGED)
-        try:
-            resource = await self.mapper.for_object(obj)
-        except UnknownKindError as e:
-            if (ref.group, ref.kind) in self.crd_kinds:
-                result.action, result.note = Action.CREATED, "its CRD is created by this build"
-                return result
-            raise ObjectDiffError(f"{ref}: {e}; install its CRD first") from e
-        try:
-            live: Obj | None = await kube.get(self.api, resource, ref.namespace or None, ref.name)
-        except NotFoundError:
-            live = None
-        if _skipped(obj, live):
-            result.action = Action.SKIPPED
-            return result
-        try:
-            merged = await kube.apply(
-                self.api, obj, FIELD_MANAGER, force=True, dry_run=True, mapper=self.mapper
-            )
-        except ApiError as e:
-            return self._refused(result, obj, live, e)
-        if live is None:
-            result.action = Action.CREATED
-            return result
-        if drifted(live, merged):
-            result.action = Action.CONFIGURED
-            result.changes = changes_between(live, merged)
-        if not md.has_policy(obj, md.SSA_KEY, md.SSA_MERGE):
-            _take_over(result, live, obj)
-        return result
-
-    def _refused(
-        self, result: ObjectDiff, obj: Obj, live: Obj | None, error: ApiError
-    ) -> ObjectDiff:
-        ref = result.ref
-        forced = self.force or md.has_policy(obj, md.FORCE_KEY, md.ENABLED)
-        if live is not None and forced and is_immutable_error(error):
-            result.action, result.note = Action.CREATED, "recreated: an immutable field changes"
-            return result
-        if live is None and isinstance(error, NotFoundError) and ref.namespace in self.namespaces:
-            result.action, result.note = Action.CREATED, f"namespace {ref.namespace} is new"
-            return result
-        hint = ""
-        if live is not None and "immutable" in error.message.lower():
-            hint = " (set spec.force or the kustomize.toolkit.fluxcd.io/force: Enabled "
-            hint += "annotation to recreate it)"
-        raise ObjectDiffError(
-            f"{ref} dry-run failed ({error.reason or error.code}): {error.message}{hint}"
-        ) from error
-
-    async def deleted(self, built: BuiltKustomization, objects: Sequence[Obj]) -> list[ObjectDiff]:
-        """The inventory entries garbage collection would delete."""
-        if not built.spec.prune:
-            return []
-        try:
-            old = inventory.from_wire(await self._live_inventory(built))
-        except (ValueError, KeyError):
-            return []  # an inventory weir cannot read: the controller would fail the same way
-        stale = inventory.stale_entries(old, inventory.entries_from_objects(objects))
-        out = []
-        for entry in stale:
-            if await self._prunable(entry, built):
-                out.append(ObjectDiff(entry.ref, entry.api_version, Action.DELETED))
-        return out
-
-    async def _live_inventory(self, built: BuiltKustomization) -> Obj | None:
-        from weir.actions.objects import find_object  # noqa: PLC0415
-        from weir.api import KINDS  # noqa: PLC0415
-
-        ks: Obj | None = built.kustomization
-        if ks is not None and "status" not in ks:  # from a file: read the live one
-            ks = await find_object(self.api, KINDS["Kustomization"], built.namespace, built.name)
-        status = (ks or {}).get("status") or {}
-        found = status.get("inventory")
-        return found if isinstance(found, dict) else None
-
-    async def _prunable(self, entry: Entry, built: BuiltKustomization) -> bool:
-        ref = entry.ref
-        try:
-            resource = await self.mapper.resolve(entry.api_version, ref.kind)
-            live = await kube.get(self.api, resource, ref.namespace or None, ref.name)
-        except (NotFoundError, UnknownKindError):
-            return False
-        return prune_allowed(live, built.name, built.namespace)
 
 
 # ----------------------------------------------------------------------------- the diff
@@ -460,18 +388,13 @@ async def diff_one(api: ApiClient, built: BuiltKustomization) -> KustomizationDi
     """The differences of one built Kustomization (not its nested ones)."""
     out = KustomizationDiff(built.namespace, built.name)
     objects = apply_order(built.objects)
-    differ = _Differ(api, objects, bool(built.spec.force))
-    results = await asyncio.gather(*(differ.compare(o) for o in objects), return_exceptions=True)
-    for r in results:
-        if isinstance(r, ApiUnavailableError):
-            raise r
-        if isinstance(r, ObjectDiffError | KubeError):
-            out.errors.append(str(r))
-        elif isinstance(r, BaseException):
-            raise r
+    options = ApplyOptions(force=bool(built.spec.force))
+    for planned in await plan(api, objects, options, pending=objects):
+        if planned.error is None:
+            out.objects.append(object_diff(planned))
         else:
-            out.objects.append(r)
-    out.objects.extend(await differ.deleted(built, objects))
+            out.errors.append(_error_line(planned.error))
+    out.objects.extend(await _deleted(api, built, objects))
     return out
 
 

@@ -11,8 +11,13 @@ Post-build: :mod:`~weir.kustomize.envsubst` (the ``${var}`` engine),
 :mod:`~weir.kustomize.variables` (substitute/substituteFrom),
 :mod:`~weir.kustomize.metadata` (normalization, commonMetadata, owner labels, policies).
 
+Render: :mod:`~weir.kustomize.render` (build + substitution + history digest, then
+commonMetadata and owner labels: the one pipeline of the controller, ``weir build``/``weir
+diff`` and the MCP server).
+
 Apply: :mod:`~weir.kustomize.order` (stages), :mod:`~weir.kustomize.apply` (staged server-side
-apply with drift detection), :mod:`~weir.kustomize.cleanup` (taking fields over from kubectl),
+apply with drift detection; its planner, ``plan``, is what ``weir diff`` shows),
+:mod:`~weir.kustomize.cleanup` (taking fields over from kubectl),
 :mod:`~weir.kustomize.inventory` (ids, diff, owner labels), :mod:`~weir.kustomize.prune`
 (garbage collection, deletionPolicy).
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import cel
-import yaml
 from kubernetes_asyncio.client import ApiClient
 from pydantic import ValidationError
 
@@ -33,15 +31,18 @@ from weir.kube import apply as kube
 from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
-from weir.kustomize import inventory, metadata
+from weir.kustomize import inventory
 from weir.kustomize.apply import ApplyOptions, apply_all
-from weir.kustomize.build import build
 from weir.kustomize.celhealth import HealthRules
 from weir.kustomize.errors import KustomizeError
-from weir.kustomize.generate import BuildSpec
 from weir.kustomize.prune import deletes_on_finalize, prune, waits_on_finalize
-from weir.kustomize.substitute import substitute_all
-from weir.kustomize.variables import load_variables
+from weir.kustomize.render import (
+    cluster_variables,
+    default_timeout,
+    prepare_objects,
+    render,
+    spec_timeout,
+)
 from weir.kustomize.wait import wait_for_health
 from weir.runtime import conditions
 from weir.runtime.durations import format_duration, parse_duration
@@ -135,11 +136,6 @@ class _Run:
     revision: str
 
 
-def default_timeout(interval: float) -> float:
-    """Flux: ``spec.timeout`` defaults to the interval minus 30s, at least 30s."""
-    return max(interval - 30.0, 30.0)
-
-
 class KustomizationReconciler(Reconciler):
     """Reconciles ``kustomize.toolkit.fluxcd.io/v1`` Kustomizations."""
 
@@ -167,7 +163,7 @@ class KustomizationReconciler(Reconciler):
         status = obj.setdefault("status", {})
         interval = parse_duration(spec.interval)
         retry = parse_duration(spec.retry_interval) if spec.retry_interval else interval
-        timeout = parse_duration(spec.timeout) if spec.timeout else default_timeout(interval)
+        timeout = spec_timeout(spec)
 
         artifact = self._source_artifact(obj, spec, retry)
         revision = str(artifact["revision"])
@@ -328,40 +324,23 @@ class KustomizationReconciler(Reconciler):
         return self.api
 
     async def _build(self, run: _Run, root: Path) -> tuple[list[Obj], str]:
-        obj, spec = run.obj, run.spec
-        manifests = await build(
+        """Build and substitute (variables read with the controller's own client); returns the
+        objects and the digest recorded in the history."""
+        rendered = await render(
             root,
-            BuildSpec.from_spec(spec),
-            timeout=run.limit,
+            run.spec,
+            variables=cluster_variables(self.api, run.obj["metadata"]["namespace"]),
+            strict=self.settings.strict_substitution,
             allow_remote=not self.settings.no_remote_bases,
+            timeout=run.limit,
         )
-        objects = [m.object for m in manifests]
-        if spec.post_build is not None:
-            variables = await load_variables(
-                self.api, obj["metadata"]["namespace"], spec.post_build
-            )
-            objects = substitute_all(
-                manifests,
-                variables,
-                strict=self.settings.strict_substitution,
-                strategy=spec.post_build.substitute_strategy,
-            )
-        text = yaml.safe_dump_all(objects, sort_keys=True)
-        digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-        return objects, digest
+        return rendered.objects, rendered.digest
 
     async def _apply(self, run: _Run, objects: list[Obj]) -> set[inventory.ObjectRef]:
         """Apply, prune and record the inventory; returns the objects skipped by ssa policies."""
         obj, spec, api = run.obj, run.spec, run.api
         meta = obj["metadata"]
-        cm = spec.common_metadata
-        prepared = metadata.prepare(
-            objects,
-            name=meta["name"],
-            namespace=meta["namespace"],
-            labels=cm.labels if cm else None,
-            annotations=cm.annotations if cm else None,
-        )
+        prepared = prepare_objects(objects, spec, name=meta["name"], namespace=meta["namespace"])
         changes = await apply_all(
             api, prepared, ApplyOptions(force=bool(spec.force), wait_timeout=run.limit)
         )

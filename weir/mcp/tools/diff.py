@@ -1,10 +1,11 @@
 """``diff_kustomization``: what reconciling a Kustomization now would change in the cluster.
 
-The Kustomization is built exactly as the controller builds it, with weir's own pipeline, from
-what the controller would build: its source's current artifact is downloaded (digest checked),
-``kustomize build`` runs on ``spec.path`` with the spec's build settings, post-build variables
-are substituted and ``commonMetadata`` and the owner labels set. The comparison is the one
-``weir diff ks`` makes (:mod:`weir.actions.diff`): a server-side dry-run apply as
+The Kustomization is built exactly as the controller builds it, with the controller's own
+pipeline (:mod:`weir.kustomize.render`), from what the controller would build: its source's
+current artifact is downloaded (digest checked), ``kustomize build`` runs on ``spec.path`` with
+the spec's build settings, post-build variables are substituted and ``commonMetadata`` and the
+owner labels set. The comparison is the one ``weir diff ks`` makes (:mod:`weir.actions.diff`,
+on the controller's planner :func:`weir.kustomize.apply.plan`): a server-side dry-run apply as
 ``kustomize-controller`` per object, compared with the live object the way the controller
 decides what to apply; ``created``/``configured`` (with the fields that change)/``unchanged``/
 ``skipped``, and ``deleted`` for inventory entries garbage collection would remove. Objects the
@@ -36,12 +37,9 @@ from weir.errors import UsageError
 from weir.kube import apply as kapi
 from weir.kube.errors import ApiError
 from weir.kube.resources import SECRETS
-from weir.kustomize import metadata as md
-from weir.kustomize.build import build
 from weir.kustomize.errors import KustomizeError
-from weir.kustomize.generate import BuildSpec
-from weir.kustomize.substitute import substitute_all
-from weir.kustomize.variables import load_variables, variables_from_object
+from weir.kustomize.render import cluster_variables, prepare_objects, render
+from weir.kustomize.variables import variables_from_object
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.masking import scrub
@@ -99,27 +97,20 @@ async def secret_values(api: ApiClient, namespace: str, spec: KustomizationSpec)
 async def build_objects(
     api: ApiClient, ks: Obj, spec: KustomizationSpec, artifact: Mapping[str, Any], limit: float
 ) -> list[Obj]:
-    """The Kustomization's objects as the controller would apply them."""
+    """The Kustomization's objects as the controller would apply them (strict substitution,
+    remote bases allowed: the controller's defaults)."""
     m = meta(ks)
+    name, namespace = str(m["name"]), str(m["namespace"])
     work = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="weir-mcp-diff-"))
     try:
         root = work / "artifact"
         await fetch_artifact(str(artifact["url"]), str(artifact["digest"]), root, timeout=limit)
-        manifests = await build(root, BuildSpec.from_spec(spec), timeout=limit)
+        rendered = await render(
+            root, spec, variables=cluster_variables(api, namespace), timeout=limit
+        )
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)
-    objects = [x.object for x in manifests]
-    if spec.post_build is not None:
-        variables = await load_variables(api, str(m["namespace"]), spec.post_build)
-        objects = substitute_all(manifests, variables, strategy=spec.post_build.substitute_strategy)
-    cm = spec.common_metadata
-    return md.prepare(
-        objects,
-        name=str(m["name"]),
-        namespace=str(m["namespace"]),
-        labels=cm.labels if cm else None,
-        annotations=cm.annotations if cm else None,
-    )
+    return prepare_objects(rendered.objects, spec, name=name, namespace=namespace)
 
 
 def tools(env: ToolEnv) -> list[ToolSpec]:

@@ -1,0 +1,126 @@
+"""What a Kustomization applies, rendered from a source artifact: the one pipeline the controller
+(:mod:`weir.kustomize.reconciler`), ``weir build ks``/``weir diff ks``
+(:mod:`weir.actions.build`) and the MCP server's ``diff_kustomization`` share.
+
+1. :func:`render`: :func:`~weir.kustomize.build.build` (generate or load the kustomization,
+   merge the spec's ``patches``, ``images``, ``components``, ``targetNamespace``,
+   ``namePrefix``/``nameSuffix``, run the real kustomize), then, with ``spec.postBuild``, the
+   variables (from the caller's :data:`VariablesLoader`) and
+   :func:`~weir.kustomize.substitute.substitute_all`. The result carries the digest the
+   controller records in ``status.history``.
+2. :func:`prepare_objects`: :func:`~weir.kustomize.metadata.prepare` with the spec's
+   ``commonMetadata`` (normalized objects, commonMetadata, then the owner labels). Flux sets
+   commonMetadata after substitution, so ``${...}`` in it is never substituted.
+
+Callers differ only in what they hand in: where the artifact is, where the variables come from
+(the cluster, or only the inline ones), strictness, remote bases and the timeout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from weir.kustomize import metadata
+from weir.kustomize.build import build
+from weir.kustomize.generate import BuildSpec
+from weir.kustomize.substitute import substitute_all
+from weir.kustomize.variables import load_variables
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from kubernetes_asyncio.client import ApiClient
+
+    from weir.api.kustomize import KustomizationSpec, PostBuild
+
+Obj = dict[str, Any]
+
+VariablesLoader = Callable[["PostBuild"], Awaitable[Mapping[str, str]]]
+"""``spec.postBuild`` -> the variables to substitute; only called when the spec has one, and
+only after the build succeeded."""
+
+
+def cluster_variables(api: ApiClient, namespace: str) -> VariablesLoader:
+    """The controller's variables: ``substituteFrom`` read from the cluster in ``namespace``,
+    then the inline ``substitute`` map (:func:`~weir.kustomize.variables.load_variables`)."""
+
+    async def load(post_build: PostBuild) -> Mapping[str, str]:
+        return await load_variables(api, namespace, post_build)
+
+    return load
+
+
+def default_timeout(interval: float) -> float:
+    """Flux: ``spec.timeout`` defaults to the interval minus 30s, at least 30s."""
+    return max(interval - 30.0, 30.0)
+
+
+def spec_timeout(spec: KustomizationSpec) -> float:
+    """``spec.timeout`` in seconds, else :func:`default_timeout` of the interval."""
+    from weir.runtime.durations import parse_duration  # noqa: PLC0415 -- weir.runtime is big
+
+    if spec.timeout:
+        return parse_duration(spec.timeout)
+    return default_timeout(parse_duration(spec.interval))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The objects a Kustomization builds, after substitution (not yet prepared)."""
+
+    objects: list[Obj]
+
+    @cached_property
+    def digest(self) -> str:
+        """``sha256:<hex>`` of the objects as sorted YAML: the ``digest`` of Flux's
+        ``status.history`` entries."""
+        text = yaml.safe_dump_all(self.objects, sort_keys=True)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+async def render(
+    root: Path,
+    spec: KustomizationSpec,
+    *,
+    variables: VariablesLoader,
+    strict: bool = True,
+    allow_remote: bool = True,
+    timeout: float,  # noqa: ASYNC109 - kustomize runs in a subprocess killed at the deadline
+) -> Rendered:
+    """Build ``spec.path`` of the artifact at ``root`` and substitute ``spec.postBuild`` (see
+    the module docstring). ``strict``: an undefined variable without a default fails (the
+    controller's default) instead of becoming empty (the flux CLI's); ``allow_remote=False`` is
+    ``--no-remote-bases``. Raises :class:`~weir.kustomize.errors.KustomizeError` (and whatever
+    ``variables`` raises)."""
+    manifests = await build(
+        root, BuildSpec.from_spec(spec), timeout=timeout, allow_remote=allow_remote
+    )
+    objects = [m.object for m in manifests]
+    if spec.post_build is not None:
+        values = await variables(spec.post_build)
+        objects = substitute_all(
+            manifests, values, strict=strict, strategy=spec.post_build.substitute_strategy
+        )
+    return Rendered(objects)
+
+
+def prepare_objects(
+    objects: Iterable[Mapping[str, Any]], spec: KustomizationSpec, *, name: str, namespace: str
+) -> list[Obj]:
+    """The objects as the Kustomization ``namespace/name`` applies them:
+    :func:`~weir.kustomize.metadata.prepare` with ``spec.commonMetadata``. The input objects
+    are not modified."""
+    cm = spec.common_metadata
+    return metadata.prepare(
+        objects,
+        name=name,
+        namespace=namespace,
+        labels=cm.labels if cm else None,
+        annotations=cm.annotations if cm else None,
+    )
