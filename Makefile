@@ -5,13 +5,19 @@ PY := .venv/bin/python
 WEIR := .venv/bin/weir
 PYTEST_ARGS ?=
 
-.PHONY: setup binaries check fmt test test-unit test-integration test-e2e up down bench
+.PHONY: setup binaries ui browser check fmt test test-unit test-integration test-e2e up down bench
 
 setup:            ## install uv, the locked Python env and the Go-built Kubernetes binaries
 	@scripts/setup.sh
 
 binaries:         ## build (or find cached) kube-apiserver, kcm, scheduler, etcd, kwok
 	@scripts/build-k8s-binaries.sh
+
+ui:               ## build the UI bundle into weir/web/static (skipped when up to date)
+	@scripts/build-ui.sh
+
+browser:          ## Debian chromium for the browser tests (idempotent)
+	@scripts/install-chromium.sh
 
 check: setup      ## format check, lint, type check
 	uv run --frozen ruff format --check .
@@ -22,7 +28,7 @@ fmt:
 	uv run --frozen ruff format .
 	uv run --frozen ruff check --fix .
 
-test: setup       ## the whole suite: unit, integration (real API server) and e2e (kwok nodes)
+test: setup ui browser ## the whole suite: unit, integration (real API server) and e2e (kwok nodes)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: setup
@@ -31,7 +37,7 @@ test-unit: setup
 test-integration: setup
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-test-e2e: setup
+test-e2e: setup ui browser
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
 up: setup         ## the etherwurst fleet on a local control plane, synced by weir (Ctrl-C stops it; UP_ARGS=--help)

@@ -29,6 +29,7 @@ from weir.cli import (
     suspend,
     trace,
     tree,
+    ui,
     version,
 )
 from weir.cli.output import fail
@@ -53,6 +54,7 @@ app.command(name="build")(build.command)
 app.command(name="diff")(diff.command)
 app.command(name="logs")(logs.command)
 app.command(name="mcp")(mcp.command)
+app.command(name="ui")(ui.command)
 app.command(name="check")(check.command)
 app.command(name="version")(version.command)
 app.add_typer(cluster.app, name="cluster")

@@ -20,6 +20,8 @@ from weir.runtime.settings import (
     RunSettings,
     StorageSettings,
 )
+from weir.web.settings import DEFAULT_ADDR as DEFAULT_WEB_ADDR
+from weir.web.settings import WebSettings
 
 _DEFAULTS = RunSettings()
 _LE = LeaderElectionSettings()
@@ -152,6 +154,12 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "--requeue-dependency", help="Retry delay while a source or dependency is not ready."
         ),
     ] = "30s",
+    web_addr: Annotated[
+        str, typer.Option("--web-addr", help="Address of the web UI; 0 disables.")
+    ] = DEFAULT_WEB_ADDR,
+    web_base_path: Annotated[
+        str, typer.Option("--web-base-path", help="URL prefix of the web UI (behind an ingress).")
+    ] = "",
     log_level: Annotated[
         str, typer.Option("--log-level", help="trace, debug, info, warning or error.")
     ] = _DEFAULTS.log_level,
@@ -201,6 +209,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         log_encoding="json" if log_encoding == "json" else "console",
         leader_election=le,
         storage=StorageSettings(storage_path, storage_addr, storage_adv_addr),
+        web=WebSettings(addr=web_addr, base_path=web_base_path).normalized(),
         kustomize=KustomizeSettings(
             no_cross_namespace_refs=no_cross_namespace_refs,
             no_remote_bases=no_remote_bases,

@@ -90,6 +90,10 @@ class Manager:
             for registration in selected:
                 self.controllers.extend(registration.load()(ctx))
             log.info("controllers selected", extra={"controllers": [r.name for r in selected]})
+            if self.settings.web.enabled:
+                from weir.web.service import WebService  # noqa: PLC0415 - only when serving
+
+                ctx.services.append(WebService(ctx, self.settings.web))
             for service in ctx.services:
                 await service.start()
                 self._services.append(service)

@@ -15,6 +15,7 @@ from weir.runtime.backoff import (
     DEFAULT_MIN_RETRY_DELAY,
 )
 from weir.runtime.logging import LogEncoding
+from weir.web.settings import WebSettings
 
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
@@ -128,3 +129,6 @@ class RunSettings:
     leader_election: LeaderElectionSettings = field(default_factory=LeaderElectionSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     kustomize: KustomizeSettings = field(default_factory=KustomizeSettings)
+    web: WebSettings = field(default_factory=lambda: WebSettings(addr="0"))
+    """The embedded web UI (``--web-addr``; the command line enables it by default, programmatic
+    managers only when asked)."""

@@ -1,0 +1,80 @@
+// The weir dashboard: routes of the single-page app.
+
+import { render } from "preact";
+import { useEffect } from "preact/hooks";
+import { Layout } from "./components/layout";
+import { live } from "./live";
+import { Dashboard } from "./pages/dashboard";
+import { ResourceDetail } from "./pages/detail";
+import { GraphView } from "./pages/graph";
+import { Favorites, ListView } from "./pages/list";
+import { WorkloadView } from "./pages/workload";
+import { match, useLocation } from "./router";
+import { applyTheme, getTheme, useFavorites } from "./store";
+import "./styles.css";
+
+const FLUX_KINDS = [
+  "GitRepository",
+  "OCIRepository",
+  "HelmRepository",
+  "HelmChart",
+  "Bucket",
+  "Kustomization",
+  "HelmRelease",
+  "Provider",
+  "Alert",
+  "Receiver",
+];
+const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
+
+function FavoritesPage() {
+  const keys = useFavorites();
+  return (
+    <div data-view="favorites">
+      <div class="page-head">
+        <h1>Favorites</h1>
+      </div>
+      <Favorites keys={keys} />
+    </div>
+  );
+}
+
+function App() {
+  const loc = useLocation();
+  const path = loc.path;
+  let section = "dashboard";
+  let view;
+  let params: Record<string, string> | null;
+  if (path === "") {
+    view = <Dashboard />;
+  } else if (path === "resources") {
+    section = "resources";
+    view = <ListView key="resources" config={{ view: "resources", title: "Resources", kinds: FLUX_KINDS }} />;
+  } else if ((params = match("resources/:kind/:namespace/:name", path))) {
+    section = "resources";
+    view = <ResourceDetail key={path} kind={params.kind} namespace={params.namespace} name={params.name} />;
+  } else if (path === "workloads") {
+    section = "workloads";
+    view = <ListView key="workloads" config={{ view: "workloads", title: "Workloads", kinds: WORKLOAD_KINDS }} />;
+  } else if ((params = match("workloads/:kind/:namespace/:name", path))) {
+    section = "workloads";
+    view = <WorkloadView key={path} kind={params.kind} namespace={params.namespace} name={params.name} />;
+  } else if (path === "graph") {
+    section = "graph";
+    view = <GraphView />;
+  } else if (path === "favorites") {
+    section = "favorites";
+    view = <FavoritesPage />;
+  } else {
+    view = <p class="empty">No such page: {path}</p>;
+  }
+  useEffect(() => {
+    document.title = `weir · ${section}`;
+  }, [section]);
+  return <Layout section={section}>{view}</Layout>;
+}
+
+applyTheme(getTheme());
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => applyTheme(getTheme()));
+live.start();
+render(<App />, document.getElementById("app")!);

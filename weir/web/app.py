@@ -1,0 +1,75 @@
+"""The ASGI app: the JSON API (:mod:`weir.web.api`), its OpenAPI document, and the UI bundle
+with SPA fallback, all under the base path."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from weir.web.api import ENDPOINTS, wrap
+from weir.web.openapi import document
+from weir.web.responses import JSON, error
+from weir.web.state import WebState
+from weir.web.static import StaticUI
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+class SecurityHeaders:
+    """Adds :data:`SECURITY_HEADERS` to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def routes(state: WebState) -> list[BaseRoute]:
+    base = state.settings.base_path
+    spec = document(base)
+
+    async def openapi(request: Request) -> Response:
+        return JSON(spec)
+
+    async def unknown_api(request: Request) -> Response:
+        return error(404, f"no such API endpoint: {request.method} {request.url.path}")
+
+    async def to_base(request: Request) -> Response:
+        return RedirectResponse(f"{base}/", status_code=307)
+
+    found: list[BaseRoute] = [
+        Route(f"{base}{e.path}", wrap(e.handler), methods=[e.method]) for e in ENDPOINTS
+    ]
+    found.append(Route(f"{base}/api/openapi.json", openapi, methods=["GET"]))
+    found.append(
+        Route(f"{base}/api/{{path:path}}", unknown_api, methods=["GET", "POST", "PUT", "DELETE"])
+    )
+    ui = StaticUI(state.settings.static_dir, base)
+    if base:
+        found.append(Route(base, to_base, methods=["GET"]))
+        found.append(Route("/", to_base, methods=["GET"]))
+    found.append(Route(f"{base}/{{path:path}}", ui.serve, methods=["GET", "HEAD"]))
+    return found
+
+
+def create_app(state: WebState) -> ASGIApp:
+    app = Starlette(routes=routes(state))
+    app.state.web = state
+    return SecurityHeaders(app)

@@ -1,0 +1,112 @@
+"""Controller health for the dashboard, from what the caches show.
+
+For each Flux controller (source-, kustomize-, helm-, notification-controller) and the kinds it
+owns: how many objects, and how many look unattended: a spec change
+(``generation > status.observedGeneration``) or a ``reconcile.fluxcd.io/requestedAt`` request
+left unhandled for longer than ``stale_after`` seconds. A controller with unattended objects is
+``degraded`` (is it running?). In ``weir run`` the process's own metrics add the runs each
+kind had, by outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from weir.actions.objects import meta, parse_time, status
+from weir.runtime.metrics import RuntimeMetrics
+from weir.web.cache import ViewCache
+from weir.web.kinds import FLUX_KINDS
+
+Obj = dict[str, Any]
+STALE_AFTER = 120.0
+REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+
+
+def unattended(obj: Mapping[str, Any], now: float, stale_after: float = STALE_AFTER) -> bool:
+    """Whether a controller should have acted on the object by now (see the docstring)."""
+    m, st = meta(obj), status(obj)
+    changed = parse_time(m.get("creationTimestamp"))
+    generation, observed = m.get("generation"), st.get("observedGeneration", -1)
+    requested = (m.get("annotations") or {}).get(REQUESTED_AT)
+    if requested and requested != st.get("lastHandledReconcileAt"):
+        when = parse_time(requested)
+        if when is not None and now - when.timestamp() > stale_after:
+            return True
+    if isinstance(generation, int) and isinstance(observed, int) and observed < generation:
+        ready = next((c for c in st.get("conditions") or [] if c.get("type") == "Ready"), None)
+        moved = parse_time((ready or {}).get("lastTransitionTime")) or changed
+        return moved is not None and now - moved.timestamp() > stale_after
+    return False
+
+
+def runs_by_kind(metrics: RuntimeMetrics | None) -> dict[str, dict[str, int]]:
+    """``{kind: {result: runs}}`` from this process's ``weir_reconcile_total``."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    if metrics is None:
+        return {}
+    for family in metrics.registry.collect():
+        if family.name != "weir_reconcile":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                kind, result = sample.labels.get("kind", ""), sample.labels.get("result", "")
+                out[kind][result] = int(sample.value)
+    return dict(out)
+
+
+def controller_health(
+    cache: ViewCache,
+    metrics: RuntimeMetrics | None = None,
+    *,
+    now: float | None = None,
+    stale_after: float = STALE_AFTER,
+) -> list[dict[str, Any]]:
+    """One entry per controller: ``name``, ``status`` (``ok``, ``degraded``, ``idle``,
+    ``syncing``), ``kinds``, ``objects``, ``unattended``, ``runs`` and a ``message``."""
+    now = time.time() if now is None else now
+    runs = runs_by_kind(metrics)
+    synced = cache.synced()
+    errors = cache.errors()
+    by_controller: dict[str, list[str]] = defaultdict(list)
+    for info in FLUX_KINDS:
+        by_controller[info.controller].append(info.kind)
+    out = []
+    for name, kinds in by_controller.items():
+        objects = stale = 0
+        for kind in kinds:
+            for obj in cache.flux_objects(kind):
+                objects += 1
+                stale += unattended(obj, now, stale_after)
+        kind_runs = {k: runs[k] for k in kinds if k in runs}
+        failing_kinds = [k for k in kinds if k in errors]
+        if not all(synced.get(k, False) for k in kinds):
+            state, message = (
+                "syncing",
+                "waiting for the first list of "
+                + ", ".join(k for k in kinds if not synced.get(k, False)),
+            )
+            if failing_kinds:
+                message += f" ({errors[failing_kinds[0]]})"
+        elif stale:
+            state = "degraded"
+            message = f"{stale} object(s) not reconciled for over {stale_after:g}s: is it running?"
+        elif objects == 0:
+            state, message = "idle", "no objects"
+        else:
+            state, message = "ok", f"{objects} object(s) reconciled"
+        out.append(
+            {
+                "name": name,
+                "status": state,
+                "kinds": kinds,
+                "objects": objects,
+                "unattended": stale,
+                "runs": kind_runs,
+                "inProcess": bool(kind_runs),
+                "message": message,
+            }
+        )
+    return out

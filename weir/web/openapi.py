@@ -1,0 +1,242 @@
+"""The OpenAPI 3.1 document of the JSON API (``<base>/api/openapi.json``), made from
+:data:`weir.web.api.ENDPOINTS` so that it lists exactly the routes the app serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weir import __version__
+from weir.web.api import ENDPOINTS, Endpoint, Param
+from weir.web.status import STATUSES
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _array(item: Schema) -> Schema:
+    return {"type": "array", "items": item}
+
+
+_STR = {"type": "string"}
+_NSTR = {"type": ["string", "null"]}
+_INT = {"type": "integer"}
+_OBJ: Schema = {"type": "object", "additionalProperties": True}
+_STATUS = {"type": "string", "enum": list(STATUSES)}
+
+
+def _object(required: list[str], **props: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": props}
+
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": _object(["error", "status"], error=_STR, status=_INT),
+    "Row": _object(
+        ["key", "kind", "namespace", "name", "status"],
+        key={"type": "string", "description": "Kind/namespace/name"},
+        kind=_STR,
+        namespace=_STR,
+        name=_STR,
+        status=_STATUS,
+        ready=_STR,
+        reason=_STR,
+        message=_STR,
+        revision=_STR,
+        suspended={"type": "boolean"},
+        lastTransition=_NSTR,
+        source=_NSTR,
+        manager=_NSTR,
+        created=_NSTR,
+        images=_array(_STR),
+    ),
+    "RowPage": _object(
+        ["items", "total", "counts", "continue"],
+        items=_array(_ref("Row")),
+        total=_INT,
+        counts={"type": "object", "additionalProperties": _INT},
+        **{"continue": _NSTR},
+    ),
+    "Link": _object(
+        ["key", "kind", "namespace", "name"],
+        key=_STR,
+        kind=_STR,
+        namespace=_STR,
+        name=_STR,
+        view={"type": ["string", "null"], "enum": ["resource", "workload", None]},
+        status={"type": ["string", "null"]},
+    ),
+    "Event": _object(
+        ["time", "type", "reason", "message", "object"],
+        time=_NSTR,
+        type=_STR,
+        reason=_STR,
+        message=_STR,
+        count=_INT,
+        object=_STR,
+        component=_STR,
+        revision=_STR,
+    ),
+    "EventList": _object(["items"], items=_array(_ref("Event"))),
+    "Names": _object(["items"], items=_array(_STR)),
+    "Kinds": _object(
+        ["flux", "workloads", "statuses"],
+        flux=_array(_OBJ),
+        workloads=_array(_OBJ),
+        statuses=_array(_STR),
+    ),
+    "Controller": _object(
+        ["name", "status", "kinds", "objects"],
+        name=_STR,
+        status={"type": "string", "enum": ["ok", "degraded", "idle", "syncing"]},
+        kinds=_array(_STR),
+        objects=_INT,
+        unattended=_INT,
+        runs=_OBJ,
+        message=_STR,
+    ),
+    "Overview": _object(
+        ["kinds", "totals", "failing", "controllers", "feed", "head", "synced"],
+        mode=_STR,
+        synced={"type": "boolean"},
+        syncedKinds=_OBJ,
+        kinds=_array(_OBJ),
+        totals=_OBJ,
+        workloads=_OBJ,
+        failing=_array(_ref("Row")),
+        failingTotal=_INT,
+        controllers=_array(_ref("Controller")),
+        feed=_array(_ref("Event")),
+        head=_STR,
+    ),
+    "Detail": _object(
+        ["row", "object", "yaml", "conditions", "inventory", "actions"],
+        row=_ref("Row"),
+        object=_OBJ,
+        yaml={"type": "object", "additionalProperties": _STR},
+        conditions=_array(_OBJ),
+        inventory=_array(_ref("Link")),
+        history=_array(_OBJ),
+        artifact={"type": ["object", "null"]},
+        source={"oneOf": [_ref("Link"), {"type": "null"}]},
+        dependsOn=_array(_ref("Link")),
+        dependents=_array(_ref("Row")),
+        managers=_array(_ref("Link")),
+        actions=_array(_STR),
+        values={"type": ["object", "null"], "description": "HelmRelease values (Secrets hidden)"},
+    ),
+    "WorkloadDetail": _object(
+        ["row", "object", "pods", "events"],
+        row=_ref("Row"),
+        object=_OBJ,
+        yaml=_OBJ,
+        conditions=_array(_OBJ),
+        pods=_array(_OBJ),
+        events=_array(_ref("Event")),
+        managers=_array(_ref("Link")),
+    ),
+    "ActionResult": _object(
+        ["action", "key", "actionId", "row"],
+        action=_STR,
+        key=_STR,
+        actionId={
+            "type": ["string", "null"],
+            "description": "Set when the outcome follows on the stream",
+        },
+        row=_ref("Row"),
+    ),
+    "Graph": _object(
+        ["nodes", "edges", "truncated", "total"],
+        nodes=_array(_OBJ),
+        edges=_array(
+            _object(
+                ["from", "to", "type"],
+                **{"from": _STR, "to": _STR},
+                type={"type": "string", "enum": ["source", "manages", "dependsOn"]},
+            )
+        ),
+        truncated={"type": "boolean"},
+        total=_INT,
+    ),
+    "Change": _object(
+        ["id", "type", "group", "key", "data", "time"],
+        id=_INT,
+        type={"type": "string", "enum": ["ADDED", "MODIFIED", "DELETED", "ACTION"]},
+        group={"type": "string", "enum": ["flux", "workload", "event", "action"]},
+        key=_STR,
+        data=_OBJ,
+        time={"type": "number"},
+    ),
+    "ChangePoll": _object(
+        ["head", "reset", "changes"],
+        head=_STR,
+        reset={"type": "boolean"},
+        changes=_array(_ref("Change")),
+    ),
+    "Health": _object(
+        ["ok", "synced"], ok={"type": "boolean"}, synced={"type": "boolean"}, mode=_STR
+    ),
+    "EventStream": {"type": "string", "description": "text/event-stream"},
+    "Binary": {"type": "string", "format": "binary"},
+}
+
+
+def _param(p: Param) -> Schema:
+    schema: Schema = {"type": p.type}
+    if p.enum:
+        schema["enum"] = list(p.enum)
+    if p.repeated:
+        schema = _array(schema)
+    out: Schema = {
+        "name": p.name,
+        "in": p.where,
+        "required": p.required or p.where == "path",
+        "schema": schema,
+    }
+    if p.description:
+        out["description"] = p.description
+    if p.repeated:
+        out["style"], out["explode"] = "form", True
+    return out
+
+
+def _operation(e: Endpoint) -> Schema:
+    op: Schema = {
+        "operationId": e.handler.__name__,
+        "summary": e.summary,
+        "parameters": [_param(p) for p in e.params],
+        "responses": {
+            str(e.status): {
+                "description": "OK",
+                "content": {e.media_type: {"schema": _ref(e.response)}},
+            },
+            "default": {
+                "description": "Error",
+                "content": {"application/json": {"schema": _ref("Error")}},
+            },
+        },
+    }
+    if e.method == "POST":
+        op["responses"]["202"] = {
+            "description": "Accepted: the outcome follows on the stream as an ACTION change",
+            "content": {"application/json": {"schema": _ref("ActionResult")}},
+        }
+    return op
+
+
+def document(base_path: str = "") -> Schema:
+    paths: dict[str, Schema] = {}
+    for e in ENDPOINTS:
+        paths.setdefault(e.path, {})[e.method.lower()] = _operation(e)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "weir web API",
+            "version": __version__,
+            "description": "Flux objects and the workloads they manage, from weir's caches.",
+        },
+        "servers": [{"url": base_path or "/"}],
+        "paths": paths,
+        "components": {"schemas": SCHEMAS},
+    }

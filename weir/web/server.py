@@ -1,0 +1,113 @@
+"""Serving the app with uvicorn inside the caller's event loop (``weir run`` shares its loop
+with the controllers), on a socket bound here so that port 0 works and the real address is
+known. uvicorn's own signal handling and logging set-up are switched off: the process owns
+both."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from weir.errors import UsageError
+from weir.runtime.endpoints import parse_address
+
+log = logging.getLogger("weir.web")
+START_TIMEOUT = 10.0
+
+
+class _EmbeddedServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def bind(addr: str, flag: str = "--web-addr") -> socket.socket:
+    """A listening TCP socket on ``addr`` (``host:port``, ``:port``; port 0: any free port)."""
+    address = parse_address(addr, flag)
+    if address is None:
+        raise UsageError(f"{flag}={addr}: the web UI is disabled")
+    family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
+    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only for sockets that
+    # say so; without it small responses wait ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((address.host, address.port))
+    except OSError as e:
+        sock.close()
+        raise UsageError(f"{flag}={addr}: cannot listen there ({e.strerror})") from e
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+class WebServer:
+    """One uvicorn server for ``app`` on ``addr``."""
+
+    def __init__(self, app: ASGIApp, addr: str, *, graceful_timeout: float = 3.0) -> None:
+        self.app = app
+        self.addr = addr
+        self.graceful_timeout = graceful_timeout
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
+        self._bound: tuple[str, int] | None = None
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        """The address bound (kept after :meth:`stop`)."""
+        assert self._bound is not None, "not started"
+        return self._bound
+
+    @property
+    def url(self) -> str:
+        host, port = self.host_port
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}"
+
+    async def start(self) -> None:
+        self._sock = bind(self.addr)
+        host, port = self._sock.getsockname()[:2]
+        self._bound = (str(host), int(port))
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            timeout_graceful_shutdown=int(self.graceful_timeout) or 1,
+            server_header=False,
+        )
+        self._server = _EmbeddedServer(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]), name="weir-web")
+        async with asyncio.timeout(START_TIMEOUT):
+            while not self._server.started:
+                if self._task.done():
+                    self._task.result()
+                    raise RuntimeError("the web server stopped during start-up")
+                await asyncio.sleep(0.01)
+        log.info("web UI serving", extra={"url": self.url})
+
+    async def stop(self) -> None:
+        server, task = self._server, self._task
+        if server is None or task is None:
+            return
+        server.should_exit = True
+        try:
+            async with asyncio.timeout(self.graceful_timeout + 2):
+                await task
+        except TimeoutError:
+            server.force_exit = True
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._sock is not None:
+            self._sock.close()
+        self._server = self._task = None

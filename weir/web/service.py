@@ -1,0 +1,113 @@
+"""The web UI as a part of a process: :class:`WebUI` (caches + action runner + HTTP server),
+:class:`WebService` for ``weir run``'s manager, and :func:`controllers`, a registry factory
+that adds the service and no controller::
+
+    REGISTRY.register("web", "weir.web.service:controllers", "web UI", default=True)
+
+In ``weir run`` the UI reads the shared informers of the controllers (no second watch of the
+same kind) and the process's metrics; its settings come from ``RunSettings.web`` when that
+field exists (``--web-addr``, ``--web-base-path``), else the defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from kubernetes_asyncio.client import ApiClient
+
+from weir.runtime.informers import InformerPool
+from weir.runtime.metrics import RuntimeMetrics
+from weir.runtime.registry import ControllerContext
+from weir.web.actions import ActionRunner
+from weir.web.app import create_app
+from weir.web.cache import ViewCache
+from weir.web.changes import ChangeLog
+from weir.web.server import WebServer
+from weir.web.settings import WebSettings
+from weir.web.state import WebState
+
+log = logging.getLogger("weir.web")
+
+
+class WebUI:
+    """Everything the UI needs in one process; ``start()`` then ``stop()``."""
+
+    def __init__(
+        self,
+        api: ApiClient,
+        settings: WebSettings,
+        *,
+        pool: InformerPool | None = None,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        metrics: RuntimeMetrics | None = None,
+        mode: str = "standalone",
+    ) -> None:
+        self.settings = settings.normalized()
+        self.changes = ChangeLog()
+        self.cache = ViewCache(
+            api, self.changes, pool=pool, namespace=namespace, label_selector=label_selector
+        )
+        self.runner = ActionRunner(api, self.changes, self.settings.action_timeout)
+        self.state = WebState(
+            api, self.cache, self.changes, self.settings, self.runner, metrics, mode
+        )
+        self.server = WebServer(create_app(self.state), self.settings.addr)
+
+    @property
+    def url(self) -> str:
+        """The server's root URL with the base path (``http://127.0.0.1:9080/gitops``)."""
+        return self.server.url + self.settings.base_path
+
+    async def start(self, sync_timeout: float | None = None) -> None:
+        """Start the caches (waiting up to ``sync_timeout`` for the UI's own informers) and
+        the HTTP server."""
+        await self.cache.start(sync_timeout)
+        await self.server.start()
+
+    async def stop(self) -> None:
+        self.changes.close()
+        await self.server.stop()
+        await self.runner.close()
+        await self.cache.stop()
+
+
+class WebService:
+    """The UI as a manager service of ``weir run`` (see the module docstring)."""
+
+    def __init__(self, ctx: ControllerContext, settings: WebSettings | None = None) -> None:
+        self.ui = WebUI(
+            ctx.api,
+            settings or settings_of(ctx),
+            pool=ctx.informers,
+            namespace=ctx.namespace,
+            label_selector=ctx.label_selector,
+            metrics=ctx.metrics,
+            mode="embedded",
+        )
+
+    async def start(self) -> None:
+        # Services start before the manager starts the shared informers: the UI adds its
+        # handlers to them now and starts only its own informers, without waiting.
+        await self.ui.start()
+
+    async def stop(self) -> None:
+        await self.ui.stop()
+
+
+def settings_of(ctx: ControllerContext) -> WebSettings:
+    """``ctx.run.web`` when ``RunSettings`` has it, else the defaults."""
+    found: Any = getattr(ctx.run, "web", None)
+    return found if isinstance(found, WebSettings) else WebSettings()
+
+
+def controllers(ctx: ControllerContext) -> Sequence[Any]:
+    """Registry factory: adds the :class:`WebService` (unless ``--web-addr=0``)."""
+    settings = settings_of(ctx)
+    if settings.enabled:
+        ctx.services.append(WebService(ctx, settings))
+    else:
+        log.info("web UI disabled (--web-addr=0)")
+    return []

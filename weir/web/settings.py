@@ -1,0 +1,57 @@
+"""Settings of the web UI: where it listens and under which path it is served."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from weir.errors import UsageError
+
+DEFAULT_ADDR = "127.0.0.1:9080"
+_SEGMENT = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@%-]+$")
+
+
+def normalize_base_path(value: str | None) -> str:
+    """``gitops/``, ``/gitops`` or ``/gitops/`` -> ``/gitops``; ``""`` or ``/`` -> ``""``.
+
+    The base path is the prefix an ingress serves the UI under (``--web-base-path``)."""
+    text = (value or "").strip().strip("/")
+    if not text:
+        return ""
+    for segment in text.split("/"):
+        if not segment or segment in (".", "..") or not _SEGMENT.match(segment):
+            raise UsageError(
+                f"--web-base-path {value!r} is not a URL path: use e.g. /weir or /ops/gitops"
+            )
+    return "/" + text
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """``--web-addr`` and ``--web-base-path`` of ``weir run`` (and ``weir ui``)."""
+
+    addr: str = DEFAULT_ADDR
+    """``host:port`` to listen on; ``0`` disables the UI (``--web-addr``)."""
+    base_path: str = ""
+    """URL prefix, normalised by :func:`normalize_base_path` (``--web-base-path``)."""
+    heartbeat: float = 15.0
+    """Seconds between SSE heartbeats."""
+    static_dir: Path | None = None
+    """The UI bundle; None: ``weir/web/static`` in the package."""
+    action_timeout: float = 300.0
+    """How long a UI action waits for the controller's answer before reporting a timeout."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.addr.strip() not in ("0", "")
+
+    def normalized(self) -> WebSettings:
+        """A copy with the base path normalised (raises :class:`UsageError` if invalid)."""
+        return WebSettings(
+            self.addr,
+            normalize_base_path(self.base_path),
+            self.heartbeat,
+            self.static_dir,
+            self.action_timeout,
+        )
