@@ -172,10 +172,15 @@ def build_controller(
 # factory so that `weir run` imports only what it starts, e.g.
 # REGISTRY.register("source", "weir.source.controller:controllers", "Flux sources")
 REGISTRY.register(
-    "source", "weir.source.controller:controllers", "GitRepository (source.toolkit.fluxcd.io/v1)"
+    "source",
+    "weir.source.controller:controllers",
+    "GitRepository, HelmRepository, HelmChart, OCIRepository (source.toolkit.fluxcd.io/v1)",
 )
 REGISTRY.register(
     "kustomize",
     "weir.kustomize.controller:controllers",
     "Kustomization (kustomize.toolkit.fluxcd.io/v1)",
+)
+REGISTRY.register(
+    "helm", "weir.helm.controller:controllers", "HelmRelease (helm.toolkit.fluxcd.io/v2)"
 )

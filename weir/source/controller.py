@@ -1,19 +1,32 @@
-"""The source controllers ``weir run`` starts (``--controllers=source``): GitRepository, with the
-artifact storage and its HTTP server."""
+"""The source controllers ``weir run`` starts (``--controllers=source``): GitRepository,
+HelmRepository, HelmChart and OCIRepository, with the artifact storage and its HTTP server
+(one storage per process, shared by every source kind).
+
+HelmCharts watch their sources through the shared informers: a new artifact of a
+HelmRepository, GitRepository or Bucket queues the HelmCharts built from it at once.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from weir.api.registry import lookup
+from weir.helm.engine_service import engine_service
+from weir.helm.watches import DependentsTracker, artifact_state, ref_of
+from weir.kube.indexers import index_by_source_ref
 from weir.runtime.controller import Controller
+from weir.runtime.reconciler import Reconciler
 from weir.runtime.registry import ControllerContext, build_controller
 from weir.runtime.settings import StorageSettings
 from weir.source.gitrepository import GitRepositoryReconciler
+from weir.source.helmchart import SOURCE_KINDS, HelmChartReconciler
+from weir.source.helmrepository import HelmRepositoryReconciler
+from weir.source.ocirepository import OCIRepositoryReconciler
 from weir.source.server import ArtifactServer, advertised_addr, parse_addr
 from weir.source.storage import Storage
 
 COMPONENT = "source-controller"
+SOURCE_INDEX = "source"
 
 
 class StorageService:
@@ -40,7 +53,35 @@ class StorageService:
 def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     service = StorageService(ctx.run.storage)
     ctx.services.append(service)
+    storage = service.storage
+
+    def build(kind: str, reconciler: Reconciler) -> Controller:
+        info = lookup(kind)
+        return build_controller(ctx, info.kind, info.resource, reconciler, component=COMPONENT)
+
     git = lookup("GitRepository")
-    informer = ctx.informers.get(git.resource)
-    reconciler = GitRepositoryReconciler(ctx.api, service.storage, informer.get)
-    return [build_controller(ctx, git.kind, git.resource, reconciler, component=COMPONENT)]
+    git_informer = ctx.informers.get(git.resource)
+    out = [build("GitRepository", GitRepositoryReconciler(ctx.api, storage, git_informer.get))]
+    out.append(build("HelmRepository", HelmRepositoryReconciler(ctx.api, storage)))
+    out.append(build("OCIRepository", OCIRepositoryReconciler(ctx.api, storage)))
+
+    chart_informer = ctx.informers.get(
+        lookup("HelmChart").resource, {SOURCE_INDEX: index_by_source_ref}
+    )
+    source_informers = {kind: ctx.informers.get(lookup(kind).resource) for kind in SOURCE_KINDS}
+    charts = build(
+        "HelmChart",
+        HelmChartReconciler(
+            ctx.api,
+            storage,
+            {kind: inf.get for kind, inf in source_informers.items()},
+            engine_service(ctx).get,
+            requeue_dependency=ctx.run.kustomize.requeue_dependency,
+        ),
+    )
+    for kind, inf in source_informers.items():
+        charts.watch(
+            inf, DependentsTracker(chart_informer, SOURCE_INDEX, artifact_state, ref_of(kind))
+        )
+    out.append(charts)
+    return out

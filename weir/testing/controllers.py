@@ -16,7 +16,7 @@ from weir.runtime.settings import KustomizeSettings, RunSettings, StorageSetting
 async def running_controllers(
     kubeconfig: str,
     storage_dir: Path,
-    controllers: str = "source,kustomize",
+    controllers: str = "source,kustomize,helm",
     *,
     concurrent: int = 4,
     requeue_dependency: float = 1.0,

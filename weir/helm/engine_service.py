@@ -1,0 +1,51 @@
+"""One Helm engine per ``weir run`` process, created on first use and closed at shutdown.
+
+The source controllers (packaging charts) and the HelmRelease controller share it::
+
+    service = engine_service(ctx)      # adds itself to ctx.services once per context
+    engine = service.get()             # loads helm-python-sdk (85 MB) on the first call
+
+Loading lazily keeps ``weir run --controllers=source`` fast when no chart needs packaging, and
+turns a missing helm-python-sdk into an error of the objects that need it rather than of the
+whole process.
+"""
+
+from __future__ import annotations
+
+from weir.helm.engine import HelmEngine, default_engine
+from weir.runtime.registry import ControllerContext
+
+_ATTRIBUTE = "_weir_helm_engine_service"
+
+
+class EngineService:
+    """Holds the process's :class:`HelmEngine` (a manager service: stop closes it)."""
+
+    def __init__(self, concurrency: int = 4) -> None:
+        self.concurrency = concurrency
+        self._engine: HelmEngine | None = None
+
+    def get(self) -> HelmEngine:
+        """The engine; raises :class:`~weir.helm.errors.EngineUnavailableError` when
+        helm-python-sdk cannot be loaded."""
+        if self._engine is None:
+            self._engine = default_engine(concurrency=self.concurrency)
+        return self._engine
+
+    async def start(self) -> None:
+        """Nothing to start: the engine loads on first use."""
+
+    async def stop(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await engine.aclose()
+
+
+def engine_service(ctx: ControllerContext) -> EngineService:
+    """The engine service of ``ctx`` (created, and added to ``ctx.services``, on first call)."""
+    service = getattr(ctx, _ATTRIBUTE, None)
+    if not isinstance(service, EngineService):
+        service = EngineService(concurrency=max(1, ctx.settings.workers))
+        setattr(ctx, _ATTRIBUTE, service)
+        ctx.services.append(service)
+    return service

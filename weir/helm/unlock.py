@@ -1,0 +1,76 @@
+"""Unlocking a release left ``pending-install``/``pending-upgrade``/``pending-rollback`` by a
+process that stopped in the middle of an action (helm-controller's "Locked" state).
+
+Helm refuses every action on a pending release ("another operation is in progress"). Nothing
+else can be running on it: weir serializes the runs of one HelmRelease, and a pending release
+seen at the start of a run is a leftover. The release revision is marked ``failed`` in Helm's
+storage (the ``sh.helm.release.v1.<name>.v<revision>`` Secret: its body and its ``status``
+label), with a description saying so; the failure then goes through remediation as any other.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from typing import Any
+
+from kubernetes_asyncio.client import ApiClient
+
+from weir.helm.errors import ReleaseError
+from weir.kube import apply as kube
+from weir.kube.errors import ApiError
+from weir.kube.resources import SECRETS
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def storage_secret_name(name: str, revision: int) -> str:
+    return f"sh.helm.release.v1.{name}.v{revision}"
+
+
+def decode_release(data: str) -> dict[str, Any]:
+    """The release JSON in a storage Secret's ``data.release``."""
+    raw = base64.b64decode(base64.b64decode(data))
+    if raw.startswith(GZIP_MAGIC):
+        raw = gzip.decompress(raw)
+    release = json.loads(raw)
+    if not isinstance(release, dict):
+        raise TypeError("the release body is not a JSON object")
+    return release
+
+
+def encode_release(release: dict[str, Any]) -> str:
+    """The inverse of :func:`decode_release` (gzip, then base64 twice: Helm's and the API's)."""
+    raw = gzip.compress(json.dumps(release, separators=(",", ":")).encode(), mtime=0)
+    return base64.b64encode(base64.b64encode(raw)).decode()
+
+
+async def unlock(api: ApiClient, name: str, namespace: str, revision: int) -> str:
+    """Mark a pending release revision failed; returns its previous status."""
+    secret_name = storage_secret_name(name, revision)
+    try:
+        secret = await kube.get(api, SECRETS, namespace, secret_name)
+        release = decode_release(str((secret.get("data") or {}).get("release") or ""))
+    except (ApiError, ValueError, TypeError) as e:
+        raise ReleaseError(
+            f"cannot unlock release {namespace}/{name}.v{revision}: reading {secret_name} "
+            f"failed: {e}",
+            action="upgrade",
+        ) from e
+    info = release.setdefault("info", {})
+    previous = str(info.get("status") or "")
+    info["status"] = "failed"
+    info["description"] = f"Release unlocked from stale '{previous}' state"
+    secret.setdefault("data", {})["release"] = encode_release(release)
+    labels = secret.setdefault("metadata", {}).setdefault("labels", {})
+    labels["status"] = "failed"
+    try:
+        await kube.replace(api, SECRETS, secret)  # guarded by its resourceVersion
+    except ApiError as e:
+        raise ReleaseError(
+            f"cannot unlock release {namespace}/{name}.v{revision}: updating {secret_name} "
+            f"failed: {e}",
+            action="upgrade",
+        ) from e
+    return previous
