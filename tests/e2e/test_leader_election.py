@@ -81,6 +81,8 @@ def _start(kubeconfig: str, namespace: str, log_dir: Path, index: int) -> Replic
         metrics,
         "--health-addr",
         health,
+        "--web-addr",
+        "0",
         "--log-level",
         "debug",
     ]
