@@ -50,6 +50,19 @@ class StorageService:
         await self.server.stop()
 
 
+class _Closing:
+    """Closes a reconciler's HTTP clients at shutdown (a manager service)."""
+
+    def __init__(self, reconciler: HelmChartReconciler) -> None:
+        self.reconciler = reconciler
+
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def stop(self) -> None:
+        await self.reconciler.close()
+
+
 def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     service = StorageService(ctx.run.storage)
     ctx.services.append(service)
@@ -69,16 +82,15 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
         lookup("HelmChart").resource, {SOURCE_INDEX: index_by_source_ref}
     )
     source_informers = {kind: ctx.informers.get(lookup(kind).resource) for kind in SOURCE_KINDS}
-    charts = build(
-        "HelmChart",
-        HelmChartReconciler(
-            ctx.api,
-            storage,
-            {kind: inf.get for kind, inf in source_informers.items()},
-            engine_service(ctx).get,
-            requeue_dependency=ctx.run.kustomize.requeue_dependency,
-        ),
+    chart_reconciler = HelmChartReconciler(
+        ctx.api,
+        storage,
+        {kind: inf.get for kind, inf in source_informers.items()},
+        engine_service(ctx).get,
+        requeue_dependency=ctx.run.kustomize.requeue_dependency,
     )
+    ctx.services.append(_Closing(chart_reconciler))
+    charts = build("HelmChart", chart_reconciler)
     for kind, inf in source_informers.items():
         charts.watch(
             inf, DependentsTracker(chart_informer, SOURCE_INDEX, artifact_state, ref_of(kind))

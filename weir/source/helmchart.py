@@ -52,6 +52,7 @@ from weir.helm.chartrepo import (
     chart_metadata,
     chart_revision,
     download_chart,
+    http_client,
     load_index,
     merge_values_files,
     select_version,
@@ -142,6 +143,14 @@ class HelmChartReconciler(Reconciler):
         self.engine = engine
         self.requeue_dependency = requeue_dependency
         self._indexes = _IndexCache()
+        self._http: httpx.AsyncClient | None = None
+        """One client for repositories without credentials (building a client loads the CA
+        bundle: tens of milliseconds a chart)."""
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     async def finalize(self, obj: Obj) -> Result | None:
         meta = obj["metadata"]
@@ -214,12 +223,15 @@ class HelmChartReconciler(Reconciler):
         )
         repo_spec = repo.get("spec") or {}
         auth = await self._repo_auth(repo)
+        if auth is None and self._http is None:
+            self._http = http_client(None, source_timeout(repo_spec))
         try:
             data = await download_chart(
                 str(repo_spec.get("url")),
                 chart,
                 auth,
                 pass_credentials=bool(repo_spec.get("passCredentials")),
+                client=self._http if auth is None else None,
                 timeout=source_timeout(repo_spec),
             )
         except HelmError as e:
