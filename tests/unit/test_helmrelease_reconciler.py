@@ -404,6 +404,21 @@ async def test_remediate_last_failure_with_uninstall_strategy(h: Harness) -> Non
     assert h.statuses() == []
 
 
+async def test_upgrade_that_does_not_render_keeps_the_deployed_release(h: Harness) -> None:
+    """Values that break a template fail the upgrade before Helm stores anything: remediation
+    has nothing to undo, and the working release must not be uninstalled."""
+    h.obj["spec"]["upgrade"] = {
+        "remediation": {"retries": 1, "remediateLastFailure": True, "strategy": "uninstall"}
+    }
+    await h.run()
+    h.engine.fail["upgrade"] = RenderError("template: missing value", action="upgrade")
+    h.spec(values={"message": "x"})
+    with pytest.raises(ReconcileError):
+        await h.run()
+    assert "uninstall" not in h.engine.calls
+    assert h.statuses() == ["deployed"]
+
+
 async def test_install_failure_retries_with_uninstall_remediation(h: Harness) -> None:
     h.obj["spec"]["install"] = {"remediation": {"retries": 2}}
     h.engine.fail["install"] = ReleaseError("install failed: nope", action="install")

@@ -451,7 +451,14 @@ class HelmReleaseReconciler(Reconciler):
         if policy.remediates(failures):
             releases = await run.engine.history(run.access, run.name, run.namespace)
             latest = releases[-1] if releases else None
-            remediated = await self._remediate(run, action, policy, releases, latest)
+            # An install/upgrade that failed before Helm stored a release (the chart did not
+            # render, values broke a template) leaves the deployed release as it was: there is
+            # nothing to roll back, and uninstalling it would take down a working release.
+            untouched = (
+                failure.action != "test" and latest is not None and latest.status in hs.SUCCESSFUL
+            )
+            if not untouched:
+                remediated = await self._remediate(run, action, policy, releases, latest)
         if policy.exhausted(failures):
             self._stall(run, action, failures)
         detail = f"; {remediated}" if remediated else ""
