@@ -4,7 +4,6 @@ in-process, the real API server with kwok nodes."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
+from tests.support.waiting import wait_for
 from weir.api.registry import lookup
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
@@ -87,30 +87,6 @@ async def create_ks(api: ApiClient, ns: str, name: str, **spec: Any) -> None:
         },
         MANAGER,
     )
-
-
-async def wait_for(
-    api: ApiClient,
-    resource: ResourceRef,
-    ns: str,
-    name: str,
-    check: Callable[[Obj], bool],
-    what: str,
-    timeout: float = 60.0,
-) -> Obj:
-    deadline = time.monotonic() + timeout
-    last: Obj | None = None
-    while True:
-        try:
-            last = await kapi.get(api, resource, ns, name)
-            if check(last):
-                return last
-        except NotFoundError:
-            last = None
-        if time.monotonic() > deadline:
-            status = (last or {}).get("status")
-            raise AssertionError(f"timed out waiting for {what}; last status: {status}")
-        await asyncio.sleep(0.1)
 
 
 def applied(revision_sha: str) -> Callable[[Obj], bool]:

@@ -32,6 +32,7 @@ from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.registry import Registry
 
 pytest.importorskip("helm_python", reason="the Helm engine needs helm-python-sdk==0.2.2")
+from tests.support.waiting import wait_for
 
 Obj = dict[str, Any]
 pytestmark = pytest.mark.usefixtures("controllers")
@@ -133,30 +134,6 @@ def make_tarball(files: dict[str, str]) -> bytes:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
-
-
-async def wait_for(
-    api: ApiClient,
-    resource: ResourceRef,
-    ns: str | None,
-    name: str,
-    check: Callable[[Obj], bool],
-    what: str,
-    timeout: float = 60.0,
-) -> Obj:
-    deadline = time.monotonic() + timeout
-    last: Obj | None = None
-    while True:
-        try:
-            last = await kapi.get(api, resource, ns, name)
-            if check(last):
-                return last
-        except NotFoundError:
-            last = None
-        if time.monotonic() > deadline:
-            status = (last or {}).get("status")
-            raise AssertionError(f"timed out waiting for {what}; last status: {status}")
-        await asyncio.sleep(0.1)
 
 
 async def wait_gone(api: ApiClient, resource: ResourceRef, ns: str | None, name: str) -> None:
