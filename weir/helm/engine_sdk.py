@@ -439,36 +439,14 @@ class SdkEngine(HelmEngine):
         options: InstallOptions | None = None,
     ) -> Release:
         options = options or InstallOptions()
-        self._check_storage(options.storage_namespace, namespace)
-        cfg = self._config(access, namespace)
-        context = self._sdk.HelmContext()
-
-        def run() -> Release:
-            with self._chart(chart) as (handle, ref), self._post_render_args(options) as pr:
-                opts = {
-                    **self._install_opts(options, namespace),
-                    **pr,
-                    "create_namespace": options.create_namespace or None,
-                    "replace": options.replace or None,
-                    "take_ownership": options.take_ownership or None,
-                }
-                summary = self._call(
-                    "helm_install",
-                    cfg._raw(),
-                    context._raw(),
-                    handle,
-                    ref,
-                    name,
-                    json.dumps(dict(values or {})),
-                    _opts(**opts),
-                )
-            return _release(summary)
-
-        try:
-            async with self._lock(namespace, name), self._writes:
-                return await self._action("install", run, context=context)
-        finally:
-            context.close()
+        extra = {
+            "create_namespace": options.create_namespace or None,
+            "replace": options.replace or None,
+            "take_ownership": options.take_ownership or None,
+        }
+        return await self._chart_action(
+            "install", access, chart, name, namespace, values, options, extra
+        )
 
     async def upgrade(
         self,
@@ -481,26 +459,42 @@ class SdkEngine(HelmEngine):
         options: UpgradeOptions | None = None,
     ) -> Release:
         options = options or UpgradeOptions()
+        extra = {
+            "server_side_apply": options.server_side_apply_mode,
+            "force_conflicts": options.force_conflicts or None,
+            "force_replace": options.force or None,
+            "cleanup_on_fail": options.cleanup_on_fail or None,
+            "max_history": options.max_history,
+            "take_ownership": options.take_ownership or None,
+            "reuse_values": options.preserve_values or None,
+            "reset_values": (not options.preserve_values) or None,
+        }
+        return await self._chart_action(
+            "upgrade", access, chart, name, namespace, values, options, extra
+        )
+
+    async def _chart_action(  # noqa: PLR0917 - the private twin of install/upgrade
+        self,
+        action: str,
+        access: ClusterAccess,
+        chart: ChartSource,
+        name: str,
+        namespace: str,
+        values: Mapping[str, Any] | None,
+        options: InstallOptions,
+        extra: Mapping[str, Any],
+    ) -> Release:
+        """Run ``helm_<action>`` (install or upgrade) with the chart, values and options,
+        serialised per release and cancellable through a Helm context."""
         self._check_storage(options.storage_namespace, namespace)
         cfg = self._config(access, namespace)
         context = self._sdk.HelmContext()
 
         def run() -> Release:
             with self._chart(chart) as (handle, ref), self._post_render_args(options) as pr:
-                opts = {
-                    **self._install_opts(options, namespace),
-                    **pr,
-                    "server_side_apply": options.server_side_apply_mode,
-                    "force_conflicts": options.force_conflicts or None,
-                    "force_replace": options.force or None,
-                    "cleanup_on_fail": options.cleanup_on_fail or None,
-                    "max_history": options.max_history,
-                    "take_ownership": options.take_ownership or None,
-                    "reuse_values": options.preserve_values or None,
-                    "reset_values": (not options.preserve_values) or None,
-                }
+                opts = {**self._install_opts(options, namespace), **pr, **extra}
                 summary = self._call(
-                    "helm_upgrade",
+                    f"helm_{action}",
                     cfg._raw(),
                     context._raw(),
                     handle,
@@ -513,7 +507,7 @@ class SdkEngine(HelmEngine):
 
         try:
             async with self._lock(namespace, name), self._writes:
-                return await self._action("upgrade", run, context=context)
+                return await self._action(action, run, context=context)
         finally:
             context.close()
 
