@@ -237,14 +237,18 @@ async def release_secrets(api: ApiClient, ns: str, release: str) -> list[tuple[s
     )
 
 
-async def event_reasons(api: ApiClient, ns: str, name: str) -> list[str]:
+async def helm_events(api: ApiClient, ns: str, name: str) -> list[Obj]:
     items, _ = await list_all(api, EVENTS, namespace=ns)
     return [
-        str(e.get("reason"))
+        e
         for e in items
         if (e.get("involvedObject") or {}).get("kind") == "HelmRelease"
         and (e.get("involvedObject") or {}).get("name") == name
     ]
+
+
+async def event_reasons(api: ApiClient, ns: str, name: str) -> list[str]:
+    return [str(e.get("reason")) for e in await helm_events(api, ns, name)]
 
 
 def app_chart(
@@ -512,13 +516,25 @@ async def test_drift_is_detected_and_corrected(
         lambda o: (o.get("status") or {}).get("lastHandledReconcileAt") == token,
         "drift run",
     )
+    # A reconciliation already queued when the objects were edited (for example by the
+    # HelmChart's status update after the install) may be the one that corrects the drift;
+    # the requested run then finds none. Either way exactly one run reports the correction.
     drifted = conditions.get(hr, "Drifted") or {}
-    assert (drifted.get("status"), drifted.get("reason")) == ("False", "DriftCorrected")
-    assert f"ConfigMap/{ns}/drift-config changed (/data/message)" in drifted["message"]
+    assert drifted.get("status") == "False"
+    assert drifted.get("reason") in ("DriftCorrected", "NoDriftDetected")
+    change = f"ConfigMap/{ns}/drift-config changed (/data/message)"
+    if drifted.get("reason") == "DriftCorrected":
+        assert change in drifted["message"]
+    corrected = [
+        e
+        for e in await helm_events(api, ns, "drift")
+        if e.get("reason") == "DriftCorrected" and change in str(e.get("message"))
+    ]
+    assert corrected, "no DriftCorrected event names the edited ConfigMap"
+    assert "/spec/replicas" not in str(corrected[0].get("message"))
     assert await cm_data(api, ns, "drift-config") == {"message": "desired"}
     dep = await kapi.get(api, DEPLOYMENTS, ns, "drift")
     assert dep["spec"]["replicas"] == 2  # ignored
-    assert "DriftCorrected" in await event_reasons(api, ns, "drift")
     assert conditions.is_true(hr, "Ready")
 
     # A deleted object is recreated.
