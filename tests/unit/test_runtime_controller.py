@@ -63,11 +63,12 @@ class MemoryWriter:
         assert stored is not None
         return copy.deepcopy(stored)
 
-    async def patch_status(self, obj: Obj, patch: dict[str, Any]) -> None:
+    async def patch_status(self, obj: Obj, patch: dict[str, Any]) -> Obj | None:
         self.patches.append(patch)
         stored = self._stored(obj)
         stored["status"] = copy.deepcopy(obj.get("status") or {})
         self.informer.put(stored)
+        return None
 
     async def add_finalizer(self, obj: Obj, finalizer: str) -> None:
         stored = self._stored(obj)
@@ -267,3 +268,95 @@ async def test_finalize_can_wait_before_the_finalizer_goes(parts: Parts) -> None
 def test_split_key() -> None:
     assert split_key("ns/name") == ("ns", "name")
     assert split_key("cluster-scoped") == (None, "cluster-scoped")
+
+
+class LaggingWriter(MemoryWriter):
+    """Writes get a new resourceVersion at once but reach the cache only on :meth:`deliver`,
+    as with a real informer that has not yet seen the watch event of the write."""
+
+    def __init__(self, informer: MemoryInformer) -> None:
+        super().__init__(informer)
+        self.version = 10
+        self.pending: list[Obj] = []
+
+    async def patch_status(self, obj: Obj, patch: dict[str, Any]) -> Obj | None:
+        self.patches.append(patch)
+        stored = copy.deepcopy(self.pending[-1] if self.pending else self._stored(obj))
+        stored["status"] = copy.deepcopy(obj.get("status") or {})
+        self.version += 1
+        stored["metadata"]["resourceVersion"] = str(self.version)
+        self.pending.append(stored)
+        return copy.deepcopy(stored)
+
+    def deliver(self) -> None:
+        for obj in self.pending:
+            self.informer.put(obj)
+        self.pending.clear()
+
+
+def _lagging(catch_up: float) -> tuple[Controller, MemoryInformer, LaggingWriter, Scripted]:
+    informer = MemoryInformer()
+    writer = LaggingWriter(informer)
+    reconciler = Scripted()
+    controller = Controller(
+        "Thing",
+        THINGS,
+        reconciler,
+        informer,
+        writer=writer,
+        settings=ControllerSettings(cache_catch_up=catch_up, min_retry_delay=30),
+    )
+    return controller, informer, writer, reconciler
+
+
+def _versioned_thing() -> Obj:
+    obj = _thing(interval="1h")
+    obj["metadata"]["resourceVersion"] = "10"
+    obj["metadata"]["finalizers"] = ["finalizers.fluxcd.io"]
+    return obj
+
+
+async def test_a_run_waits_for_the_cache_to_show_the_last_write() -> None:
+    controller, informer, writer, reconciler = _lagging(catch_up=5)
+    seen: list[Any] = []
+
+    async def count(obj: Obj) -> Result:
+        runs = int((obj.get("status") or {}).get("runs", 0))
+        seen.append(runs)
+        obj["status"]["runs"] = runs + 1
+        return Result.success()
+
+    reconciler.step = count
+    informer.put(_versioned_thing())
+    await _run(controller)
+    assert seen == [0]
+    # The cache still holds the object from before the write; the next run must not start from
+    # it (it would count from 0 again), but from the object once the write reaches the cache.
+    asyncio.get_running_loop().call_later(0.05, writer.deliver)
+    await _run(controller)
+    assert seen == [0, 1]
+    controller.queue.shutdown()
+
+
+async def test_a_cache_that_does_not_catch_up_puts_the_key_back() -> None:
+    controller, informer, writer, reconciler = _lagging(catch_up=0.05)
+    seen: list[int] = []
+
+    async def record(obj: Obj) -> Result:
+        seen.append(int((obj.get("status") or {}).get("runs", 0)))
+        obj["status"]["runs"] = len(seen)
+        return Result.success()
+
+    reconciler.step = record
+    informer.put(_versioned_thing())
+    await _run(controller)
+    controller.queue.forget("ns/a")
+    await _run(controller)
+    assert len(seen) == 1, "a run started from the stale cache"
+    scheduled = controller.queue.scheduled("ns/a")
+    assert scheduled is not None
+    assert scheduled <= 1.1  # a second, give or take the queue's jitter
+    writer.deliver()
+    await _run(controller)
+    assert seen == [0, 1]
+    controller.queue.shutdown()

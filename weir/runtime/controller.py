@@ -64,6 +64,9 @@ class ControllerSettings:
     """Upper bound of one run in seconds (None: the reconciler bounds itself)."""
     labels: dict[str, str] = field(default_factory=dict)
     """Extra fields bound to every log line of this controller."""
+    cache_catch_up: float = 5.0
+    """How long a run waits for the informer to show the controller's own last write before it
+    is put back in the queue (seconds; see :meth:`Controller._fresh`)."""
 
 
 def split_key(key: str) -> tuple[str | None, str]:
@@ -114,6 +117,8 @@ class Controller:
         informer.add_handler(self._on_event)
         self._metrics.watch_resources(kind, informer.list)
         self._synced = False
+        self._written: dict[str, int] = {}
+        """key -> resourceVersion of this controller's last write to the object."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -159,6 +164,7 @@ class Controller:
         if not self._filter.should_enqueue(event_type, key, obj):
             return
         if event_type == "DELETED":
+            self._written.pop(key, None)
             self.queue.cancel(key)
             ns, name = split_key(key)
             self._metrics.forget_object(self.kind, ns or "", name)
@@ -169,9 +175,8 @@ class Controller:
 
     async def _process(self, key: str) -> None:
         ns, name = split_key(key)
-        cached = self.informer.get(ns, name)
+        cached = await self._fresh(key, ns, name)
         if cached is None:
-            self.queue.cancel(key)
             return
         obj = copy.deepcopy(cached)
         olog = object_logger(log, self.kind, obj).bind(
@@ -191,6 +196,44 @@ class Controller:
                 self.kind, ns or "", name, result_label, time.monotonic() - started
             )
 
+    async def _fresh(self, key: str, ns: str | None, name: str) -> Obj | None:
+        """The cached object, once the cache shows this controller's own last write to it.
+
+        A run starts from the informer's copy, which lags behind the API server. Without this
+        guard a run queued right after the previous one could start from the status before
+        that run's write, and compute inventory, history or pruning from stale data (the watch
+        event of our own write is filtered, so nothing would correct it). The cache gets
+        ``cache_catch_up`` seconds to catch up; after that the key goes back in the queue.
+        Returns None when there is nothing to run now.
+        """
+        deadline = time.monotonic() + self.settings.cache_catch_up
+        delay = 0.005
+        while True:
+            cached = self.informer.get(ns, name)
+            if cached is None:
+                self.queue.cancel(key)
+                self._written.pop(key, None)
+                return None
+            written = self._written.get(key)
+            seen = _resource_version(cached)
+            if written is None or seen is None or seen >= written:
+                self._written.pop(key, None)
+                return cached
+            if time.monotonic() >= deadline:
+                self._log.warning(
+                    "the cache has not caught up with the last write; retrying",
+                    extra={"key": key, "cached": seen, "written": written},
+                )
+                self.queue.add_after(key, 1.0)
+                return None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def _remember(self, key: str, written: Obj | None) -> None:
+        version = _resource_version(written) if written else None
+        if version is not None:
+            self._written[key] = version
+
     async def _handle(self, key: str, obj: Obj, olog: BoundLogger) -> str:
         meta = obj.setdefault("metadata", {})
         finalizer = self.reconciler.finalizer
@@ -201,19 +244,19 @@ class Controller:
             self.queue.forget(key)
             return "suspended"
         if finalizer and finalizer not in (meta.get("finalizers") or []):
-            await self._writer.add_finalizer(obj, finalizer)
+            self._remember(key, await self._writer.add_finalizer(obj, finalizer))
             meta.setdefault("finalizers", []).append(finalizer)
         before = obj
         if outcome.needs_progress_report(obj):
             progressed = copy.deepcopy(obj)
             conditions.mark_progressing(progressed)
-            await self._write_status(obj, progressed)
+            await self._write_status(key, obj, progressed)
             before = progressed
         obj = copy.deepcopy(before)
         obj.setdefault("status", {})
         result, interval = await self._run(obj)
         outcome.apply_outcome(obj, result)
-        await self._write_status(before, obj)
+        await self._write_status(key, before, obj)
         self._requeue(key, result, interval)
         await self._report(before, obj, result, interval, olog)
         return result.outcome.value
@@ -244,11 +287,11 @@ class Controller:
             raise TypeError(f"{type(self.reconciler).__name__}.reconcile must return a Result")
         return result, interval
 
-    async def _write_status(self, before: Obj, after: Obj) -> None:
+    async def _write_status(self, key: str, before: Obj, after: Obj) -> None:
         """The single status write: the merge patch between two versions, if any."""
         patch = status_patch(before, after)
         if patch:
-            await self._writer.patch_status(after, patch)
+            self._remember(key, await self._writer.patch_status(after, patch))
 
     def _requeue(self, key: str, result: Result, interval: float | None) -> None:
         if result.outcome is Outcome.FAILED and result.delay is None:
@@ -278,7 +321,7 @@ class Controller:
             return "success"
         before = copy.deepcopy(obj)
         outcome.apply_outcome(obj, result)
-        await self._write_status(before, obj)
+        await self._write_status(key, before, obj)
         self._requeue(key, result, None)
         await self._report(before, obj, result, None, olog)
         return result.outcome.value
@@ -323,6 +366,20 @@ class Controller:
     async def reconcile_now(self, key: str) -> None:
         """Run one key immediately in the caller's task (bypassing the queue)."""
         await self._process(key)
+
+
+def _resource_version(obj: Obj) -> int | None:
+    """The object's resourceVersion as a number, or None when it is not one.
+
+    Kubernetes documents resourceVersions as opaque, but the API server's are etcd revisions:
+    decimal integers that grow with every write, and clients may compare them
+    (KEP-5504, stable since Kubernetes 1.35). Anything else disables the check rather than
+    guessing.
+    """
+    version = (obj.get("metadata") or {}).get("resourceVersion")
+    if isinstance(version, str) and version.isdigit():
+        return int(version)
+    return None
 
 
 def _ready_changed(before: Obj, after: Obj) -> bool:

@@ -20,9 +20,9 @@ class KubeObjectWriter:
         self.resource = resource
         self.field_manager = field_manager
 
-    async def patch_status(self, obj: Obj, patch: dict[str, Any]) -> None:
+    async def patch_status(self, obj: Obj, patch: dict[str, Any]) -> Obj | None:
         meta = obj.get("metadata") or {}
-        await apply.patch_status(
+        return await apply.patch_status(
             self.api,
             self.resource,
             meta.get("namespace") if self.resource.namespaced else None,
@@ -31,8 +31,8 @@ class KubeObjectWriter:
             self.field_manager,
         )
 
-    async def add_finalizer(self, obj: Obj, finalizer: str) -> None:
-        await apply.add_finalizer(
+    async def add_finalizer(self, obj: Obj, finalizer: str) -> Obj | None:
+        return await apply.add_finalizer(
             self.api, obj, finalizer, resource=self.resource, field_manager=self.field_manager
         )
 

@@ -16,7 +16,7 @@ Obj = dict[str, Any]
 class StatusWriter(Protocol):
     """Sends a merge patch to an object's ``status`` subresource."""
 
-    async def patch_status(self, obj: Obj, patch: dict[str, Any]) -> None: ...
+    async def patch_status(self, obj: Obj, patch: dict[str, Any]) -> Obj | None: ...
 
 
 def merge_patch(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
