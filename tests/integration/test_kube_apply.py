@@ -75,12 +75,15 @@ async def test_get_and_delete(kube: ApiClient, namespace: str) -> None:
     with pytest.raises(NotFoundError):
         await apply.get(kube, CONFIGMAPS, namespace, "cm")
 
-    # Foreground deletion waits for the garbage collector (not running in this tier).
+    # Foreground deletion leaves the object with a finalizer for the garbage collector. When
+    # the shared control plane runs kube-controller-manager, its GC may remove it first; then
+    # remove_finalizer finds the object gone and says so with None. Either way it goes.
     await apply.apply(kube, configmap("fg", namespace), FIELD_MANAGER)
     fg = await apply.delete(kube, CONFIGMAPS, namespace, "fg", propagation_policy="Foreground")
     assert fg is not None
     assert fg["metadata"]["finalizers"] == ["foregroundDeletion"]
-    assert await apply.remove_finalizer(kube, fg, "foregroundDeletion") is not None
+    removed = await apply.remove_finalizer(kube, fg, "foregroundDeletion")
+    assert removed is None or "foregroundDeletion" not in removed["metadata"].get("finalizers", [])
     with pytest.raises(NotFoundError):
         await apply.get(kube, CONFIGMAPS, namespace, "fg")
 

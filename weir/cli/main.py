@@ -40,6 +40,7 @@ app = typer.Typer(
     help="weir: GitOps for Kubernetes, speaking Flux's APIs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # kubectl's and flux's -h
 )
 app.command(name="get")(get.command)
 app.command(name="tree")(tree.command)
