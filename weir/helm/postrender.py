@@ -17,7 +17,6 @@ available in-process as :func:`post_render`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -154,6 +153,8 @@ async def _kustomize(
     renderer: KustomizeRenderer,
     timeout: float,  # noqa: ASYNC109 - passed to the kustomize run
 ) -> str:
+    import asyncio  # noqa: PLC0415 - the plugin process imports it only when kustomize runs
+
     from weir.helm.values import encode_values  # noqa: PLC0415
     from weir.kustomize.build import kustomize_build  # noqa: PLC0415
     from weir.kustomize.errors import BuildError  # noqa: PLC0415
@@ -189,6 +190,11 @@ async def post_render(
     for renderer in spec.kustomize:
         if renderer.patches or renderer.images:
             manifests = await _kustomize(manifests, renderer, timeout)
+    return _with_metadata(manifests, spec)
+
+
+def _with_metadata(manifests: str, spec: PostRenderSpec) -> str:
+    """The labels, annotations and origin labels of ``spec`` on every document."""
     if not (spec.labels or spec.annotations or spec.origin_name):
         return manifests
     docs = _documents(manifests)
@@ -206,7 +212,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         spec = PostRenderSpec.from_json(Path(args.spec).read_text())
-        output = asyncio.run(post_render(sys.stdin.read(), spec, timeout=args.timeout))
+        manifests = sys.stdin.read()
+        if any(r.patches or r.images for r in spec.kustomize):
+            import asyncio  # noqa: PLC0415 - see _kustomize
+
+            output = asyncio.run(post_render(manifests, spec, timeout=args.timeout))
+        else:  # the common case (origin labels only) starts faster without asyncio
+            output = _with_metadata(manifests, spec)
     except (PostRenderError, OSError, ValueError) as e:
         print(f"weir post-renderer: {e}", file=sys.stderr)
         # Helm does not show a plugin's stderr: leave the reason next to the spec for the engine
