@@ -5,13 +5,16 @@ PY := .venv/bin/python
 WEIR := .venv/bin/weir
 PYTEST_ARGS ?=
 
-.PHONY: setup binaries ui browser check fmt test test-unit test-integration test-e2e up down bench
+.PHONY: setup binaries tools ui browser check fmt test test-unit test-integration test-e2e up down bench
 
 setup:            ## install uv, the locked Python env and the Go-built Kubernetes binaries
 	@scripts/setup.sh
 
 binaries:         ## build (or find cached) kube-apiserver, kcm, scheduler, etcd, kwok
 	@scripts/build-k8s-binaries.sh
+
+tools:            ## test-only tools built from Go modules (sops, to encrypt test fixtures)
+	@scripts/build-sops.sh >/dev/null
 
 ui:               ## build the UI bundle into weir/web/static (skipped when up to date)
 	@scripts/build-ui.sh
@@ -28,18 +31,19 @@ fmt:
 	uv run --frozen ruff format .
 	uv run --frozen ruff check --fix .
 
-test: setup ui browser ## the whole suite: unit, integration (real API server) and e2e (kwok nodes)
+test: setup tools ui browser ## the whole suite: unit, integration (real API server) and e2e (kwok nodes)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-unit: setup
+test-unit: setup tools
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
-test-integration: setup
+test-integration: setup tools
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
 test-e2e: setup ui browser
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
+up: export WEIR_UP_STARTED := $(shell date +%s.%N)
 up: setup         ## the etherwurst fleet on a local control plane, synced by weir (Ctrl-C stops it; UP_ARGS=--help)
 	@scripts/up.sh $(UP_ARGS)
 

@@ -63,13 +63,31 @@ def print_endpoints(console: Console, demo: Demo) -> None:
         console.print(f"  [bold]{label:<12}[/] {value}", soft_wrap=True)
 
 
-def summary(snap: Snapshot, seconds: float) -> str:
-    ready, total = snap.ready_count()
+UP_STARTED_ENV = "WEIR_UP_STARTED"
+"""Set by ``make up`` to the Unix time it started, so the summary can include the set-up
+(installing what is missing, building binaries) as well as the demo itself."""
+
+
+def since_make_up(now: float | None = None) -> float | None:
+    """Seconds since ``make up`` started (None when not run by ``make up``)."""
+    raw = os.environ.get(UP_STARTED_ENV)
+    try:
+        started = float(raw) if raw else None
+    except ValueError:
+        return None
+    return None if started is None else (now if now is not None else time.time()) - started
+
+
+def summary(snap: Snapshot, seconds: float, total: float | None = None) -> str:
+    """``seconds``: since the demo started; ``total``: since ``make up`` started."""
+    ready, count = snap.ready_count()
     loads = snap.workloads
+    when = f"{seconds:.0f}s after the demo started"
+    if total is not None and total - seconds >= 1:
+        when += f" ({total:.0f}s after `make up` started, set-up included)"
     return (
-        f"The etherwurst fleet is Ready: {ready}/{total} Kustomizations and HelmReleases, "
-        f"{sum(w.available for w in loads)}/{len(loads)} workloads available, "
-        f"{seconds:.0f}s after `make up` started."
+        f"The etherwurst fleet is Ready: {ready}/{count} Kustomizations and HelmReleases, "
+        f"{sum(w.available for w in loads)}/{len(loads)} workloads available, {when}."
     )
 
 
@@ -85,7 +103,8 @@ async def _up(settings: DemoSettings, console: Console) -> int:
         print_endpoints(console, demo)
         console.print()
         snap = await demo.wait_ready()
-        console.print(f"\n[bold green]{summary(snap, demo.ready_after or 0.0)}[/]\n")
+        text = summary(snap, demo.ready_after or 0.0, since_make_up())
+        console.print(f"\n[bold green]{text}[/]\n")
         print_endpoints(console, demo)
         console.print("\nPress Ctrl-C to stop everything (or run `make down` in another terminal).")
         await demo.run_until_stopped()

@@ -7,7 +7,8 @@ for, so that the reconciler can put it into ``Ready`` as is.
     └── KustomizeError                 reason ReconciliationFailed
         ├── ArtifactPathError          ArtifactFailed: spec.path missing, or a path/symlink escaping
         ├── BuildError                 BuildFailed: generation, kustomize build, bad YAML
-        │   └── SubstitutionError      BuildFailed: postBuild variable substitution
+        │   ├── SubstitutionError      BuildFailed: postBuild variable substitution
+        │   └── DecryptionError        BuildFailed: SOPS decryption (keys, MAC, no decryption set)
         ├── ApplyError                 ReconciliationFailed: dry-run or apply refused
         ├── PruneError                 PruneFailed: garbage collection could not delete
         ├── HealthCheckError           HealthCheckFailed: timeout or failed objects
@@ -44,6 +45,11 @@ class BuildError(KustomizeError):
 
 class SubstitutionError(BuildError):
     """Post-build variable substitution failed (syntax, undefined variable, bad name)."""
+
+
+class DecryptionError(BuildError):
+    """A SOPS-encrypted object could not be decrypted, or the Kustomization has no
+    ``spec.decryption`` for it."""
 
 
 class ApplyError(KustomizeError):

@@ -37,6 +37,7 @@ from weir.kustomize.celhealth import HealthRules
 from weir.kustomize.errors import KustomizeError
 from weir.kustomize.prune import deletes_on_finalize, prune, waits_on_finalize
 from weir.kustomize.render import (
+    cluster_decryptor,
     cluster_variables,
     default_timeout,
     prepare_objects,
@@ -330,6 +331,7 @@ class KustomizationReconciler(Reconciler):
             root,
             run.spec,
             variables=cluster_variables(self.api, run.obj["metadata"]["namespace"]),
+            decrypt=cluster_decryptor(self.api, run.obj["metadata"]["namespace"], run.spec),
             strict=self.settings.strict_substitution,
             allow_remote=not self.settings.no_remote_bases,
             timeout=run.limit,

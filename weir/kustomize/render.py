@@ -4,7 +4,8 @@
 
 1. :func:`render`: :func:`~weir.kustomize.build.build` (generate or load the kustomization,
    merge the spec's ``patches``, ``images``, ``components``, ``targetNamespace``,
-   ``namePrefix``/``nameSuffix``, run the real kustomize), then, with ``spec.postBuild``, the
+   ``namePrefix``/``nameSuffix``, run the real kustomize), then the caller's
+   :data:`Decryptor` (SOPS, see :mod:`weir.kustomize.sops`), then, with ``spec.postBuild``, the
    variables (from the caller's :data:`VariablesLoader`) and
    :func:`~weir.kustomize.substitute.substitute_all`. The result carries the digest the
    controller records in ``status.history``.
@@ -26,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from weir.kustomize import metadata
-from weir.kustomize.build import build
+from weir.kustomize import metadata, sops, yamlio
+from weir.kustomize.build import Manifest, build
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.substitute import substitute_all
 from weir.kustomize.variables import load_variables
@@ -44,6 +45,49 @@ Obj = dict[str, Any]
 VariablesLoader = Callable[["PostBuild"], Awaitable[Mapping[str, str]]]
 """``spec.postBuild`` -> the variables to substitute; only called when the spec has one, and
 only after the build succeeded."""
+
+
+Decryptor = Callable[[list[Obj]], Awaitable[list[Obj | None]]]
+"""The built objects -> each one decrypted, or None when it needed no decryption (see
+:func:`cluster_decryptor`); raises :class:`~weir.kustomize.errors.DecryptionError`."""
+
+
+def cluster_decryptor(api: ApiClient, namespace: str, spec: KustomizationSpec) -> Decryptor:
+    """The controller's decryption: with ``spec.decryption``, the keys of its ``secretRef``
+    (read from the cluster in ``namespace`` only when an object is encrypted); without it, an
+    encrypted object is an error, as in Flux."""
+
+    async def decrypt(objects: list[Obj]) -> list[Obj | None]:
+        wanted = [o for o in objects if sops.is_encrypted(o) and not sops.decryption_disabled(o)]
+        if not wanted:
+            return [None] * len(objects)
+        decryption = spec.decryption
+        if decryption is None:
+            sops.require_decryption(wanted)
+        keyring = sops.Keyring()
+        if decryption is not None and decryption.secret_ref is not None:
+            keyring = await _keyring(api, namespace, decryption.secret_ref.name)
+        return sops.decrypt_objects(objects, keyring)
+
+    return decrypt
+
+
+async def _keyring(api: ApiClient, namespace: str, name: str) -> sops.Keyring:
+    from weir.kube.apply import get  # noqa: PLC0415 -- weir.kube is big
+    from weir.kube.errors import NotFoundError  # noqa: PLC0415
+    from weir.kube.resources import SECRETS  # noqa: PLC0415
+    from weir.kustomize.errors import DecryptionError  # noqa: PLC0415
+
+    try:
+        secret = await get(api, SECRETS, namespace, name)
+    except NotFoundError as e:
+        raise DecryptionError(
+            f"decryption secret '{namespace}/{name}' not found: create it with the age key "
+            "in an entry named '<anything>.agekey'"
+        ) from e
+    return sops.Keyring.from_secret_data(
+        secret.get("data") or {}, source=f"decryption secret '{namespace}/{name}'"
+    )
 
 
 def cluster_variables(api: ApiClient, namespace: str) -> VariablesLoader:
@@ -89,6 +133,7 @@ async def render(
     spec: KustomizationSpec,
     *,
     variables: VariablesLoader,
+    decrypt: Decryptor | None = None,
     strict: bool = True,
     allow_remote: bool = True,
     timeout: float,  # noqa: ASYNC109 - kustomize runs in a subprocess killed at the deadline
@@ -97,10 +142,17 @@ async def render(
     the module docstring). ``strict``: an undefined variable without a default fails (the
     controller's default) instead of becoming empty (the flux CLI's); ``allow_remote=False`` is
     ``--no-remote-bases``. Raises :class:`~weir.kustomize.errors.KustomizeError` (and whatever
-    ``variables`` raises)."""
+    ``variables`` raises). Without ``decrypt`` encrypted objects stay as they are (``weir
+    build`` masks them)."""
     manifests = await build(
         root, BuildSpec.from_spec(spec), timeout=timeout, allow_remote=allow_remote
     )
+    if decrypt is not None:
+        decrypted = await decrypt([m.object for m in manifests])
+        manifests = [
+            m if plain is None else Manifest(yamlio.dump(plain), plain)
+            for m, plain in zip(manifests, decrypted, strict=True)
+        ]
     objects = [m.object for m in manifests]
     if spec.post_build is not None:
         values = await variables(spec.post_build)
