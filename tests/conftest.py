@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from kubernetes_asyncio import client
 
+from tests.support.sops import SOPS_AGE_SECRET
 from weir.crdinstall import install_crds
 from weir.devcluster import DevCluster
 from weir.kube.client import api_client
@@ -107,5 +108,5 @@ async def controllers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Manager]:
     storage = tmp_path_factory.mktemp("storage")
-    async with running_controllers(kubeconfig, storage) as manager:
+    async with running_controllers(kubeconfig, storage, sops_age_secret=SOPS_AGE_SECRET) as manager:
         yield manager

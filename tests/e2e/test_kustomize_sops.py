@@ -11,6 +11,7 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 
 from tests.e2e.test_gitops_core import KS, MANAGER, applied, create_git, create_ks
+from tests.support.sops import SOPS_AGE_SECRET
 from tests.support.waiting import wait_for
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
@@ -49,6 +50,17 @@ async def key_secret(api: ApiClient, ns: str, name: str, key: AgeKey) -> None:
     )
 
 
+async def controller_key(api: ApiClient, key: AgeKey) -> None:
+    """The controllers' ``--sops-age-secret`` (see tests/conftest.py) holds ``key``."""
+    namespace, name = SOPS_AGE_SECRET
+    await kapi.apply(
+        api,
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+        MANAGER,
+    )
+    await key_secret(api, namespace, name, key)
+
+
 async def password(api: ApiClient, ns: str, name: str) -> str | None:
     try:
         found = await kapi.get(api, SECRETS, ns, name)
@@ -61,11 +73,13 @@ async def test_sops_secrets_are_decrypted_with_the_age_key(
     kube: ApiClient, namespace: str, git_repo: GitRepoFixture
 ) -> None:
     api, ns = kube, namespace
-    key = AgeKey.generate()
+    key, controller = AgeKey.generate(), AgeKey.generate()
+    await controller_key(api, controller)
     sha = git_repo.commit(
         {
             "secrets/db.yaml": sops_cli.encrypt(secret("db", "s3cr3t"), key.recipient),
             "plain/api.yaml": sops_cli.encrypt(secret("api", "hunter2"), key.recipient),
+            "global/ops.yaml": sops_cli.encrypt(secret("ops", "global"), controller.recipient),
         },
         "encrypted secrets",
     )
@@ -126,3 +140,8 @@ async def test_sops_secrets_are_decrypted_with_the_age_key(
     )
     await wait_for(api, KS, ns, "plain", applied(sha), "decrypted after the fix")
     assert await password(api, ns, "api") == "hunter2"
+
+    # No secretRef: the controller-level key (--sops-age-secret) decrypts, as in Flux 2.7.
+    await create_ks(api, ns, "global", path="./global", decryption={"provider": "sops"})
+    await wait_for(api, KS, ns, "global", applied(sha), "decrypted with the controller's key")
+    assert await password(api, ns, "ops") == "global"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from typing import Annotated
@@ -15,6 +16,7 @@ from weir.runtime.durations import parse_duration
 from weir.runtime.manager import Manager
 from weir.runtime.registry import REGISTRY
 from weir.runtime.settings import (
+    SERVICE_ACCOUNT_NAMESPACE,
     KustomizeSettings,
     LeaderElectionSettings,
     RunSettings,
@@ -154,6 +156,14 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "--requeue-dependency", help="Retry delay while a source or dependency is not ready."
         ),
     ] = "30s",
+    sops_age_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--sops-age-secret",
+            help="Secret ([namespace/]name; default namespace $RUNTIME_NAMESPACE) with age keys "
+            "every Kustomization with spec.decryption may use.",
+        ),
+    ] = None,
     web_addr: Annotated[
         str, typer.Option("--web-addr", help="Address of the web UI; 0 disables.")
     ] = DEFAULT_WEB_ADDR,
@@ -215,6 +225,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             no_remote_bases=no_remote_bases,
             default_service_account=default_service_account,
             requeue_dependency=_duration("--requeue-dependency", requeue_dependency),
+            sops_age_secret=_secret_ref("--sops-age-secret", sops_age_secret),
         ),
     )
     if settings.min_retry_delay <= 0 or settings.max_retry_delay < settings.min_retry_delay:
@@ -222,6 +233,28 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     REGISTRY.select(settings.controllers)  # unknown names fail before logging starts
     runtime_logging.configure(settings.log_level, settings.log_encoding)
     sys.exit(asyncio.run(_run(Manager(settings))))
+
+
+def _secret_ref(flag: str, value: str | None) -> tuple[str, str] | None:
+    """``namespace/name``, or ``name`` in ``$RUNTIME_NAMESPACE`` (``$POD_NAMESPACE``, the
+    service account's namespace), as Flux resolves its controller-level Secrets."""
+    if not value:
+        return None
+    namespace, sep, name = value.rpartition("/")
+    if sep and namespace and name and "/" not in namespace:
+        return namespace, name
+    if sep:
+        raise UsageError(f"{flag}={value}: use <name> or <namespace>/<name>")
+    for candidate in (os.environ.get("RUNTIME_NAMESPACE"), os.environ.get("POD_NAMESPACE")):
+        if candidate:
+            return candidate, value
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip(), value
+    except OSError:
+        raise UsageError(
+            f"{flag}={value}: no namespace to find it in; pass <namespace>/{value} "
+            "(or set RUNTIME_NAMESPACE)"
+        ) from None
 
 
 async def _run(manager: Manager) -> int:

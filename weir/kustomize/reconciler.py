@@ -331,7 +331,12 @@ class KustomizationReconciler(Reconciler):
             root,
             run.spec,
             variables=cluster_variables(self.api, run.obj["metadata"]["namespace"]),
-            decrypt=cluster_decryptor(self.api, run.obj["metadata"]["namespace"], run.spec),
+            decrypt=cluster_decryptor(
+                self.api,
+                run.obj["metadata"]["namespace"],
+                run.spec,
+                fallback=self.settings.sops_age_secret,
+            ),
             strict=self.settings.strict_substitution,
             allow_remote=not self.settings.no_remote_bases,
             timeout=run.limit,

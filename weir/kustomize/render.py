@@ -52,10 +52,17 @@ Decryptor = Callable[[list[Obj]], Awaitable[list[Obj | None]]]
 :func:`cluster_decryptor`); raises :class:`~weir.kustomize.errors.DecryptionError`."""
 
 
-def cluster_decryptor(api: ApiClient, namespace: str, spec: KustomizationSpec) -> Decryptor:
+def cluster_decryptor(
+    api: ApiClient,
+    namespace: str,
+    spec: KustomizationSpec,
+    *,
+    fallback: tuple[str, str] | None = None,
+) -> Decryptor:
     """The controller's decryption: with ``spec.decryption``, the keys of its ``secretRef``
-    (read from the cluster in ``namespace`` only when an object is encrypted); without it, an
-    encrypted object is an error, as in Flux."""
+    (in ``namespace``) and of the controller-level ``fallback`` Secret (``--sops-age-secret``),
+    read only when an object is encrypted; without it, an encrypted object is an error, as in
+    Flux."""
 
     async def decrypt(objects: list[Obj]) -> list[Obj | None]:
         wanted = [o for o in objects if sops.is_encrypted(o) and not sops.decryption_disabled(o)]
@@ -64,9 +71,12 @@ def cluster_decryptor(api: ApiClient, namespace: str, spec: KustomizationSpec) -
         decryption = spec.decryption
         if decryption is None:
             sops.require_decryption(wanted)
+            return [None] * len(objects)
         keyring = sops.Keyring()
-        if decryption is not None and decryption.secret_ref is not None:
+        if decryption.secret_ref is not None:
             keyring = await _keyring(api, namespace, decryption.secret_ref.name)
+        if fallback is not None:
+            keyring = keyring.merged(await _keyring(api, *fallback))
         return sops.decrypt_objects(objects, keyring)
 
     return decrypt

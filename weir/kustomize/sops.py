@@ -85,6 +85,10 @@ class Keyring:
     unsupported: tuple[str, ...] = ()
     """Names of entries holding keys of a kind weir cannot use yet (PGP, cloud KMS, Vault)."""
 
+    def merged(self, other: Keyring) -> Keyring:
+        """This keyring's keys, then ``other``'s."""
+        return Keyring(self.age + other.age, self.unsupported + other.unsupported)
+
     @classmethod
     def from_secret_data(cls, data: Mapping[str, str], *, source: str = "") -> Keyring:
         """Keys from a Secret's ``data`` (base64 values). ``source`` names the Secret in

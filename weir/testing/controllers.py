@@ -21,6 +21,7 @@ async def running_controllers(
     concurrent: int = 4,
     requeue_dependency: float = 1.0,
     min_retry_delay: float = 0.5,
+    sops_age_secret: tuple[str, str] | None = None,
 ) -> AsyncIterator[Manager]:
     """Start a :class:`Manager` with ``controllers`` and wait until its caches synced."""
     settings = RunSettings(
@@ -32,7 +33,9 @@ async def running_controllers(
         min_retry_delay=min_retry_delay,
         graceful_shutdown_timeout=5.0,
         storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
-        kustomize=KustomizeSettings(requeue_dependency=requeue_dependency),
+        kustomize=KustomizeSettings(
+            requeue_dependency=requeue_dependency, sops_age_secret=sops_age_secret
+        ),
     )
     manager = Manager(settings)
     task = asyncio.create_task(manager.run(), name="weir-test-manager")
