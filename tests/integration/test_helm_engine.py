@@ -357,6 +357,16 @@ async def test_impersonation(
         ResourceRef("", "v1", "serviceaccounts", True),
         {"metadata": {"name": "deployer", "namespace": namespace}},
     )
+    # A Role of its own: the aggregated ClusterRole "admin" has rules only once
+    # kube-controller-manager has aggregated them, and this tier may run without it.
+    await create(
+        kube,
+        ResourceRef("rbac.authorization.k8s.io", "v1", "roles", True),
+        {
+            "metadata": {"name": "deployer", "namespace": namespace},
+            "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+        },
+    )
     await create(
         kube,
         ResourceRef("rbac.authorization.k8s.io", "v1", "rolebindings", True),
@@ -364,8 +374,8 @@ async def test_impersonation(
             "metadata": {"name": "deployer-admin", "namespace": namespace},
             "roleRef": {
                 "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": "admin",
+                "kind": "Role",
+                "name": "deployer",
             },
             "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": namespace}],
         },

@@ -173,3 +173,21 @@ def kinds_of(word: str, *, single: bool = False) -> tuple[KindInfo, ...]:
     if single and len(found) != 1:
         raise UsageError(f"{word!r} names several kinds: give one kind, e.g. ks or gitrepo")
     return found
+
+
+WebUsersFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--web-users-file",
+        help="YAML file of users (name, groups, tokenSHA256) who sign in to the web UI with a "
+        "token; actions then impersonate them.",
+    ),
+]
+WebAuthProxyHeaderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--web-auth-proxy-header",
+        help="Trust this header (e.g. X-Forwarded-User; groups in X-Forwarded-Groups) from an "
+        "authenticating proxy in front of the web UI; actions impersonate that user.",
+    ),
+]

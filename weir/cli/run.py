@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
 from weir.errors import ConfigError, UsageError
 from weir.runtime import logging as runtime_logging
 from weir.runtime.durations import parse_duration
@@ -22,6 +23,7 @@ from weir.runtime.settings import (
     RunSettings,
     StorageSettings,
 )
+from weir.web.auth import AuthSettings
 from weir.web.settings import DEFAULT_ADDR as DEFAULT_WEB_ADDR
 from weir.web.settings import WebSettings
 
@@ -170,6 +172,8 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     web_base_path: Annotated[
         str, typer.Option("--web-base-path", help="URL prefix of the web UI (behind an ingress).")
     ] = "",
+    web_users_file: WebUsersFileOpt = None,
+    web_auth_proxy_header: WebAuthProxyHeaderOpt = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="trace, debug, info, warning or error.")
     ] = _DEFAULTS.log_level,
@@ -219,7 +223,11 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         log_encoding="json" if log_encoding == "json" else "console",
         leader_election=le,
         storage=StorageSettings(storage_path, storage_addr, storage_adv_addr),
-        web=WebSettings(addr=web_addr, base_path=web_base_path).normalized(),
+        web=WebSettings(
+            addr=web_addr,
+            base_path=web_base_path,
+            auth=AuthSettings.from_flags(web_users_file, web_auth_proxy_header),
+        ).normalized(),
         kustomize=KustomizeSettings(
             no_cross_namespace_refs=no_cross_namespace_refs,
             no_remote_bases=no_remote_bases,

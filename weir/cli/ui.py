@@ -9,9 +9,15 @@ from typing import Annotated
 
 import typer
 
-from weir.cli.options import ContextOpt, KubeconfigOpt
+from weir.cli.options import (
+    ContextOpt,
+    KubeconfigOpt,
+    WebAuthProxyHeaderOpt,
+    WebUsersFileOpt,
+)
 from weir.errors import UsageError
 from weir.runtime import logging as runtime_logging
+from weir.web.auth import AuthSettings
 from weir.web.settings import DEFAULT_ADDR, WebSettings
 
 
@@ -38,6 +44,8 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     log_encoding: Annotated[str, typer.Option("--log-encoding", help="json or console.")] = (
         "console"
     ),
+    users_file: WebUsersFileOpt = None,
+    auth_proxy_header: WebAuthProxyHeaderOpt = None,
 ) -> None:
     """Serve the web dashboard: live status of every Flux object, graph, workloads, actions."""
     from weir.web import standalone  # noqa: PLC0415 -- starlette/uvicorn only when needed
@@ -46,7 +54,11 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         raise UsageError("--addr: give host:port, e.g. 127.0.0.1:9080")
     if log_encoding not in ("json", "console"):
         raise UsageError(f"--log-encoding={log_encoding}: use json or console")
-    settings = WebSettings(addr=addr, base_path=base_path).normalized()
+    settings = WebSettings(
+        addr=addr,
+        base_path=base_path,
+        auth=AuthSettings.from_flags(users_file, auth_proxy_header),
+    ).normalized()
     runtime_logging.configure(log_level.lower(), "json" if log_encoding == "json" else "console")
     sys.exit(
         asyncio.run(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.config.config_exception import ConfigException
@@ -49,10 +51,42 @@ def impersonating(
     imp = client.ApiClient(configuration=api.configuration)
     imp.set_default_header("Impersonate-User", user)
     if groups:
-        # One header, comma-joined values: aiohttp sends it as a single header line, which the
-        # API server splits like repeated headers.
-        imp.set_default_header("Impersonate-Group", ",".join(groups))
+        _repeat_group_headers(imp, groups)
     return imp
+
+
+GROUPS_ATTR = "_weir_impersonate_groups"
+
+
+def impersonated_groups(api: client.ApiClient) -> tuple[str, ...]:
+    """The groups an :func:`impersonating` client acts with (one header each)."""
+    groups: tuple[str, ...] = getattr(api, GROUPS_ATTR, ())
+    return groups
+
+
+def _repeat_group_headers(api: client.ApiClient, groups: tuple[str, ...]) -> None:
+    """Send one ``Impersonate-Group`` header per group.
+
+    The API server reads every value of the header and does not split them at commas, so
+    ``a,b`` would be one group named ``a,b``. Headers are kept in plain dicts, which cannot
+    repeat a key, so the groups are kept on the client (:func:`impersonated_groups`, read by
+    :mod:`weir.kube.transport`), and the generated client's REST layer, which hands its headers
+    straight to aiohttp, gets them as a multi-dict.
+    """
+    from multidict import CIMultiDict  # noqa: PLC0415 -- aiohttp's own dependency
+
+    setattr(api, GROUPS_ATTR, groups)
+    rest = api.rest_client
+    send: Any = rest.request
+
+    async def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        headers: CIMultiDict[str] = CIMultiDict(kwargs.pop("headers", None) or {})
+        headers.popall("Impersonate-Group", None)
+        for group in groups:
+            headers.add("Impersonate-Group", group)
+        return await send(method, url, *args, headers=headers, **kwargs)
+
+    setattr(rest, "request", request)  # noqa: B010 -- an instance attribute shadows the method
 
 
 def service_account_user(namespace: str, name: str) -> str:

@@ -70,7 +70,7 @@ class UnauthorizedError(ApiError):
 
 
 class ForbiddenError(ApiError):
-    hint = "grant the missing RBAC permission to the identity weir runs as"
+    hint = "grant the missing RBAC permission to the identity named in the message"
 
 
 class NotFoundError(ApiError):

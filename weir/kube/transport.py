@@ -16,7 +16,9 @@ from typing import Any
 import aiohttp
 import orjson
 from kubernetes_asyncio.client import ApiClient
+from multidict import CIMultiDict
 
+from weir.kube.client import impersonated_groups
 from weir.kube.errors import ApiUnavailableError, error_for_status, status_from_body
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ def _query(params: Params | None) -> dict[str, str]:
     return out
 
 
-async def _headers(api: ApiClient, content_type: str | None) -> dict[str, str]:
+async def _headers(api: ApiClient, content_type: str | None) -> CIMultiDict[str]:
     headers = {"Accept": JSON, "User-Agent": USER_AGENT}
     headers.update(api.default_headers)  # Impersonate-User and friends
     if content_type:
@@ -49,7 +51,10 @@ async def _headers(api: ApiClient, content_type: str | None) -> dict[str, str]:
     queries: list[tuple[str, str]] = []
     # Adds "authorization" for token users, refreshing exec-plugin tokens when needed.
     await api.update_params_for_auth(headers, queries, ["BearerToken"])
-    return headers
+    out = CIMultiDict(headers)
+    for group in impersonated_groups(api):  # one header per group (see weir.kube.client)
+        out.add("Impersonate-Group", group)
+    return out
 
 
 def _session(api: ApiClient) -> aiohttp.ClientSession:

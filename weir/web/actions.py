@@ -35,8 +35,10 @@ from weir.actions.reconcile import ReconcileOutcome, reconcile, request_reconcil
 from weir.actions.suspend import resume, suspend
 from weir.api import KindInfo
 from weir.errors import UsageError, WeirError
+from weir.kube.client import impersonating
 from weir.kube.errors import ApiError, ForbiddenError, NotFoundError
 from weir.kube.events import EventRecorder
+from weir.web.auth import Identity
 from weir.web.changes import ChangeLog
 from weir.web.status import flux_row, key_of
 
@@ -89,40 +91,76 @@ class ActionRunner:
         self.events = EventRecorder(api, COMPONENT)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def run(self, action: str, info: KindInfo, namespace: str, name: str) -> Obj:
-        """Do ``action``; returns the response body (``actionId`` when something goes on in
-        the background). Raises errors mapped by :func:`http_status`."""
+    async def run(
+        self,
+        action: str,
+        info: KindInfo,
+        namespace: str,
+        name: str,
+        identity: Identity | None = None,
+    ) -> Obj:
+        """Do ``action`` (as ``identity`` when given: impersonated, so RBAC decides); returns
+        the response body (``actionId`` when something goes on in the background). Raises
+        errors mapped by :func:`http_status`."""
         if action not in ACTIONS:
             raise ActionError(404, f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
+        api = impersonating(self.api, identity.user, identity.groups) if identity else self.api
+        background: Awaitable[list[Obj]] | None = None
+        try:
+            body, obj, background = await self._start(api, action, info, namespace, name)
+        finally:
+            if background is None and api is not self.api:
+                await api.close()
+        if background is not None:
+            body["actionId"] = self._follow(action, body["key"], self._closing(api, background))
+        body["row"] = flux_row(obj)
+        self._spawn(self._audit(obj, action, identity))
+        log.info(
+            "web action",
+            extra={
+                "action": action,
+                "kind": info.kind,
+                "namespace": namespace,
+                "name": name,
+                "user": identity.user if identity else None,
+            },
+        )
+        return body
+
+    async def _start(
+        self, api: ApiClient, action: str, info: KindInfo, namespace: str, name: str
+    ) -> tuple[Obj, Obj, Awaitable[list[Obj]] | None]:
+        """The synchronous part of an action: (body, object, what to follow in background)."""
         key = key_of(info.kind, namespace, name)
         body: Obj = {"action": action, "key": key, "actionId": None}
+        background: Awaitable[list[Obj]] | None = None
         if action == "reconcile":
             if not info.has_status:
                 raise ActionError(400, f"{info.kind} has no status: nothing reconciles it")
             token, obj = await request_reconcile(
-                self.api, info, namespace, name, field_manager=FIELD_MANAGER
+                api, info, namespace, name, field_manager=FIELD_MANAGER
             )
             if _waits(obj):
-                body["actionId"] = self._follow(
-                    action, key, self._wait(info, namespace, name, token)
-                )
+                background = self._wait(api, info, namespace, name, token)
         elif action == "reconcile-source":
-            obj = await get_object(self.api, info, namespace, name)
+            obj = await get_object(api, info, namespace, name)
             if is_suspended(obj):
                 raise SuspendedError(f"{object_name(info, namespace, name)} is suspended")
-            body["actionId"] = self._follow(action, key, self._with_source(info, namespace, name))
+            background = self._with_source(api, info, namespace, name)
         elif action == "suspend":
-            obj = await suspend(self.api, info, namespace, name, field_manager=FIELD_MANAGER)
+            obj = await suspend(api, info, namespace, name, field_manager=FIELD_MANAGER)
         else:
-            token, obj = await resume(self.api, info, namespace, name, field_manager=FIELD_MANAGER)
-            body["actionId"] = self._follow(action, key, self._wait(info, namespace, name, token))
-        body["row"] = flux_row(obj)
-        self._spawn(self._audit(obj, action))
-        log.info(
-            "web action",
-            extra={"action": action, "kind": info.kind, "namespace": namespace, "name": name},
-        )
-        return body
+            token, obj = await resume(api, info, namespace, name, field_manager=FIELD_MANAGER)
+            background = self._wait(api, info, namespace, name, token)
+        return body, obj, background
+
+    async def _closing(self, api: ApiClient, work: Awaitable[list[Obj]]) -> list[Obj]:
+        """``work``, then close ``api`` when it is an impersonating client of this runner."""
+        try:
+            return await work
+        finally:
+            if api is not self.api:
+                await api.close()
 
     async def close(self) -> None:
         tasks = list(self._tasks)
@@ -133,15 +171,17 @@ class ActionRunner:
                 await task
 
     # ------------------------------------------------------------------------- background
-    async def _wait(self, info: KindInfo, namespace: str, name: str, token: str) -> list[Obj]:
-        outcome = await wait_reconciled(
-            self.api, info, namespace, name, token, timeout=self.timeout
-        )
+    async def _wait(
+        self, api: ApiClient, info: KindInfo, namespace: str, name: str, token: str
+    ) -> list[Obj]:
+        outcome = await wait_reconciled(api, info, namespace, name, token, timeout=self.timeout)
         return [outcome.to_dict()]
 
-    async def _with_source(self, info: KindInfo, namespace: str, name: str) -> list[Obj]:
+    async def _with_source(
+        self, api: ApiClient, info: KindInfo, namespace: str, name: str
+    ) -> list[Obj]:
         outcomes: list[ReconcileOutcome] = await reconcile(
-            self.api,
+            api,
             info,
             namespace,
             name,
@@ -187,5 +227,6 @@ class ActionRunner:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _audit(self, obj: Obj, action: str) -> None:
-        await self.events.normal(obj, "WebAction", f"{action} requested from the weir web UI")
+    async def _audit(self, obj: Obj, action: str, identity: Identity | None) -> None:
+        by = f" by {identity.user}" if identity else ""
+        await self.events.normal(obj, "WebAction", f"{action} requested from the weir web UI{by}")

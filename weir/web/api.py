@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from weir.actions.errors import ObjectNotFoundError
 from weir.actions.objects import get_object
 from weir.api import KindInfo
 from weir.errors import WeirError
+from weir.web import auth
 from weir.web import events as web_events
 from weir.web.actions import ACTIONS, http_status
 from weir.web.artifact import artifact_response
@@ -29,6 +31,7 @@ from weir.web.state import WebState
 from weir.web.status import STATUSES, key_of
 from weir.web.workloads import workload_detail
 
+log = logging.getLogger("weir.web")
 Handler = Callable[[Request, WebState], Awaitable[Response]]
 ACTION_HEADER = "X-Weir-Request"
 
@@ -182,15 +185,99 @@ async def resource_artifact(request: Request, st: WebState) -> Response:
     return await artifact_response(obj)
 
 
+def _cross_site(request: Request) -> Response | None:
+    if request.headers.get(ACTION_HEADER):
+        return None
+    return error(
+        403, f"this request needs the {ACTION_HEADER} header (cross-site requests are refused)"
+    )
+
+
 async def resource_action(request: Request, st: WebState) -> Response:
-    if not request.headers.get(ACTION_HEADER):
-        return error(
-            403, f"actions need the {ACTION_HEADER} header (cross-site requests are refused)"
-        )
+    refused = _cross_site(request)
+    if refused is not None:
+        return refused
+    reason = auth.actions_refusal(st.settings.auth, st.settings.addr)
+    if reason is not None:
+        return error(403, reason)
     p = request.path_params
     info = _info(p["kind"])
-    body = await st.runner.run(p["action"], info, p["namespace"], p["name"])
+    body = await st.runner.run(p["action"], info, p["namespace"], p["name"], identity_of(request))
     return JSON(body, status_code=202 if body.get("actionId") else 200)
+
+
+# ---------------------------------------------------------------------------- sign-in
+def identity_of(request: Request) -> auth.Identity | None:
+    """Who sent the request (set by :class:`~weir.web.app.AuthGate`)."""
+    found = getattr(request.state, "identity", None)
+    return found if isinstance(found, auth.Identity) else None
+
+
+def _whoami(st: WebState, identity: auth.Identity | None) -> dict[str, Any]:
+    mode = st.settings.auth.mode
+    reason = auth.actions_refusal(st.settings.auth, st.settings.addr)
+    signed_in = identity is not None
+    if reason is None and mode != "none" and not signed_in:
+        reason = "sign in to run actions"
+    return {
+        "mode": mode,
+        "authenticated": signed_in or mode == "none",
+        "user": identity.user if identity else None,
+        "groups": list(identity.groups) if identity else [],
+        "actions": reason is None,
+        "actionsDisabledReason": reason,
+    }
+
+
+async def whoami(request: Request, st: WebState) -> Response:
+    return JSON(_whoami(st, st.auth.identify(request.headers, request.cookies)))
+
+
+async def login(request: Request, st: WebState) -> Response:
+    refused = _cross_site(request)
+    if refused is not None:
+        return refused
+    if st.settings.auth.mode != "token":
+        return error(
+            400, f"this UI does not sign in with tokens (authentication: {st.settings.auth.mode})"
+        )
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    token = body.get("token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token.strip():
+        return error(400, 'send {"token": "..."} as JSON')
+    identity = st.auth.login(token.strip())
+    if identity is None:
+        log.warning("web sign-in refused: unknown token")
+        return error(401, "unknown token")
+    log.info("web sign-in", extra={"user": identity.user})
+    response = JSON(_whoami(st, identity))
+    response.set_cookie(
+        auth.COOKIE,
+        st.auth.session(identity),
+        max_age=int(st.settings.auth.session_ttl),
+        path=st.settings.base_path or "/",
+        httponly=True,
+        samesite="strict",
+        secure=_https(request),
+    )
+    return response
+
+
+async def logout(request: Request, st: WebState) -> Response:
+    refused = _cross_site(request)
+    if refused is not None:
+        return refused
+    response = JSON(_whoami(st, None))
+    response.delete_cookie(auth.COOKIE, path=st.settings.base_path or "/")
+    return response
+
+
+def _https(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip()
+    return request.url.scheme == "https" or forwarded == "https"
 
 
 # ---------------------------------------------------------------------------- graph, workloads
@@ -326,6 +413,28 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         f"Run an action ({', '.join(ACTIONS)}); needs the {ACTION_HEADER} header",
         "ActionResult",
         (*_OBJ, Param("action", "path", "The action", required=True, enum=ACTIONS)),
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/auth/whoami",
+        whoami,
+        "Who is signed in, and whether actions are on",
+        "WhoAmI",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/auth/login",
+        login,
+        f'Sign in with a token (JSON {{"token": ...}}; needs the {ACTION_HEADER} header); '
+        "sets the session cookie",
+        "WhoAmI",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/auth/logout",
+        logout,
+        f"Sign out (clears the session cookie; needs the {ACTION_HEADER} header)",
+        "WhoAmI",
     ),
     Endpoint(
         "GET",

@@ -41,6 +41,38 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class AuthGate:
+    """Resolves who sends each API request (:mod:`weir.web.auth`) into
+    ``request.state.identity``; with authentication on, refuses anonymous API requests with
+    401, except the sign-in endpoints and the OpenAPI document. The UI bundle itself is public:
+    it holds no data."""
+
+    def __init__(self, app: ASGIApp, state: WebState) -> None:
+        self.app = app
+        self.state = state
+        base = state.settings.base_path
+        self.api_prefix = f"{base}/api/"
+        self.public = {
+            f"{base}/api/v1/auth/whoami",
+            f"{base}/api/v1/auth/login",
+            f"{base}/api/v1/auth/logout",
+            f"{base}/api/openapi.json",
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.api_prefix):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        identity = self.state.auth.identify(request.headers, request.cookies)
+        scope.setdefault("state", {})["identity"] = identity
+        if identity is None and self.state.auth.enabled and scope["path"] not in self.public:
+            response = error(401, "sign in first: this UI needs authentication")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def routes(state: WebState) -> list[BaseRoute]:
     base = state.settings.base_path
     spec = document(base)
@@ -72,4 +104,4 @@ def routes(state: WebState) -> list[BaseRoute]:
 def create_app(state: WebState) -> ASGIApp:
     app = Starlette(routes=routes(state))
     app.state.web = state
-    return SecurityHeaders(app)
+    return SecurityHeaders(AuthGate(app, state))

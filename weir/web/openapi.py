@@ -146,6 +146,15 @@ SCHEMAS: dict[str, Schema] = {
         },
         row=_ref("Row"),
     ),
+    "WhoAmI": _object(
+        ["mode", "authenticated", "user", "groups", "actions"],
+        mode={"type": "string", "enum": ["none", "token", "proxy"]},
+        authenticated={"type": "boolean"},
+        user={"type": ["string", "null"]},
+        groups=_array(_STR),
+        actions={"type": "boolean", "description": "Whether this user may run actions"},
+        actionsDisabledReason={"type": ["string", "null"]},
+    ),
     "Graph": _object(
         ["nodes", "edges", "truncated", "total"],
         nodes=_array(_OBJ),
@@ -217,7 +226,7 @@ def _operation(e: Endpoint) -> Schema:
             },
         },
     }
-    if e.method == "POST":
+    if e.method == "POST" and e.response == "ActionResult":
         op["responses"]["202"] = {
             "description": "Accepted: the outcome follows on the stream as an ACTION change",
             "content": {"application/json": {"schema": _ref("ActionResult")}},

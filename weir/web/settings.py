@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from weir.errors import UsageError
+from weir.web.auth import AuthSettings
 
 DEFAULT_ADDR = "127.0.0.1:9080"
 _SEGMENT = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@%-]+$")
@@ -41,6 +42,8 @@ class WebSettings:
     """The UI bundle; None: ``weir/web/static`` in the package."""
     action_timeout: float = 300.0
     """How long a UI action waits for the controller's answer before reporting a timeout."""
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    """Sign-in and who actions run as (``--web-users-file``, ``--web-auth-proxy-header``)."""
 
     @property
     def enabled(self) -> bool:
@@ -48,10 +51,4 @@ class WebSettings:
 
     def normalized(self) -> WebSettings:
         """A copy with the base path normalised (raises :class:`UsageError` if invalid)."""
-        return WebSettings(
-            self.addr,
-            normalize_base_path(self.base_path),
-            self.heartbeat,
-            self.static_dir,
-            self.action_timeout,
-        )
+        return replace(self, base_path=normalize_base_path(self.base_path))

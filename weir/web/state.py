@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubernetes_asyncio.client import ApiClient
 
 from weir.runtime.metrics import RuntimeMetrics
 from weir.web.actions import ActionRunner
+from weir.web.auth import Authenticator
 from weir.web.cache import ViewCache
 from weir.web.changes import ChangeLog
 from weir.web.settings import WebSettings
@@ -24,3 +25,8 @@ class WebState:
     """The ``weir run`` process's metrics (None for ``weir ui``)."""
     mode: str = "standalone"
     """``embedded`` in ``weir run``, ``standalone`` in ``weir ui``."""
+    auth: Authenticator = field(init=False)
+    """Resolves who sends each request (from ``settings.auth``)."""
+
+    def __post_init__(self) -> None:
+        self.auth = Authenticator(self.settings.auth)
