@@ -34,6 +34,7 @@ from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.runtime import conditions
 from weir.testing.gitserver import GitHttpServer
+from weir.web.auth import AuthSettings, load_users, token_digest
 from weir.web.service import WebUI
 from weir.web.settings import WebSettings
 from weir.web.standalone import running_ui
@@ -482,3 +483,89 @@ async def test_polling_fallback(page: Page, fleet: Fleet, kube: ApiClient) -> No
         await expect(row).to_have_text("Suspended", timeout=8000)
     finally:
         await kapi.patch(kube, KS, ns, "infra", {"spec": {"suspend": None}})
+
+
+async def test_sign_in_and_actions_as_the_user(
+    page: Page, fleet: Fleet, kube: ApiClient, tmp_path: Path
+) -> None:
+    """A UI started with a users file: the sign-in page, then actions that run as the user,
+    so the cluster's RBAC decides (bob may not patch Kustomizations, alice's group may)."""
+    ns = fleet.ns
+    operators = f"operators-{ns}"
+    await kapi.apply(
+        kube,
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "ks-operator", "namespace": ns},
+            "rules": [
+                {
+                    "apiGroups": ["kustomize.toolkit.fluxcd.io"],
+                    "resources": ["kustomizations"],
+                    "verbs": ["get", "list", "watch", "patch"],
+                }
+            ],
+        },
+        MANAGER,
+    )
+    await kapi.apply(
+        kube,
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "ks-operators", "namespace": ns},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "ks-operator",
+            },
+            "subjects": [
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": operators}
+            ],
+        },
+        MANAGER,
+    )
+    users = tmp_path / "users.yaml"
+    users.write_text(
+        "users:\n"
+        f"- name: alice\n  groups: [{operators}]\n  tokenSHA256: {token_digest('alice-t0ken')}\n"
+        f"- name: bob\n  tokenSHA256: {token_digest('bob-t0ken')}\n"
+    )
+    auth = AuthSettings(mode="token", users=load_users(users))
+    settings = WebSettings(addr="127.0.0.1:0", base_path=BASE, heartbeat=2.0, auth=auth)
+    detail = f"resources/Kustomization/{ns}/infra"
+    async with running_ui(kube, settings, namespace=ns) as ui:
+        await page.goto(f"{ui.url}/{detail}")
+        form = page.locator("[data-view=signin]")
+        await expect(form).to_be_visible()
+        await shot(page, "signin")
+        await page.fill("#token", "not-a-token")
+        await page.click("button[type=submit]")
+        await expect(page.locator("[data-testid=signin-error]")).to_contain_text("unknown token")
+
+        # Bob signs in and sees everything, but his suspend is refused by RBAC.
+        await page.fill("#token", "bob-t0ken")
+        await page.click("button[type=submit]")
+        await expect(page.locator("[data-testid=account]")).to_contain_text("bob")
+        await live(page)
+        await page.locator("[data-action=suspend]").click()
+        await expect(page.locator(".toast-error")).to_contain_text('User "bob" cannot')
+        assert "suspend" not in (await _api_ks(kube, ns, "infra"))["spec"]
+        await shot(page, "signin-forbidden")
+
+        # Alice, whose group may patch Kustomizations, suspends and resumes it.
+        await page.locator("[data-action=signout]").click()
+        await expect(form).to_be_visible()
+        await page.fill("#token", "alice-t0ken")
+        await page.click("button[type=submit]")
+        await expect(page.locator("[data-testid=account]")).to_contain_text("alice")
+        try:
+            await page.locator("[data-action=suspend]").click()
+
+            async def suspended() -> bool:
+                return bool((await _api_ks(kube, ns, "infra"))["spec"].get("suspend"))
+
+            await wait_for(suspended, "alice's suspend", timeout=10)
+            await expect(page.locator(".detail-head .badge")).to_have_text("Suspended")
+        finally:
+            await kapi.patch(kube, KS, ns, "infra", {"spec": {"suspend": None}})

@@ -186,6 +186,7 @@ export function apiUrl(path: string, params: Record<string, string | string[] | 
 
 async function parse<T>(resp: Response): Promise<T> {
   const body = await resp.json().catch(() => ({ error: resp.statusText }));
+  if (resp.status === 401) window.dispatchEvent(new Event("weir:unauthorized"));
   if (!resp.ok) throw new ApiError(resp.status, (body as { error?: string }).error ?? resp.statusText);
   return body as T;
 }

@@ -40,7 +40,15 @@ class Live {
     document.addEventListener("visibilitychange", () => this.onVisibility());
   }
 
+  private started = false;
+
   start(): void {
+    if (this.started) return; // once: signing in again must not open a second stream
+    this.started = true;
+    this.resume();
+  }
+
+  private resume(): void {
     if (document.hidden) {
       this.setState("paused");
       return;
@@ -143,7 +151,7 @@ class Live {
         this.setState("paused");
       }, HIDDEN_PAUSE_MS);
     } else if (this.state === "paused") {
-      this.start(); // resumes from the last id: the server replays what was missed
+      this.resume(); // from the last id: the server replays what was missed
     }
   }
 }

@@ -2,12 +2,14 @@
 
 import { render } from "preact";
 import { useEffect } from "preact/hooks";
+import { assumeNoSignIn, refreshWhoAmI, useWhoAmI } from "./auth";
 import { Layout } from "./components/layout";
 import { live } from "./live";
 import { Dashboard } from "./pages/dashboard";
 import { ResourceDetail } from "./pages/detail";
 import { GraphView } from "./pages/graph";
 import { Favorites, ListView } from "./pages/list";
+import { SignIn } from "./pages/signin";
 import { WorkloadView } from "./pages/workload";
 import { match, useLocation } from "./router";
 import { applyTheme, getTheme, useFavorites } from "./store";
@@ -74,7 +76,19 @@ function App() {
   return <Layout section={section}>{view}</Layout>;
 }
 
+/** The app once the server says who we are: the sign-in page first when it needs one. */
+function Root() {
+  const who = useWhoAmI();
+  const signedIn = who !== null && who.authenticated;
+  useEffect(() => {
+    if (signedIn) live.start();
+  }, [signedIn]);
+  if (who === null) return <p class="loading">Loading…</p>;
+  if (!who.authenticated) return <SignIn />;
+  return <App />;
+}
+
 applyTheme(getTheme());
 matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => applyTheme(getTheme()));
-live.start();
-render(<App />, document.getElementById("app")!);
+refreshWhoAmI().catch(assumeNoSignIn);
+render(<Root />, document.getElementById("app")!);

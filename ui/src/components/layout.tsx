@@ -2,6 +2,7 @@
 
 import type { ComponentChildren } from "preact";
 import { useRef, useState } from "preact/hooks";
+import { signOut, useWhoAmI } from "../auth";
 import { useKeys, useLiveState } from "../hooks";
 import { navigate } from "../router";
 import { applyTheme, getTheme, type Theme } from "../store";
@@ -90,6 +91,7 @@ export function Layout(props: { section: string; children: ComponentChildren }) 
           ))}
         </nav>
         <div class="topbar-right">
+          <Account />
           <span class={`live live-${state}`} title="Live updates" data-live-state={state}>
             <span class="dot" aria-hidden="true" /> {LIVE_TEXT[state]}
           </span>
@@ -105,6 +107,21 @@ export function Layout(props: { section: string; children: ComponentChildren }) 
       {help && <Help onClose={() => setHelp(false)} />}
       <Toasts />
     </div>
+  );
+}
+
+function Account() {
+  const who = useWhoAmI();
+  if (!who || who.mode === "none" || !who.user) return null;
+  return (
+    <span class="account" data-testid="account" title={who.groups.length ? `groups: ${who.groups.join(", ")}` : undefined}>
+      {who.user}
+      {who.mode === "token" && (
+        <button class="link-button" onClick={() => void signOut()} data-action="signout">
+          Sign out
+        </button>
+      )}
+    </span>
   );
 }
 

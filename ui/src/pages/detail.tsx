@@ -3,6 +3,7 @@
 
 import { useState } from "preact/hooks";
 import { apiUrl, artifactUrl, objectPath, runAction, type Detail, type EventRow, type Link as LinkT } from "../api";
+import { useWhoAmI } from "../auth";
 import { Ago, Code, Empty, ErrorBox, KeyValue, Link, Section, StatusBadge, Star, Tabs } from "../components/common";
 import { expectOutcome, notify } from "../components/toasts";
 import { useData, useKeys } from "../hooks";
@@ -39,6 +40,8 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
   const tab = tabs.some(([id]) => id === loc.query.get("tab")) ? loc.query.get("tab")! : "overview";
   const selectTab = (id: string) => navigate(`${path}${queryString({ tab: id === "overview" ? undefined : id })}`, true);
 
+  const who = useWhoAmI();
+  const actionsOn = who?.actions ?? true;
   const act = async (action: string) => {
     setBusy(action);
     try {
@@ -67,7 +70,7 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
         toggleFavorite(key);
         return true;
       }
-      if (e.key === "r" && data?.actions.includes("reconcile")) {
+      if (e.key === "r" && actionsOn && data?.actions.includes("reconcile")) {
         void act("reconcile");
         return true;
       }
@@ -91,7 +94,13 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
           {data.actions
             .filter((a) => a !== "download")
             .map((a) => (
-              <button class={`action ${a === "suspend" ? "warn" : ""}`} data-action={a} disabled={busy !== null} onClick={() => act(a)}>
+              <button
+                class={`action ${a === "suspend" ? "warn" : ""}`}
+                data-action={a}
+                disabled={busy !== null || !actionsOn}
+                title={actionsOn ? undefined : (who?.actionsDisabledReason ?? undefined)}
+                onClick={() => act(a)}
+              >
                 {busy === a ? "…" : ACTION_LABELS[a]}
               </button>
             ))}
