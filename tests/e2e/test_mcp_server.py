@@ -16,12 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio.client import ApiClient
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, TextContent
 
+from weir.api import KINDS
 from weir.kube import apply as kapi
 from weir.kube import transport
 from weir.kube.errors import NotFoundError
@@ -31,6 +35,7 @@ from weir.runtime import conditions
 from weir.runtime.manager import Manager
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.gitserver import GitHttpServer
+from weir.web.auth import token_digest
 
 Obj = dict[str, Any]
 KS = ResourceRef("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", True, "Kustomization")
@@ -519,3 +524,79 @@ async def test_impersonated_user_without_rights_is_refused_by_the_cluster(
         overview = data(await mcp.call_tool("get_overview", {}))
         assert overview["cluster"]["identity"] == user
         assert "not visible" in overview["kinds"]["Kustomization"]["error"]
+
+
+async def test_users_file_bearer_tokens_and_calls_as_the_caller(
+    kube: ApiClient, fleet: Fleet, tmp_path: Path
+) -> None:
+    """``--users-file``: no token, no MCP; each caller's calls impersonate them, so the cluster
+    decides per caller (erin's group may read Kustomizations in the fleet's namespace)."""
+    ns = fleet.namespace
+    readers = f"ks-readers-{uuid.uuid4().hex[:6]}"
+    await apply(
+        kube,
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "ks-reader", "namespace": ns},
+            "rules": [
+                {
+                    "apiGroups": ["kustomize.toolkit.fluxcd.io"],
+                    "resources": ["kustomizations"],
+                    "verbs": ["get", "list"],
+                }
+            ],
+        },
+    )
+    await apply(
+        kube,
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "ks-readers", "namespace": ns},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "ks-reader",
+            },
+            "subjects": [
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": readers}
+            ],
+        },
+    )
+    users = tmp_path / "users.yaml"
+    users.write_text(
+        "users:\n"
+        f"- name: erin\n  groups: [agents, {readers}]\n  tokenSHA256: {token_digest('erin-t')}\n"
+        f"- name: frank\n  tokenSHA256: {token_digest('frank-t')}\n"
+    )
+    log = tmp_path / "calls.jsonl"
+    async with http_server(fleet, "--users-file", str(users), "--tool-log", str(log)) as url:
+        async with httpx2.AsyncClient() as http:
+            anonymous = await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+            assert anonymous.status_code == 401
+            assert anonymous.headers["www-authenticate"].startswith("Bearer")
+
+        @contextlib.asynccontextmanager
+        async def as_user(token: str) -> AsyncIterator[Client]:
+            headers = {"Authorization": f"Bearer {token}"}
+            async with create_mcp_http_client(headers) as http_client:
+                transport = streamable_http_client(url, http_client=http_client)
+                async with Client(transport) as mcp:
+                    yield mcp
+
+        async with as_user("erin-t") as mcp:
+            ks = data(await mcp.call_tool("get_resource", {"kind": "ks", "name": "apps"}))
+            assert ks["metadata"]["name"] == "apps"
+            refused = error(await mcp.call_tool("suspend", {"kind": "ks", "name": "apps"}))
+            assert 'User "erin" cannot patch resource "kustomizations"' in refused
+            overview = data(await mcp.call_tool("get_overview", {}))
+            assert overview["cluster"]["identity"] == f"erin (groups agents, {readers})"
+        async with as_user("frank-t") as mcp:
+            denied = error(await mcp.call_tool("get_resource", {"kind": "ks", "name": "apps"}))
+            assert 'User "frank" cannot get resource "kustomizations"' in denied
+    live = await kapi.get(kube, KINDS["Kustomization"].resource, ns, "apps")
+    assert not live["spec"].get("suspend")
+    who = {r["tool"]: r["identity"] for r in map(json.loads, log.read_text().splitlines())}
+    assert who["suspend"].startswith("erin")
+    assert who["get_resource"] == "frank"

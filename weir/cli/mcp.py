@@ -74,6 +74,14 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to a flag
             help="Host header the http endpoint accepts besides loopback (repeatable).",
         ),
     ] = None,
+    users_file: Annotated[
+        str | None,
+        typer.Option(
+            "--users-file",
+            help="http: YAML file of users (name, groups, tokenSHA256; the web UI's format); "
+            "callers send Authorization: Bearer <token> and every call impersonates them.",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="trace, debug, info, warning or error.")
     ] = "info",
@@ -95,7 +103,12 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to a flag
         raise UsageError(
             f"--log-level={log_level}: use one of {', '.join(runtime_logging.LOG_LEVELS)}"
         )
+    if users_file and transport != "http":
+        raise UsageError("--users-file authenticates HTTP callers: use it with --transport http")
+    from weir.web.auth import load_users  # noqa: PLC0415
+
     settings = McpSettings(
+        users=load_users(users_file) if users_file else (),
         kubeconfig=kubeconfig,
         context=context,
         namespace=namespace,
@@ -118,7 +131,15 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to a flag
     address = parse_address(addr, "--addr")
     if address is None:
         raise UsageError(f"--addr={addr}: the http transport needs host:port, e.g. 127.0.0.1:9081")
-    asyncio.run(serve_http(server, address, path=path, allowed_hosts=settings.allowed_hosts))
+    asyncio.run(
+        serve_http(
+            server,
+            address,
+            path=path,
+            allowed_hosts=settings.allowed_hosts,
+            users=settings.users,
+        )
+    )
 
 
 def main() -> None:

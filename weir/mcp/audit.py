@@ -91,11 +91,13 @@ class CallLog:
         error: str | None,
         duration: float,
         result_chars: int,
+        identity: str | None = None,
     ) -> dict[str, Any]:
+        """Log one call; ``identity``: the caller's, when it is not the server's own."""
         entry: dict[str, Any] = {
             "tool": tool,
             "arguments": sanitize(arguments),
-            "identity": self.identity,
+            "identity": identity or self.identity,
             "readOnly": self.read_only,
             "outcome": "error" if error is not None else "ok",
             "durationMs": round(duration * 1000, 1),

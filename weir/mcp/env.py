@@ -12,7 +12,9 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.kube.client import api_client, impersonating
 from weir.kubeconfig import DEFAULT_NAMESPACE, KubeconfigError, resolve
+from weir.mcp.auth import CALLER
 from weir.mcp.settings import McpSettings
+from weir.web.auth import Identity
 
 
 @dataclass
@@ -26,6 +28,7 @@ class ToolEnv:
     _owned: list[ApiClient] = field(default_factory=list, init=False)
     _lock: asyncio.Lock | None = field(default=None, init=False)
     _namespace: str | None = field(default=None, init=False)
+    _callers: dict[Identity, ApiClient] = field(default_factory=dict, init=False)
 
     @property
     def default_namespace(self) -> str:
@@ -42,8 +45,28 @@ class ToolEnv:
     def namespace(self, given: str | None) -> str:
         return given or self.default_namespace
 
+    @property
+    def identity(self) -> str:
+        """Who the current call acts as, for results, logs and error messages."""
+        caller = CALLER.get()
+        if caller is None:
+            return self.settings.identity
+        groups = f" (groups {', '.join(caller.groups)})" if caller.groups else ""
+        return f"{caller.user}{groups}"
+
     async def api(self) -> ApiClient:
-        """The client the tools call the API server with (impersonating with ``--kube-as``)."""
+        """The client the tools call the API server with: impersonating the caller (with
+        ``--users-file``) or ``--kube-as``, else the kubeconfig's user."""
+        caller = CALLER.get()
+        if caller is not None:
+            root = await self._base()
+            assert self._lock is not None  # made by _base
+            async with self._lock:
+                found = self._callers.get(caller)
+                if found is None:
+                    found = impersonating(root, caller.user, caller.groups)
+                    self._callers[caller] = found
+            return found
         if self._api is not None:
             return self._api
         if self._lock is None:
@@ -61,8 +84,26 @@ class ToolEnv:
                 self._api = base
         return self._api
 
+    async def _base(self) -> ApiClient:
+        """The client impersonating clients are made from (the shared one, or one opened from
+        the kubeconfig), without ``--kube-as``."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        if self.shared_api is not None:
+            return self.shared_api
+        async with self._lock:
+            if not self._owned:
+                self._owned.append(
+                    await api_client(self.settings.kubeconfig, self.settings.context)
+                )
+        return self._owned[0]
+
     async def close(self) -> None:
         """Close the clients opened here (not a shared one)."""
+        for caller_api in self._callers.values():
+            with contextlib.suppress(Exception):
+                await caller_api.close()
+        self._callers.clear()
         for client in reversed(self._owned):
             with contextlib.suppress(Exception):
                 await client.close()

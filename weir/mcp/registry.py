@@ -6,25 +6,32 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import time
+import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
 from weir.errors import WeirError
 from weir.kube.errors import ForbiddenError, UnauthorizedError
 from weir.mcp.audit import CallLog
+from weir.mcp.auth import CALLER
 from weir.mcp.env import ToolEnv
+from weir.web.auth import Authenticator, AuthSettings
 
 log = logging.getLogger("weir.mcp")
 
 ToolFn = Callable[..., Awaitable[CallToolResult]]
+CONTEXT_PARAM = "weir_mcp_context"
+"""The parameter the SDK fills with the request's Context (see :func:`wrap`)."""
 
 READ = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -65,7 +72,7 @@ def describe_error(error: BaseException, env: ToolEnv) -> str:
     who the cluster refused when it did."""
     text = str(error)
     if isinstance(error, ForbiddenError | UnauthorizedError):
-        return f"the cluster refused the request made as {env.settings.identity}: {text}"
+        return f"the cluster refused the request made as {env.identity}: {text}"
     return text
 
 
@@ -76,9 +83,18 @@ def _text_chars(result: CallToolResult) -> int:
 def wrap(spec: ToolSpec, env: ToolEnv, calls: CallLog) -> ToolFn:
     """``spec.fn`` with a deadline, readable errors and a log record per call."""
     fn = spec.fn
+    authenticator = Authenticator(AuthSettings(mode="token", users=env.settings.users))
 
     @functools.wraps(fn)
     async def call(**kwargs: Any) -> CallToolResult:
+        ctx: Context[Any] | None = kwargs.pop(CONTEXT_PARAM, None)
+        caller = None
+        if env.settings.users:  # only the HTTP transport gets here: BearerGate checked it
+            headers = (ctx.headers if ctx is not None else None) or {}
+            caller = authenticator.identify(headers, {})
+            if caller is None:
+                raise ToolError("this call carries no valid bearer token")
+        token = CALLER.set(caller)
         started = time.monotonic()
         error: str | None = None
         chars = 0
@@ -110,8 +126,21 @@ def wrap(spec: ToolSpec, env: ToolEnv, calls: CallLog) -> ToolFn:
                 error=error,
                 duration=time.monotonic() - started,
                 result_chars=chars,
+                identity=env.identity if caller else None,
             )
+            CALLER.reset(token)
 
+    # The SDK hands the request's Context to a parameter annotated with it: add one to what
+    # the tool declares, so that the caller's headers reach the call. The annotations are
+    # evaluated here, in the tool's module: the SDK would look names up in this one.
+    signature = inspect.signature(fn, eval_str=True)  # types, not strings: see below
+    extra = inspect.Parameter(
+        CONTEXT_PARAM, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Context
+    )
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), extra]
+    )
+    call.__annotations__ = {**typing.get_type_hints(fn), CONTEXT_PARAM: Context}
     return call
 
 

@@ -21,16 +21,18 @@ import uvicorn
 from kubernetes_asyncio.client import ApiClient
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from weir import __version__
 from weir.errors import UsageError
 from weir.mcp.audit import CallLog
+from weir.mcp.auth import BearerGate
 from weir.mcp.env import ToolEnv
 from weir.mcp.registry import register
 from weir.mcp.settings import DEFAULT_PATH, McpSettings
 from weir.mcp.toolset import all_tools
 from weir.runtime.endpoints import Address
+from weir.web.auth import Authenticator, AuthSettings, User
 
 log = logging.getLogger("weir.mcp")
 
@@ -100,18 +102,22 @@ def build_http_app(
     host: str = "127.0.0.1",
     port: int = 0,
     allowed_hosts: tuple[str, ...] = (),
-) -> Starlette:
-    """The streamable-HTTP ASGI app serving ``server`` at ``path``. Its lifespan runs the
-    session manager: when mounting it in another Starlette app, enter
-    ``server.session_manager.run()`` in the host app's lifespan (mounted lifespans do not
-    run)."""
+    users: tuple[User, ...] = (),
+) -> ASGIApp:
+    """The streamable-HTTP ASGI app serving ``server`` at ``path``, behind
+    :class:`~weir.mcp.auth.BearerGate` when ``users`` are given. Its lifespan runs the session
+    manager: when mounting it in another Starlette app, enter ``server.session_manager.run()``
+    in the host app's lifespan (mounted lifespans do not run)."""
     if not path.startswith("/"):
         raise UsageError(f"--path {path!r} must start with /, e.g. /mcp")
-    return server.streamable_http_app(
+    app: ASGIApp = server.streamable_http_app(
         streamable_http_path=path,
         transport_security=transport_security(host, port, allowed_hosts),
         host=host,
     )
+    if users:
+        app = BearerGate(app, Authenticator(AuthSettings(mode="token", users=users)), path)
+    return app
 
 
 class _Server(uvicorn.Server):
@@ -160,19 +166,26 @@ async def serve_http(
     path: str = DEFAULT_PATH,
     allowed_hosts: tuple[str, ...] = (),
     on_listening: Callable[[str], None] | None = None,
+    users: tuple[User, ...] = (),
 ) -> None:
     """Serve streamable HTTP on ``address`` until cancelled or signalled."""
     sock = bind(address)
     port = int(sock.getsockname()[1])
     app = build_http_app(
-        server, path=path, host=address.host, port=port, allowed_hosts=allowed_hosts
+        server,
+        path=path,
+        host=address.host,
+        port=port,
+        allowed_hosts=allowed_hosts,
+        users=users,
     )
     host = f"[{address.host}]" if ":" in address.host else address.host
     url = f"http://{host}:{port}{path}"
-    if address.host not in ("127.0.0.1", "::1", "localhost"):
+    if address.host not in ("127.0.0.1", "::1", "localhost") and not users:
         log.warning(
-            "mcp server listens beyond loopback and has no authentication of its own: "
-            "protect it (network policy, authenticating proxy) and prefer --read-only",
+            "mcp server listens beyond loopback without authentication: pass --users-file "
+            "(bearer tokens; calls impersonate the caller), or protect it otherwise and prefer "
+            "--read-only",
             extra={"url": url},
         )
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from weir.errors import UsageError
+from weir.web.auth import User
 
 DEFAULT_ADDR = "127.0.0.1:9081"
 DEFAULT_PATH = "/mcp"
@@ -37,12 +38,20 @@ class McpSettings:
     """Also append the tool-call log (JSON lines) to this file."""
     allowed_hosts: tuple[str, ...] = field(default=())
     """Extra ``Host`` header values the HTTP transport accepts (DNS rebinding protection)."""
+    users: tuple[User, ...] = ()
+    """``--users-file``: HTTP callers must send the bearer token of one of these users, and the
+    tools impersonate the caller (:mod:`weir.mcp.auth`)."""
 
     def __post_init__(self) -> None:
         if self.kube_as_groups and not self.kube_as:
             raise UsageError(
                 "--kube-as-group needs --kube-as: the API server impersonates groups only "
                 "together with a user"
+            )
+        if self.users and self.kube_as:
+            raise UsageError(
+                "--users-file and --kube-as exclude each other: with a users file every call "
+                "already impersonates its caller"
             )
         if self.max_output < 1024:
             raise UsageError("--max-output must be at least 1024 characters")
@@ -51,7 +60,10 @@ class McpSettings:
 
     @property
     def identity(self) -> str:
-        """Who the tools act as, for logs and error messages."""
+        """Who the tools act as, for logs and error messages (see :meth:`ToolEnv.identity`
+        for the caller of a call)."""
+        if self.users:
+            return "the caller (--users-file)"
         if not self.kube_as:
             return "kubeconfig user"
         groups = f" (groups {', '.join(self.kube_as_groups)})" if self.kube_as_groups else ""

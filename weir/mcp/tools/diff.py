@@ -177,7 +177,7 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
         if spec.service_account_name:
             data["note"] = (
                 f"the controller applies as service account {spec.service_account_name}; "
-                f"this diff was computed as {env.settings.identity}"
+                f"this diff was computed as {env.identity}"
             )
         return respond(scrub_all(data, secrets), env.settings.max_output)
 

@@ -165,7 +165,7 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
         except KubeError:
             version = "unknown"
         data: Obj = {
-            "cluster": {"version": version, "identity": env.settings.identity},
+            "cluster": {"version": version, "identity": env.identity},
             "scope": ns or "(all namespaces)",
             "readOnly": env.settings.read_only,
             "failingObjects": failing,
