@@ -13,6 +13,7 @@ import typer
 from mcp import Client
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
+from starlette.applications import Starlette
 from typer.testing import CliRunner
 
 from weir.actions.errors import ReconcileTimeoutError
@@ -103,6 +104,7 @@ def test_transport_security_allows_loopback_and_named_hosts() -> None:
 
 async def test_http_app_refuses_foreign_host_headers() -> None:
     app = build_http_app(build_server(McpSettings()), path="/mcp")
+    assert isinstance(app, Starlette)  # without --users-file: the SDK's app as it is
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport) as http:
