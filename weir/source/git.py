@@ -13,6 +13,7 @@ and optional :class:`~weir.source.gitauth.GitAuth`; credentials never appear in 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -237,6 +238,7 @@ async def checkout(
     remote: RemoteRevision | None = None,
     recurse_submodules: bool = False,
     sparse_checkout: Sequence[str] | None = None,
+    tag_object: bool = False,
 ) -> Commit:
     """Fetch the commit ``ref`` resolves to and check it out into ``dest`` (created if missing,
     must be empty). ``depth=0`` fetches full history.
@@ -277,7 +279,23 @@ async def checkout(
                 args.append(f"--depth={depth}")
             await git(*args, what="update submodules")
         raw = await git("cat-file", "commit", remote.hash, what="read the commit")
-    return parse_commit(raw, remote.hash, remote.reference, remote.revision)
+        tag = b""
+        if tag_object and remote.reference.startswith("refs/tags/"):
+            local = remote.reference
+            await git(
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--depth=1",
+                clean,
+                f"+{local}:{local}",
+                what=f"fetch the tag object of {remote.reference}",
+            )
+            kind = (await git("cat-file", "-t", local, what="read the tag")).decode().strip()
+            if kind == "tag":
+                tag = await git("cat-file", "tag", local, what="read the tag object")
+    commit = parse_commit(raw, remote.hash, remote.reference, remote.revision)
+    return dataclasses.replace(commit, tag_object=tag) if tag else commit
 
 
 def _empty_dir(dest: str | os.PathLike[str]) -> Path:

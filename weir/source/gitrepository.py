@@ -36,8 +36,9 @@ from weir.source.errors import SourceError
 from weir.source.git import checkout, resolve_remote
 from weir.source.gitauth import GitAuth, decode_secret_data
 from weir.source.ignore import IgnoreRules
-from weir.source.revision import GitRef
+from weir.source.revision import Commit, GitRef
 from weir.source.storage import Storage, extract
+from weir.source.verify import VerificationError, split_tag, verify_signature
 
 Obj = dict[str, Any]
 log = logging.getLogger("weir.source.gitrepository")
@@ -50,6 +51,8 @@ ARTIFACT_IN_STORAGE = "ArtifactInStorage"
 FETCH_FAILED = "FetchFailed"
 INCLUDE_UNAVAILABLE = "IncludeUnavailable"
 ARTIFACT_OUTDATED = "ArtifactOutdated"
+SOURCE_VERIFIED = "SourceVerified"
+VERIFY_MODES = {"HEAD": "HEAD", "head": "HEAD", "Tag": "Tag", "TagAndHEAD": "TagAndHEAD"}
 
 GetSource = Callable[[str | None, str], Obj | None]
 """Look up a GitRepository by (namespace, name) in the informer cache."""
@@ -76,12 +79,10 @@ class GitRepositoryReconciler(Reconciler):
         url = str(spec.get("url", ""))
         if not url.startswith(("http://", "https://", "ssh://")):
             raise Stalled("URLInvalid", f"invalid URL {url!r}: use http://, https:// or ssh://")
-        if spec.get("verify"):
-            raise Stalled(
-                "VerificationError",
-                "spec.verify is set but weir cannot verify commit signatures yet; "
-                "remove spec.verify to sync unverified commits",
-            )
+        mode = _verify_mode(spec)
+        if mode is None:
+            conditions.delete(obj, SOURCE_VERIFIED)
+            status.pop("sourceVerificationMode", None)
         timeout = parse_duration(str(spec.get("timeout") or "60s"))
         try:
             ref = GitRef.from_spec(spec.get("ref"))
@@ -98,6 +99,7 @@ class GitRepositoryReconciler(Reconciler):
             and status.get("observedIgnore") == ignore
             and _digests(status.get("includedArtifacts")) == _digests(includes)
             and self.storage.exists(current)
+            and (mode is None or _verified(obj, mode))
         ):
             self.storage.set_artifact_url(current)  # follows a changed --storage-adv-addr
             self._stored(obj, remote.revision)
@@ -112,10 +114,18 @@ class GitRepositoryReconciler(Reconciler):
         try:
             try:
                 commit = await checkout(
-                    url, ref, auth, work / "src", timeout=timeout, remote=remote
+                    url,
+                    ref,
+                    auth,
+                    work / "src",
+                    timeout=timeout,
+                    remote=remote,
+                    tag_object=mode in ("Tag", "TagAndHEAD"),
                 )
             except SourceError as e:
                 raise self._fetch_failed(obj, e) from e
+            if mode is not None:
+                await self._verify(obj, mode, commit)
             await self._copy_includes(obj, includes, work / "src", work)
             rules = IgnoreRules.for_directory(work / "src", ignore)
             artifact = await self.storage.archive(
@@ -152,6 +162,48 @@ class GitRepositoryReconciler(Reconciler):
         )
 
     # -- steps --------------------------------------------------------------------------------
+
+    async def _verify(self, obj: Obj, mode: str, commit: Commit) -> None:
+        """Check the signatures ``mode`` asks for; on failure nothing is stored (the artifact
+        of the last verified revision stays) and SourceVerified says why."""
+        spec = obj.get("spec") or {}
+        ns = obj["metadata"]["namespace"]
+        verified: list[str] = []
+        try:
+            keys = await self._verification_keys(ns, spec["verify"])
+            if mode in ("Tag", "TagAndHEAD"):
+                tag = commit.reference.removeprefix("refs/tags/")
+                payload, signature = split_tag(commit.tag_object, tag)
+                found = await verify_signature(payload, signature, keys, what=f"tag '{tag}'")
+                verified.append(f"tag '{tag}' with key '{found.key}'")
+            if mode in ("HEAD", "TagAndHEAD"):
+                what = f"commit '{commit.hash}'"
+                found = await verify_signature(commit.encoded, commit.signature, keys, what=what)
+                verified.append(f"{what} with key '{found.key}'")
+        except VerificationError as e:
+            message = str(e)
+            conditions.mark_false(obj, SOURCE_VERIFIED, e.reason, message)
+            raise ReconcileError(e.reason, message) from e
+        conditions.mark_true(
+            obj, SOURCE_VERIFIED, "Succeeded", "verified signature of " + " and ".join(verified)
+        )
+        obj["status"]["sourceVerificationMode"] = mode
+
+    async def _verification_keys(self, namespace: str, verify: Obj) -> list[str]:
+        name = (verify.get("secretRef") or {}).get("name")
+        if not name:
+            raise VerificationError("spec.verify.secretRef is required: name a Secret of keys")
+        try:
+            secret = await kube.get(self.api, SECRETS, namespace, name)
+        except NotFoundError as e:
+            raise VerificationError(
+                f"verification Secret '{namespace}/{name}' not found: create it with the "
+                "ASCII-armoured public keys of the signers"
+            ) from e
+        data = decode_secret_data(secret.get("data"))
+        return [
+            v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in data.values()
+        ]
 
     async def _auth(self, namespace: str, spec: Obj, url: str) -> GitAuth | None:
         ref = spec.get("secretRef")
@@ -216,6 +268,32 @@ def _inside(root: Path, rel: str) -> Path:
     if target != root.resolve() and root.resolve() not in target.parents:
         raise Stalled("IncludeUnavailable", f"include path {rel!r} points outside the repository")
     return target
+
+
+def _verify_mode(spec: Obj) -> str | None:
+    """``spec.verify.mode`` as Flux reads it (``head`` is ``HEAD``, the default); None when
+    nothing is to be verified."""
+    verify = spec.get("verify")
+    if not verify:
+        return None
+    mode = VERIFY_MODES.get(str(verify.get("mode") or "HEAD"))
+    if mode is None:
+        raise Stalled(
+            "InvalidVerificationMode",
+            f"spec.verify.mode {verify.get('mode')!r}: use HEAD, Tag or TagAndHEAD",
+        )
+    if mode != "HEAD" and not (spec.get("ref") or {}).get("tag"):
+        raise Stalled(
+            "InvalidVerificationMode",
+            f"spec.verify.mode {mode} verifies a tag: set spec.ref.tag, or use mode HEAD",
+        )
+    return mode
+
+
+def _verified(obj: Obj, mode: str) -> bool:
+    """The stored artifact was verified in this mode."""
+    status = obj.get("status") or {}
+    return conditions.is_true(obj, SOURCE_VERIFIED) and status.get("sourceVerificationMode") == mode
 
 
 def _digests(artifacts: list[Obj] | None) -> list[str]:

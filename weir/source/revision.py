@@ -163,6 +163,9 @@ class Commit:
     """The commit's ``gpgsig`` header (PGP or SSH signature), "" when unsigned."""
     encoded: bytes = field(default=b"", repr=False)
     """The raw commit object without the signature header, as signatures are computed over."""
+    tag_object: bytes = field(default=b"", repr=False)
+    """The annotated tag object the reference names (``checkout(..., tag_object=True)``), raw;
+    b"" for a lightweight tag or when not asked for."""
 
     @property
     def short_message(self) -> str:

@@ -17,6 +17,10 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from weir.testing.gpg import GpgKey
 
 FILE = 0o100644
 EXECUTABLE = 0o100755
@@ -60,6 +64,7 @@ class GitRepoFixture:
         self.url = url or self.path.as_uri()
         self.default_branch = default_branch
         self._clock = 0
+        self._signing: tuple[str, str] | None = None
 
     @classmethod
     def create(
@@ -75,10 +80,16 @@ class GitRepoFixture:
     def name(self) -> str:
         return self.path.name
 
+    def sign_with(self, key: GpgKey | None) -> None:
+        """Sign the commits and annotated tags made from now on with ``key`` (None: stop)."""
+        self._signing = (str(key.home), key.fingerprint) if key else None
+
     def _env(self) -> dict[str, str]:
         self._clock += 1
         date = f"{_EPOCH + self._clock} +0000"
+        signing = {"GNUPGHOME": self._signing[0]} if self._signing else {}
         return {
+            **signing,
             "GIT_AUTHOR_NAME": "Weir Test",
             "GIT_AUTHOR_EMAIL": "test@weir.invalid",
             "GIT_AUTHOR_DATE": date,
@@ -149,6 +160,8 @@ class GitRepoFixture:
                 )
             tree = run_git("write-tree", git_dir=self.path, env=env)
         args = ["commit-tree", tree, "-m", message]
+        if self._signing:
+            args.append(f"-S{self._signing[1]}")
         if parent:
             args += ["-p", parent]
         sha = run_git(*args, git_dir=self.path, env=self._env())
@@ -161,8 +174,16 @@ class GitRepoFixture:
         """Tag ``ref`` (default: the default branch); returns the tagged commit's sha."""
         target = self.rev(ref or self.default_branch)
         if annotated:
+            sign = ["-s", "-u", self._signing[1]] if self._signing else ["-a"]
             run_git(
-                "tag", "-a", "-m", message or name, name, target, git_dir=self.path, env=self._env()
+                "tag",
+                *sign,
+                "-m",
+                message or name,
+                name,
+                target,
+                git_dir=self.path,
+                env=self._env(),
             )
         else:
             run_git("tag", name, target, git_dir=self.path)
