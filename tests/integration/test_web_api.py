@@ -237,8 +237,9 @@ async def test_graph_and_workloads(
         ("Deployment", "redis", f"Kustomization/{ns}/infra"),
     }
     detail = await get(http, f"/api/v1/workloads/Deployment/{ns}/podinfo")
-    assert detail["row"]["ready"] == "0/2"
-    # Pods exist only when the kwok tier (kube-controller-manager) already runs in this session.
+    # Pods exist (and become ready) only when the kwok tier (kube-controller-manager, kwok
+    # nodes) already runs in this session, which depends on the order the tests ran in.
+    assert detail["row"]["ready"] in ("0/2", "1/2", "2/2")
     assert all(p["name"].startswith("podinfo-") for p in detail["pods"])
     assert [m["key"] for m in detail["managers"]] == [
         f"HelmRelease/{ns}/podinfo",
