@@ -15,7 +15,6 @@ from tests.e2e.test_gitops_core import (
     applied,
     cm_data,
     configmap,
-    create_git,
     create_ks,
 )
 from tests.support.waiting import wait_for
@@ -48,17 +47,27 @@ async def test_only_signed_commits_are_synced(
     await keys_secret(api, ns, key)
     git_repo.sign_with(key)
     signed = git_repo.commit({"apps/a.yaml": configmap("a", v="1")}, "signed")
-    await create_git(api, ns, git_repo)
-    await kapi.patch(
+    # Verification from the start: no unverified artifact is ever stored.
+    await kapi.apply(
         api,
-        GIT,
-        ns,
-        "fleet",
-        {"spec": {"verify": {"mode": "HEAD", "secretRef": {"name": "gpg-keys"}}}},
+        {
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "GitRepository",
+            "metadata": {"name": "fleet", "namespace": ns},
+            "spec": {
+                "url": git_repo.url,
+                "interval": "1m",
+                "ref": {"branch": "master"},
+                "verify": {"mode": "HEAD", "secretRef": {"name": "gpg-keys"}},
+            },
+        },
+        MANAGER,
     )
     await create_ks(api, ns, "apps", path="./apps")
     await wait_for(api, KS, ns, "apps", applied(signed), "the signed commit applied")
-    git = await kapi.get(api, GIT, ns, "fleet")
+    git = await wait_for(
+        api, GIT, ns, "fleet", lambda o: conditions.is_true(o, "SourceVerified"), "verified"
+    )
     verified = conditions.get(git, "SourceVerified") or {}
     assert verified.get("status") == "True"
     assert f"commit '{signed}' with key '{key.fingerprint}'" in str(verified.get("message"))
