@@ -238,7 +238,9 @@ async def test_transient_errors_back_off_exponentially(harness: Harness) -> None
     for gap, want in zip(gaps, expected, strict=False):
         assert want * 0.95 <= gap <= want + 1.5, (gaps, expected)
     assert gaps[3] > 2.5 * gaps[0], gaps
-    obj = await harness.get("flaky")
+    # Between runs Ready is False; while one runs it is Unknown/Progressing (the progress report
+    # is written before the reconciler is called, which is when a run is counted).
+    obj = await harness.wait_ready("flaky", status="False")
     ready = conditions.get(obj, "Ready")
     assert ready is not None
     assert (ready["status"], ready["reason"]) == ("False", "ReconciliationFailed")
