@@ -33,7 +33,8 @@ async def keys_secret(api: ApiClient, ns: str, key: GpgKey) -> None:
             "apiVersion": "v1",
             "kind": "Secret",
             "metadata": {"name": "gpg-keys", "namespace": ns},
-            "stringData": {"ops.asc": key.public},
+            # An SSH key beside the OpenPGP one, as Flux allows: it is not given to GnuPG.
+            "stringData": {"ops.asc": key.public, "ops.sshpub": "ssh-ed25519 AAAAC3Nz ops"},
         },
         MANAGER,
     )

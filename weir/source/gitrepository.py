@@ -201,9 +201,8 @@ class GitRepositoryReconciler(Reconciler):
                 "ASCII-armoured public keys of the signers"
             ) from e
         data = decode_secret_data(secret.get("data"))
-        return [
-            v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in data.values()
-        ]
+        # Every entry is an armoured OpenPGP key or keyring, except SSH keys (*.sshpub).
+        return [v.decode(errors="replace") for k, v in data.items() if not k.endswith(".sshpub")]
 
     async def _auth(self, namespace: str, spec: Obj, url: str) -> GitAuth | None:
         ref = spec.get("secretRef")
