@@ -25,6 +25,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, TextContent
 
+from tests.support.rbac import grant_kustomizations
 from weir.api import KINDS
 from weir.kube import apply as kapi
 from weir.kube import transport
@@ -533,37 +534,7 @@ async def test_users_file_bearer_tokens_and_calls_as_the_caller(
     decides per caller (erin's group may read Kustomizations in the fleet's namespace)."""
     ns = fleet.namespace
     readers = f"ks-readers-{uuid.uuid4().hex[:6]}"
-    await apply(
-        kube,
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": {"name": "ks-reader", "namespace": ns},
-            "rules": [
-                {
-                    "apiGroups": ["kustomize.toolkit.fluxcd.io"],
-                    "resources": ["kustomizations"],
-                    "verbs": ["get", "list"],
-                }
-            ],
-        },
-    )
-    await apply(
-        kube,
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": {"name": "ks-readers", "namespace": ns},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "ks-reader",
-            },
-            "subjects": [
-                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": readers}
-            ],
-        },
-    )
+    await grant_kustomizations(kube, ns, readers, ["get", "list"])
     users = tmp_path / "users.yaml"
     users.write_text(
         "users:\n"

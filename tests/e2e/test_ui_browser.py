@@ -29,6 +29,7 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from tests.support.rbac import grant_kustomizations
 from weir.api import KINDS
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
@@ -492,39 +493,7 @@ async def test_sign_in_and_actions_as_the_user(
     so the cluster's RBAC decides (bob may not patch Kustomizations, alice's group may)."""
     ns = fleet.ns
     operators = f"operators-{ns}"
-    await kapi.apply(
-        kube,
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": {"name": "ks-operator", "namespace": ns},
-            "rules": [
-                {
-                    "apiGroups": ["kustomize.toolkit.fluxcd.io"],
-                    "resources": ["kustomizations"],
-                    "verbs": ["get", "list", "watch", "patch"],
-                }
-            ],
-        },
-        MANAGER,
-    )
-    await kapi.apply(
-        kube,
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": {"name": "ks-operators", "namespace": ns},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "ks-operator",
-            },
-            "subjects": [
-                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": operators}
-            ],
-        },
-        MANAGER,
-    )
+    await grant_kustomizations(kube, ns, operators, ["get", "list", "watch", "patch"])
     users = tmp_path / "users.yaml"
     users.write_text(
         "users:\n"

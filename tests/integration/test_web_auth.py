@@ -12,47 +12,16 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 
 from tests.integration.test_web_api import HEADERS, KS, fleet
+from tests.support.rbac import grant_kustomizations
 from weir.kube import apply
-from weir.kube.resources import ResourceRef
 from weir.web.auth import COOKIE, AuthSettings, load_users, token_digest
 from weir.web.service import WebUI
 from weir.web.settings import WebSettings
 from weir.web.standalone import running_ui
 
 pytestmark = pytest.mark.usefixtures("flux_crds")
-ROLES = ResourceRef("rbac.authorization.k8s.io", "v1", "roles", True, "Role")
-BINDINGS = ResourceRef("rbac.authorization.k8s.io", "v1", "rolebindings", True, "RoleBinding")
 OPERATORS = "weir-test-operators"
 ALICE, BOB = "alice-token-0123456789", "bob-token-9876543210"
-
-
-async def grant_operators(api: ApiClient, ns: str) -> None:
-    """Members of OPERATORS may read and patch Kustomizations in ``ns``; nobody else may."""
-    role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "Role",
-        "metadata": {"name": "flux-operator", "namespace": ns},
-        "rules": [
-            {
-                "apiGroups": ["kustomize.toolkit.fluxcd.io"],
-                "resources": ["kustomizations"],
-                "verbs": ["get", "list", "watch", "patch"],
-            }
-        ],
-    }
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": {"name": "flux-operators", "namespace": ns},
-        "roleRef": {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "Role",
-            "name": "flux-operator",
-        },
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": OPERATORS}],
-    }
-    await apply.apply(api, role, "weir-test")
-    await apply.apply(api, binding, "weir-test")
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +56,7 @@ async def test_token_sign_in_and_impersonated_actions(
 ) -> None:
     ns = namespace
     await fleet(kube, token_ui, ns)
-    await grant_operators(kube, ns)
+    await grant_kustomizations(kube, ns, OPERATORS, ["get", "list", "watch", "patch"])
     suspend = f"/api/v1/resources/Kustomization/{ns}/infra/suspend"
     async with httpx.AsyncClient(base_url=token_ui.url, timeout=10) as http:
         # Anonymous: the bundle and the sign-in endpoints only.
@@ -138,7 +107,7 @@ async def test_an_authenticating_proxy_names_the_user(
 ) -> None:
     ns = namespace
     await fleet(kube, proxy_ui, ns)
-    await grant_operators(kube, ns)
+    await grant_kustomizations(kube, ns, OPERATORS, ["get", "list", "watch", "patch"])
     suspend = f"/api/v1/resources/Kustomization/{ns}/infra/suspend"
     async with httpx.AsyncClient(base_url=proxy_ui.url, timeout=10) as http:
         assert (await http.get("/api/v1/resources")).status_code == 401

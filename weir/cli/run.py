@@ -17,11 +17,11 @@ from weir.runtime.durations import parse_duration
 from weir.runtime.manager import Manager
 from weir.runtime.registry import REGISTRY
 from weir.runtime.settings import (
-    SERVICE_ACCOUNT_NAMESPACE,
     KustomizeSettings,
     LeaderElectionSettings,
     RunSettings,
     StorageSettings,
+    pod_namespace,
 )
 from weir.web.auth import AuthSettings
 from weir.web.settings import DEFAULT_ADDR as DEFAULT_WEB_ADDR
@@ -253,16 +253,13 @@ def _secret_ref(flag: str, value: str | None) -> tuple[str, str] | None:
         return namespace, name
     if sep:
         raise UsageError(f"{flag}={value}: use <name> or <namespace>/<name>")
-    for candidate in (os.environ.get("RUNTIME_NAMESPACE"), os.environ.get("POD_NAMESPACE")):
-        if candidate:
-            return candidate, value
-    try:
-        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip(), value
-    except OSError:
+    runtime = os.environ.get("RUNTIME_NAMESPACE") or pod_namespace()
+    if not runtime:
         raise UsageError(
             f"{flag}={value}: no namespace to find it in; pass <namespace>/{value} "
             "(or set RUNTIME_NAMESPACE)"
-        ) from None
+        )
+    return runtime, value
 
 
 async def _run(manager: Manager) -> int:

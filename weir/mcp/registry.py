@@ -80,10 +80,12 @@ def _text_chars(result: CallToolResult) -> int:
     return sum(len(c.text) for c in result.content if isinstance(c, TextContent))
 
 
-def wrap(spec: ToolSpec, env: ToolEnv, calls: CallLog) -> ToolFn:
+def wrap(
+    spec: ToolSpec, env: ToolEnv, calls: CallLog, callers: Authenticator | None = None
+) -> ToolFn:
     """``spec.fn`` with a deadline, readable errors and a log record per call."""
     fn = spec.fn
-    authenticator = Authenticator(AuthSettings(mode="token", users=env.settings.users))
+    authenticator = callers or Authenticator(AuthSettings(mode="token", users=env.settings.users))
 
     @functools.wraps(fn)
     async def call(**kwargs: Any) -> CallToolResult:
@@ -149,12 +151,13 @@ def register(
 ) -> list[str]:
     """Add the tools to ``server`` (write tools only when not read-only); returns their names."""
     names = []
+    callers = Authenticator(AuthSettings(mode="token", users=env.settings.users))
     for spec in specs:
         if spec.is_write and env.settings.read_only:
             continue
         annotations = spec.annotations.model_copy(update={"title": spec.title})
         server.add_tool(
-            wrap(spec, env, calls),
+            wrap(spec, env, calls, callers),
             name=spec.name,
             title=spec.title,
             annotations=annotations,

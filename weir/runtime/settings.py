@@ -20,6 +20,17 @@ from weir.web.settings import WebSettings
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
+def pod_namespace() -> str | None:
+    """The namespace weir runs in: ``$POD_NAMESPACE``, else the service account's (in a pod);
+    None outside a cluster."""
+    if os.environ.get("POD_NAMESPACE"):
+        return os.environ["POD_NAMESPACE"]
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip()
+    except OSError:
+        return None
+
+
 @dataclass(frozen=True)
 class LeaderElectionSettings:
     """``--enable-leader-election`` and friends (Flux's defaults: 35s / 30s / 5s)."""
@@ -45,17 +56,13 @@ class LeaderElectionSettings:
     """This process's identity in the Lease; None: ``<hostname>_<uuid>`` like client-go."""
 
     def resolved_namespace(self) -> str:
-        if self.namespace:
-            return self.namespace
-        if os.environ.get("POD_NAMESPACE"):
-            return os.environ["POD_NAMESPACE"]
-        try:
-            return SERVICE_ACCOUNT_NAMESPACE.read_text().strip()
-        except OSError:
+        found = self.namespace or pod_namespace()
+        if not found:
             raise UsageError(
                 "leader election needs a namespace for its Lease: "
                 "pass --leader-election-namespace (or set POD_NAMESPACE)"
-            ) from None
+            )
+        return found
 
     def resolved_identity(self) -> str:
         return self.identity or f"{socket.gethostname()}_{uuid.uuid4()}"
