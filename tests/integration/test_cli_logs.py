@@ -18,7 +18,7 @@ from kubernetes_asyncio.client import ApiClient
 from tests.support.cli import WEIR, Result, Watcher, weir
 from weir.kube import apply as kapi
 from weir.kube.resources import ResourceRef
-from weir.runtime.logging import FIELDS_ATTR, JSONFormatter
+from weir.log import FIELDS_ATTR, JSONFormatter
 
 OFFLINE = ("--kubeconfig", "/nonexistent/kubeconfig")
 

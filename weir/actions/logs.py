@@ -1,6 +1,6 @@
 """weir's controller logs, filtered by object (``weir logs``).
 
-``weir run`` writes one JSON object per line (:mod:`weir.runtime.logging`): ``ts``, ``level``,
+``weir run`` writes one JSON object per line (:mod:`weir.log`): ``ts``, ``level``,
 ``logger``, ``msg``, then fields -- ``kind``, ``namespace``, ``name`` for the object a line is
 about, ``controller``, ``reconcileID``, ``revision``, ``result``, ``reason``, ``error``, ...
 The lines of Flux's controllers (zap JSON: ``controllerKind``, the object under its kind's key)

@@ -90,9 +90,9 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to a flag
     """Serve weir's MCP tools (overview, get/list, events, logs, dependency graph, history,
     explain_failure, diff, Helm values; reconcile/suspend/resume/apply/delete unless
     --read-only) to AI assistants."""
+    from weir import log as runtime_logging  # noqa: PLC0415
     from weir.cli.options import parse_duration  # noqa: PLC0415 -- keep `weir --help` fast
     from weir.mcp import McpSettings, build_server, serve_http, serve_stdio  # noqa: PLC0415
-    from weir.runtime import logging as runtime_logging  # noqa: PLC0415
     from weir.runtime.endpoints import parse_address  # noqa: PLC0415
 
     if transport not in TRANSPORTS:

@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
+from weir import log as runtime_logging
 from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
 from weir.errors import ConfigError, UsageError
-from weir.runtime import logging as runtime_logging
 from weir.runtime.durations import parse_duration
 from weir.runtime.manager import Manager
 from weir.runtime.registry import REGISTRY

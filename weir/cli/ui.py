@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from weir import log as runtime_logging
 from weir.cli.options import (
     ContextOpt,
     KubeconfigOpt,
@@ -16,7 +17,6 @@ from weir.cli.options import (
     WebUsersFileOpt,
 )
 from weir.errors import UsageError
-from weir.runtime import logging as runtime_logging
 from weir.web.auth import AuthSettings
 from weir.web.settings import DEFAULT_ADDR, WebSettings
 

@@ -65,6 +65,7 @@ from weir.helm.values import ValuesRef, resolve_values, values_checksum, values_
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS, SECRETS
+from weir.log import kv
 from weir.runtime import conditions
 from weir.runtime.durations import format_duration
 from weir.runtime.ports import EventSink
@@ -194,7 +195,7 @@ class HelmReleaseReconciler(Reconciler):
         else:
             log.info(
                 "skipping Helm uninstall for a suspended HelmRelease",
-                extra={"kind": KIND, "namespace": meta["namespace"], "name": meta["name"]},
+                extra=kv(kind=KIND, namespace=meta["namespace"], name=meta["name"]),
             )
         if status.get("helmChart"):
             await self.sources.delete_chart(obj, str(status["helmChart"]))
@@ -426,7 +427,7 @@ class HelmReleaseReconciler(Reconciler):
         message = await self._remediate(run, action, policy, releases, latest)
         log.info(
             "remediated a failed release left by an earlier run",
-            extra={"kind": KIND, "name": run.name, "namespace": run.namespace, "message": message},
+            extra=kv(kind=KIND, name=run.name, namespace=run.namespace, message=message),
         )
         if action == "upgrade":
             fresh = await run.engine.history(run.access, run.name, run.namespace)

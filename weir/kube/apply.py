@@ -23,6 +23,7 @@ from weir.errors import KubeError
 from weir.kube import transport
 from weir.kube.errors import ConflictError, NotFoundError
 from weir.kube.resources import ResourceRef, RESTMapper, mapper_for
+from weir.log import kv
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +246,7 @@ async def _edit_finalizers(
         try:
             return await patch(api, ref, namespace, name, body, field_manager=field_manager)
         except ConflictError:
-            log.debug("finalizer patch conflicted, re-reading", extra={"name": name})
+            log.debug("finalizer patch conflicted, re-reading", extra=kv(name=name))
         current = await get(api, ref, namespace, name)
     raise ConflictError(
         "PATCH",

@@ -28,6 +28,7 @@ from weir.errors import KubeError
 from weir.kube import apply
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
+from weir.log import kv
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class EventRecorder:
                     annotations=ann,
                 )
             except KubeError as e:
-                log.warning("cannot record event: %s", e, extra={"reason": reason})
+                log.warning("cannot record event: %s", e, extra=kv(reason=reason))
                 return None
 
     def _track(self, key: tuple[Any, ...], ref: dict[str, Any]) -> _Seen:
@@ -187,5 +188,5 @@ class EventRecorder:
         }
         result = await apply.create(self.api, EVENTS, body)
         seen.name, seen.count, seen.at = name, 1, time.monotonic()
-        log.debug("event recorded", extra={"reason": reason, "event": name})
+        log.debug("event recorded", extra=kv(reason=reason, event=name))
         return result

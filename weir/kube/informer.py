@@ -31,6 +31,7 @@ from weir.kube.errors import GoneError, SyncTimeoutError, error_for_status
 from weir.kube.indexers import index_by_label, index_by_source_ref
 from weir.kube.resources import ResourceRef
 from weir.kube.store import Indexer, Obj, ObjList, Store, make_key, resource_version
+from weir.log import kv
 
 __all__ = ["Informer", "index_by_label", "index_by_source_ref", "list_all"]
 
@@ -216,14 +217,14 @@ class Informer:
                 if not await self._watch():
                     await asyncio.sleep(self._backoff.next())
             except GoneError:
-                log.info("resourceVersion expired, relisting", extra={"informer": repr(self)})
+                log.info("resourceVersion expired, relisting", extra=kv(informer=repr(self)))
                 need_list = True
             except Exception as e:  # the loop must survive anything
                 self.last_error = e
                 if isinstance(e, KubeError):
-                    log.warning("list/watch failed, will relist: %s", e, extra=self._extra())
+                    log.warning("list/watch failed, will relist: %s", e, extra=kv(**self._extra()))
                 else:
-                    log.exception("informer loop failed, will relist", extra=self._extra())
+                    log.exception("informer loop failed, will relist", extra=kv(**self._extra()))
                 need_list = True
                 await asyncio.sleep(self._backoff.next())
 
@@ -241,7 +242,7 @@ class Informer:
         self._rv = rv
         self.list_count += 1
         self.last_error = None
-        log.debug("listed", extra={**self._extra(), "count": len(items), "changes": len(events)})
+        log.debug("listed", extra=kv(**self._extra(), count=len(items), changes=len(events)))
         for event_type, obj in events:
             self._dispatch(event_type, obj)
         self._synced.set()
@@ -277,7 +278,9 @@ class Informer:
             self._rv = resource_version(obj) or self._rv
             return
         if event_type not in ("ADDED", "MODIFIED", "DELETED"):
-            log.warning("unknown watch event type %r ignored", event_type, extra=self._extra())
+            log.warning(
+                "unknown watch event type %r ignored", event_type, extra=kv(**self._extra())
+            )
             return
         if self._transform is not None:
             obj = self._transform(obj)
@@ -294,7 +297,7 @@ class Informer:
         try:
             handler(event_type, obj)
         except Exception:
-            log.exception("informer handler failed", extra=self._extra())
+            log.exception("informer handler failed", extra=kv(**self._extra()))
 
     def _extra(self) -> dict[str, Any]:
         return {"resource": self.resource.plural, "group": self.resource.group}

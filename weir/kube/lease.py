@@ -32,6 +32,7 @@ from weir.errors import KubeError
 from weir.kube import apply
 from weir.kube.errors import AlreadyExistsError, ConflictError, NotFoundError
 from weir.kube.resources import ResourceRef
+from weir.log import kv
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class LeaderElector:
         down and ``run`` re-raises its exception."""
         await self._campaign()
         self._leader = True
-        log.info("became leader", extra=self._extra())
+        log.info("became leader", extra=kv(**self._extra()))
         work: asyncio.Task[None] = asyncio.create_task(
             on_started_leading(), name=f"leader/{self.name}"
         )
@@ -132,7 +133,7 @@ class LeaderElector:
                 await work
             if cancelled and self.release_on_cancel:
                 await self._release()
-            log.info("stopped leading", extra=self._extra())
+            log.info("stopped leading", extra=kv(**self._extra()))
             result = on_stopped_leading()
             if inspect.isawaitable(result):
                 await result
@@ -152,7 +153,7 @@ class LeaderElector:
             else:
                 await asyncio.wait({work}, timeout=self.retry_period)
                 if work.done() and not work.cancelled() and work.exception() is not None:
-                    log.error("leader work failed, stepping down", extra=self._extra())
+                    log.error("leader work failed, stepping down", extra=kv(**self._extra()))
                     await self._release()
                     work.result()  # re-raises
             if await self._attempt():
@@ -160,10 +161,12 @@ class LeaderElector:
                 continue
             now = time.monotonic()
             if self._observation.held_by_other(self.identity, now):
-                log.warning("lease taken over by %s", self.observed_holder, extra=self._extra())
+                log.warning(
+                    "lease taken over by %s", self.observed_holder, extra=kv(**self._extra())
+                )
                 return
             if now - last_renew >= self.renew_deadline:
-                log.warning("could not renew the lease in time", extra=self._extra())
+                log.warning("could not renew the lease in time", extra=kv(**self._extra()))
                 return
 
     async def _attempt(self) -> bool:
@@ -172,7 +175,7 @@ class LeaderElector:
             async with asyncio.timeout(self.renew_deadline):
                 return await self._try_acquire_or_renew()
         except (KubeError, TimeoutError) as e:
-            log.warning("lease update failed: %s", e, extra=self._extra())
+            log.warning("lease update failed: %s", e, extra=kv(**self._extra()))
             self._lease = None
             return False
 
@@ -242,10 +245,10 @@ class LeaderElector:
                     except ConflictError:
                         self._lease = None
                         continue
-                    log.info("released the lease", extra=self._extra())
+                    log.info("released the lease", extra=kv(**self._extra()))
                     return
         except (KubeError, TimeoutError) as e:
-            log.warning("could not release the lease: %s", e, extra=self._extra())
+            log.warning("could not release the lease: %s", e, extra=kv(**self._extra()))
 
     @staticmethod
     def _released(lease: Obj) -> Obj:

@@ -14,6 +14,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.kube import transport
 from weir.kube.errors import NotFoundError, UnknownKindError
+from weir.log import kv
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class RESTMapper:
             body = await transport.request(self._api, "GET", path)
         except NotFoundError:
             return {}
-        log.debug("discovered resources", extra={"group": group, "version": version})
+        log.debug("discovered resources", extra=kv(group=group, version=version))
         return parse_resource_list(group, version, body)
 
 

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from weir.log import kv
+
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
@@ -130,7 +132,7 @@ class Store:
             try:
                 vals = indexer(obj)
             except Exception:  # a buggy indexer must not corrupt the cache
-                log.exception("indexer failed", extra={"index": name, "key": key})
+                log.exception("indexer failed", extra=kv(index=name, key=key))
                 vals = []
             if vals:
                 values[name] = vals

@@ -20,6 +20,7 @@ from multidict import CIMultiDict
 
 from weir.kube.client import impersonated_groups
 from weir.kube.errors import ApiUnavailableError, error_for_status, status_from_body
+from weir.log import kv
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ async def request(
         request_timeout=request_timeout,
     ) as resp:
         raw = await resp.read()
-    log.debug("kube request", extra={"method": method, "path": path, "status": resp.status})
+    log.debug("kube request", extra=kv(method=method, path=path, status=resp.status))
     return orjson.loads(raw) if raw else None
 
 

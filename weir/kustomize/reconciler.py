@@ -45,6 +45,7 @@ from weir.kustomize.render import (
     spec_timeout,
 )
 from weir.kustomize.wait import wait_for_health
+from weir.log import kv
 from weir.runtime import conditions
 from weir.runtime.durations import format_duration, parse_duration
 from weir.runtime.reconciler import Reconciler
@@ -231,12 +232,7 @@ class KustomizationReconciler(Reconciler):
         except (Stalled, ReconcileError) as e:
             log.warning(
                 "skipping garbage collection on deletion",
-                extra={
-                    "kind": KIND,
-                    "namespace": meta["namespace"],
-                    "name": meta["name"],
-                    "error": str(e),
-                },
+                extra=kv(kind=KIND, namespace=meta["namespace"], name=meta["name"], error=str(e)),
             )
             return None
         interval = parse_duration(str(spec.get("interval") or "10m"))

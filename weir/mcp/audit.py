@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 import yaml
 
-from weir.runtime.logging import FIELDS_ATTR, redact
+from weir.log import kv, redact
 
 log = logging.getLogger("weir.mcp.calls")
 
@@ -105,7 +105,7 @@ class CallLog:
         }
         if error is not None:
             entry["error"] = redact(error)[:2000]
-        log.info("tool call", extra={FIELDS_ATTR: entry})
+        log.info("tool call", extra=kv(**entry))
         if self.path is not None:
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             line = orjson.dumps({"ts": now, "msg": "tool call", **entry}, default=str) + b"\n"

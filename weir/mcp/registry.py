@@ -22,6 +22,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
 from weir.errors import WeirError
 from weir.kube.errors import ForbiddenError, UnauthorizedError
+from weir.log import kv
 from weir.mcp.audit import CallLog
 from weir.mcp.auth import CALLER
 from weir.mcp.env import ToolEnv
@@ -119,7 +120,7 @@ def wrap(
             raise ToolError(error) from e
         except Exception as e:
             error = f"{type(e).__name__}: {e}"
-            log.exception("tool failed unexpectedly", extra={"tool": spec.name})
+            log.exception("tool failed unexpectedly", extra=kv(tool=spec.name))
             raise
         finally:
             calls.record(

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp
 
 from weir import __version__
 from weir.errors import UsageError
+from weir.log import kv
 from weir.mcp.audit import CallLog
 from weir.mcp.auth import BearerGate
 from weir.mcp.env import ToolEnv
@@ -72,7 +73,7 @@ def build_server(settings: McpSettings, *, api: ApiClient | None = None) -> MCPS
         lifespan=lifespan,
     )
     names = register(server, all_tools(env), env, calls)
-    log.debug("mcp tools registered", extra={"tools": names, "readOnly": settings.read_only})
+    log.debug("mcp tools registered", extra=kv(tools=names, readOnly=settings.read_only))
     return server
 
 
@@ -186,11 +187,11 @@ async def serve_http(
             "mcp server listens beyond loopback without authentication: pass --users-file "
             "(bearer tokens; calls impersonate the caller), or protect it otherwise and prefer "
             "--read-only",
-            extra={"url": url},
+            extra=kv(url=url),
         )
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     http = _Server(config)
-    log.info("mcp server listening", extra={"url": url})
+    log.info("mcp server listening", extra=kv(url=url))
     if on_listening is not None:
         on_listening(url)
     await http.serve(sockets=[sock])

@@ -25,6 +25,7 @@ from typing import Any
 
 from weir.errors import WeirError
 from weir.kube.resources import ResourceRef
+from weir.log import BoundLogger, kv, object_logger
 from weir.runtime import conditions, outcome, reasons
 from weir.runtime.backoff import (
     DEFAULT_JITTER_PERCENT,
@@ -33,7 +34,6 @@ from weir.runtime.backoff import (
     Backoff,
 )
 from weir.runtime.durations import format_duration
-from weir.runtime.logging import BoundLogger, object_logger
 from weir.runtime.metrics import RuntimeMetrics
 from weir.runtime.ports import EventSink, InformerLike, ObjectWriter
 from weir.runtime.predicates import ChangeFilter
@@ -134,7 +134,7 @@ class Controller:
 
     async def run(self) -> None:
         """Process the queue with ``settings.workers`` workers until :meth:`shutdown`."""
-        self._log.info("starting workers", extra={"workers": self.settings.workers})
+        self._log.info("starting workers", extra=kv(workers=self.settings.workers))
         await self.queue.run(self._process, self.settings.workers)
 
     def shutdown(self) -> None:
@@ -189,7 +189,7 @@ class Controller:
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            olog.exception("reconcile failed outside the reconciler", extra={"error": str(e)})
+            olog.exception("reconcile failed outside the reconciler", extra=kv(error=str(e)))
             self.queue.add_rate_limited(key)
         finally:
             self._metrics.observe_run(
@@ -222,7 +222,7 @@ class Controller:
             if time.monotonic() >= deadline:
                 self._log.warning(
                     "the cache has not caught up with the last write; retrying",
-                    extra={"key": key, "cached": seen, "written": written},
+                    extra=kv(key=key, cached=seen, written=written),
                 )
                 self.queue.add_after(key, 1.0)
                 return None
@@ -336,15 +336,15 @@ class Controller:
         fields: dict[str, Any] = {"result": result.outcome.value, "reason": result.reason}
         next_run = result.delay if result.delay is not None else interval
         if result.outcome is Outcome.FAILED:
-            rlog.error("reconciliation failed", extra={**fields, "error": result.message})
+            rlog.error("reconciliation failed", extra=kv(**fields, error=result.message))
             await self._event(after, WARNING, result)
         elif result.outcome is Outcome.STALLED:
-            rlog.error("reconciliation stalled", extra={**fields, "error": result.message})
+            rlog.error("reconciliation stalled", extra=kv(**fields, error=result.message))
             await self._event(after, WARNING, result)
         else:
             if next_run is not None:
                 fields["next"] = format_duration(next_run)
-            rlog.info("reconciliation finished", extra={**fields, "message": result.message})
+            rlog.info("reconciliation finished", extra=kv(**fields, message=result.message))
             if _ready_changed(before, after) or outcome.generation_pending(before):
                 await self._event(after, NORMAL, result)
 
@@ -358,7 +358,7 @@ class Controller:
             await self._events.event(obj, type_, result.reason, result.message, annotations)
         except Exception as e:
             object_logger(log, self.kind, obj).warning(
-                "cannot record event", extra={"error": str(e)}
+                "cannot record event", extra=kv(error=str(e))
             )
 
     # -- for tests and tools ------------------------------------------------------------------

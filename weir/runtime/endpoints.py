@@ -15,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from weir.errors import UsageError
+from weir.log import kv
 
 log = logging.getLogger("weir.endpoints")
 
@@ -95,7 +96,7 @@ class Endpoints:
             bound = _bound_address(runner, addr)
             for part in parts:
                 self.bound[part] = bound
-            log.info("serving", extra={"endpoints": parts, "address": str(bound)})
+            log.info("serving", extra=kv(endpoints=parts, address=str(bound)))
 
     async def stop(self) -> None:
         runners, self._runners = self._runners, []

@@ -27,6 +27,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.kube.client import api_client
 from weir.kube.lease import LeaderElector
+from weir.log import kv
 from weir.runtime.controller import Controller, ControllerSettings
 from weir.runtime.endpoints import Endpoints, parse_address
 from weir.runtime.metrics import RuntimeMetrics
@@ -89,7 +90,7 @@ class Manager:
             ctx = self._context(api)
             for registration in selected:
                 self.controllers.extend(registration.load()(ctx))
-            log.info("controllers selected", extra={"controllers": [r.name for r in selected]})
+            log.info("controllers selected", extra=kv(controllers=[r.name for r in selected]))
             if self.settings.web.enabled:
                 from weir.web.service import WebService  # noqa: PLC0415 - only when serving
 
@@ -141,7 +142,7 @@ class Manager:
         await asyncio.gather(*(c.start_cache(timeout) for c in self.controllers))
         if self._ctx is not None:  # informers used only for secondary watches
             await self._ctx.informers.start(timeout)
-        log.info("caches synced", extra={"controllers": [c.name for c in self.controllers]})
+        log.info("caches synced", extra=kv(controllers=[c.name for c in self.controllers]))
 
     async def _serve(self, api: ApiClient, lease_namespace: str) -> None:
         assert self._stop is not None
@@ -175,14 +176,14 @@ class Manager:
         )
         log.info(
             "waiting for leadership",
-            extra={"lease": f"{elector.namespace}/{elector.name}", "identity": self.identity},
+            extra=kv(lease=f"{elector.namespace}/{elector.name}", identity=self.identity),
         )
         await elector.run(self._work, self._stopped_leading)
 
     async def _work(self) -> None:
         """What the leader does: run every controller's workers until shutdown."""
         self._set_leading(True)
-        log.info("starting controllers", extra={"identity": self.identity})
+        log.info("starting controllers", extra=kv(identity=self.identity))
         async with asyncio.TaskGroup() as tg:
             for controller in self.controllers:
                 tg.create_task(controller.run(), name=f"controller/{controller.name}")
@@ -190,7 +191,7 @@ class Manager:
     def _stopped_leading(self) -> None:
         self._set_leading(False)
         if not self._stopping:
-            log.error("leader election lost, exiting", extra={"identity": self.identity})
+            log.error("leader election lost, exiting", extra=kv(identity=self.identity))
             self._exit_code = 1
             self.request_stop()
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from weir.errors import UsageError
+from weir.log import LogEncoding
 from weir.runtime.backoff import (
     DEFAULT_JITTER_PERCENT,
     DEFAULT_MAX_RETRY_DELAY,
     DEFAULT_MIN_RETRY_DELAY,
 )
-from weir.runtime.logging import LogEncoding
 from weir.web.settings import WebSettings
 
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")

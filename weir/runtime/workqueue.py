@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from weir.log import kv
 from weir.runtime.backoff import DEFAULT_JITTER_PERCENT, Backoff, jittered
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ class WorkQueue:
             try:
                 await handler(key)
             except Exception:
-                log.exception("work queue handler failed", extra={"queue": self.name, "key": key})
+                log.exception("work queue handler failed", extra=kv(queue=self.name, key=key))
                 self.add_rate_limited(key)
             finally:
                 self.done(key)

@@ -28,6 +28,7 @@ from kubernetes_asyncio.client import ApiClient
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
+from weir.log import kv
 from weir.runtime import conditions
 from weir.runtime.durations import parse_duration
 from weir.runtime.reconciler import Reconciler
@@ -155,7 +156,7 @@ class GitRepositoryReconciler(Reconciler):
             await self.storage.garbage_collect(STORAGE_KIND, ns, name, artifact)
         log.info(
             "stored artifact",
-            extra={"kind": KIND, "namespace": ns, "name": name, "revision": commit.revision},
+            extra=kv(kind=KIND, namespace=ns, name=name, revision=commit.revision),
         )
         return Result.success(
             f"stored artifact for revision '{commit.revision}'", revision=commit.revision

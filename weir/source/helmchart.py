@@ -60,6 +60,7 @@ from weir.helm.chartrepo import (
 from weir.helm.engine import HelmEngine
 from weir.helm.errors import ChartError, ChartRepositoryError, HelmError
 from weir.kustomize.yamlio import KubeLoader
+from weir.log import kv
 from weir.oci.artifact import RefSpec, chart_tag, pull_chart, resolve, tag_is_exact
 from weir.oci.errors import OCIError
 from weir.oci.reference import Reference
@@ -514,7 +515,7 @@ class HelmChartReconciler(Reconciler):
             await self.storage.garbage_collect(STORAGE_KIND, ns, name, artifact)
         log.info(
             "stored chart",
-            extra={"kind": KIND, "namespace": ns, "name": name, "revision": built.revision},
+            extra=kv(kind=KIND, namespace=ns, name=name, revision=built.revision),
         )
         return self._stored(obj, built.name, built.revision, built.reason, built.verb)
 

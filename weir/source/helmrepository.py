@@ -45,6 +45,7 @@ from weir.helm.errors import ChartRepositoryError, HelmError
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
+from weir.log import kv
 from weir.runtime import conditions
 from weir.runtime.durations import parse_duration
 from weir.runtime.reconciler import Reconciler
@@ -213,7 +214,7 @@ class HelmRepositoryReconciler(Reconciler):
             await self.storage.garbage_collect(STORAGE_KIND, ns, name, artifact)
         log.info(
             "stored index",
-            extra={"kind": KIND, "namespace": ns, "name": name, "revision": revision},
+            extra=kv(kind=KIND, namespace=ns, name=name, revision=revision),
         )
         return self._stored(obj, revision)
 

@@ -32,6 +32,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.helm.chartrepo import RepoAuth
 from weir.helm.errors import ChartRepositoryError
+from weir.log import kv
 from weir.oci.artifact import LayerSelector, RefSpec, pull_artifact, resolve
 from weir.oci.auth import Credentials, credentials_from_secret
 from weir.oci.client import RegistryClient
@@ -206,7 +207,7 @@ class OCIRepositoryReconciler(Reconciler):
             await self.storage.garbage_collect(STORAGE_KIND, ns, name, artifact)
         log.info(
             "stored artifact",
-            extra={"kind": KIND, "namespace": ns, "name": name, "revision": revision},
+            extra=kv(kind=KIND, namespace=ns, name=name, revision=revision),
         )
         return self._stored(obj, revision)
 

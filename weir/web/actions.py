@@ -38,6 +38,7 @@ from weir.errors import UsageError, WeirError
 from weir.kube.client import impersonating
 from weir.kube.errors import ApiError, ForbiddenError, NotFoundError
 from weir.kube.events import EventRecorder
+from weir.log import kv
 from weir.web.auth import Identity
 from weir.web.changes import ChangeLog
 from weir.web.status import flux_row, key_of
@@ -117,13 +118,13 @@ class ActionRunner:
         self._spawn(self._audit(obj, action, identity))
         log.info(
             "web action",
-            extra={
-                "action": action,
-                "kind": info.kind,
-                "namespace": namespace,
-                "name": name,
-                "user": identity.user if identity else None,
-            },
+            extra=kv(
+                action=action,
+                kind=info.kind,
+                namespace=namespace,
+                name=name,
+                user=identity.user if identity else None,
+            ),
         )
         return body
 
@@ -203,7 +204,7 @@ class ActionRunner:
             except WeirError as e:
                 data.update(result="error", message=str(e))
             except Exception as e:
-                log.exception("web action failed", extra={"action": action, "key": key})
+                log.exception("web action failed", extra=kv(action=action, key=key))
                 data.update(result="error", message=f"{type(e).__name__}: {e}")
             else:
                 failed = [o for o in outcomes if not o["ready"]]

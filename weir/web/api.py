@@ -16,6 +16,7 @@ from weir.actions.errors import ObjectNotFoundError
 from weir.actions.objects import get_object
 from weir.api import KindInfo
 from weir.errors import WeirError
+from weir.log import kv
 from weir.web import auth
 from weir.web import events as web_events
 from weir.web.actions import ACTIONS, http_status
@@ -252,7 +253,7 @@ async def login(request: Request, st: WebState) -> Response:
     if identity is None:
         log.warning("web sign-in refused: unknown token")
         return error(401, "unknown token")
-    log.info("web sign-in", extra={"user": identity.user})
+    log.info("web sign-in", extra=kv(user=identity.user))
     response = JSON(_whoami(st, identity))
     response.set_cookie(
         auth.COOKIE,

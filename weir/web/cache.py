@@ -28,6 +28,7 @@ from weir.actions.events import event_time
 from weir.api import KindInfo
 from weir.kube.informer import Informer, strip_managed_fields
 from weir.kube.resources import ResourceRef
+from weir.log import kv
 from weir.runtime.informers import InformerPool
 from weir.web import status as rows
 from weir.web.changes import ChangeLog
@@ -221,7 +222,7 @@ class ViewCache:
         )
         for informer, result in zip(self._own, results, strict=True):
             if isinstance(result, Exception):
-                log.warning("web cache not synced: %s", result, extra={"informer": repr(informer)})
+                log.warning("web cache not synced: %s", result, extra=kv(informer=repr(informer)))
 
     async def stop(self) -> None:
         for informer in self._own:

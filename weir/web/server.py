@@ -15,6 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from weir.errors import UsageError
+from weir.log import kv
 from weir.runtime.endpoints import parse_address
 
 log = logging.getLogger("weir.web")
@@ -93,7 +94,7 @@ class WebServer:
                     self._task.result()
                     raise RuntimeError("the web server stopped during start-up")
                 await asyncio.sleep(0.01)
-        log.info("web UI serving", extra={"url": self.url})
+        log.info("web UI serving", extra=kv(url=self.url))
 
     async def stop(self) -> None:
         server, task = self._server, self._task

@@ -15,12 +15,12 @@ from weir.kube import apply as kapi
 from weir.kube import transport
 from weir.kube.errors import NotFoundError, ServerError
 from weir.kube.resources import EVENTS, ResourceRef
+from weir.log import redact
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import clip, respond
 from weir.mcp.registry import READ, ToolSpec
 from weir.mcp.tools.params import AllNamespaces, ApiVersion, Limit, Namespace
-from weir.runtime.logging import redact
 
 Obj = dict[str, Any]
 PODS = ResourceRef("", "v1", "pods", True, "Pod")

@@ -52,8 +52,18 @@ def _clean(key: str, value: Any) -> Any:
 
 
 FIELDS_ATTR = "weir_fields"
-"""Where :class:`BoundLogger` puts its fields on a record: stdlib ``extra`` may not use names
-such as ``name``, which object logs need."""
+"""Where :func:`kv` and :class:`BoundLogger` put their fields on a record: stdlib ``extra`` may
+not use names such as ``name`` or ``msg`` (``KeyError: Attempt to overwrite 'name' in
+LogRecord``), which object logs need."""
+
+
+def kv(**fields: Any) -> dict[str, Any]:
+    """The ``extra=`` of every log call: ``log.info("applied", extra=kv(name=n, revision=r))``.
+
+    The fields travel under one private attribute of the record, so no field name can collide
+    with a LogRecord attribute; ``tests/unit/test_log.py`` checks that every ``extra=`` in the
+    code base is written this way."""
+    return {FIELDS_ATTR: fields}
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -129,7 +139,8 @@ class BoundLogger(logging.LoggerAdapter[logging.Logger]):
     def process(
         self, msg: Any, kwargs: MutableMapping[str, Any]
     ) -> tuple[Any, MutableMapping[str, Any]]:
-        kwargs["extra"] = {FIELDS_ATTR: {**(self.extra or {}), **(kwargs.get("extra") or {})}}
+        given = kwargs.get("extra") or {}
+        kwargs["extra"] = kv(**{**(self.extra or {}), **given.get(FIELDS_ATTR, given)})
         return msg, kwargs
 
     def bind(self, **fields: Any) -> BoundLogger:
