@@ -83,7 +83,7 @@ def format_float(f: float, verb: str = "g", prec: int = -1) -> str:
                 body = whole[: exp + 1] + ("." + whole[exp + 1 :] if len(whole) > exp + 1 else "")
             return ("-" if neg else "") + body
         p = prec or 1
-        body = f"{abs(f):.{p}{'e' if verb == 'g' else 'E'}}"
+        body = f"{abs(f):.{p - 1}{'e' if verb == 'g' else 'E'}}"
         mant, _, e = body.partition("e" if verb == "g" else "E")
         exp = int(e)
         digits = mant.replace(".", "").rstrip("0") or "0"

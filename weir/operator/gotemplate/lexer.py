@@ -230,6 +230,8 @@ class _Lexer:
                 self.pos -= trim
                 self.line += self.input.count("\n", self.start, self.pos)
                 item = Item(T.TEXT, self.start, self.input[self.start : self.pos], self.start_line)
+                self.start = self.pos
+                self.start_line = self.line
                 self.pos += trim
                 self.ignore()
                 if item.val:

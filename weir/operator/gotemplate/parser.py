@@ -223,11 +223,12 @@ class Parser:
         self.range_depth = 0
         self.action_line = 0
         self.depth = 0
+        self.furthest = 0
         self.tree = Tree(name, name, text)
 
     # ----------------------------------------------------------------- tokens
     def error(self, message: str, item: Item | None = None) -> None:
-        current = item or self.items[min(self.i, len(self.items) - 1) if self.i else 0]
+        current = item or self.items[min(self.furthest, len(self.items) - 1)]
         line = current.line
         column = location(self.text, current.pos)[1] + 1
         raise TemplateSyntaxError(
@@ -236,6 +237,7 @@ class Parser:
 
     def next(self) -> Item:
         item = self.items[self.i] if self.i < len(self.items) else self.items[-1]
+        self.furthest = max(self.furthest, self.i)
         self.i += 1
         return item
 
@@ -243,6 +245,7 @@ class Parser:
         self.i -= count
 
     def peek(self) -> Item:
+        self.furthest = max(self.furthest, self.i)
         return self.items[self.i] if self.i < len(self.items) else self.items[-1]
 
     def next_non_space(self) -> Item:
