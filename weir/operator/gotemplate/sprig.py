@@ -355,7 +355,7 @@ def _round(a: Any, p: int, *r_opt: float) -> float:
     val = to_float64(a)
     pow_ = math.pow(10, p)
     digit = pow_ * val
-    _, div = math.modf(digit)
+    div, _ = math.modf(digit)
     rounded = math.ceil(digit) if div >= round_on else math.floor(digit)
     return rounded / pow_
 
