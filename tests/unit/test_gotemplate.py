@@ -82,21 +82,30 @@ def test_trim_markers_from_the_documentation() -> None:
         ("{{len .}} {{index . 0}} {{slice . 1}}", "héllo", "6 104 éllo"),
         ('{{index .m "k"}} {{index .m "none"}}', {"m": {"k": "v"}}, "v <no value>"),
         ("{{index . 1 0}}", [[1], [2, 3]], "2"),
-        ("{{and 1 0 2}} {{and 1 2}} {{or 0 \"\" 3}} {{or 0 \"\"}} {{not 0}}", None, "0 2 3  true"),
+        ('{{and 1 0 2}} {{and 1 2}} {{or 0 "" 3}} {{or 0 ""}} {{not 0}}', None, "0 2 3  true"),
         ("{{or 1 (index . 5)}}", [], "1"),  # or stops at the first true value
-        ("{{eq 1 2 3 1}} {{ne 1 2}} {{lt 1 2}} {{le 2 2}} {{gt \"b\" \"a\"}} {{ge 1 2}}", None,
-         "true true true true true false"),
+        (
+            '{{eq 1 2 3 1}} {{ne 1 2}} {{lt 1 2}} {{le 2 2}} {{gt "b" "a"}} {{ge 1 2}}',
+            None,
+            "true true true true true false",
+        ),
         ("{{eq .a .b}}", {"a": Int64(2), "b": 2}, "true"),  # int64 and int compare
-        ("{{eq .a \"x\"}}", {}, "false"),  # a missing value equals nothing
-        ("{{print 1 2 \"a\" 3 nil}}", None, "1 2a3 <nil>"),
-        ("{{println 1 \"x\"}}", None, "1 x\n"),
+        ('{{eq .a "x"}}', {}, "false"),  # a missing value equals nothing
+        ('{{print 1 2 "a" 3 nil}}', None, "1 2a3 <nil>"),
+        ('{{println 1 "x"}}', None, "1 x\n"),
         ('{{html "<a href=\\"x\\">&\'"}}', None, "&lt;a href=&#34;x&#34;&gt;&amp;&#39;"),
-        ("{{js \"it's <b>\"}}", None, "it\\'s \\u003Cb\\u003E"),
+        ('{{js "it\'s <b>"}}', None, "it\\'s \\u003Cb\\u003E"),
         ('{{urlquery "a b&c=d/é"}}', None, "a+b%26c%3Dd%2F%C3%A9"),
-        ("{{1.5}} {{1e6}} {{0x10}} {{'a'}} {{1_000}} {{-0.000012}}", None,
-         "1.5 1e+06 16 97 1000 -1.2e-05"),
-        ("{{.f}} {{.g}} {{.h}} {{.i}}", {"f": 1000000.0, "g": 123456.0, "h": 100.0, "i": 0.1},
-         "1e+06 123456 100 0.1"),
+        (
+            "{{1.5}} {{1e6}} {{0x10}} {{'a'}} {{1_000}} {{-0.000012}}",
+            None,
+            "1.5 1e+06 16 97 1000 -1.2e-05",
+        ),
+        (
+            "{{.f}} {{.g}} {{.h}} {{.i}}",
+            {"f": 1000000.0, "g": 123456.0, "h": 100.0, "i": 0.1},
+            "1e+06 123456 100 0.1",
+        ),
         ("{{true}} {{false}} {{print nil}}", None, "true false <nil>"),
         ('{{define "T"}}Hello, {{.}}!{{end}}{{template "T" "you"}}', None, "Hello, you!"),
         ('{{block "B" .}}[{{.}}]{{end}}', "x", "[x]"),
@@ -116,10 +125,16 @@ def test_execution(text: str, data: Any, want: str | None) -> None:
     ("fmt", "args", "want"),
     [
         ("%v|%s|%d|%q|%t", ["a", "b", 42, "q\n", True], 'a|b|42|"q\\n"|true'),
-        ("%5.2f|%-5s|%05d|%x|%X|%o|%b|%c|%U", [3.14159, "ab", 42, 255, "hi", 8, 5, 65, 65],
-         " 3.14|ab   |00042|ff|6869|10|101|A|U+0041"),
-        ("%e|%g|%.3g|%G|%8.3e", [1234.5678, 1234.5678, 1234.5678, 1e-7, 0.000123],
-         "1.234568e+03|1234.5678|1.23e+03|1E-07|1.230e-04"),
+        (
+            "%5.2f|%-5s|%05d|%x|%X|%o|%b|%c|%U",
+            [3.14159, "ab", 42, 255, "hi", 8, 5, 65, 65],
+            " 3.14|ab   |00042|ff|6869|10|101|A|U+0041",
+        ),
+        (
+            "%e|%g|%.3g|%G|%8.3e",
+            [1234.5678, 1234.5678, 1234.5678, 1e-7, 0.000123],
+            "1.234568e+03|1234.5678|1.23e+03|1E-07|1.230e-04",
+        ),
         ("%+d|% d|%+.1f|%#x|%#o|%x", [5, 5, 2.25, 255, 8, -255], "+5| 5|+2.2|0xff|010|-ff"),
         ("%v|%d|%s", [[1, 2], [1, 2], ["a", "b"]], "[1 2]|[1 2]|[a b]"),
         ("%v", [{"b": 1, "a": [True]}], "map[a:[true] b:1]"),
@@ -139,7 +154,15 @@ def test_execution(text: str, data: Any, want: str | None) -> None:
     ],
 )
 def test_printf(fmt: str, args: list[Any], want: str) -> None:
-    assert run('{{printf .f | print}}'.replace(".f", '.f' + "".join(f" (index .a {i})" for i in range(len(args)))), {"f": fmt, "a": args}) == want
+    assert (
+        run(
+            "{{printf .f | print}}".replace(
+                ".f", ".f" + "".join(f" (index .a {i})" for i in range(len(args)))
+            ),
+            {"f": fmt, "a": args},
+        )
+        == want
+    )
 
 
 def test_missingkey_options() -> None:
@@ -172,26 +195,56 @@ def test_custom_delimiters() -> None:
             'template: x:2:7: executing "x" at <.a.b.c>: can\'t evaluate field b in type '
             "interface {}",
         ),
-        ("{{eq .a 1}}", {"a": 1.0}, 'template: x:1:2: executing "x" at <eq .a 1>: error calling '
-         "eq: incompatible types for comparison"),
-        ("{{lt .a .b}}", {"a": [1], "b": [2]}, 'template: x:1:2: executing "x" at <lt .a .b>: '
-         "error calling lt: invalid type for comparison"),
-        ('{{printf 1}}', None, 'template: x:1:9: executing "x" at <1>: expected string; found 1'),
-        ("{{.a.b}}", {"a": None}, 'template: x:1:4: executing "x" at <.a.b>: nil pointer '
-         "evaluating interface {}.b"),
-        ("{{index . 3}}", [1], 'template: x:1:2: executing "x" at <index . 3>: error calling '
-         "index: index out of range: 3"),
-        ('{{template "nope"}}', None, 'template: x:1:11: executing "x" at <{{template "nope"}}>: '
-         'template "nope" not defined'),
-        ("{{range 1.5}}{{end}}", None, 'template: x:1:8: executing "x" at <1.5>: range can\'t '
-         "iterate over 1.5"),
-        ("{{len 3}}", None, 'template: x:1:2: executing "x" at <len 3>: error calling len: len '
-         "of type int"),
-        ("{{1 2}}", None, 'template: x:1:2: executing "x" at <1>: can\'t give argument to '
-         "non-function 1"),
+        (
+            "{{eq .a 1}}",
+            {"a": 1.0},
+            'template: x:1:2: executing "x" at <eq .a 1>: error calling '
+            "eq: incompatible types for comparison",
+        ),
+        (
+            "{{lt .a .b}}",
+            {"a": [1], "b": [2]},
+            'template: x:1:2: executing "x" at <lt .a .b>: '
+            "error calling lt: invalid type for comparison",
+        ),
+        ("{{printf 1}}", None, 'template: x:1:9: executing "x" at <1>: expected string; found 1'),
+        (
+            "{{.a.b}}",
+            {"a": None},
+            'template: x:1:4: executing "x" at <.a.b>: nil pointer evaluating interface {}.b',
+        ),
+        (
+            "{{index . 3}}",
+            [1],
+            'template: x:1:2: executing "x" at <index . 3>: error calling '
+            "index: index out of range: 3",
+        ),
+        (
+            '{{template "nope"}}',
+            None,
+            'template: x:1:11: executing "x" at <{{template "nope"}}>: template "nope" not defined',
+        ),
+        (
+            "{{range 1.5}}{{end}}",
+            None,
+            'template: x:1:8: executing "x" at <1.5>: range can\'t iterate over 1.5',
+        ),
+        (
+            "{{len 3}}",
+            None,
+            'template: x:1:2: executing "x" at <len 3>: error calling len: len of type int',
+        ),
+        (
+            "{{1 2}}",
+            None,
+            'template: x:1:2: executing "x" at <1>: can\'t give argument to non-function 1',
+        ),
         ("{{nil}}", None, 'template: x:1:2: executing "x" at <nil>: nil is not a command'),
-        ('{{define "T"}}\n{{.q}}{{end}}{{template "T" 1}}', None,
-         'template: x:2:2: executing "T" at <.q>: can\'t evaluate field q in type int'),
+        (
+            '{{define "T"}}\n{{.q}}{{end}}{{template "T" 1}}',
+            None,
+            'template: x:2:2: executing "T" at <.q>: can\'t evaluate field q in type int',
+        ),
     ],
 )
 def test_exec_errors(text: str, data: Any, want: str) -> None:
@@ -223,8 +276,10 @@ def test_exec_error_location_attributes() -> None:
         ("{{ ) }}", "template: x:1: unexpected right paren"),
         ("{{ (1 }}", "template: x:1: unclosed left paren"),
         ("{{ 99999999999999999999 }}", 'template: x:1: integer overflow: "99999999999999999999"'),
-        ('{{define "a"}}1{{end}}{{define "a"}}2{{end}}',
-         'template: x:1: template: multiple definition of template "a"'),
+        (
+            '{{define "a"}}1{{end}}{{define "a"}}2{{end}}',
+            'template: x:1: template: multiple definition of template "a"',
+        ),
         ("{{range $a, $b, $c := .}}{{end}}", "template: x:1: too many declarations in range"),
         ("{{else}}", "template: x:1: unexpected {{else}}"),
         ('{{ "\\q" }}', "template: x:1: invalid syntax"),

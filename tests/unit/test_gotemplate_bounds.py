@@ -24,10 +24,16 @@ def run(text: str, data: Any = None, limits: Limits = SMALL) -> str:
         ('{{ "x" | repeat 1000000000 }}', "over the limit"),
         ("{{ range until 9999 }}{{ range until 9999 }}x{{ end }}{{ end }}", "steps"),
         ("{{ range 1000000000 }}{{ end }}", "steps"),
-        ('{{ define "a" }}{{ template "a" . }}{{ end }}{{ template "a" . }}', "maximum template depth"),
+        (
+            '{{ define "a" }}{{ template "a" . }}{{ end }}{{ template "a" . }}',
+            "maximum template depth",
+        ),
         ('{{ printf "%999999d" 1 }}', "size limit"),
         ("{{ until 100000000 }}", "items"),
-        ('{{ $s := "xxxxxxxxxx" }}{{ range until 20 }}{{ $s = cat $s $s $s }}{{ end }}{{ $s }}', "limit"),
+        (
+            '{{ $s := "xxxxxxxxxx" }}{{ range until 20 }}{{ $s = cat $s $s $s }}{{ end }}{{ $s }}',
+            "limit",
+        ),
         ('{{ indent 100000 "a\\nb\\nc" }}', "over the limit"),
         ('{{ replace "" "yyyyyyyyyyyyyyyy" (repeat 50000 "x") }}', "over the limit"),
         ("{{ range until 5000 }}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{{ end }}", "output exceeds"),
@@ -58,5 +64,10 @@ def test_deep_nesting_is_refused_at_parse_time() -> None:
 def test_within_the_bounds_the_same_templates_work() -> None:
     assert run('{{ "ab" | repeat 3 }}') == "ababab"
     assert len(run("{{ range until 100 }}xx{{ end }}")) == 200
-    assert run('{{ define "a" }}{{ if . }}{{ template "a" (sub . 1) }}.{{ end }}{{ end }}'
-               "{{ template \"a\" 10 }}") == ".........."
+    assert (
+        run(
+            '{{ define "a" }}{{ if . }}{{ template "a" (sub . 1) }}.{{ end }}{{ end }}'
+            '{{ template "a" 10 }}'
+        )
+        == ".........."
+    )

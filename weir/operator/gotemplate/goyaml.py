@@ -145,7 +145,12 @@ class GoConstructor(yaml.constructor.SafeConstructor):
             None, None, f"cannot decode {value!r} as a float", node.start_mark
         )
 
+    def construct_yaml_bool(self, node: Any) -> Any:
+        value = self.construct_scalar(node)
+        return value in _BOOL_TRUE
 
+
+GoConstructor.add_constructor(BOOL, GoConstructor.construct_yaml_bool)  # type: ignore[type-var]
 GoConstructor.add_constructor(INT, GoConstructor.construct_yaml_int)  # type: ignore[type-var]
 GoConstructor.add_constructor(FLOAT, GoConstructor.construct_yaml_float)  # type: ignore[type-var]
 GoConstructor.add_constructor(TIMESTAMP, GoConstructor.construct_yaml_str)  # type: ignore[type-var]
