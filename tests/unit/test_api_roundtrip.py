@@ -658,6 +658,7 @@ spec:
   serviceAccountName: flux
   wait: true
 status:
+  observedGeneration: 1
   conditions:{READY}
   inventory:
     entries:
@@ -701,6 +702,7 @@ spec:
     timeZone: Europe/London
     window: 8h
 status:
+  observedGeneration: 1
   conditions:{READY}
   exportedInputs:
   - id: "4"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, WithJsonSchema
 
-from weir.api.base import ApiModel, CelRule, Duration, JSONObject, Timestamp, crd_default, has
+from weir.api.base import ApiModel, CelRule, Duration, Timestamp, crd_default, has
 from weir.api.meta import (
     CommonMetadata,
     HistorySnapshot,
@@ -25,6 +25,13 @@ from weir.api.object import FluxObject
 
 GROUP = "fluxcd.controlplane.io"
 API_VERSION = f"{GROUP}/v1"
+
+JSONObject = Annotated[
+    dict[str, Any],
+    WithJsonSchema({"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
+]
+"""A free-form JSON object (an input set, a templated resource): typed ``object`` so that
+CEL rules can see the fields that hold them."""
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 MAX_STEPS = 20
