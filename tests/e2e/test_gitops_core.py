@@ -12,7 +12,7 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 
 from tests.support.waiting import wait_for
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS, ResourceRef

@@ -27,6 +27,7 @@ from mcp_types import CallToolResult, TextContent
 
 from tests.support.rbac import grant_kustomizations
 from weir.api import KINDS
+from weir.auth.users import token_digest
 from weir.kube import apply as kapi
 from weir.kube import transport
 from weir.kube.errors import NotFoundError
@@ -36,7 +37,6 @@ from weir.runtime import conditions
 from weir.runtime.manager import Manager
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.gitserver import GitHttpServer
-from weir.web.auth import token_digest
 
 Obj = dict[str, Any]
 KS = ResourceRef("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", True, "Kustomization")

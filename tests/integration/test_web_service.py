@@ -14,12 +14,12 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 
 from weir.api import KINDS
+from weir.runtime.factories import ControllerContext, ControllerRegistry, build_controller
 from weir.runtime.manager import Manager
 from weir.runtime.reconciler import Reconciler
-from weir.runtime.registry import ControllerContext, ControllerRegistry, build_controller
 from weir.runtime.result import Result
 from weir.runtime.settings import RunSettings
-from weir.web import demo
+from weir.testing import seeded_fleet as demo
 from weir.web.service import WebService, controllers
 from weir.web.settings import WebSettings
 

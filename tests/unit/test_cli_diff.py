@@ -18,8 +18,8 @@ from weir.actions.diff import (
     field_changes,
 )
 from weir.cli.diff import render, summary, value_lines
+from weir.kube.inventory import ObjectRef
 from weir.kustomize.apply import Action
-from weir.kustomize.inventory import ObjectRef
 
 DEPLOY: dict[str, Any] = {
     "apiVersion": "apps/v1",

@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from weir.helm import actions
+from weir.helm import releaseops
 from weir.helm.chartsource import ChartSources, LoadedChart
-from weir.helm.engine import (
+from weir.helm.reconciler import HelmReleaseReconciler, HelmSettings
+from weir.helmengine.engine import (
     ChartInfo,
     ChartSource,
     ClusterAccess,
@@ -34,8 +35,7 @@ from weir.helm.engine import (
     UninstallOptions,
     UpgradeOptions,
 )
-from weir.helm.errors import ReleaseError, ReleaseTestError, ReleaseTimeoutError, RenderError
-from weir.helm.reconciler import HelmReleaseReconciler, HelmSettings
+from weir.helmengine.errors import ReleaseError, ReleaseTestError, ReleaseTimeoutError, RenderError
 from weir.kube import apply as kube_apply
 from weir.kube.errors import NotFoundError
 from weir.runtime import conditions
@@ -246,7 +246,7 @@ def _no_api(monkeypatch: pytest.MonkeyPatch) -> None:
     async def get(*args: Any, **kwargs: Any) -> Obj:
         raise NotFoundError("GET", "helmreleases", {"code": 404, "message": "not in a unit test"})
 
-    monkeypatch.setattr(actions, "release_inventory", inventory)
+    monkeypatch.setattr(releaseops, "release_inventory", inventory)
     monkeypatch.setattr(kube_apply, "get", get)
 
 

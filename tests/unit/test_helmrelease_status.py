@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from weir.helm import status as hs
-from weir.helm.engine import HookRun, Release
+from weir.helmengine.engine import HookRun, Release
 from weir.runtime import conditions
 
 Obj = dict[str, Any]

@@ -14,7 +14,7 @@ from weir.helm.controller import (
     index_by_values_from,
 )
 from weir.helm.reconciler import _revision
-from weir.helm.watches import DependentsTracker, artifact_state, data_digest, ref_of
+from weir.runtime.watches import DependentsTracker, artifact_state, data_digest, ref_of
 
 Obj = dict[str, Any]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from weir.helm.values import ValuesRef, compose_values
+from weir.helmengine.values import ValuesRef, compose_values
 from weir.mcp.masking import MASK, has_mask, mask_leaves, mask_object, scrub
 from weir.mcp.tools.helm import differences, masked_data, path_text
 

@@ -47,8 +47,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from weir import yamlio
 from weir.errors import ConfigError, KubeError, UsageError
-from weir.kustomize import yamlio
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient

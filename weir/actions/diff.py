@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 from weir.actions.build import BuiltKustomization, is_secret
 from weir.errors import KubeError
 from weir.kube import apply as kube
+from weir.kube import inventory
 from weir.kube.errors import ApiError, ApiUnavailableError, NotFoundError, UnknownKindError
+from weir.kube.inventory import Entry, ObjectRef
+from weir.kube.order import apply_order
 from weir.kube.resources import mapper_for
-from weir.kustomize import inventory
 from weir.kustomize.apply import FIELD_MANAGER, Action, ApplyOptions, Plan, PlanError, plan
 from weir.kustomize.cleanup import STALE_ANNOTATIONS, STALE_LABELS
-from weir.kustomize.inventory import Entry, ObjectRef
-from weir.kustomize.order import apply_order
 from weir.kustomize.prune import prune_allowed
 
 if TYPE_CHECKING:

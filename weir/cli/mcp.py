@@ -105,7 +105,7 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to a flag
         )
     if users_file and transport != "http":
         raise UsageError("--users-file authenticates HTTP callers: use it with --transport http")
-    from weir.web.auth import load_users  # noqa: PLC0415
+    from weir.auth.users import load_users  # noqa: PLC0415
 
     settings = McpSettings(
         users=load_users(users_file) if users_file else (),

@@ -11,11 +11,12 @@ from typing import Annotated
 import typer
 
 from weir import log as runtime_logging
+from weir.auth.users import AuthSettings
 from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
 from weir.errors import ConfigError, UsageError
 from weir.runtime.durations import parse_duration
+from weir.runtime.factories import REGISTRY
 from weir.runtime.manager import Manager
-from weir.runtime.registry import REGISTRY
 from weir.runtime.settings import (
     KustomizeSettings,
     LeaderElectionSettings,
@@ -23,7 +24,6 @@ from weir.runtime.settings import (
     StorageSettings,
     pod_namespace,
 )
-from weir.web.auth import AuthSettings
 from weir.web.settings import DEFAULT_ADDR as DEFAULT_WEB_ADDR
 from weir.web.settings import WebSettings
 

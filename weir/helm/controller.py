@@ -25,18 +25,18 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
 from weir.helm.chartsource import ChartSources, helmchart_name
-from weir.helm.engine import ClusterAccess
-from weir.helm.engine_service import engine_service
 from weir.helm.reconciler import HelmReleaseReconciler, HelmSettings
-from weir.helm.watches import DependentsTracker, artifact_state, data_digest, ref_of
+from weir.helmengine.engine import ClusterAccess
+from weir.helmengine.service import engine_service
 from weir.kube.events import EventRecorder
 from weir.kube.informer import Informer
 from weir.kube.resources import CONFIG_MAPS, SECRETS, ResourceRef
 from weir.runtime.controller import Controller
+from weir.runtime.factories import ControllerContext
 from weir.runtime.kubeadapter import KubeObjectWriter
-from weir.runtime.registry import ControllerContext
+from weir.runtime.watches import DependentsTracker, artifact_state, data_digest, ref_of
 
 Obj = dict[str, Any]
 COMPONENT = "helm-controller"

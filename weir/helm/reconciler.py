@@ -51,17 +51,17 @@ from kubernetes_asyncio.client import ApiClient
 from pydantic import ValidationError
 
 from weir.api.helm import HelmReleaseSpec
-from weir.api.registry import lookup
-from weir.helm import actions, options, remediation
+from weir.api.kinds import lookup
+from weir.helm import options, releaseops, remediation
 from weir.helm import status as hs
 from weir.helm.access import Identities
-from weir.helm.actions import ActionFailed, Run
 from weir.helm.chartsource import ChartArtifact, ChartCache, ChartSources
 from weir.helm.drift import IgnoreRule, correct_drift, detect_drift
-from weir.helm.engine import ClusterAccess, HelmEngine, Release, release_name
-from weir.helm.errors import DriftError, EngineUnavailableError, HelmError
+from weir.helm.releaseops import ActionFailed, Run
 from weir.helm.unlock import unlock
-from weir.helm.values import ValuesRef, resolve_values, values_checksum, values_digest
+from weir.helmengine.engine import ClusterAccess, HelmEngine, Release, release_name
+from weir.helmengine.errors import DriftError, EngineUnavailableError, HelmError
+from weir.helmengine.values import ValuesRef, resolve_values, values_checksum, values_digest
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS, SECRETS
@@ -336,7 +336,7 @@ class HelmReleaseReconciler(Reconciler):
             pending = releases[-1]
             previous = await unlock(run.api, run.name, run.namespace, pending.revision)
             await run.event(
-                actions.WARNING,
+                releaseops.WARNING,
                 "Unlocked",
                 f"release {pending.key} was left '{previous}' by an interrupted action; marked "
                 "failed",
@@ -373,7 +373,7 @@ class HelmReleaseReconciler(Reconciler):
     async def _install(self, run: Run, *, replace: bool = False) -> Result:
         self._stall_if_exhausted(run, "install")
         try:
-            release = await actions.install(run, replace=replace)
+            release = await releaseops.install(run, replace=replace)
         except ActionFailed as e:
             await self._failed(run, "install", e)
         if options.tests_enabled(run.spec):
@@ -388,10 +388,10 @@ class HelmReleaseReconciler(Reconciler):
             "Reinstall"
         )
         if latest.chart_name and latest.chart_name != chart_name and strategy == "Reinstall":
-            await actions.uninstall(run, remediation=False)
+            await releaseops.uninstall(run, remediation=False)
             return await self._install(run, replace=True)
         try:
-            release = await actions.upgrade(run)
+            release = await releaseops.upgrade(run)
         except ActionFailed as e:
             await self._failed(run, "upgrade", e)
         if options.tests_enabled(run.spec):
@@ -400,7 +400,7 @@ class HelmReleaseReconciler(Reconciler):
 
     async def _test(self, run: Run, release: Release, action: str) -> Result:
         try:
-            await actions.test(run, release)
+            await releaseops.test(run, release)
         except ActionFailed as e:
             policy = remediation.for_action(
                 run.spec, "install" if action == "install" else "upgrade"
@@ -419,7 +419,7 @@ class HelmReleaseReconciler(Reconciler):
         if run.changed or run.force or policy.retry_on_failure:  # a new attempt
             if deployed:
                 return await self._upgrade(run, latest)
-            await actions.uninstall(run, remediation=False)
+            await releaseops.uninstall(run, remediation=False)
             return await self._install(run, replace=True)
         failures = run.failures(action)
         if policy.exhausted(failures):
@@ -490,8 +490,8 @@ class HelmReleaseReconciler(Reconciler):
                 None,
             )
             if target is not None:
-                return await actions.rollback(run, target)
-        return await actions.uninstall(run, remediation=True)
+                return await releaseops.rollback(run, target)
+        return await releaseops.uninstall(run, remediation=True)
 
     def _stall_if_exhausted(self, run: Run, action: remediation.Action) -> None:
         policy = remediation.for_action(run.spec, action)
@@ -609,19 +609,19 @@ class HelmReleaseReconciler(Reconciler):
         )
         if mode == "warn":
             conditions.mark_true(run.obj, hs.DRIFTED, hs.DRIFT_DETECTED, detected)
-            await run.event(actions.WARNING, hs.DRIFT_DETECTED, detected)
+            await run.event(releaseops.WARNING, hs.DRIFT_DETECTED, detected)
             return
         try:
             await correct_drift(run.api, report, field_manager=run.engine.field_manager)
         except DriftError as e:
             conditions.mark_true(run.obj, hs.DRIFTED, hs.DRIFT_DETECTED, detected)
             await run.event(
-                actions.WARNING, hs.DRIFT_DETECTED, f"{detected}; correction failed: {e}"
+                releaseops.WARNING, hs.DRIFT_DETECTED, f"{detected}; correction failed: {e}"
             )
             raise ReconcileError(hs.DRIFT_DETECTED, f"{detected}; correction failed: {e}") from e
         corrected = f"Cluster state of release {latest.key} was corrected: {summary}"
         conditions.mark_false(run.obj, hs.DRIFTED, hs.DRIFT_CORRECTED, corrected)
-        await run.event(actions.NORMAL, hs.DRIFT_CORRECTED, corrected)
+        await run.event(releaseops.NORMAL, hs.DRIFT_CORRECTED, corrected)
 
     def _ready(self, run: Run) -> Result:
         ignore = remediation.for_action(run.spec, _action_of(run)).ignore_test_failures
@@ -651,7 +651,7 @@ class HelmReleaseReconciler(Reconciler):
                 f"name or namespace changed: {e}",
             ) from e
         await run.event(
-            actions.NORMAL,
+            releaseops.NORMAL,
             hs.UNINSTALL_SUCCEEDED,
             f"Helm uninstall succeeded for the previous release {old_ns}/{old_name}: the release "
             f"is now {run.namespace}/{run.name}",
@@ -688,7 +688,7 @@ class HelmReleaseReconciler(Reconciler):
                 f"{hs.chart_display(gone.chart_name, gone.chart_version)}"
             )
             with contextlib.suppress(Exception):  # Events are best effort
-                await self.events.event(obj, actions.NORMAL, hs.UNINSTALL_SUCCEEDED, message)
+                await self.events.event(obj, releaseops.NORMAL, hs.UNINSTALL_SUCCEEDED, message)
 
 
 # ------------------------------------------------------------------------------- helpers

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
 from weir.kube.indexers import index_by_source_ref
 from weir.kustomize.reconciler import KustomizationReconciler, Sources
 from weir.runtime.controller import Controller, object_key
-from weir.runtime.registry import ControllerContext, build_controller
+from weir.runtime.factories import ControllerContext, build_controller
 
 Obj = dict[str, Any]
 COMPONENT = "kustomize-controller"

@@ -27,11 +27,13 @@ from kubernetes_asyncio.client import ApiClient
 from pydantic import ValidationError
 
 from weir.api.kustomize import KustomizationSpec
+from weir.artifact.cache import ArtifactCache
+from weir.artifact.errors import ArtifactError
 from weir.kube import apply as kube
+from weir.kube import inventory
 from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
-from weir.kustomize import inventory
 from weir.kustomize.apply import ApplyOptions, apply_all
 from weir.kustomize.celhealth import HealthRules
 from weir.kustomize.errors import KustomizeError
@@ -51,8 +53,6 @@ from weir.runtime.durations import format_duration, parse_duration
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
 from weir.runtime.settings import KustomizeSettings
-from weir.source.cache import ArtifactCache
-from weir.source.errors import SourceError
 
 Obj = dict[str, Any]
 log = logging.getLogger("weir.kustomize")
@@ -184,7 +184,7 @@ class KustomizationReconciler(Reconciler):
                     objects, digest = await self._build(run, root)
                 except KustomizeError as e:
                     raise self._failed(e, run) from e
-        except SourceError as e:
+        except ArtifactError as e:
             raise ReconcileError(
                 "ArtifactFailed",
                 f"failed to fetch artifact for revision '{revision}': {e}",

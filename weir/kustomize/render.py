@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from weir.kustomize import metadata, sops, yamlio
+from weir import yamlio
+from weir.kustomize import metadata, sops
 from weir.kustomize.build import Manifest, build
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.substitute import substitute_all

@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 from mcp_types import CallToolResult, TextContent
 
+from weir import yamlio
 from weir.errors import UsageError
-from weir.kustomize import yamlio
 
 Obj = dict[str, Any]
 

@@ -24,16 +24,16 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
 from weir import __version__
+from weir.auth.users import Authenticator, AuthSettings, User
 from weir.errors import UsageError
 from weir.log import kv
 from weir.mcp.audit import CallLog
 from weir.mcp.auth import BearerGate
 from weir.mcp.env import ToolEnv
-from weir.mcp.registry import register
 from weir.mcp.settings import DEFAULT_PATH, McpSettings
+from weir.mcp.tooling import register
 from weir.mcp.toolset import all_tools
 from weir.runtime.endpoints import Address
-from weir.web.auth import Authenticator, AuthSettings, User
 
 log = logging.getLogger("weir.mcp")
 

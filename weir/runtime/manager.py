@@ -30,8 +30,8 @@ from weir.kube.lease import LeaderElector
 from weir.log import kv
 from weir.runtime.controller import Controller, ControllerSettings
 from weir.runtime.endpoints import Endpoints, parse_address
+from weir.runtime.factories import REGISTRY, ControllerContext, ControllerRegistry, Service
 from weir.runtime.metrics import RuntimeMetrics
-from weir.runtime.registry import REGISTRY, ControllerContext, ControllerRegistry, Service
 from weir.runtime.settings import RunSettings
 
 log = logging.getLogger("weir.manager")

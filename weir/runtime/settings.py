@@ -107,7 +107,7 @@ class RunSettings:
     """Everything ``weir run`` needs; each field is one flag."""
 
     controllers: str = "*"
-    """Which controllers to start (``--controllers``; see :mod:`weir.runtime.registry`)."""
+    """Which controllers to start (``--controllers``; see :mod:`weir.runtime.factories`)."""
     kubeconfig: str | None = None
     """``--kubeconfig``; None: $KUBECONFIG, ~/.kube/config, or the in-cluster account."""
     context: str | None = None

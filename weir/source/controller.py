@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from weir.api.registry import lookup
-from weir.helm.engine_service import engine_service
-from weir.helm.watches import DependentsTracker, artifact_state, ref_of
+from weir.api.kinds import lookup
+from weir.helmengine.service import engine_service
 from weir.kube.indexers import index_by_source_ref
 from weir.runtime.controller import Controller
+from weir.runtime.factories import ControllerContext, build_controller
 from weir.runtime.reconciler import Reconciler
-from weir.runtime.registry import ControllerContext, build_controller
 from weir.runtime.settings import StorageSettings
+from weir.runtime.watches import DependentsTracker, artifact_state, ref_of
 from weir.source.gitrepository import GitRepositoryReconciler
 from weir.source.helmchart import SOURCE_KINDS, HelmChartReconciler
 from weir.source.helmrepository import HelmRepositoryReconciler

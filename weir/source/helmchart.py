@@ -45,7 +45,20 @@ from typing import Any
 import httpx
 import yaml
 
-from weir.helm.chartrepo import (
+from weir.artifact.errors import ArtifactError
+from weir.artifact.fetch import fetch_artifact
+from weir.artifact.tarball import extract
+from weir.helmengine.engine import HelmEngine
+from weir.helmengine.errors import ChartError, ChartRepositoryError, HelmError
+from weir.log import kv
+from weir.oci.artifact import RefSpec, chart_tag, pull_chart, resolve, tag_is_exact
+from weir.oci.errors import OCIError
+from weir.oci.reference import Reference
+from weir.runtime import conditions
+from weir.runtime.durations import format_duration
+from weir.runtime.reconciler import Reconciler
+from weir.runtime.result import ReconcileError, Result, Stalled
+from weir.source.chartrepo import (
     ChartIndex,
     RepoAuth,
     chart_artifact_name,
@@ -57,19 +70,7 @@ from weir.helm.chartrepo import (
     merge_values_files,
     select_version,
 )
-from weir.helm.engine import HelmEngine
-from weir.helm.errors import ChartError, ChartRepositoryError, HelmError
-from weir.kustomize.yamlio import KubeLoader
-from weir.log import kv
-from weir.oci.artifact import RefSpec, chart_tag, pull_chart, resolve, tag_is_exact
-from weir.oci.errors import OCIError
-from weir.oci.reference import Reference
-from weir.runtime import conditions
-from weir.runtime.durations import format_duration
-from weir.runtime.reconciler import Reconciler
-from weir.runtime.result import ReconcileError, Result, Stalled
 from weir.source.errors import SourceError
-from weir.source.fetch import fetch_artifact
 from weir.source.helmrepository import (
     ARTIFACT_OUTDATED,
     mark_fetch_failed,
@@ -80,7 +81,7 @@ from weir.source.helmrepository import (
 )
 from weir.source.ocirepository import parse_repository_url, registry_client
 from weir.source.storage import Artifact, Storage
-from weir.source.tarball import extract
+from weir.yamlio import KubeLoader
 
 Obj = dict[str, Any]
 log = logging.getLogger("weir.source.helmchart")
@@ -368,7 +369,7 @@ class HelmChartReconciler(Reconciler):
             root = work / "source"
             try:
                 await self._unpack_source(source_artifact, root)
-            except SourceError as e:
+            except (SourceError, ArtifactError) as e:
                 raise ReconcileError(
                     "ArtifactFailed",
                     f"failed to get the source artifact: {e}",
@@ -469,7 +470,7 @@ class HelmChartReconciler(Reconciler):
                     obj, "ChartPackageFailed", f"failed to apply valuesFiles: {e}"
                 ) from e
             return await asyncio.to_thread(tgz.read_bytes)
-        except SourceError as e:
+        except (SourceError, ArtifactError) as e:
             raise mark_fetch_failed(obj, "ChartPackageFailed", f"bad chart archive: {e}") from e
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -33,15 +33,7 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from weir.helm.chartrepo import (
-    RepoAuth,
-    encode_index,
-    fetch_index,
-    index_artifact_name,
-    load_index,
-    sort_index,
-)
-from weir.helm.errors import ChartRepositoryError, HelmError
+from weir.helmengine.errors import ChartRepositoryError, HelmError
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
@@ -50,6 +42,14 @@ from weir.runtime import conditions
 from weir.runtime.durations import parse_duration
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
+from weir.source.chartrepo import (
+    RepoAuth,
+    encode_index,
+    fetch_index,
+    index_artifact_name,
+    load_index,
+    sort_index,
+)
 from weir.source.gitauth import decode_secret_data
 from weir.source.storage import Artifact, Storage, now_rfc3339
 

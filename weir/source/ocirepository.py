@@ -30,8 +30,7 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from weir.helm.chartrepo import RepoAuth
-from weir.helm.errors import ChartRepositoryError
+from weir.helmengine.errors import ChartRepositoryError
 from weir.log import kv
 from weir.oci.artifact import LayerSelector, RefSpec, pull_artifact, resolve
 from weir.oci.auth import Credentials, credentials_from_secret
@@ -41,6 +40,7 @@ from weir.oci.reference import Reference, parse_url
 from weir.runtime import conditions
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
+from weir.source.chartrepo import RepoAuth
 from weir.source.helmrepository import (
     ARTIFACT_OUTDATED,
     mark_fetch_failed,

@@ -16,7 +16,7 @@ Modules, one job each:
 - :mod:`~weir.web.query`: filtering (wildcards), sorting and pagination.
 - :mod:`~weir.web.detail`, :mod:`~weir.web.graph`, :mod:`~weir.web.workloads`,
   :mod:`~weir.web.events`, :mod:`~weir.web.health`: the views.
-- :mod:`~weir.web.actions`, :mod:`~weir.web.artifact`: actions and artifact download.
+- :mod:`~weir.web.operations`, :mod:`~weir.web.artifact`: actions and artifact download.
 - :mod:`~weir.web.sse`, :mod:`~weir.web.openapi`, :mod:`~weir.web.static`,
   :mod:`~weir.web.api`, :mod:`~weir.web.app`: the HTTP surface.
 - :mod:`~weir.web.server`, :mod:`~weir.web.service`, :mod:`~weir.web.standalone`: running it.

@@ -17,13 +17,13 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir.runtime.factories import ControllerContext
 from weir.runtime.informers import InformerPool
 from weir.runtime.metrics import RuntimeMetrics
-from weir.runtime.registry import ControllerContext
-from weir.web.actions import ActionRunner
 from weir.web.app import create_app
 from weir.web.cache import ViewCache
 from weir.web.changes import ChangeLog
+from weir.web.operations import ActionRunner
 from weir.web.server import WebServer
 from weir.web.settings import WebSettings
 from weir.web.state import WebState

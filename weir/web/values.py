@@ -12,7 +12,7 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from weir.errors import WeirError
-from weir.helm.values import ValuesRef, resolve_values
+from weir.helmengine.values import ValuesRef, resolve_values
 from weir.kube import apply
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS

@@ -19,7 +19,7 @@ from weir.log import redact
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import clip, respond
-from weir.mcp.registry import READ, ToolSpec
+from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import AllNamespaces, ApiVersion, Limit, Namespace
 
 Obj = dict[str, Any]

@@ -22,8 +22,8 @@ from weir.actions.suspend import suspend as suspend_object
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import respond
-from weir.mcp.registry import ToolSpec, writes
 from weir.mcp.settings import FIELD_MANAGER
+from weir.mcp.tooling import ToolSpec, writes
 from weir.mcp.tools.params import FluxKind, Name, Namespace, TimeoutSeconds, Wait
 
 Obj = dict[str, Any]

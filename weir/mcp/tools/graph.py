@@ -39,7 +39,7 @@ from weir.api import KINDS
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import clip, respond
-from weir.mcp.registry import READ, ToolSpec
+from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import AllNamespaces, Namespace
 
 Obj = dict[str, Any]

@@ -28,8 +28,8 @@ from weir.kube.informer import list_all
 from weir.kube.resources import ResourceRef
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import clip, respond
-from weir.mcp.registry import READ, ToolSpec
 from weir.mcp.summaries import age
+from weir.mcp.tooling import READ, ToolSpec
 
 Obj = dict[str, Any]
 LEASES = ResourceRef("coordination.k8s.io", "v1", "leases", True, "Lease")

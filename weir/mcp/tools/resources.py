@@ -15,8 +15,8 @@ from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.masking import mask_object
 from weir.mcp.output import respond, select, tidy
-from weir.mcp.registry import READ, ToolSpec
 from weir.mcp.summaries import summary
+from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import (
     AllNamespaces,
     ApiVersion,

@@ -20,13 +20,13 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
+from weir.auth.users import Authenticator, AuthSettings
 from weir.errors import WeirError
 from weir.kube.errors import ForbiddenError, UnauthorizedError
 from weir.log import kv
 from weir.mcp.audit import CallLog
 from weir.mcp.auth import CALLER
 from weir.mcp.env import ToolEnv
-from weir.web.auth import Authenticator, AuthSettings
 
 log = logging.getLogger("weir.mcp")
 

@@ -20,12 +20,12 @@ from weir.api.helm import HelmReleaseSpec
 from weir.helm import options
 from weir.helm import status as hs
 from weir.helm.chartsource import FIELD_MANAGER, ChartArtifact, LoadedChart
-from weir.helm.engine import ClusterAccess, HelmEngine, Release
-from weir.helm.engine_crds import apply_crds, crd_documents
-from weir.helm.errors import HelmError, ReleaseTestError
 from weir.helm.inventory import release_inventory
-from weir.helm.postrender import PostRenderSpec
-from weir.helm.values import values_digest
+from weir.helmengine.crds import apply_crds, crd_documents
+from weir.helmengine.engine import ClusterAccess, HelmEngine, Release
+from weir.helmengine.errors import HelmError, ReleaseTestError
+from weir.helmengine.postrender import PostRenderSpec
+from weir.helmengine.values import values_digest
 from weir.runtime import conditions
 from weir.runtime.durations import format_duration
 from weir.runtime.ports import EventSink

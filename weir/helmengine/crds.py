@@ -18,12 +18,12 @@ from typing import Any, Literal
 
 from kubernetes_asyncio.client import ApiClient
 
-from weir.helm.errors import ReleaseError, ReleaseTimeoutError
-from weir.helm.postrender import origin_labels
+from weir import yamlio
+from weir.helmengine.errors import ReleaseError, ReleaseTimeoutError
+from weir.helmengine.postrender import origin_labels
 from weir.kube.apply import apply, create, get
 from weir.kube.errors import AlreadyExistsError, ApiError
 from weir.kube.resources import ResourceRef, mapper_for
-from weir.kustomize import yamlio
 
 CRDPolicy = Literal["Skip", "Create", "CreateReplace"]
 CRD_RESOURCE = ResourceRef("apiextensions.k8s.io", "v1", "customresourcedefinitions", False)

@@ -12,8 +12,8 @@ whole process.
 
 from __future__ import annotations
 
-from weir.helm.engine import HelmEngine, default_engine
-from weir.runtime.registry import ControllerContext
+from weir.helmengine.engine import HelmEngine, default_engine
+from weir.runtime.factories import ControllerContext
 
 _ATTRIBUTE = "_weir_helm_engine_service"
 
@@ -26,7 +26,7 @@ class EngineService:
         self._engine: HelmEngine | None = None
 
     def get(self) -> HelmEngine:
-        """The engine; raises :class:`~weir.helm.errors.EngineUnavailableError` when
+        """The engine; raises :class:`~weir.helmengine.errors.EngineUnavailableError` when
         helm-python-sdk cannot be loaded."""
         if self._engine is None:
             self._engine = default_engine(concurrency=self.concurrency)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from weir.kustomize.order import apply_order
+from weir.kube.order import apply_order
 
 OWNER_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name"
 OWNER_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace"

@@ -8,9 +8,9 @@ of the process's *initial* environment (``/proc/self/environ``), else Helm's def
 
 :func:`ensure_plugin` writes ``weir-postrender-<hash>/plugin.yaml`` there (idempotent). The
 plugin's command is the running Python interpreter; the engine passes
-``-m weir.helm.postrender --spec <file>`` as the post-renderer arguments of each action, so one
-plugin serves every release. The hash names the interpreter, so two weir installations sharing
-a home directory do not overwrite each other's plugin.
+``-m weir.helmengine.postrender --spec <file>`` as the post-renderer arguments of each action,
+so one plugin serves every release. The hash names the interpreter, so two weir installations
+sharing a home directory do not overwrite each other's plugin.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def ensure_plugin(directory: Path | None = None) -> str:
             fh.write(content)
         os.replace(tmp, target)
     except OSError as e:
-        from weir.helm.errors import EngineUnavailableError  # noqa: PLC0415
+        from weir.helmengine.errors import EngineUnavailableError  # noqa: PLC0415
 
         raise EngineUnavailableError(
             f"cannot install weir's Helm post-renderer plugin in {root}: {e}; start weir with "
@@ -95,4 +95,4 @@ def ensure_plugin(directory: Path | None = None) -> str:
 
 def plugin_args(spec_file: Path) -> list[str]:
     """The post-renderer arguments that make the plugin run weir's post-renderer."""
-    return ["-m", "weir.helm.postrender", "--spec", str(spec_file)]
+    return ["-m", "weir.helmengine.postrender", "--spec", str(spec_file)]

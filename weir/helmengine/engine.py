@@ -7,19 +7,18 @@ Git/Bucket source into an archive). Every call takes the cluster identity
 (:class:`ClusterAccess`: kubeconfig, impersonation for ``serviceAccountName``) and the
 release's namespace.
 
-The implementation is :class:`weir.helm.engine_sdk.SdkEngine` over ``helm-python-sdk``
+The implementation is :class:`weir.helmengine.sdk.SdkEngine` over ``helm-python-sdk``
 (Helm 4 in process; see ``docs/adr/0002-helm-engine.md``). :func:`default_engine` builds one.
 
 Release storage is Helm's own (``sh.helm.release.v1.<name>.v<revision>`` Secrets), so
 ``helm``, Flux and weir read each other's releases. Known limit: the storage namespace is the
 release namespace (``storageNamespace`` must equal the target namespace; the engine raises
-:class:`~weir.helm.errors.UnsupportedOptionError` otherwise).
+:class:`~weir.helmengine.errors.UnsupportedOptionError` otherwise).
 
-Errors are mapped to :mod:`weir.helm.errors`: :class:`~weir.helm.errors.RenderError` (the
-templates or values fail; retrying will not help), :class:`~weir.helm.errors.ReleaseError`
-(the action failed against the cluster) with :class:`~weir.helm.errors.ReleaseTimeoutError`,
-:class:`~weir.helm.errors.ReleaseNotFoundError`, :class:`~weir.helm.errors.ReleaseLockedError`
-and :class:`~weir.helm.errors.ReleaseTestError`.
+Errors are mapped to :mod:`weir.helmengine.errors`: ``RenderError`` (the templates or values
+fail; retrying will not help), ``ReleaseError`` (the action failed against the cluster) with
+``ReleaseTimeoutError``, ``ReleaseNotFoundError``, ``ReleaseLockedError`` and
+``ReleaseTestError``.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from weir.helm.postrender import PostRenderSpec
+from weir.helmengine.postrender import PostRenderSpec
 
 ChartSource = str | os.PathLike[str] | bytes
 """A chart directory, a ``.tgz`` path, or the bytes of a ``.tgz``."""
@@ -88,7 +87,7 @@ class ActionOptions:
 @dataclass(frozen=True)
 class InstallOptions(ActionOptions):
     """``spec.install`` as the engine needs it. CRDs are never installed by Helm here: apply
-    them first with :func:`weir.helm.engine_crds.apply_crds` (Flux does the same)."""
+    them first with :func:`weir.helmengine.crds.apply_crds` (Flux does the same)."""
 
     storage_namespace: str | None = None
     create_namespace: bool = False
@@ -342,8 +341,8 @@ class HelmEngine(abc.ABC):
 
 def default_engine(*, concurrency: int = 4) -> HelmEngine:
     """The Helm engine weir uses (helm-python-sdk); raises
-    :class:`~weir.helm.errors.EngineUnavailableError` when it is not installed."""
-    from weir.helm.engine_sdk import SdkEngine  # noqa: PLC0415 - loads an 85 MB library
+    :class:`~weir.helmengine.errors.EngineUnavailableError` when it is not installed."""
+    from weir.helmengine.sdk import SdkEngine  # noqa: PLC0415 - loads an 85 MB library
 
     return SdkEngine(concurrency=concurrency)
 

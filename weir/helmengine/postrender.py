@@ -9,7 +9,7 @@
    (last, so they win), as helm-controller does.
 
 Helm calls post-renderers as plugins (a subprocess reading the manifests on stdin and writing
-them on stdout). weir's plugin runs ``python -m weir.helm.postrender --spec <file>``, which is
+them on stdout). weir's plugin runs ``python -m weir.helmengine.postrender --spec <file>``, which is
 :func:`main`; the spec file is a JSON dump of :class:`PostRenderSpec`. The same code is
 available in-process as :func:`post_render`.
 """
@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from weir.helm.errors import PostRenderError
+from weir.helmengine.errors import PostRenderError
 
 ORIGIN_GROUP = "helm.toolkit.fluxcd.io"
 KUSTOMIZE_API_VERSION = "kustomize.config.k8s.io/v1beta1"
@@ -111,7 +111,7 @@ class PostRenderSpec:
 
 
 def _documents(manifests: str) -> list[dict[str, Any]]:
-    from weir.kustomize import yamlio  # noqa: PLC0415 - keeps the plugin's start-up light
+    from weir import yamlio  # noqa: PLC0415 - keeps the plugin's start-up light
 
     docs = []
     try:
@@ -127,7 +127,7 @@ def _documents(manifests: str) -> list[dict[str, Any]]:
 
 
 def _dump(docs: Sequence[Mapping[str, Any]]) -> str:
-    from weir.kustomize import yamlio  # noqa: PLC0415
+    from weir import yamlio  # noqa: PLC0415
 
     return "".join("---\n" + yamlio.dump(doc) for doc in docs)
 
@@ -155,7 +155,7 @@ async def _kustomize(
 ) -> str:
     import asyncio  # noqa: PLC0415 - the plugin process imports it only when kustomize runs
 
-    from weir.helm.values import encode_values  # noqa: PLC0415
+    from weir.helmengine.values import encode_values  # noqa: PLC0415
     from weir.kustomize.build import kustomize_build  # noqa: PLC0415
     from weir.kustomize.errors import BuildError  # noqa: PLC0415
 
@@ -206,7 +206,7 @@ def _with_metadata(manifests: str, spec: PostRenderSpec) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The Helm post-renderer plugin: manifests on stdin, post-rendered manifests on stdout."""
-    parser = argparse.ArgumentParser(prog="python -m weir.helm.postrender")
+    parser = argparse.ArgumentParser(prog="python -m weir.helmengine.postrender")
     parser.add_argument("--spec", required=True, help="JSON file of a PostRenderSpec")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
     args = parser.parse_args(argv)

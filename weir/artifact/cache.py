@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from weir.source.fetch import fetch_artifact
+from weir.artifact.fetch import fetch_artifact
 
 DEFAULT_ENTRIES = 16
 

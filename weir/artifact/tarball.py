@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from weir.source.errors import DigestMismatchError, UnsafeArchiveError
+from weir.artifact.errors import DigestMismatchError, UnsafeArchiveError
 
 DIR_MODE = 0o750
 FILE_MODE = 0o600

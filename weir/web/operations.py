@@ -34,12 +34,12 @@ from weir.actions.objects import get_object, is_suspended, object_name
 from weir.actions.reconcile import ReconcileOutcome, reconcile, request_reconcile, wait_reconciled
 from weir.actions.suspend import resume, suspend
 from weir.api import KindInfo
+from weir.auth.users import Identity
 from weir.errors import UsageError, WeirError
 from weir.kube.client import impersonating
 from weir.kube.errors import ApiError, ForbiddenError, NotFoundError
 from weir.kube.events import EventRecorder
 from weir.log import kv
-from weir.web.auth import Identity
 from weir.web.changes import ChangeLog
 from weir.web.status import flux_row, key_of
 

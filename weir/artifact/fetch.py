@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from weir.source.errors import ArtifactFetchError
-from weir.source.tarball import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE, extract
+from weir.artifact.errors import ArtifactFetchError
+from weir.artifact.tarball import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE, extract
 
 
 async def fetch_artifact(
@@ -28,9 +28,9 @@ async def fetch_artifact(
     """Download the tarball at ``url``, verify ``digest`` and extract it into ``dest`` (created
     if missing, must be empty). Returns ``dest``.
 
-    Raises :class:`~weir.source.errors.ArtifactFetchError` for HTTP failures,
-    :class:`~weir.source.errors.DigestMismatchError` and
-    :class:`~weir.source.errors.UnsafeArchiveError` from the extraction.
+    Raises :class:`~weir.artifact.errors.ArtifactFetchError` for HTTP failures,
+    :class:`~weir.artifact.errors.DigestMismatchError` and
+    :class:`~weir.artifact.errors.UnsafeArchiveError` from the extraction.
     """
     tmpdir = await asyncio.to_thread(tempfile.mkdtemp, prefix="weir-artifact-")
     tarball = Path(tmpdir) / "artifact.tar.gz"

@@ -5,14 +5,14 @@
   chart's versions newest first (stable); :func:`index_digest` is the ``sha256:`` revision of the
   sorted index and :func:`index_artifact_name` its file name (``index-<hex>.yaml``).
 - :func:`select_version` picks a chart version for a semver range (``*`` by default), with
-  :mod:`weir.source.semver` (Masterminds semantics, as Flux).
+  :mod:`weir.artifact.semver` (Masterminds semantics, as Flux).
 - :func:`download_chart` fetches the chart archive a version points to (relative URLs resolve
   against the repository; credentials go to another host only with ``passCredentials``).
 - :func:`merge_values_files` composes ``spec.valuesFiles`` into a chart's ``values.yaml``;
   :func:`chart_revision` gives HelmChart's revision (``6.0.3``, ``6.0.3+<generation>``,
   ``6.0.3+<12 hex of the source revision>``).
 - Packaging a chart directory (Git/Bucket sources) is the engine's job:
-  :meth:`weir.helm.engine.HelmEngine.package`.
+  :meth:`weir.helmengine.engine.HelmEngine.package`.
 """
 
 from __future__ import annotations
@@ -33,17 +33,17 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import yaml
 
-from weir.helm.errors import (
+from weir.artifact.errors import InvalidVersionError
+from weir.artifact.semver import Constraint, Version
+from weir.helmengine.errors import (
     ChartError,
     ChartNotFoundError,
     ChartRepositoryError,
     RepositoryAuthError,
     ValuesError,
 )
-from weir.helm.values import encode_values, merge_maps, read_values
-from weir.kustomize.yamlio import KubeLoader
-from weir.source.errors import InvalidRefError
-from weir.source.semver import Constraint, Version
+from weir.helmengine.values import encode_values, merge_maps, read_values
+from weir.yamlio import KubeLoader
 
 DEFAULT_TIMEOUT = 60.0
 MAX_INDEX_SIZE = 50 << 20  # source-controller's default --helm-index-max-size
@@ -318,7 +318,7 @@ def select_version(index: ChartIndex, chart: str, version: str | None = "*") -> 
         )
     try:
         constraint = Constraint((version or "*").strip() or "*")
-    except InvalidRefError as e:
+    except InvalidVersionError as e:
         raise ChartError(f"invalid chart version range {version!r}: {e}") from e
     best: tuple[Version, ChartVersion] | None = None
     for candidate in versions:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from weir.source.errors import InvalidRefError
+from weir.artifact.errors import InvalidVersionError
 
 _NUM = r"(?:0|[1-9]\d*)"
 _PRE_ID = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
@@ -168,7 +168,7 @@ class _Term:
 def _parse_term(op: str, ver: str) -> _Term:
     m = _PARTS.match(ver)
     if m is None:  # pragma: no cover - guarded by _VALID
-        raise InvalidRefError(f"improper constraint: {op}{ver}")
+        raise InvalidVersionError(f"improper constraint: {op}{ver}")
     major, minor, patch, pre = m[1], (m[2] or "")[1:], (m[3] or "")[1:], m[4] or ""
     dirty = minor_dirty = patch_dirty = False
     if _is_x(major):
@@ -182,7 +182,7 @@ def _parse_term(op: str, ver: str) -> _Term:
     try:
         con = Version.parse_loose(text)
     except ValueError as exc:
-        raise InvalidRefError(f"improper constraint: {op}{ver}") from exc
+        raise InvalidVersionError(f"improper constraint: {op}{ver}") from exc
     return _Term(op, con, dirty, minor_dirty, patch_dirty, op + ver)
 
 
@@ -289,7 +289,7 @@ class Constraint:
         self._groups: list[list[_Term]] = []
         for segment in rewritten.split("||"):
             if not _VALID.match(segment):
-                raise InvalidRefError(
+                raise InvalidVersionError(
                     f"invalid semver range {text!r} in spec.ref.semver: {segment.strip()!r} is "
                     "not a constraint; use forms like '>=1.0.0 <2.0.0', '~1.2', '^1.2.3' or '1.x'"
                 )

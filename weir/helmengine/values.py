@@ -36,8 +36,8 @@ from typing import Any, Literal
 
 import yaml
 
-from weir.helm.errors import ValuesError, ValuesReferenceError
-from weir.kustomize import yamlio
+from weir import yamlio
+from weir.helmengine.errors import ValuesError, ValuesReferenceError
 
 DEFAULT_VALUES_KEY = "values.yaml"
 MAX_LIST_INDEX = 65536  # Helm refuses larger --set indexes too

@@ -1,4 +1,4 @@
-""":class:`SdkEngine`: :class:`~weir.helm.engine.HelmEngine` over ``helm-python-sdk`` 0.2.2
+""":class:`SdkEngine`: :class:`~weir.helmengine.engine.HelmEngine` over ``helm-python-sdk`` 0.2.2
 (``libhelm_c``: Helm v4.2.3 compiled as a C library, loaded with ctypes).
 
 - **Calls** go through the library's JSON-options C ABI (``helm_python._native.call_string``),
@@ -14,7 +14,7 @@
   (Helm marks the release failed) and waits for the call to return before re-raising.
 - **Configs**: one SDK ``Config`` per identity and namespace, cached (Helm's discovery cache
   lives there), at most ``max_configs``; closed by :meth:`aclose`.
-- **Post-rendering** runs weir's plugin (:mod:`weir.helm.engine_plugin`).
+- **Post-rendering** runs weir's plugin (:mod:`weir.helmengine.plugin`).
 - **Field manager**: Helm's server-side applies use the basename of the process's ``argv[0]``
   (the SDK offers no setting); :attr:`field_manager` reports it.
 """
@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from weir.helm.engine import (
+from weir.helmengine.engine import (
     ChartInfo,
     ChartSource,
     ClusterAccess,
@@ -50,8 +50,7 @@ from weir.helm.engine import (
     UninstallOptions,
     UpgradeOptions,
 )
-from weir.helm.engine_plugin import ensure_plugin, plugin_args
-from weir.helm.errors import (
+from weir.helmengine.errors import (
     ChartError,
     EngineUnavailableError,
     HelmError,
@@ -65,6 +64,7 @@ from weir.helm.errors import (
     UnsupportedOptionError,
     ValuesError,
 )
+from weir.helmengine.plugin import ensure_plugin, plugin_args
 
 SDK_DISTRIBUTION = "helm-python-sdk==0.2.2"
 T = TypeVar("T")
@@ -117,7 +117,7 @@ def _wait(wait: bool, strategy: str) -> str:
 
 
 def classify(error: Exception, action: str) -> HelmError:
-    """An SDK exception as a :mod:`weir.helm.errors` exception (the caller chains it)."""
+    """An SDK exception as a :mod:`weir.helmengine.errors` exception (the caller chains it)."""
     sdk = _sdk()
     text = str(error).strip() or type(error).__name__
     lowered = text.lower()
@@ -375,7 +375,7 @@ class SdkEngine(HelmEngine):
             source = Path(chart_dir)
             with tempfile.TemporaryDirectory(prefix="weir-package-") as tmp:
                 if values is not None:
-                    from weir.helm.values import encode_values  # noqa: PLC0415
+                    from weir.helmengine.values import encode_values  # noqa: PLC0415
 
                     copy = Path(tmp) / source.name
                     shutil.copytree(source, copy, symlinks=False)
