@@ -21,8 +21,8 @@ from weir.runtime.manager import Manager
 from weir.testing.certs import make_ssh_keypair
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.gitssh import GitSshServer
+from weir.types import Obj
 
-Obj = dict[str, Any]
 pytestmark = pytest.mark.usefixtures("controllers")
 
 GIT = lookup("GitRepository").resource

@@ -30,11 +30,11 @@ from weir.runtime import conditions
 from weir.testing.chartrepo import ChartRepoServer, package_chart, write_chart
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.ociregistry import Registry
+from weir.types import Obj
 
 pytest.importorskip("helm_python", reason="the Helm engine needs helm-python-sdk==0.2.2")
 from tests.support.waiting import wait_for
 
-Obj = dict[str, Any]
 pytestmark = pytest.mark.usefixtures("controllers")
 
 HR = lookup("HelmRelease").resource

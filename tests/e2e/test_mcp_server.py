@@ -14,7 +14,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
@@ -37,8 +36,8 @@ from weir.runtime import conditions
 from weir.runtime.manager import Manager
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.gitserver import GitHttpServer
+from weir.types import Obj
 
-Obj = dict[str, Any]
 KS = ResourceRef("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", True, "Kustomization")
 PODS = ResourceRef("", "v1", "pods", True, "Pod")
 MANAGER = "weir-e2e-mcp"

@@ -28,10 +28,9 @@ from weir.runtime.factories import ControllerContext, ControllerRegistry, build_
 from weir.runtime.manager import Manager
 from weir.runtime.result import Result
 from weir.runtime.settings import RunSettings
+from weir.types import Obj
 
 __all__ = ["widgets_crd"]  # the fixture, re-used here
-
-Obj = dict[str, Any]
 
 
 @dataclass

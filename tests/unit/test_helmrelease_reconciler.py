@@ -40,8 +40,8 @@ from weir.kube import apply as kube_apply
 from weir.kube.errors import NotFoundError
 from weir.runtime import conditions
 from weir.runtime.result import Outcome, ReconcileError, Result, Stalled
+from weir.types import Obj
 
-Obj = dict[str, Any]
 NS = "apps"
 DIGEST = "sha256:" + "a" * 64
 

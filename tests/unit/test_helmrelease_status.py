@@ -7,8 +7,7 @@ from typing import Any
 from weir.helm import status as hs
 from weir.helmengine.engine import HookRun, Release
 from weir.runtime import conditions
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def release(revision: int, status: str = "deployed", **extra: Any) -> Release:

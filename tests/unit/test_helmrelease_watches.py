@@ -15,8 +15,7 @@ from weir.helm.controller import (
 )
 from weir.helm.reconciler import _revision
 from weir.runtime.watches import DependentsTracker, artifact_state, data_digest, ref_of
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def hr(**spec: Any) -> Obj:

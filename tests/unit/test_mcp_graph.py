@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from weir.mcp.tools.graph import Graph, Node, add_objects, component, problems
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def obj(kind: str, name: str, ready: str | None = "True", ns: str = "fx", **spec: Any) -> Obj:

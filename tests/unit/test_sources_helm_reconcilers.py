@@ -16,8 +16,8 @@ from weir.source.helmchart import HelmChartReconciler
 from weir.source.helmrepository import HelmRepositoryReconciler, store_file
 from weir.source.ocirepository import OCIRepositoryReconciler
 from weir.source.storage import Storage
+from weir.types import Obj
 
-Obj = dict[str, Any]
 INDEX = b"""apiVersion: v1
 entries:
   app:

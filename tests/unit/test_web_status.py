@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
+from weir.types import Obj
 from weir.web import status as st
 from weir.web.mask import MASK, sanitize
-
-Obj = dict[str, Any]
 
 
 def flux(kind: str = "Kustomization", **extra: Any) -> Obj:

@@ -10,6 +10,7 @@ import pytest
 from starlette.requests import Request
 
 from weir.errors import UsageError
+from weir.types import Obj
 from weir.web import status as st
 from weir.web.api import ENDPOINTS
 from weir.web.artifact import artifact_filename
@@ -20,8 +21,6 @@ from weir.web.openapi import document
 from weir.web.settings import WebSettings, normalize_base_path
 from weir.web.static import StaticUI
 from weir.web.workloads import label_selector, pod_row
-
-Obj = dict[str, Any]
 
 
 def ks(name: str, ns: str = "ns", source: str = "repo", **spec: Any) -> Obj:

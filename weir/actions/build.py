@@ -49,13 +49,13 @@ import yaml
 
 from weir import yamlio
 from weir.errors import ConfigError, KubeError, UsageError
+from weir.types import Obj
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
     from weir.api.kustomize import KustomizationSpec, PostBuild
 
-Obj = dict[str, Any]
 ApiProvider = Callable[[], Awaitable["ApiClient"]]
 """Returns the API client, connecting on first use (a build may never need the cluster)."""
 Notify = Callable[[str], None]

@@ -39,11 +39,11 @@ from weir.kube.resources import mapper_for
 from weir.kustomize.apply import FIELD_MANAGER, Action, ApplyOptions, Plan, PlanError, plan
 from weir.kustomize.cleanup import STALE_ANNOTATIONS, STALE_LABELS
 from weir.kustomize.prune import prune_allowed
+from weir.types import Obj
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
-Obj = dict[str, Any]
 
 CHANGING = (Action.CREATED, Action.CONFIGURED, Action.DELETED)
 MASK_BEFORE = "*** (before)"

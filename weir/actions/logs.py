@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from weir.types import Obj
+
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
-Obj = dict[str, Any]
 
 DEFAULT_SELECTOR = "app.kubernetes.io/name=weir"
 LOCAL_LOG_FILE = Path(".weir/logs/weir.log")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
@@ -15,8 +14,8 @@ from weir.kube.errors import NotFoundError
 from weir.kube.informer import list_all
 from weir.kube.resources import ResourceRef
 from weir.runtime import conditions
+from weir.types import Obj
 
-Obj = dict[str, Any]
 KINDS = ("GitRepository", "HelmRepository", "HelmChart", "Kustomization", "HelmRelease")
 APPLIERS = ("Kustomization", "HelmRelease")
 WORKLOADS = (

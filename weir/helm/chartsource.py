@@ -20,7 +20,6 @@ import collections
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from kubernetes_asyncio.client import ApiClient
@@ -35,8 +34,8 @@ from weir.kube.errors import NotFoundError
 from weir.runtime import conditions
 from weir.runtime.durations import format_duration
 from weir.runtime.result import ReconcileError, Result, Stalled
+from weir.types import Obj
 
-Obj = dict[str, Any]
 Lookup = Callable[[str | None, str], Obj | None]
 
 FIELD_MANAGER = "helm-controller"

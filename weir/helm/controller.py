@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from weir.api.kinds import lookup
 from weir.helm.chartsource import ChartSources, helmchart_name
@@ -37,8 +36,8 @@ from weir.runtime.controller import Controller
 from weir.runtime.factories import ControllerContext
 from weir.runtime.kubeadapter import KubeObjectWriter
 from weir.runtime.watches import DependentsTracker, artifact_state, data_digest, ref_of
+from weir.types import Obj
 
-Obj = dict[str, Any]
 COMPONENT = "helm-controller"
 CHART_INDEX = "chart"
 DEPENDS_INDEX = "dependsOn"

@@ -16,8 +16,7 @@ from weir.helm.drift import parse_manifest
 from weir.helmengine.errors import DriftError
 from weir.kube.inventory import entries_from_objects, to_wire
 from weir.kube.resources import mapper_for
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 async def release_inventory(

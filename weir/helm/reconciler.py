@@ -71,8 +71,8 @@ from weir.runtime.durations import format_duration
 from weir.runtime.ports import EventSink
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
+from weir.types import Obj
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.helm")
 
 KIND = "HelmRelease"

@@ -29,8 +29,8 @@ from weir.helmengine.values import values_digest
 from weir.runtime import conditions
 from weir.runtime.durations import format_duration
 from weir.runtime.ports import EventSink
+from weir.types import Obj
 
-Obj = dict[str, Any]
 GROUP = "helm.toolkit.fluxcd.io"
 NORMAL, WARNING = "Normal", "Warning"
 

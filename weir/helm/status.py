@@ -30,8 +30,7 @@ from typing import Any
 
 from weir.helmengine.engine import HookRun, Release
 from weir.runtime import conditions
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 RELEASED = "Released"
 TEST_SUCCESS = "TestSuccess"

@@ -55,10 +55,11 @@ def failed(message: str) -> Result:
     return Result(Status.FAILED, message)
 
 
-Obj = Mapping[str, Any]
+ObjView = Mapping[str, Any]
+"""A read-only object (kstatus never changes what it reads)."""
 
 
-def _get(obj: Obj, *path: str, default: Any = None) -> Any:
+def _get(obj: ObjView, *path: str, default: Any = None) -> Any:
     node: Any = obj
     for key in path:
         if not isinstance(node, Mapping) or key not in node:
@@ -67,12 +68,12 @@ def _get(obj: Obj, *path: str, default: Any = None) -> Any:
     return node
 
 
-def _int(obj: Obj, *path: str, default: int = 0) -> int:
+def _int(obj: ObjView, *path: str, default: int = 0) -> int:
     value = _get(obj, *path)
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def conditions(obj: Obj) -> dict[str, Mapping[str, Any]]:
+def conditions(obj: ObjView) -> dict[str, Mapping[str, Any]]:
     """The object's ``status.conditions`` by type."""
     found = _get(obj, "status", "conditions") or []
     return {str(c.get("type")): c for c in found if isinstance(c, Mapping)}
@@ -82,7 +83,7 @@ def _is(conds: Mapping[str, Mapping[str, Any]], kind: str, status: str = "True")
     return kind in conds and conds[kind].get("status") == status
 
 
-def generic(obj: Obj) -> Result | None:
+def generic(obj: ObjView) -> Result | None:
     """Rules 1-3 of the module docstring; None when they do not decide."""
     if _get(obj, "metadata", "deletionTimestamp"):
         return Result(Status.TERMINATING, "Resource scheduled for deletion")
@@ -101,7 +102,7 @@ def generic(obj: Obj) -> Result | None:
     return None
 
 
-def _deployment(obj: Obj) -> Result:
+def _deployment(obj: ObjView) -> Result:
     conds = conditions(obj)
     progressing = conds.get("Progressing", {})
     if progressing.get("reason") == "ProgressDeadlineExceeded":
@@ -131,7 +132,7 @@ def _deployment(obj: Obj) -> Result:
     return current(f"Deployment is available. Replicas: {replicas}")
 
 
-def _statefulset(obj: Obj) -> Result:
+def _statefulset(obj: ObjView) -> Result:
     if _get(obj, "spec", "updateStrategy", "type") == "OnDelete":
         return current("StatefulSet is using the ondelete update strategy")
     spec = _int(obj, "spec", "replicas", default=1)
@@ -159,7 +160,7 @@ def _statefulset(obj: Obj) -> Result:
     return current(f"All replicas scheduled as expected. Replicas: {replicas}")
 
 
-def _daemonset(obj: Obj) -> Result:
+def _daemonset(obj: ObjView) -> Result:
     if _get(obj, "status", "observedGeneration") is None:
         return in_progress("Missing .status.observedGeneration")
     desired = _get(obj, "status", "desiredNumberScheduled")
@@ -177,7 +178,7 @@ def _daemonset(obj: Obj) -> Result:
     return current(f"All replicas scheduled as expected. Replicas: {desired}")
 
 
-def _replicaset(obj: Obj) -> Result:
+def _replicaset(obj: ObjView) -> Result:
     if _is(conditions(obj), "ReplicaFailure"):
         return in_progress("Replica Failure condition. Check Pods")
     spec = _int(obj, "spec", "replicas", default=1)
@@ -195,7 +196,7 @@ def _replicaset(obj: Obj) -> Result:
     return current(f"ReplicaSet is available. Replicas: {replicas}")
 
 
-def _crash_looping(obj: Obj) -> list[str]:
+def _crash_looping(obj: ObjView) -> list[str]:
     statuses = _get(obj, "status", "containerStatuses") or []
     return [
         str(s.get("name"))
@@ -211,7 +212,7 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
-def _pod(obj: Obj, now: datetime) -> Result:
+def _pod(obj: ObjView, now: datetime) -> Result:
     phase = _get(obj, "status", "phase")
     conds = conditions(obj)
     if phase == "Succeeded":
@@ -235,20 +236,20 @@ def _pod(obj: Obj, now: datetime) -> Result:
     return in_progress("Pod phase not available")
 
 
-def _pvc(obj: Obj) -> Result:
+def _pvc(obj: ObjView) -> Result:
     phase = _get(obj, "status", "phase")
     if phase != "Bound":
         return in_progress(f"PVC is not Bound. phase: {phase}")
     return current("PVC is Bound")
 
 
-def _service(obj: Obj) -> Result:
+def _service(obj: ObjView) -> Result:
     if _get(obj, "spec", "type") == "LoadBalancer" and not _get(obj, "spec", "clusterIP"):
         return in_progress("ClusterIP not set. Service type: LoadBalancer")
     return current("Service is ready")
 
 
-def _job(obj: Obj) -> Result:
+def _job(obj: ObjView) -> Result:
     if _get(obj, "spec", "suspend") is True:
         return current("Job is suspended")
     conds = conditions(obj)
@@ -261,7 +262,7 @@ def _job(obj: Obj) -> Result:
     return in_progress(f"Job in progress. succeeded: {succeeded}")
 
 
-def _crd(obj: Obj) -> Result:
+def _crd(obj: ObjView) -> Result:
     conds = conditions(obj)
     if _is(conds, "NamesAccepted", "False"):
         return failed(f"CRD names not accepted: {conds['NamesAccepted'].get('message', '')}")
@@ -270,7 +271,7 @@ def _crd(obj: Obj) -> Result:
     return in_progress("Install in progress")
 
 
-def ready_condition(obj: Obj) -> Result:
+def ready_condition(obj: ObjView) -> Result:
     """Rule 5: the ``Ready`` condition decides; no condition means Current."""
     ready = conditions(obj).get("Ready")
     if ready is None:
@@ -281,7 +282,7 @@ def ready_condition(obj: Obj) -> Result:
 
 
 _ALWAYS_CURRENT = frozenset({"ConfigMap", "Secret", "CronJob", "PodDisruptionBudget"})
-_RULES: dict[tuple[str, str], Callable[[Obj], Result]] = {
+_RULES: dict[tuple[str, str], Callable[[ObjView], Result]] = {
     ("apps", "Deployment"): _deployment,
     ("apps", "StatefulSet"): _statefulset,
     ("apps", "DaemonSet"): _daemonset,
@@ -293,7 +294,7 @@ _RULES: dict[tuple[str, str], Callable[[Obj], Result]] = {
 }
 
 
-def compute(obj: Obj, *, now: datetime | None = None) -> Result:
+def compute(obj: ObjView, *, now: datetime | None = None) -> Result:
     """The kstatus of ``obj`` (see the module docstring); ``now`` for Pod scheduling windows."""
     decided = generic(obj)
     if decided is not None:

@@ -15,8 +15,8 @@ from weir.kube.indexers import index_by_source_ref
 from weir.kustomize.reconciler import KustomizationReconciler, Sources
 from weir.runtime.controller import Controller, object_key
 from weir.runtime.factories import ControllerContext, build_controller
+from weir.types import Obj
 
-Obj = dict[str, Any]
 COMPONENT = "kustomize-controller"
 SOURCE_INDEX = "source"
 DEPENDS_INDEX = "dependsOn"

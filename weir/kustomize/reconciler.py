@@ -53,8 +53,8 @@ from weir.runtime.durations import format_duration, parse_duration
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
 from weir.runtime.settings import KustomizeSettings
+from weir.types import Obj
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.kustomize")
 
 KIND = "Kustomization"

@@ -33,6 +33,7 @@ from weir.kustomize.build import Manifest, build
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.substitute import substitute_all
 from weir.kustomize.variables import load_variables
+from weir.types import Obj
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
     from weir.api.kustomize import KustomizationSpec, PostBuild
 
-Obj = dict[str, Any]
 
 VariablesLoader = Callable[["PostBuild"], Awaitable[Mapping[str, str]]]
 """``spec.postBuild`` -> the variables to substitute; only called when the spec has one, and

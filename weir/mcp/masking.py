@@ -16,12 +16,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from weir.mcp.output import LAST_APPLIED
+from weir.types import Obj
 
 MASK = "***"
 MIN_SCRUB_LENGTH = 4
 """Shorter secret values are not scrubbed from free text (they would hide ordinary words)."""
-
-Obj = dict[str, Any]
 
 
 def is_secret(obj: Mapping[str, Any]) -> bool:

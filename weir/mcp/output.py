@@ -17,8 +17,7 @@ from mcp_types import CallToolResult, TextContent
 
 from weir import yamlio
 from weir.errors import UsageError
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MESSAGE_LIMIT = 400

@@ -10,8 +10,7 @@ from typing import Any
 from weir.actions.objects import condition, is_suspended, kind_of, parse_time, revision
 from weir.kube import kstatus
 from weir.mcp.output import clip
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def age(value: Any, now: datetime | None = None) -> str | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from kubernetes_asyncio.client import ApiClient
 
@@ -32,8 +32,7 @@ from weir.runtime.kubeadapter import KubeObjectWriter
 from weir.runtime.metrics import RuntimeMetrics
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.settings import RunSettings
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 class Service(Protocol):

@@ -19,11 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from weir.runtime.controller import object_key
+from weir.types import Obj
 
-Obj = dict[str, Any]
 _MISSING = object()
 
 

@@ -21,7 +21,6 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
@@ -40,8 +39,8 @@ from weir.source.ignore import IgnoreRules
 from weir.source.revision import Commit, GitRef
 from weir.source.storage import Storage, extract
 from weir.source.verify import VerificationError, split_tag, verify_signature
+from weir.types import Obj
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.source.gitrepository")
 
 KIND = "GitRepository"

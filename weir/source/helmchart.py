@@ -81,9 +81,9 @@ from weir.source.helmrepository import (
 )
 from weir.source.ocirepository import parse_repository_url, registry_client
 from weir.source.storage import Artifact, Storage
+from weir.types import Obj
 from weir.yamlio import KubeLoader
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.source.helmchart")
 
 KIND = "HelmChart"

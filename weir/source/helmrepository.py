@@ -52,8 +52,8 @@ from weir.source.chartrepo import (
 )
 from weir.source.gitauth import decode_secret_data
 from weir.source.storage import Artifact, Storage, now_rfc3339
+from weir.types import Obj
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.source.helmrepository")
 
 KIND = "HelmRepository"

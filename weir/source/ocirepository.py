@@ -51,8 +51,8 @@ from weir.source.helmrepository import (
 )
 from weir.source.ignore import IgnoreRules, load_sourceignore, parse_patterns
 from weir.source.storage import Storage
+from weir.types import Obj
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.source.ocirepository")
 
 KIND = "OCIRepository"

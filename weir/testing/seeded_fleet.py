@@ -23,8 +23,8 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.api import KINDS
 from weir.kube import apply
+from weir.types import Obj
 
-Obj = dict[str, Any]
 FIELD_MANAGER = "weir-demo"
 STATUS_MANAGER = "weir-demo-controller"
 REVISION = "main@sha1:0123456789abcdef0123456789abcdef01234567"

@@ -11,6 +11,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.actions.inventory import entries
 from weir.api import KindInfo
+from weir.types import Obj
 from weir.web import status as rows
 from weir.web.cache import ViewCache
 from weir.web.kinds import APPLIER_KINDS, SOURCE_KINDS, WORKLOADS
@@ -18,7 +19,6 @@ from weir.web.mask import sanitize
 from weir.web.values import helm_values
 from weir.web.yamltext import to_yaml
 
-Obj = dict[str, Any]
 Row = dict[str, Any]
 MAX_MANAGERS = 32
 

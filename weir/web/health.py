@@ -20,7 +20,6 @@ from weir.runtime.metrics import RuntimeMetrics
 from weir.web.cache import ViewCache
 from weir.web.kinds import FLUX_KINDS
 
-Obj = dict[str, Any]
 STALE_AFTER = 120.0
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 

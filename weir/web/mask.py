@@ -8,7 +8,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-Obj = dict[str, Any]
+from weir.types import Obj
+
 MASK = "****"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 

@@ -20,7 +20,6 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
@@ -40,11 +39,11 @@ from weir.kube.client import impersonating
 from weir.kube.errors import ApiError, ForbiddenError, NotFoundError
 from weir.kube.events import EventRecorder
 from weir.log import kv
+from weir.types import Obj
 from weir.web.changes import ChangeLog
 from weir.web.status import flux_row, key_of
 
 log = logging.getLogger("weir.web")
-Obj = dict[str, Any]
 
 ACTIONS = ("reconcile", "reconcile-source", "suspend", "resume")
 FIELD_MANAGER = "weir-web"

@@ -16,7 +16,6 @@ from weir.actions.objects import condition, is_suspended, meta, revision, status
 from weir.actions.trace import manager_of
 from weir.api import KINDS
 
-Obj = dict[str, Any]
 Row = dict[str, Any]
 
 READY, FAILED, PROGRESSING, SUSPENDED, UNKNOWN = (

@@ -49,8 +49,8 @@ from weir.mcp.output import clip, respond
 from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import Name, Namespace
 from weir.runtime.durations import parse_duration
+from weir.types import Obj
 
-Obj = dict[str, Any]
 DEFAULT_TIMEOUT = 60.0
 MAX_FIELD_CHANGES = 40
 """Field changes shown per object (the rest are counted)."""

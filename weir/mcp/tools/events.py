@@ -21,8 +21,8 @@ from weir.mcp.env import ToolEnv
 from weir.mcp.output import clip, respond
 from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import AllNamespaces, ApiVersion, Limit, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 PODS = ResourceRef("", "v1", "pods", True, "Pod")
 MAX_EVENTS_READ = 5000
 PAGE = 500

@@ -42,8 +42,8 @@ from weir.mcp.summaries import age, summary
 from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.events import PODS, events_for
 from weir.mcp.tools.params import ApiVersion, Kind, Name, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 MESSAGE = 1500
 """Characters kept of the main error message (build and apply errors can be long)."""
 

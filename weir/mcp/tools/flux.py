@@ -3,7 +3,7 @@ through :mod:`weir.actions`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp_types import CallToolResult
 from pydantic import Field
@@ -25,8 +25,8 @@ from weir.mcp.output import respond
 from weir.mcp.settings import FIELD_MANAGER
 from weir.mcp.tooling import ToolSpec, writes
 from weir.mcp.tools.params import FluxKind, Name, Namespace, TimeoutSeconds, Wait
+from weir.types import Obj
 
-Obj = dict[str, Any]
 MARGIN = 5.0
 """Seconds kept free of a call's deadline to report a wait that timed out."""
 

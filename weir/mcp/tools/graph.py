@@ -41,8 +41,8 @@ from weir.mcp.env import ToolEnv
 from weir.mcp.output import clip, respond
 from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import AllNamespaces, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 MAX_FETCHED = 50
 """Objects outside the listed scope fetched one by one (cross-namespace references)."""
 

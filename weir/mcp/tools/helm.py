@@ -32,8 +32,8 @@ from weir.mcp.masking import MASK, has_mask, mask_leaves
 from weir.mcp.output import parse_path, respond, select
 from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import Name, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 Data = dict[str, str | bytes]
 MAX_DIFFERENCES = 200
 

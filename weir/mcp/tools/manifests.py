@@ -26,8 +26,8 @@ from weir.mcp.output import respond
 from weir.mcp.settings import FIELD_MANAGER
 from weir.mcp.tooling import ToolSpec, writes
 from weir.mcp.tools.params import ApiVersion, Kind, Name, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 MAX_OBJECTS = 50
 
 AllowFluxManaged = Annotated[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp_types import CallToolResult
 from pydantic import Field
@@ -26,8 +26,7 @@ from weir.mcp.tools.params import (
     Name,
     Namespace,
 )
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def tools(env: ToolEnv) -> list[ToolSpec]:
