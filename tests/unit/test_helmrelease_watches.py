@@ -7,13 +7,9 @@ from typing import Any
 
 from weir.api.helm import HelmReleaseSpec
 from weir.helm.chartsource import ChartArtifact, _differs, helmchart_object
-from weir.helm.controller import (
-    digest_only,
-    index_by_chart,
-    index_by_dependency,
-    index_by_values_from,
-)
+from weir.helm.controller import digest_only, index_by_chart, index_by_values_from
 from weir.helm.reconciler import _revision
+from weir.runtime.dependencies import index_by_dependency
 from weir.runtime.watches import DependentsTracker, artifact_state, data_digest, ref_of
 from weir.types import Obj
 

@@ -20,7 +20,7 @@ from weir.api.helm import HelmReleaseSpec
 from weir.helm import options
 from weir.helm import status as hs
 from weir.helm.chartsource import FIELD_MANAGER, ChartArtifact, LoadedChart
-from weir.helm.inventory import release_inventory
+from weir.helm.ports import InventoryBuilder, release_inventory
 from weir.helmengine.crds import apply_crds, crd_documents
 from weir.helmengine.engine import ClusterAccess, HelmEngine, Release
 from weir.helmengine.errors import HelmError, ReleaseTestError
@@ -66,6 +66,8 @@ class Run:
     revision: str
     """``lastAttemptedRevision``: the chart version (``+<digest[:12]>`` for OCI sources)."""
     events: EventSink | None = None
+    inventory: InventoryBuilder = release_inventory
+    """Builds ``status.inventory`` (a port: see :mod:`weir.helm.ports`)."""
     changed: bool = False
     """The desired state differs from the last attempted one (counters were reset)."""
     force: bool = False
@@ -144,7 +146,7 @@ class Run:
         crds: list[Obj] = []
         if options.crds_policy(self.spec, "install") != "Skip":
             crds = crd_documents(self.chart.info.crds)
-        self.status["inventory"] = await release_inventory(self.api, manifest, self.namespace, crds)
+        self.status["inventory"] = await self.inventory(self.api, manifest, self.namespace, crds)
 
     def count_failure(self, action: str) -> int:
         """Add a failure of ``action``; returns the action's failure count."""

@@ -8,7 +8,8 @@ Git/Bucket source into an archive). Every call takes the cluster identity
 release's namespace.
 
 The implementation is :class:`weir.helmengine.sdk.SdkEngine` over ``helm-python-sdk``
-(Helm 4 in process; see ``docs/adr/0002-helm-engine.md``). :func:`default_engine` builds one.
+(Helm 4 in process; see ``docs/adr/0002-helm-engine.md``);
+:func:`weir.helmengine.service.default_engine` builds one.
 
 Release storage is Helm's own (``sh.helm.release.v1.<name>.v<revision>`` Secrets), so
 ``helm``, Flux and weir read each other's releases. Known limit: the storage namespace is the
@@ -337,14 +338,6 @@ class HelmEngine(abc.ABC):
     @abc.abstractmethod
     def field_manager(self) -> str:
         """The field manager Helm's server-side applies use (for drift detection)."""
-
-
-def default_engine(*, concurrency: int = 4) -> HelmEngine:
-    """The Helm engine weir uses (helm-python-sdk); raises
-    :class:`~weir.helmengine.errors.EngineUnavailableError` when it is not installed."""
-    from weir.helmengine.sdk import SdkEngine  # noqa: PLC0415 - loads an 85 MB library
-
-    return SdkEngine(concurrency=concurrency)
 
 
 def release_name(name: str, target_namespace: str | None = None) -> str:

@@ -2,7 +2,7 @@
 
 The source controllers (packaging charts) and the HelmRelease controller share it::
 
-    service = engine_service(ctx)      # adds itself to ctx.services once per context
+    service = engine_service(ctx)      # one per context, started and stopped by the manager
     engine = service.get()             # loads helm-python-sdk (85 MB) on the first call
 
 Loading lazily keeps ``weir run --controllers=source`` fast when no chart needs packaging, and
@@ -12,10 +12,16 @@ whole process.
 
 from __future__ import annotations
 
-from weir.helmengine.engine import HelmEngine, default_engine
+from weir.helmengine.engine import HelmEngine
 from weir.runtime.factories import ControllerContext
 
-_ATTRIBUTE = "_weir_helm_engine_service"
+
+def default_engine(*, concurrency: int = 4) -> HelmEngine:
+    """The Helm engine weir uses (helm-python-sdk); raises
+    :class:`~weir.helmengine.errors.EngineUnavailableError` when it is not installed."""
+    from weir.helmengine.sdk import SdkEngine  # noqa: PLC0415 - loads an 85 MB library
+
+    return SdkEngine(concurrency=concurrency)
 
 
 class EngineService:
@@ -43,9 +49,6 @@ class EngineService:
 
 def engine_service(ctx: ControllerContext) -> EngineService:
     """The engine service of ``ctx`` (created, and added to ``ctx.services``, on first call)."""
-    service = getattr(ctx, _ATTRIBUTE, None)
-    if not isinstance(service, EngineService):
-        service = EngineService(concurrency=max(1, ctx.settings.workers))
-        setattr(ctx, _ATTRIBUTE, service)
-        ctx.services.append(service)
-    return service
+    return ctx.shared_service(
+        EngineService, lambda: EngineService(concurrency=max(1, ctx.settings.workers))
+    )

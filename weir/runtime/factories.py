@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from kubernetes_asyncio.client import ApiClient
 
@@ -30,9 +30,12 @@ from weir.runtime.controller import Controller, ControllerSettings
 from weir.runtime.informers import InformerPool
 from weir.runtime.kubeadapter import KubeObjectWriter
 from weir.runtime.metrics import RuntimeMetrics
+from weir.runtime.ports import EventSink
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.settings import RunSettings
 from weir.types import Obj
+
+T = TypeVar("T")
 
 
 class Service(Protocol):
@@ -42,6 +45,9 @@ class Service(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Service)
 
 
 @dataclass
@@ -60,10 +66,28 @@ class ControllerContext:
     """Shared informers (one per resource in the process)."""
     services: list[Service] = field(default_factory=list)
     run: RunSettings = field(default_factory=RunSettings)
-    """All of ``weir run``'s settings (feature packages read theirs, e.g. ``run.storage``)."""
+    """All of ``weir run``'s settings; feature packages read theirs with :meth:`feature`."""
+    shared: dict[type[Any], Any] = field(default_factory=dict)
+    """Process-wide objects several factories use (one Helm engine), by class; see
+    :meth:`shared_service`."""
 
     def __post_init__(self) -> None:
         self.informers = InformerPool(self.api, self.namespace, self.label_selector)
+
+    def feature(self, kind: type[T]) -> T:
+        """The typed settings of a feature package (``run.features``; the defaults when the
+        command line did not set them)."""
+        return self.run.feature(kind)
+
+    def shared_service(self, kind: type[S], create: Callable[[], S]) -> S:
+        """The one ``kind`` of this process: created with ``create`` on first use and added to
+        :attr:`services` (so the manager starts and stops it once)."""
+        found = self.shared.get(kind)
+        if not isinstance(found, kind):
+            found = create()
+            self.shared[kind] = found
+            self.services.append(found)
+        return found
 
 
 ControllerFactory = Callable[[ControllerContext], Sequence[Controller]]
@@ -149,10 +173,12 @@ def build_controller(
     status_manager: str | None = None,
     indexers: Mapping[str, Callable[[Obj], list[str]]] | None = None,
     name: str | None = None,
+    events: EventSink | None = None,
 ) -> Controller:
     """A controller for ``resource`` with an informer honouring the context's namespace and
     label selector, Events as ``component`` (e.g. ``kustomize-controller``) and status patches
-    as ``status_manager`` (default ``gotk-<component>``, Flux's status field manager)."""
+    as ``status_manager`` (default ``gotk-<component>``, Flux's status field manager).
+    ``events`` replaces the Event sink (the HelmRelease controller keeps only Warnings)."""
     informer = ctx.informers.get(resource, indexers)
     return Controller(
         kind,
@@ -160,7 +186,7 @@ def build_controller(
         reconciler,
         informer,
         writer=KubeObjectWriter(ctx.api, resource, status_manager or f"gotk-{component}"),
-        events=EventRecorder(ctx.api, component),
+        events=events or EventRecorder(ctx.api, component),
         metrics=ctx.metrics,
         settings=ctx.settings,
         name=name,

@@ -11,7 +11,10 @@ dependents up in an informer index::
     )
 
 The first sight of an object counts as a change (a HelmRelease waiting for a ConfigMap that is
-created later runs at once).
+created later runs at once); a deletion queues the dependents too, so they report the missing
+object at once. Every controller uses this one tracker: for sources (:func:`artifact_state`),
+for ``dependsOn`` (:func:`ready_state` with :func:`own_ref` and
+:data:`weir.runtime.dependencies.DEPENDS_INDEX`) and for configuration (:func:`data_digest`).
 """
 
 from __future__ import annotations
@@ -76,15 +79,32 @@ def ref_of(kind: str) -> Callable[[Obj], list[str]]:
     return refs
 
 
+def own_ref(obj: Obj) -> list[str]:
+    """``<namespace>/<name>`` of an object (the form the ``dependsOn`` index uses)."""
+    meta = obj.get("metadata") or {}
+    return [f"{meta.get('namespace', '')}/{meta.get('name')}"]
+
+
+def _ready(status: Obj) -> object:
+    found = [c.get("status") for c in status.get("conditions") or [] if c.get("type") == "Ready"]
+    return found[0] if found else None
+
+
+def ready_state(obj: Obj) -> object:
+    """What a dependent of an object in its ``dependsOn`` reacts to: Ready, the observed
+    generation and the applied revision (the inputs of the dependsOn rule)."""
+    status = obj.get("status") or {}
+    return (_ready(status), status.get("observedGeneration"), status.get("lastAppliedRevision"))
+
+
 def artifact_state(obj: Obj) -> object:
     """What a consumer of a source reacts to: the artifact, Ready, the observed generation."""
     status = obj.get("status") or {}
     artifact = status.get("artifact") or {}
-    ready = [c.get("status") for c in status.get("conditions") or [] if c.get("type") == "Ready"]
     return (
         artifact.get("revision"),
         artifact.get("digest"),
-        ready[0] if ready else None,
+        _ready(status),
         status.get("observedGeneration"),
     )
 
