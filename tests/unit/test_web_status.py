@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from weir.actions.masking import MASK, sanitize
 from weir.types import Obj
 from weir.web import status as st
-from weir.web.mask import MASK, sanitize
 
 
 def flux(kind: str = "Kustomization", **extra: Any) -> Obj:

@@ -50,7 +50,7 @@ EXIT_ERROR = 2
 def _scalar(value: Any) -> str:
     """A scalar as YAML writes it (``"1"`` stays quoted, so it does not read as a number)."""
     from weir import yamlio  # noqa: PLC0415
-    from weir.actions.diff import MASK_AFTER, MASK_BEFORE  # noqa: PLC0415
+    from weir.actions.masking import MASK_AFTER, MASK_BEFORE  # noqa: PLC0415
 
     if value in (MASK_BEFORE, MASK_AFTER):
         return str(value)

@@ -12,6 +12,7 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir.actions.masking import sanitize
 from weir.kube import apply
 from weir.kube.errors import NotFoundError
 from weir.kube.informer import list_all
@@ -21,7 +22,6 @@ from weir.web.cache import ViewCache
 from weir.web.detail import managers
 from weir.web.events import object_events
 from weir.web.kinds import PODS, WORKLOADS
-from weir.web.mask import sanitize
 from weir.web.yamltext import to_yaml
 
 Row = dict[str, Any]

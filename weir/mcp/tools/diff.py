@@ -30,6 +30,7 @@ from pydantic import Field
 
 from weir.actions.build import BuiltKustomization
 from weir.actions.diff import CHANGING, ObjectDiff, diff_one
+from weir.actions.masking import scrub
 from weir.actions.objects import find_object, get_object, meta, status
 from weir.api import KINDS
 from weir.api.kustomize import KustomizationSpec
@@ -44,7 +45,6 @@ from weir.kustomize.render import cluster_variables, prepare_objects, render
 from weir.kustomize.variables import variables_from_object
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
-from weir.mcp.masking import scrub
 from weir.mcp.output import clip, respond
 from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import Name, Namespace

@@ -20,6 +20,7 @@ from kubernetes_asyncio.client import ApiClient
 from mcp_types import CallToolResult
 from pydantic import Field
 
+from weir.actions.masking import MASK, has_mask, mask_leaves
 from weir.actions.objects import get_object, meta, status
 from weir.api import KINDS
 from weir.helmengine.errors import ValuesError
@@ -28,7 +29,6 @@ from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS, SECRETS
 from weir.mcp.env import ToolEnv
-from weir.mcp.masking import MASK, has_mask, mask_leaves
 from weir.mcp.output import parse_path, respond, select
 from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import Name, Namespace

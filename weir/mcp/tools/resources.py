@@ -8,12 +8,12 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from weir.actions.errors import ObjectNotFoundError
+from weir.actions.masking import mask_object
 from weir.kube import apply as kapi
 from weir.kube import transport
 from weir.kube.errors import NotFoundError
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
-from weir.mcp.masking import mask_object
 from weir.mcp.output import respond, select, tidy
 from weir.mcp.summaries import summary
 from weir.mcp.tooling import READ, ToolSpec

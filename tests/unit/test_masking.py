@@ -1,12 +1,24 @@
-"""Secret values never leave the server: Secrets, values composed from Secrets, scrubbed text."""
+"""Secret values never leave the server: the one masking rule (weir.actions.masking) every
+front end uses, its policies (display, ``weir build``), values composed from Secrets, scrubbed
+text."""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
 
+from weir.actions.masking import (
+    BUILD,
+    DISPLAY,
+    MASK,
+    SOPS_MASK,
+    has_mask,
+    mask_leaves,
+    mask_object,
+    sanitize,
+    scrub,
+)
 from weir.helmengine.values import ValuesRef, compose_values
-from weir.mcp.masking import MASK, has_mask, mask_leaves, mask_object, scrub
 from weir.mcp.tools.helm import differences, masked_data, path_text
 
 
@@ -102,3 +114,19 @@ def test_differences_of_values_trees() -> None:
     assert (
         path_text(["labels", "app.kubernetes.io/name", 0]) == "labels['app.kubernetes.io/name'][0]"
     )
+
+
+def test_one_rule_for_every_front_end() -> None:
+    """The UI's sanitize, MCP's mask_object and the display policy agree (one mask)."""
+    ui = sanitize({**SECRET, "metadata": {**SECRET["metadata"], "managedFields": [{}]}})
+    mcp = mask_object(SECRET, True, DISPLAY)
+    assert ui["data"] == mcp["data"] == {"password": MASK, "user": MASK}
+    assert "managedFields" not in ui["metadata"]
+    assert ui["metadata"]["annotations"] == mcp["metadata"]["annotations"] == {"team": "data"}
+
+
+def test_build_policy_prints_as_flux_build() -> None:
+    sops = {**SECRET, "data": {"k": b64("ENC[AES256_GCM,data:x]"), "p": b64("plain")}}
+    out = mask_object(sops, True, BUILD)
+    assert out["data"] == {"k": b64(SOPS_MASK), "p": b64(BUILD.mask)}
+    assert out["stringData"] == {"extra": BUILD.mask}
