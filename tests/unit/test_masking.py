@@ -26,7 +26,7 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-SECRET = {
+SECRET: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Secret",
     "metadata": {

@@ -16,7 +16,7 @@ from weir.web.api import ENDPOINTS
 from weir.web.artifact import artifact_filename
 from weir.web.cache import ViewCache, slim_event, slim_workload
 from weir.web.graph import pipeline_graph
-from weir.web.health import unattended
+from weir.actions.health import unattended
 from weir.web.openapi import document
 from weir.web.settings import WebSettings, normalize_base_path
 from weir.web.static import StaticUI
@@ -141,6 +141,26 @@ def test_unattended_objects() -> None:
     assert unattended(obj, now)
     obj["status"]["lastHandledReconcileAt"] = old
     assert not unattended(obj, now)
+
+
+def test_suspended_objects_are_not_unattended() -> None:
+    """Issue 12.2: a suspended HelmRelease with generation > observedGeneration made the
+    dashboard say "not reconciled for over 120s: is it running?" (Degraded)."""
+    now = 1_000_000.0
+    old = "1970-01-12T13:00:00Z"
+    obj: Obj = {
+        "kind": "HelmRelease",
+        "metadata": {
+            "generation": 3,
+            "creationTimestamp": old,
+            "annotations": {"reconcile.fluxcd.io/requestedAt": old},
+        },
+        "spec": {"suspend": True},
+        "status": {"observedGeneration": 2, "lastHandledReconcileAt": "earlier"},
+    }
+    assert not unattended(obj, now)
+    obj["spec"]["suspend"] = False
+    assert unattended(obj, now)
 
 
 def test_settings() -> None:

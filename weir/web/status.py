@@ -1,10 +1,6 @@
-"""One status word per object, and the rows the lists show.
-
-Status words: ``ready``, ``failed``, ``progressing``, ``suspended``, ``unknown``. For Flux
-objects ``suspended`` wins (``spec.suspend``), then ``Stalled=True`` or ``Ready=False`` is
-``failed`` (except while waiting on a dependency, which is ``progressing``), ``Ready=True`` is
-``ready`` and ``Ready=Unknown`` is ``progressing``; an object no controller has reported on yet
-is ``unknown``. Workloads follow kstatus' rules for their kind.
+"""The rows the lists show. The status word of each row is the one health model of
+:mod:`weir.actions.health` (Flux conditions, kstatus for workloads), shared with the CLI and
+the MCP server.
 """
 
 from __future__ import annotations
@@ -12,24 +8,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from weir.actions.health import (
+    FAILED,
+    PROGRESSING,
+    RANK,
+    READY,
+    STATUSES,
+    SUSPENDED,
+    UNKNOWN,
+    flux_status,
+    workload_status,
+)
 from weir.actions.objects import condition, is_suspended, meta, revision, status
 from weir.actions.trace import manager_of
-from weir.api import KINDS
 
 Row = dict[str, Any]
-
-READY, FAILED, PROGRESSING, SUSPENDED, UNKNOWN = (
-    "ready",
-    "failed",
-    "progressing",
-    "suspended",
-    "unknown",
-)
-STATUSES = (FAILED, PROGRESSING, UNKNOWN, SUSPENDED, READY)
-"""Every status word, most urgent first (the order of ``sort=status``)."""
-RANK = {s: i for i, s in enumerate(STATUSES)}
-WAITING_REASONS = frozenset({"DependencyNotReady", "Progressing"})
-"""Ready=False reasons that mean "waiting", not "broken"."""
 
 
 def key_of(kind: str, namespace: str, name: str) -> str:
@@ -45,25 +38,6 @@ def ref_key(ref: Any, default_namespace: str, default_kind: str = "") -> str | N
     if not kind:
         return None
     return key_of(kind, str(ref.get("namespace") or default_namespace), str(ref["name"]))
-
-
-def flux_status(obj: Mapping[str, Any]) -> str:
-    """The status word of a Flux object (see the module docstring)."""
-    if is_suspended(obj):
-        return SUSPENDED
-    stalled = condition(obj, "Stalled")
-    if stalled is not None and stalled.get("status") == "True":
-        return FAILED
-    ready = condition(obj, "Ready")
-    if ready is None:
-        info = KINDS.get(str(obj.get("kind", "")))
-        return UNKNOWN if info is None or info.has_status else READY
-    state = ready.get("status")
-    if state == "True":
-        return READY
-    if state == "False":
-        return PROGRESSING if ready.get("reason") in WAITING_REASONS else FAILED
-    return PROGRESSING
 
 
 def source_of(obj: Mapping[str, Any]) -> str | None:
@@ -141,72 +115,6 @@ def flux_row(obj: Mapping[str, Any]) -> Row:
 
 
 # ---------------------------------------------------------------------------- workloads
-def _int(value: Any, default: int = 0) -> int:
-    return value if isinstance(value, int) else default
-
-
-def _cond(obj: Mapping[str, Any], type_: str) -> dict[str, Any]:
-    return condition(obj, type_) or {}
-
-
-def workload_status(obj: Mapping[str, Any]) -> tuple[str, str, str]:
-    """(status word, ready text such as ``2/3``, message) of a workload."""
-    kind = obj.get("kind")
-    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
-    assert isinstance(spec, Mapping)
-    st = status(obj)
-    m = meta(obj)
-    generation, observed = m.get("generation"), st.get("observedGeneration")
-    behind = isinstance(generation, int) and (
-        not isinstance(observed, int) or observed < generation
-    )
-    if kind in ("Deployment", "StatefulSet"):
-        desired = _int(spec.get("replicas"), 1)
-        ready = _int(st.get("readyReplicas"))
-        updated = _int(st.get("updatedReplicas"))
-        text = f"{ready}/{desired}"
-        progressing = _cond(obj, "Progressing")
-        if progressing.get("reason") == "ProgressDeadlineExceeded":
-            return FAILED, text, str(progressing.get("message", ""))
-        if _cond(obj, "ReplicaFailure").get("status") == "True":
-            return FAILED, text, str(_cond(obj, "ReplicaFailure").get("message", ""))
-        if kind == "Deployment":
-            available = _int(st.get("availableReplicas"))
-            done = available >= desired and updated >= desired
-        else:
-            done = ready >= desired and st.get("currentRevision") == st.get("updateRevision")
-        if done and not behind:
-            return READY, text, f"{ready} of {desired} replicas ready"
-        return PROGRESSING, text, f"{ready} of {desired} replicas ready, {updated} updated"
-    if kind == "DaemonSet":
-        desired = _int(st.get("desiredNumberScheduled"))
-        ready = _int(st.get("numberReady"))
-        updated = _int(st.get("updatedNumberScheduled"))
-        text = f"{ready}/{desired}"
-        if ready >= desired and updated >= desired and not behind:
-            return READY, text, f"{ready} of {desired} pods ready"
-        return PROGRESSING, text, f"{ready} of {desired} pods ready, {updated} updated"
-    if kind == "Job":
-        completions = _int(spec.get("completions"), 1)
-        text = f"{_int(st.get('succeeded'))}/{completions}"
-        if _cond(obj, "Complete").get("status") == "True":
-            return READY, text, "completed"
-        failed = _cond(obj, "Failed")
-        if failed.get("status") == "True":
-            return FAILED, text, str(failed.get("message") or failed.get("reason", "failed"))
-        if spec.get("suspend") is True:
-            return SUSPENDED, text, "suspended"
-        return PROGRESSING, text, f"{_int(st.get('active'))} active"
-    if kind == "CronJob":
-        active = len(st.get("active") or [])
-        last = st.get("lastScheduleTime")
-        text = f"{active} active"
-        if spec.get("suspend") is True:
-            return SUSPENDED, text, "suspended"
-        return READY, text, f"last scheduled {last}" if last else "not scheduled yet"
-    return UNKNOWN, "", ""
-
-
 def images_of(obj: Mapping[str, Any]) -> list[str]:
     """The container images of a workload's pod template (CronJobs: of the job template)."""
     spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
@@ -234,3 +142,16 @@ def workload_row(obj: Mapping[str, Any]) -> Row:
         "manager": manager_key(obj),
         "created": m.get("creationTimestamp"),
     }
+
+
+__all__ = [
+    "FAILED",
+    "PROGRESSING",
+    "RANK",
+    "READY",
+    "STATUSES",
+    "SUSPENDED",
+    "UNKNOWN",
+    "flux_status",
+    "workload_status",
+]
