@@ -9,6 +9,8 @@ from typing import Any, cast
 import pytest
 from starlette.requests import Request
 
+from weir.actions.errors import ObjectNotFoundError
+from weir.actions.health import unattended
 from weir.errors import UsageError
 from weir.types import Obj
 from weir.web import status as st
@@ -16,7 +18,6 @@ from weir.web.api import ENDPOINTS
 from weir.web.artifact import artifact_filename
 from weir.web.cache import ViewCache, slim_event, slim_workload
 from weir.web.graph import pipeline_graph
-from weir.actions.health import unattended
 from weir.web.openapi import document
 from weir.web.settings import WebSettings, normalize_base_path
 from weir.web.static import StaticUI
@@ -120,7 +121,10 @@ def test_graph_edges_and_scopes() -> None:
     small = pipeline_graph(cast(ViewCache, cache), max_nodes=2)
     assert small["truncated"] is True
     assert len(small["nodes"]) == 2
-    assert pipeline_graph(cast(ViewCache, cache), focus="Kustomization/ns/nope")["nodes"] == []
+    with pytest.raises(ObjectNotFoundError):  # issue 12.7: a 404 with a message, not []
+        pipeline_graph(cast(ViewCache, cache), focus="Kustomization/ns/nope")
+    with pytest.raises(UsageError):  # a 400
+        pipeline_graph(cast(ViewCache, cache), focus="bad")
 
 
 def test_unattended_objects() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from weir.actions.graph import depends_on, key_of, manager_key, ref_key, source_of
 from weir.actions.health import (
     FAILED,
     PROGRESSING,
@@ -20,69 +21,8 @@ from weir.actions.health import (
     workload_status,
 )
 from weir.actions.objects import condition, is_suspended, meta, revision, status
-from weir.actions.trace import manager_of
 
 Row = dict[str, Any]
-
-
-def key_of(kind: str, namespace: str, name: str) -> str:
-    """The id of an object in the UI and its URLs: ``Kind/namespace/name``."""
-    return f"{kind}/{namespace}/{name}"
-
-
-def ref_key(ref: Any, default_namespace: str, default_kind: str = "") -> str | None:
-    """``Kind/ns/name`` of a ``{kind, name, namespace}`` reference, or None."""
-    if not isinstance(ref, Mapping) or not ref.get("name"):
-        return None
-    kind = str(ref.get("kind") or default_kind)
-    if not kind:
-        return None
-    return key_of(kind, str(ref.get("namespace") or default_namespace), str(ref["name"]))
-
-
-def source_of(obj: Mapping[str, Any]) -> str | None:
-    """``Kind/ns/name`` of the object a Flux object takes its artifact from: a
-    Kustomization's or HelmChart's ``sourceRef``; a HelmRelease's ``chartRef``, its generated
-    HelmChart (``status.helmChart``) or its chart's ``sourceRef``."""
-    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
-    assert isinstance(spec, Mapping)
-    namespace = str(meta(obj).get("namespace", ""))
-    kind = obj.get("kind")
-    if kind in ("Kustomization", "HelmChart"):
-        return ref_key(spec.get("sourceRef"), namespace)
-    if kind == "HelmRelease":
-        if spec.get("chartRef"):
-            return ref_key(spec.get("chartRef"), namespace)
-        chart = str(status(obj).get("helmChart") or "")
-        chart_ns, _, chart_name = chart.rpartition("/")
-        if chart_name:
-            return key_of("HelmChart", chart_ns or namespace, chart_name)
-        chart_spec = (spec.get("chart") or {}).get("spec") or {}
-        return ref_key(chart_spec.get("sourceRef"), namespace)
-    return None
-
-
-def depends_on(obj: Mapping[str, Any]) -> list[str]:
-    """``Kind/ns/name`` of each ``spec.dependsOn`` entry (same kind as the object)."""
-    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
-    assert isinstance(spec, Mapping)
-    namespace = str(meta(obj).get("namespace", ""))
-    kind = str(obj.get("kind", ""))
-    out = []
-    for dep in spec.get("dependsOn") or []:
-        found = ref_key(dep, namespace, kind)
-        if found:
-            out.append(found)
-    return out
-
-
-def manager_key(obj: Mapping[str, Any]) -> str | None:
-    """``Kind/ns/name`` of the Kustomization or HelmRelease that applied the object."""
-    found = manager_of(obj)
-    if found is None:
-        return None
-    info, namespace, name = found
-    return key_of(info.kind, namespace, name)
 
 
 def flux_row(obj: Mapping[str, Any]) -> Row:
@@ -152,6 +92,11 @@ __all__ = [
     "STATUSES",
     "SUSPENDED",
     "UNKNOWN",
+    "depends_on",
     "flux_status",
+    "key_of",
+    "manager_key",
+    "ref_key",
+    "source_of",
     "workload_status",
 ]
