@@ -71,15 +71,15 @@ from weir.source.chartrepo import (
     select_version,
 )
 from weir.source.errors import SourceError
-from weir.source.helmrepository import (
+from weir.source.ocirepository import parse_repository_url, registry_client
+from weir.source.skeleton import (
     ARTIFACT_OUTDATED,
-    mark_fetch_failed,
+    failed,
     mark_stored,
     read_secret_data,
     source_timeout,
     store_file,
 )
-from weir.source.ocirepository import parse_repository_url, registry_client
 from weir.source.storage import Artifact, Storage
 from weir.types import Obj
 from weir.yamlio import KubeLoader
@@ -241,7 +241,7 @@ class HelmChartReconciler(Reconciler):
         if chart.digest and hashlib.sha256(data).hexdigest() != chart.digest.removeprefix(
             "sha256:"
         ):
-            raise mark_fetch_failed(
+            raise failed(
                 obj,
                 "ChartPullFailed",
                 f"chart {chart.name}-{chart.version} does not match the digest in the index; "
@@ -328,7 +328,7 @@ class HelmChartReconciler(Reconciler):
                     return self._stored(obj, chart_name, revision, PULL_SUCCEEDED, "pulled")
                 pulled = await pull_chart(client, ref.with_digest(resolved.digest))
             except OCIError as e:
-                raise mark_fetch_failed(
+                raise failed(
                     obj,
                     "ChartPullFailed",
                     f"failed to pull chart {ref} {version}: {e}",
@@ -399,7 +399,7 @@ class HelmChartReconciler(Reconciler):
             raise Stalled("ChartPackageFailed", f"chart path {path!r} points outside the source")
         chart_yaml = chart_dir / "Chart.yaml"
         if not chart_yaml.is_file():
-            raise mark_fetch_failed(
+            raise failed(
                 obj,
                 "ChartPackageFailed",
                 f"no Chart.yaml at path {path!r} of the source: fix spec.chart",
@@ -407,11 +407,11 @@ class HelmChartReconciler(Reconciler):
         try:
             meta = yaml.load(chart_yaml.read_text(), Loader=KubeLoader)  # a safe loader
         except yaml.YAMLError as e:
-            raise mark_fetch_failed(
+            raise failed(
                 obj, "ChartPackageFailed", f"Chart.yaml at {path!r} does not parse: {e}"
             ) from e
         if not isinstance(meta, dict) or not meta.get("name") or not meta.get("version"):
-            raise mark_fetch_failed(
+            raise failed(
                 obj, "ChartPackageFailed", f"Chart.yaml at {path!r} needs a name and a version"
             )
         name, version = str(meta["name"]), str(meta["version"])
@@ -431,7 +431,7 @@ class HelmChartReconciler(Reconciler):
             )
             tgz = await self.engine().package(chart_dir, out, version=revision, values=values)
         except HelmError as e:
-            raise mark_fetch_failed(
+            raise failed(
                 obj, "ChartPackageFailed", f"failed to package chart at {path!r}: {e}"
             ) from e
         data = await asyncio.to_thread(tgz.read_bytes)
@@ -452,7 +452,7 @@ class HelmChartReconciler(Reconciler):
             await asyncio.to_thread(extract, archive, work / "chart", digest)
             tops = [p for p in (work / "chart").iterdir() if p.is_dir()]
             if len(tops) != 1:
-                raise mark_fetch_failed(
+                raise failed(
                     obj, "ChartPackageFailed", "the chart archive has no single top directory"
                 )
             chart_dir = tops[0]
@@ -466,12 +466,10 @@ class HelmChartReconciler(Reconciler):
                     chart_dir, work / "out", version=revision, values=values
                 )
             except HelmError as e:
-                raise mark_fetch_failed(
-                    obj, "ChartPackageFailed", f"failed to apply valuesFiles: {e}"
-                ) from e
+                raise failed(obj, "ChartPackageFailed", f"failed to apply valuesFiles: {e}") from e
             return await asyncio.to_thread(tgz.read_bytes)
         except (SourceError, ArtifactError) as e:
-            raise mark_fetch_failed(obj, "ChartPackageFailed", f"bad chart archive: {e}") from e
+            raise failed(obj, "ChartPackageFailed", f"bad chart archive: {e}") from e
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -494,7 +492,7 @@ class HelmChartReconciler(Reconciler):
         try:
             chart_metadata(built.data)  # refuse what is not a chart archive
         except ChartError as e:
-            raise mark_fetch_failed(obj, "ChartPullFailed", str(e)) from e
+            raise failed(obj, "ChartPullFailed", str(e)) from e
         artifact: Artifact = await store_file(
             self.storage,
             built.data,
@@ -526,4 +524,5 @@ class HelmChartReconciler(Reconciler):
         return Result.success(message, reason=reason, revision=revision)
 
     def _fetch_failed(self, obj: Obj, err: HelmError) -> Exception:
-        return mark_fetch_failed(obj, err.reason, str(err), retryable=True)
+        """A repository failure is retried (the index may change) whatever the error says."""
+        return failed(obj, err.reason, str(err))
