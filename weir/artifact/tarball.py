@@ -246,92 +246,121 @@ def extract(
 
 
 def _extract_members(fh: BinaryIO, dest: Path, max_size: int, max_files: int) -> int:
-    dest_real = os.path.realpath(dest)
-    dest_abs = os.path.abspath(dest)
-    dest = Path(dest_abs)
-    total = 0
-    count = 0
-    links: list[Path] = []
     try:
         tar = tarfile.open(fileobj=fh, mode="r|*")  # noqa: SIM115 - closed by the with below
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise UnsafeArchiveError(f"artifact is not a readable tarball: {exc}") from exc
+    unpacker = _Unpacker(tar, dest, max_size, max_files)
     with tar:
         try:
             for member in tar:
-                count += 1
-                if count > max_files:
-                    raise UnsafeArchiveError(
-                        f"tarball has more than {max_files} entries; refusing to unpack it"
-                    )
-                parts = _safe_name(member.name)
-                if not parts:
-                    continue  # "." or "./": the root itself
-                target = _check_parents(dest, parts)
-                existing = _lstat(target)
-                if member.isdir():
-                    if existing is None:
-                        os.mkdir(target, DIR_MODE | 0o700)
-                    elif not stat.S_ISDIR(existing.st_mode):
-                        raise UnsafeArchiveError(f"duplicate tarball entry {member.name!r}")
-                    continue
-                if existing is not None:
-                    raise UnsafeArchiveError(f"duplicate tarball entry {member.name!r}")
-                if member.isreg():
-                    total += member.size
-                    if total > max_size:
-                        raise UnsafeArchiveError(
-                            f"tarball unpacks to more than {max_size} bytes; refusing it"
-                        )
-                    src = tar.extractfile(member)
-                    assert src is not None
-                    _write_file(target, src, member.mode)
-                elif member.issym():
-                    link = member.linkname
-                    if not link or os.path.isabs(link):
-                        raise UnsafeArchiveError(
-                            f"symlink {member.name!r} points to an absolute path {link!r}"
-                        )
-                    resolved = os.path.normpath(os.path.join(os.path.dirname(target), link))
-                    if not _inside(dest_abs, resolved):
-                        raise UnsafeArchiveError(
-                            f"symlink {member.name!r} points outside the artifact: {link!r}"
-                        )
-                    os.symlink(link, target)
-                    links.append(target)
-                elif member.islnk():
-                    lparts = _safe_name(member.linkname)
-                    source = dest.joinpath(*lparts) if lparts else dest
-                    sst = _lstat(source)
-                    if sst is None or not stat.S_ISREG(sst.st_mode):
-                        raise UnsafeArchiveError(
-                            f"hard link {member.name!r} must point to a regular file extracted "
-                            f"before it, not {member.linkname!r}"
-                        )
-                    total += sst.st_size
-                    if total > max_size:
-                        raise UnsafeArchiveError(
-                            f"tarball unpacks to more than {max_size} bytes; refusing it"
-                        )
-                    shutil.copyfile(source, target, follow_symlinks=False)
-                else:
-                    kind = "device" if (member.ischr() or member.isblk()) else "special file"
-                    if member.isfifo():
-                        kind = "FIFO"
-                    raise UnsafeArchiveError(
-                        f"tarball entry {member.name!r} is a {kind}; artifacts hold only files, "
-                        "directories and links"
-                    )
+                unpacker.add(member)
         except (tarfile.TarError, EOFError, zlib.error) as exc:
             raise UnsafeArchiveError(f"artifact tarball is corrupt: {exc}") from exc
-    # Links are checked again once everything exists: a later entry can change what an earlier
-    # link resolves to.
-    for link_path in links:
-        if not _inside(dest_real, os.path.realpath(link_path)):
+    unpacker.check_links()
+    return unpacker.count
+
+
+class _Unpacker:
+    """Writes the members of a streamed tarball under ``dest``, one at a time, refusing
+    anything that would escape it or exceed the limits."""
+
+    def __init__(self, tar: tarfile.TarFile, dest: Path, max_size: int, max_files: int) -> None:
+        self.tar = tar
+        self.dest_real = os.path.realpath(dest)
+        self.dest_abs = os.path.abspath(dest)
+        self.dest = Path(self.dest_abs)
+        self.max_size = max_size
+        self.max_files = max_files
+        self.total = 0
+        self.count = 0
+        self.links: list[Path] = []
+
+    def add(self, member: tarfile.TarInfo) -> None:
+        self.count += 1
+        if self.count > self.max_files:
             raise UnsafeArchiveError(
-                f"symlink {link_path.relative_to(dest)!s} resolves outside the artifact"
+                f"tarball has more than {self.max_files} entries; refusing to unpack it"
             )
-    return count
+        parts = _safe_name(member.name)
+        if not parts:
+            return  # "." or "./": the root itself
+        target = _check_parents(self.dest, parts)
+        existing = _lstat(target)
+        if member.isdir():
+            self._directory(member, target, existing)
+            return
+        if existing is not None:
+            raise UnsafeArchiveError(f"duplicate tarball entry {member.name!r}")
+        if member.isreg():
+            self._grow(member.size)
+            src = self.tar.extractfile(member)
+            assert src is not None
+            _write_file(target, src, member.mode)
+        elif member.issym():
+            self._symlink(member, target)
+        elif member.islnk():
+            self._hardlink(member, target)
+        else:
+            _refuse_special(member)
+
+    def _grow(self, size: int) -> None:
+        self.total += size
+        if self.total > self.max_size:
+            raise UnsafeArchiveError(
+                f"tarball unpacks to more than {self.max_size} bytes; refusing it"
+            )
+
+    def _directory(
+        self, member: tarfile.TarInfo, target: Path, existing: os.stat_result | None
+    ) -> None:
+        if existing is None:
+            os.mkdir(target, DIR_MODE | 0o700)
+        elif not stat.S_ISDIR(existing.st_mode):
+            raise UnsafeArchiveError(f"duplicate tarball entry {member.name!r}")
+
+    def _symlink(self, member: tarfile.TarInfo, target: Path) -> None:
+        link = member.linkname
+        if not link or os.path.isabs(link):
+            raise UnsafeArchiveError(f"symlink {member.name!r} points to an absolute path {link!r}")
+        resolved = os.path.normpath(os.path.join(os.path.dirname(target), link))
+        if not _inside(self.dest_abs, resolved):
+            raise UnsafeArchiveError(
+                f"symlink {member.name!r} points outside the artifact: {link!r}"
+            )
+        os.symlink(link, target)
+        self.links.append(target)
+
+    def _hardlink(self, member: tarfile.TarInfo, target: Path) -> None:
+        lparts = _safe_name(member.linkname)
+        source = self.dest.joinpath(*lparts) if lparts else self.dest
+        sst = _lstat(source)
+        if sst is None or not stat.S_ISREG(sst.st_mode):
+            raise UnsafeArchiveError(
+                f"hard link {member.name!r} must point to a regular file extracted "
+                f"before it, not {member.linkname!r}"
+            )
+        self._grow(sst.st_size)
+        shutil.copyfile(source, target, follow_symlinks=False)
+
+    def check_links(self) -> None:
+        """Links are checked again once everything exists: a later entry can change what an
+        earlier link resolves to."""
+        for link_path in self.links:
+            if not _inside(self.dest_real, os.path.realpath(link_path)):
+                raise UnsafeArchiveError(
+                    f"symlink {link_path.relative_to(self.dest)!s} resolves outside the artifact"
+                )
+
+
+def _refuse_special(member: tarfile.TarInfo) -> None:
+    kind = "device" if (member.ischr() or member.isblk()) else "special file"
+    if member.isfifo():
+        kind = "FIFO"
+    raise UnsafeArchiveError(
+        f"tarball entry {member.name!r} is a {kind}; artifacts hold only files, "
+        "directories and links"
+    )
 
 
 def _lstat(path: Path) -> os.stat_result | None:
