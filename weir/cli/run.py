@@ -12,6 +12,7 @@ import typer
 
 from weir import log as runtime_logging
 from weir.auth.users import AuthSettings
+from weir.cli.logopts import checked_logging
 from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
 from weir.errors import ConfigError, UsageError
 from weir.helm.settings import HelmSettings
@@ -180,11 +181,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     ] = _DEFAULTS.log_encoding,
 ) -> None:
     """Run the GitOps controllers until SIGTERM/SIGINT."""
-    if log_encoding not in ("json", "console"):
-        raise UsageError(f"--log-encoding={log_encoding}: use json or console")
-    if log_level.lower() not in runtime_logging.LOG_LEVELS:
-        levels = ", ".join(runtime_logging.LOG_LEVELS)
-        raise UsageError(f"--log-level={log_level}: use one of {levels}")
+    level, encoding = checked_logging(log_level, log_encoding)
     le = _leader_election(
         enable_leader_election,
         leader_election_lease_duration,
@@ -233,8 +230,8 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         graceful_shutdown_timeout=_duration(
             "--graceful-shutdown-timeout", graceful_shutdown_timeout
         ),
-        log_level=log_level.lower(),
-        log_encoding="json" if log_encoding == "json" else "console",
+        log_level=level,
+        log_encoding=encoding,
         leader_election=le,
         features=features,
     )
