@@ -6,8 +6,8 @@ SDK (v2), over stdio or streamable HTTP (see docs/mcp.md).
   :func:`serve_http`.
 - :mod:`~weir.mcp.tools`: the tools, one module per group.
 - :mod:`~weir.mcp.tooling`: annotations, read-only filtering, the per-call wrapper.
-- :mod:`~weir.mcp.masking`, :mod:`~weir.mcp.output`, :mod:`~weir.mcp.audit`: secret masking,
-  bounded results and field selection, the tool-call log.
+- :mod:`~weir.mcp.output`, :mod:`~weir.mcp.audit`: bounded results and field selection, the
+  tool-call log (secret masking is the front ends' shared :mod:`weir.actions.masking`).
 """
 
 from weir.mcp.server import build_http_app, build_server, serve_http, serve_stdio

@@ -9,8 +9,9 @@ Modules, one job each:
 
 - :mod:`~weir.web.settings`: address, base path, heartbeat.
 - :mod:`~weir.web.kinds`: the resources the UI shows (Flux kinds, workloads, pods, Events).
-- :mod:`~weir.web.status`: one status word per object and the rows lists show.
-- :mod:`~weir.web.mask`: what is removed or masked before an object leaves the server.
+- :mod:`~weir.web.status`: the rows lists show (status words, masking and the graph model are
+  the shared ones of :mod:`weir.actions`: ``health``, ``masking``, ``graph``).
+- :mod:`~weir.web.schema`: the API row and graph as pydantic models (OpenAPI, TypeScript).
 - :mod:`~weir.web.changes`: the change log behind live updates (ids, resume, waiting).
 - :mod:`~weir.web.cache`: the informers the UI reads and the rows kept from them.
 - :mod:`~weir.web.query`: filtering (wildcards), sorting and pagination.
