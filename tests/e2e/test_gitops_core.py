@@ -12,7 +12,7 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 
 from tests.support.waiting import wait_for
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS, ResourceRef
@@ -21,8 +21,8 @@ from weir.runtime.manager import Manager
 from weir.testing.certs import make_ssh_keypair
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.gitssh import GitSshServer
+from weir.types import Obj
 
-Obj = dict[str, Any]
 pytestmark = pytest.mark.usefixtures("controllers")
 
 GIT = lookup("GitRepository").resource

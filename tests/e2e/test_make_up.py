@@ -25,7 +25,6 @@ from weir.kube.informer import list_all
 from weir.kube.resources import ResourceRef
 
 pytestmark = pytest.mark.timeout(600)
-Obj = dict[str, Any]
 T = TypeVar("T")
 STATEFULSETS = ResourceRef("apps", "v1", "statefulsets", True, "StatefulSet")
 ERIGON_HR = "clusters/etherwurst/apps/erigon/helmrelease.yaml"

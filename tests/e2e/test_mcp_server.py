@@ -14,7 +14,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
@@ -27,6 +26,7 @@ from mcp_types import CallToolResult, TextContent
 
 from tests.support.rbac import grant_kustomizations
 from weir.api import KINDS
+from weir.auth.users import token_digest
 from weir.kube import apply as kapi
 from weir.kube import transport
 from weir.kube.errors import NotFoundError
@@ -36,9 +36,8 @@ from weir.runtime import conditions
 from weir.runtime.manager import Manager
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.gitserver import GitHttpServer
-from weir.web.auth import token_digest
+from weir.types import Obj
 
-Obj = dict[str, Any]
 KS = ResourceRef("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", True, "Kustomization")
 PODS = ResourceRef("", "v1", "pods", True, "Pod")
 MANAGER = "weir-e2e-mcp"
@@ -343,10 +342,15 @@ async def every_tool(mcp: Client, api: ApiClient, fleet: Fleet) -> None:
     assert problems[f"Kustomization/{ns}/broken"]["rootCause"] is True
     assert "bad.yaml" in problems[f"Kustomization/{ns}/broken"]["problem"]
     assert not any(n.startswith(f"Kustomization/{ns}/a") for n in problems)
-    # No Helm controller runs here: the HelmReleases' charts are missing, and their
-    # HelmRepository is the root cause.
-    chart = problems[f"HelmChart/{ns}/{ns}-erigon-prod"]
-    assert chart["blockedBy"] == [f"HelmRepository/{ns}/charts"]
+    # No Helm controller runs here: no HelmChart was generated, so a HelmRelease's source is
+    # its chart's HelmRepository, which is missing: the root cause. The graph is the UI's:
+    # every edge ends at a node, and the workloads are there.
+    assert f"HelmRepository/{ns}/charts -> HelmRelease/{ns}/erigon-prod (source)" in graph["edges"]
+    assert problems[f"HelmRepository/{ns}/charts"]["rootCause"] is True
+    ids = {n["id"] for n in graph["nodes"]}
+    ends = {end for e in graph["edges"] for end in e.split(" (")[0].split(" -> ")}
+    assert ends <= ids
+    assert any(i.startswith(f"Deployment/{ns}/") for i in ids)
 
     history = data(await mcp.call_tool("get_history", {"kind": "ks", "name": "apps"}))
     assert history["history"][0]["revision"] == f"master@sha1:{sha}"

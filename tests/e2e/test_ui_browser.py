@@ -31,11 +31,11 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.support.rbac import grant_kustomizations
 from weir.api import KINDS
+from weir.auth.users import AuthSettings, load_users, token_digest
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.runtime import conditions
 from weir.testing.gitserver import GitHttpServer
-from weir.web.auth import AuthSettings, load_users, token_digest
 from weir.web.service import WebUI
 from weir.web.settings import WebSettings
 from weir.web.standalone import running_ui

@@ -20,11 +20,10 @@ from pydantic import ValidationError
 from tests.unit.test_api_roundtrip import OBJECTS
 from weir.api import KINDS, lookup, parse_object, with_defaults
 from weir.api.crds import generate
+from weir.types import Obj
 
 FIELD_MANAGER = "weir-test-crds"
 KUBECTL = Path(sys.executable).parent / "kubectl"
-
-Obj = dict[str, Any]
 
 
 # ------------------------------------------------------------------------------------ fixtures

@@ -9,7 +9,7 @@ import pytest
 from kubernetes_asyncio import client
 
 from weir.helm.drift import DriftReport, IgnoreRule, Selector, correct_drift, detect_drift
-from weir.helm.engine import ClusterAccess, InstallOptions
+from weir.helmengine.engine import ClusterAccess, InstallOptions
 from weir.kube import transport
 from weir.kube.apply import delete, get, patch
 from weir.kube.resources import ResourceRef
@@ -17,7 +17,7 @@ from weir.testing.chartrepo import write_chart
 
 pytest.importorskip("helm_python", reason="the Helm engine needs helm-python-sdk==0.2.2")
 
-from weir.helm.engine_sdk import SdkEngine
+from weir.helmengine.sdk import SdkEngine
 
 CONFIGMAPS = ResourceRef("", "v1", "configmaps", True)
 TEMPLATES = {

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from kubernetes_asyncio import client
 
-from weir.helm.engine import (
+from weir.helmengine.crds import apply_crds, crd_documents
+from weir.helmengine.engine import (
     ClusterAccess,
     InstallOptions,
     ReleaseTestOptions,
@@ -26,15 +27,14 @@ from weir.helm.engine import (
     UninstallOptions,
     UpgradeOptions,
 )
-from weir.helm.engine_crds import apply_crds, crd_documents
-from weir.helm.errors import (
+from weir.helmengine.errors import (
     ReleaseError,
     ReleaseNotFoundError,
     ReleaseTimeoutError,
     RenderError,
     UnsupportedOptionError,
 )
-from weir.helm.postrender import KustomizeRenderer, PostRenderSpec
+from weir.helmengine.postrender import KustomizeRenderer, PostRenderSpec
 from weir.kube.apply import apply, create, delete, get
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
@@ -42,7 +42,7 @@ from weir.testing.chartrepo import write_chart
 
 pytest.importorskip("helm_python", reason="the Helm engine needs helm-python-sdk==0.2.2")
 
-from weir.helm.engine_sdk import SdkEngine
+from weir.helmengine.sdk import SdkEngine
 
 SECRETS = ResourceRef("", "v1", "secrets", True)
 CONFIGMAPS = ResourceRef("", "v1", "configmaps", True)

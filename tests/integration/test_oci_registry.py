@@ -25,7 +25,7 @@ from weir.oci.errors import OCIArtifactError, OCIAuthError, OCINotFoundError
 from weir.oci.reference import parse_url
 from weir.testing.chartrepo import package_chart, write_chart
 from weir.testing.helm_fixtures import oci_registry  # noqa: F401
-from weir.testing.registry import Registry
+from weir.testing.ociregistry import Registry
 
 
 def _tarball(files: dict[str, str]) -> bytes:

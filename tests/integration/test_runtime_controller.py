@@ -30,8 +30,8 @@ from weir.runtime.kubeadapter import KubeObjectWriter
 from weir.runtime.metrics import RuntimeMetrics
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import Result, Stalled
+from weir.types import Obj
 
-Obj = dict[str, Any]
 T = TypeVar("T")
 
 GROUP = "runtime.test.weir.dev"

@@ -24,14 +24,13 @@ from weir.kube import apply
 from weir.kube.resources import ResourceRef
 from weir.runtime import conditions
 from weir.runtime.controller import Controller
+from weir.runtime.factories import ControllerContext, ControllerRegistry, build_controller
 from weir.runtime.manager import Manager
-from weir.runtime.registry import ControllerContext, ControllerRegistry, build_controller
 from weir.runtime.result import Result
 from weir.runtime.settings import RunSettings
+from weir.types import Obj
 
 __all__ = ["widgets_crd"]  # the fixture, re-used here
-
-Obj = dict[str, Any]
 
 
 @dataclass

@@ -17,7 +17,7 @@ from kubernetes_asyncio.client import ApiClient
 from weir.api import KINDS
 from weir.kube import apply
 from weir.source.server import ArtifactServer
-from weir.web import demo
+from weir.testing import seeded_fleet as demo
 from weir.web.api import ENDPOINTS
 from weir.web.service import WebUI
 from weir.web.settings import WebSettings
@@ -230,6 +230,13 @@ async def test_graph_and_workloads(
     assert f"Kustomization/{ns}/infra" in ids  # upstream through dependsOn
     assert f"Deployment/{ns}/podinfo" in ids  # downstream
     assert f"Deployment/{ns}/redis" not in ids  # a sibling, not on the path
+    # issue 12.7: an unknown or malformed focus is an error with a message, not an empty graph
+    unknown = await http.get("/api/v1/graph", params={"focus": f"Kustomization/{ns}/nope"})
+    assert unknown.status_code == 404
+    assert "not in the graph" in unknown.json()["error"]
+    bad = await http.get("/api/v1/graph", params={"focus": "bad"})
+    assert bad.status_code == 400
+    assert "Kind/namespace/name" in bad.json()["error"]
 
     workloads = await get(http, "/api/v1/workloads", namespace=ns)
     assert {(r["kind"], r["name"], r["manager"]) for r in workloads["items"]} == {

@@ -14,8 +14,8 @@ from weir.api.crds import generate
 from weir.kube import apply, transport
 from weir.kube.errors import NotFoundError, TooManyRequestsError
 from weir.kube.resources import ResourceRef
+from weir.types import Obj
 
-Obj = dict[str, Any]
 FIELD_MANAGER = "weir-test-crds"  # the manager test_crds.py uses too: applies never conflict
 CRDS = ResourceRef("apiextensions.k8s.io", "v1", "customresourcedefinitions", False, "CRD")
 

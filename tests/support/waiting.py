@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 async def wait_for(

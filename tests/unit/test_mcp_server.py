@@ -22,8 +22,8 @@ from weir.errors import UsageError
 from weir.mcp import McpSettings, build_http_app, build_server
 from weir.mcp.audit import CallLog
 from weir.mcp.env import ToolEnv
-from weir.mcp.registry import READ, ToolSpec, wrap
 from weir.mcp.server import transport_security
+from weir.mcp.tooling import READ, ToolSpec, wrap
 
 WRITES = {"reconcile", "suspend", "resume", "apply_manifest", "delete_resource"}
 NOT_DESTRUCTIVE = {"suspend"}

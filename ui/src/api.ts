@@ -1,27 +1,13 @@
 // The JSON API: types of what it returns and small fetch helpers. Every URL is relative to
 // the document's <base href>, so the UI works under any base path.
 
+import type { Graph, GraphEdge, GraphNode, Row } from "./generated/api-types";
+
+// Row and the graph are generated from weir/web/schema.py (scripts/gen-ui-types.sh).
+export type { Graph, GraphEdge, GraphNode, Row };
+
 export type Status = "ready" | "failed" | "progressing" | "suspended" | "unknown";
 export const STATUSES: Status[] = ["failed", "progressing", "unknown", "suspended", "ready"];
-
-export interface Row {
-  key: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  status: Status;
-  ready: string;
-  reason?: string;
-  message: string;
-  revision?: string;
-  suspended?: boolean;
-  lastTransition?: string | null;
-  lastHandled?: string | null;
-  source?: string | null;
-  manager?: string | null;
-  created?: string | null;
-  images?: string[];
-}
 
 export interface Page {
   items: Row[];
@@ -132,25 +118,6 @@ export interface WorkloadDetail {
   pods: Pod[];
   events: EventRow[];
   managers: Link[];
-}
-
-export interface GraphNode {
-  id: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  layer: "source" | "chart" | "applier" | "workload" | "other";
-  status: Status | "missing";
-  message: string;
-  revision: string;
-  view: "resource" | "workload";
-}
-
-export interface Graph {
-  nodes: GraphNode[];
-  edges: { from: string; to: string; type: "source" | "manages" | "dependsOn" }[];
-  truncated: boolean;
-  total: number;
 }
 
 export interface KindInfo {

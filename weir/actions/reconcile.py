@@ -39,8 +39,8 @@ from weir.actions.objects import (
 from weir.actions.watch import follow
 from weir.api import KINDS, KindInfo
 from weir.kube import apply
+from weir.types import Obj
 
-Obj = dict[str, Any]
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
 """HelmRelease: run a one-off Helm upgrade (same token as ``requestedAt``)."""

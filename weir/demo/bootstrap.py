@@ -5,13 +5,12 @@ Kustomization named ``flux-system`` that sync the cluster's directory of the fle
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
 from weir.kube import apply as kapi
+from weir.types import Obj
 
-Obj = dict[str, Any]
 NAMESPACE = "flux-system"
 NAME = "flux-system"
 SETTINGS = "cluster-settings"

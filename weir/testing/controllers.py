@@ -8,8 +8,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from weir.helm.settings import HelmSettings
+from weir.kustomize.settings import KustomizeSettings
 from weir.runtime.manager import Manager
-from weir.runtime.settings import KustomizeSettings, RunSettings, StorageSettings
+from weir.runtime.settings import RunSettings
+from weir.source.settings import SourceSettings, StorageSettings
 
 
 @contextlib.asynccontextmanager
@@ -32,9 +35,15 @@ async def running_controllers(
         concurrent=concurrent,
         min_retry_delay=min_retry_delay,
         graceful_shutdown_timeout=5.0,
-        storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
-        kustomize=KustomizeSettings(
-            requeue_dependency=requeue_dependency, sops_age_secret=sops_age_secret
+        features=(
+            SourceSettings(
+                storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
+                requeue_dependency=requeue_dependency,
+            ),
+            KustomizeSettings(
+                requeue_dependency=requeue_dependency, sops_age_secret=sops_age_secret
+            ),
+            HelmSettings(requeue_dependency=requeue_dependency),
         ),
     )
     manager = Manager(settings)

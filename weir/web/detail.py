@@ -10,15 +10,15 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from weir.actions.inventory import entries
+from weir.actions.masking import sanitize
 from weir.api import KindInfo
+from weir.types import Obj
 from weir.web import status as rows
 from weir.web.cache import ViewCache
 from weir.web.kinds import APPLIER_KINDS, SOURCE_KINDS, WORKLOADS
-from weir.web.mask import sanitize
 from weir.web.values import helm_values
 from weir.web.yamltext import to_yaml
 
-Obj = dict[str, Any]
 Row = dict[str, Any]
 MAX_MANAGERS = 32
 
