@@ -89,7 +89,7 @@ class Demo:
 
     def __init__(self, settings: DemoSettings | None = None, console: Console | None = None):
         self.settings = settings or DemoSettings()
-        self.console = console or Console(stderr=True)
+        self.console = console or progress.make_console(stderr=True)
         self.features = Features.detect()
         self.cluster = DevCluster(self.settings.cluster_dir)
         self.cluster_started = False
