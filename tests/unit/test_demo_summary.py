@@ -36,7 +36,15 @@ def test_status_table_keeps_whole_messages_when_not_a_terminal(
     monkeypatch.delenv("COLUMNS", raising=False)
     message = "CronJob/data/cryo-export dry-run failed (Invalid): spec.schedule: " + "x" * 60
     row = Row(
-        "Kustomization", "flux-system", "apps", "False", message, "main@sha1:abc", False, False, True
+        "Kustomization",
+        "flux-system",
+        "apps",
+        "False",
+        message,
+        "main@sha1:abc",
+        False,
+        False,
+        True,
     )
     out = io.StringIO()
     console = make_console(file=out)
