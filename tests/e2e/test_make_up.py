@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +15,7 @@ import httpx
 import pytest
 from rich.console import Console
 
+from tests.support.waiting import eventually
 from weir.demo import Demo, DemoSettings
 from weir.demo.procs import runs
 from weir.demo.provisioner import PVCS
@@ -50,19 +50,6 @@ WORKLOADS = {
     ("Deployment", "monitoring", "prometheus"),
     ("Deployment", "monitoring", "grafana"),
 }
-
-
-async def eventually(
-    what: str, probe: Callable[[], Awaitable[T | None]], timeout: float = 120.0
-) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(0.25)
 
 
 def names(snap: Snapshot, kind: str) -> set[tuple[str, str]]:
@@ -123,7 +110,9 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
             args: list[str] = sts["spec"]["template"]["spec"]["containers"][0]["args"]
             return args if "--maxpeers=200" in args else None
 
-        args = await eventually("the new extraArgs in StatefulSet ethereum/erigon", erigon_args)
+        args = await eventually(
+            erigon_args, "the new extraArgs in StatefulSet ethereum/erigon", 120
+        )
         print(f"push -> StatefulSet args in {time.monotonic() - t0:.1f}s")
         assert "--maxpeers=100" not in args
         assert "--prune.mode=archive" in args
@@ -134,7 +123,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
             done = apps is not None and sha in apps.revision and s.all_ready and s.all_available
             return s if done else None
 
-        await eventually("the new revision applied and erigon rolled out", rolled_out)
+        await eventually(rolled_out, "the new revision applied and erigon rolled out", 120)
 
         # The tour, step 2: a broken manifest is refused and explained; the cluster keeps the
         # last good revision.
@@ -151,7 +140,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
             apps = s.find("Kustomization", "flux-system", "apps")
             return apps if apps is not None and apps.failed else None
 
-        apps = await eventually("the apps Kustomization to fail", apps_failed)
+        apps = await eventually(apps_failed, "the apps Kustomization to fail", 120)
         assert apps.reason == "ReconciliationFailed"
         assert "CronJob/data/cryo-export dry-run failed" in apps.message
         assert "spec.schedule" in apps.message
@@ -180,7 +169,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
             apps = s.find("Kustomization", "flux-system", "apps")
             return s if apps is not None and fixed in apps.revision and s.all_ready else None
 
-        await eventually("the revert applied", recovered)
+        await eventually(recovered, "the revert applied", 120)
         children = [(p.pid, p.argv) for p in demo.services.processes]
 
     # Leaving the context stops everything make up started.

@@ -19,7 +19,7 @@ import re
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from kubernetes_asyncio.client import ApiClient
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.support.rbac import grant_kustomizations
+from tests.support.waiting import eventually
 from weir.api import KINDS
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
@@ -90,14 +91,6 @@ class Fleet:
     @property
     def url(self) -> str:
         return self.ui.url
-
-
-async def wait_for(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def ready_status(obj: dict[str, Any]) -> str:
@@ -178,7 +171,7 @@ async def fleet(
             states[name] = ready_status(await kapi.get(kube, KS, ns, name))
         return states == {"infra": "True", "apps": "True", "broken": "False"}
 
-    await wait_for(settled, "the fleet to settle", timeout=90)
+    await eventually(settled, "the fleet to settle", timeout=90)
     settings = WebSettings(addr="127.0.0.1:0", base_path=BASE, heartbeat=2.0)
     async with running_ui(kube, settings, namespace=ns) as ui:
         yield Fleet(ns, ui)
@@ -197,7 +190,7 @@ async def fleet(
             return False
         return True
 
-    await wait_for(gone, "the fleet's finalizers", timeout=60)
+    await eventually(gone, "the fleet's finalizers", timeout=60)
     await core.delete_namespace(ns)
 
 
@@ -380,7 +373,7 @@ async def test_actions_change_the_cluster(page: Page, fleet: Fleet, kube: ApiCli
     async def suspended() -> bool:
         return bool((await _api_ks(kube, ns, "infra"))["spec"].get("suspend"))
 
-    await wait_for(suspended, "spec.suspend set by the UI", timeout=10)
+    await eventually(suspended, "spec.suspend set by the UI", timeout=10)
     await expect(head.locator(".badge")).to_have_text("Suspended")
     await expect(page.locator("[data-action=resume]")).to_be_visible()
     await shot(page, "action-suspended")
@@ -396,7 +389,7 @@ async def test_actions_change_the_cluster(page: Page, fleet: Fleet, kube: ApiCli
             and (obj.get("status", {}).get("lastHandledReconcileAt") == token)
         )
 
-    await wait_for(resumed, "resume handled by the controller", timeout=30)
+    await eventually(resumed, "resume handled by the controller", timeout=30)
     await expect(head.locator(".badge")).to_have_text("Ready")
     await expect(page.locator(".toast-ok")).to_contain_text("succeeded", timeout=15000)
 
@@ -412,7 +405,7 @@ async def test_actions_change_the_cluster(page: Page, fleet: Fleet, kube: ApiCli
             token != before and obj.get("status", {}).get("lastHandledReconcileAt") == token
         )
 
-    await wait_for(reconciled, "reconcile handled by the controller", timeout=30)
+    await eventually(reconciled, "reconcile handled by the controller", timeout=30)
     await expect(page.locator(".toast-ok").last).to_contain_text("Reconcile", timeout=15000)
     await shot(page, "action-reconciled")
 
@@ -424,7 +417,7 @@ async def test_actions_change_the_cluster(page: Page, fleet: Fleet, kube: ApiCli
         token = (git["metadata"].get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
         return bool(token) and git.get("status", {}).get("lastHandledReconcileAt") == token
 
-    await wait_for(source_requested, "the source reconciled first", timeout=30)
+    await eventually(source_requested, "the source reconciled first", timeout=30)
     await expect(page.locator(".toast-ok").last).to_contain_text("succeeded", timeout=20000)
 
 
@@ -534,7 +527,7 @@ async def test_sign_in_and_actions_as_the_user(
             async def suspended() -> bool:
                 return bool((await _api_ks(kube, ns, "infra"))["spec"].get("suspend"))
 
-            await wait_for(suspended, "alice's suspend", timeout=10)
+            await eventually(suspended, "alice's suspend", timeout=10)
             await expect(page.locator(".detail-head .badge")).to_have_text("Suspended")
         finally:
             await kapi.patch(kube, KS, ns, "infra", {"spec": {"suspend": None}})

@@ -4,9 +4,7 @@ demo fleet's status is written as a controller would)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import httpx
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
+from tests.support.waiting import eventually
 from weir.api import KINDS
 from weir.kube import apply
 from weir.source.server import ArtifactServer
@@ -40,19 +39,6 @@ async def ui(kube: ApiClient, flux_crds: None) -> AsyncIterator[WebUI]:
 async def http(ui: WebUI) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=ui.url, timeout=10) as client:
         yield client
-
-
-async def eventually(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def fleet(api: ApiClient, ui: WebUI, ns: str) -> None:
