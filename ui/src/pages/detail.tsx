@@ -47,8 +47,9 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
     setBusy(action);
     try {
       const result = await runAction(key, action);
-      if (result.actionId) expectOutcome(result.actionId, `${ACTION_LABELS[action]} ${key}`);
-      notify("info", `${ACTION_LABELS[action]} requested for ${key}`);
+      if (result.actionId) expectOutcome(result.actionId, `${ACTION_LABELS[action]} ${key}`); // a second toast
+      if (action === "suspend") notify("ok", `${ACTION_LABELS[action]} ${key}: done`); // complete at once
+      else notify("info", `${ACTION_LABELS[action]} requested for ${key}`);
     } catch (e) {
       notify("error", `${ACTION_LABELS[action]} failed: ${(e as Error).message}`, 10000);
     } finally {
