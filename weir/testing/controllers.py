@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from weir import log
-
 from weir.runtime.manager import Manager
 from weir.runtime.settings import KustomizeSettings, RunSettings, StorageSettings
 
