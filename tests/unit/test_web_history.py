@@ -4,7 +4,7 @@ scalar fields, so the Kustomization's ``metadata.revision`` was lost)."""
 
 from __future__ import annotations
 
-from weir.web.history import timeline
+from weir.web.history import readable_duration, timeline
 
 GOOD = "main@sha1:" + "a" * 40
 BAD = "main@sha1:" + "b" * 40
@@ -36,6 +36,12 @@ def test_kustomization_rows_carry_the_revision_and_what_changed() -> None:
     assert first["result"] == "ReconciliationSucceeded"
     assert first["outcome"] == "ok"
     assert first["duration"] == "1.2s"
+    assert [readable_duration(d) for d in ("234.515432ms", "10.002575485s", "65.4s", "")] == [
+        "235ms",
+        "10.0s",
+        "1m5s",
+        None,
+    ]
     assert first["digest"] == "sha256:1"
     assert "manifests changed" in first["changes"]
     assert f"revision main@sha1:{'b' * 10} → main@sha1:{'c' * 10}" in first["changes"]

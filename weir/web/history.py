@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from weir.errors import WeirError
+from weir.runtime.durations import parse_duration
+
 Obj = dict[str, Any]
 
 SUCCEEDED = {"ReconciliationSucceeded", "deployed", "superseded"}
@@ -49,7 +52,7 @@ def _kustomization(entries: list[Mapping[str, Any]]) -> list[Obj]:
                 "since": entry.get("firstReconciled"),
                 "result": status,
                 "outcome": _outcome(status),
-                "duration": entry.get("lastReconciledDuration"),
+                "duration": readable_duration(entry.get("lastReconciledDuration")),
                 "count": entry.get("totalReconciliations"),
                 "digest": entry.get("digest"),
                 "changes": _kustomization_changes(entry, older),
@@ -116,6 +119,23 @@ def _helm_changes(snap: Mapping[str, Any], older: Mapping[str, Any] | None) -> l
     if snap.get("configDigest") != older.get("configDigest"):
         changes.append("values changed")
     return changes or ["same chart and values (an upgrade, a rollback or a retry)"]
+
+
+def readable_duration(text: Any) -> str | None:
+    """Go's duration text (``234.515432ms``, ``10.002575485s``, ``1m5.2s``) as a person reads
+    it: ``235ms``, ``10.0s``, ``1m5s``; anything else as it is."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        seconds = parse_duration(text)
+    except WeirError:
+        return text
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest}s"
 
 
 def _outcome(status: str) -> str:
