@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import json
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, TextContent
 
 from tests.support.rbac import grant_kustomizations
+from tests.support.waiting import eventually, wait_for
 from weir.api import KINDS
 from weir.auth.users import token_digest
 from weir.kube import apply as kapi
@@ -117,20 +117,6 @@ metadata:
 stringData:
   password: {SECRET}
 """
-
-
-async def wait_for(
-    api: ApiClient, ns: str, name: str, check: Callable[[Obj], bool], what: str
-) -> Obj:
-    deadline = time.monotonic() + 90
-    last: Obj | None = None
-    while time.monotonic() < deadline:
-        with contextlib.suppress(NotFoundError):
-            last = await kapi.get(api, KS, ns, name)
-            if check(last):
-                return last
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}: {(last or {}).get('status')}")
 
 
 def ready_at(sha: str) -> Callable[[Obj], bool]:
@@ -244,9 +230,9 @@ async def fleet(
             },
         )
         await apply(api, helm_release(ns, env, replicas))
-    await wait_for(api, ns, "infra", ready_at(sha), "infra applied")
-    await wait_for(api, ns, "apps", ready_at(sha), "apps applied")
-    await wait_for(api, ns, "broken", reason_is("BuildFailed"), "broken failing")
+    await wait_for(api, KS, ns, "infra", ready_at(sha), "infra applied", 90)
+    await wait_for(api, KS, ns, "apps", ready_at(sha), "apps applied", 90)
+    await wait_for(api, KS, ns, "broken", reason_is("BuildFailed"), "broken failing", 90)
     await wait_for_event(api, ns, "broken", "BuildFailed")
     pod = ""
     for _ in range(300):
@@ -265,14 +251,14 @@ async def fleet(
 async def wait_for_event(api: ApiClient, ns: str, name: str, reason: str) -> None:
     """Events are recorded after the status is written: wait for the one the tests read."""
     selector = f"involvedObject.name={name},reason={reason}"
-    for _ in range(300):
+
+    async def found() -> bool:
         body = await transport.request(
             api, "GET", EVENTS.path(ns), params={"fieldSelector": selector}
         )
-        if body.get("items"):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no {reason} Event for {name}")
+        return bool(body.get("items"))
+
+    await eventually(found, f"a {reason} Event for {name}", 30)
 
 
 async def web_pods(api: ApiClient, ns: str) -> list[Obj]:

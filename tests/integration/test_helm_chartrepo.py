@@ -60,8 +60,7 @@ async def test_tls_and_errors(tmp_path: Path, chart_repo: ChartRepoServer) -> No
 async def test_values_files_packaged_with_the_engine(tmp_path: Path) -> None:
     """A chart from a Git/Bucket source: valuesFiles merged, packaged by the engine with the
     HelmChart revision as its version."""
-    pytest.importorskip("helm_python")
-    from weir.helmengine.sdk import SdkEngine  # noqa: PLC0415 - needs the SDK
+    from weir.helmengine.sdk import SdkEngine  # noqa: PLC0415 - loads Helm
 
     chart = write_chart(tmp_path / "src" / "app", "app", "1.2.3", values={"a": 1, "b": {"c": 1}})
     (chart / "values-prod.yaml").write_text("b: {d: 2}\n")

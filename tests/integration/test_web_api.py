@@ -4,9 +4,7 @@ demo fleet's status is written as a controller would)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import httpx
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
+from tests.support.waiting import eventually
 from weir.api import KINDS
 from weir.kube import apply
 from weir.source.server import ArtifactServer
@@ -42,19 +41,6 @@ async def http(ui: WebUI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def eventually(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def fleet(api: ApiClient, ui: WebUI, ns: str) -> None:
     await demo.populate(api, ns)
 
@@ -62,7 +48,9 @@ async def fleet(api: ApiClient, ui: WebUI, ns: str) -> None:
         hr = ui.cache.row("HelmRelease", ns, "podinfo")
         dep = ui.cache.row("Deployment", ns, "podinfo")
         ks = ui.cache.row("Kustomization", ns, "apps")
-        return bool(hr and dep and ks and ks["status"] == "failed")
+        objects = sum(1 for r in ui.cache.flux_rows() if r["namespace"] == ns)
+        # every demo object (a relist after a 429 can bring some later than others)
+        return bool(hr and dep and ks and ks["status"] == "failed" and objects >= 6)
 
     await eventually(seen, "the demo fleet in the UI's cache")
 

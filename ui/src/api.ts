@@ -14,6 +14,8 @@ export interface Page {
   total: number;
   counts: Record<string, number>;
   continue: string | null;
+  /** The kinds of the query, canonical (``hr`` -> ``HelmRelease``); null: every kind. */
+  kinds: string[] | null;
 }
 
 export interface Link {
@@ -74,6 +76,21 @@ export interface Overview {
   head: string;
 }
 
+/** One entry of status.history, as the server reads it (weir/web/history.py). */
+export interface TimelineEntry {
+  revision: string | null;
+  originRevision: string | null;
+  when: string | null;
+  since: string | null;
+  result: string;
+  outcome: "ok" | "failed" | "other";
+  duration: string | null;
+  count: number | null;
+  digest: string | null;
+  appVersion?: string | null;
+  changes: string[];
+}
+
 export interface Detail {
   row: Row;
   object: Record<string, unknown>;
@@ -81,6 +98,7 @@ export interface Detail {
   conditions: Condition[];
   inventory: Link[];
   history: Record<string, unknown>[];
+  timeline: TimelineEntry[];
   artifact: Record<string, unknown> | null;
   source: Link | null;
   dependsOn: Link[];

@@ -50,6 +50,12 @@ def objects(git_url: str, branch: str, path: str, variables: Mapping[str, str]) 
     ]
 
 
+async def ensure_namespace(api: ApiClient) -> None:
+    """Create ``flux-system`` (weir's own namespace: its Lease is there) if missing."""
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    await kapi.apply(api, namespace, FIELD_MANAGER, force=True)
+
+
 async def bootstrap(
     api: ApiClient, git_url: str, branch: str, path: str, variables: Mapping[str, str]
 ) -> list[Obj]:

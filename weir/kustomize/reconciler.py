@@ -138,6 +138,9 @@ class _Run:
     revision: str
 
 
+ARTIFACT_FAILED = "ArtifactFailed"
+
+
 class KustomizationReconciler(Reconciler):
     """Reconciles ``kustomize.toolkit.fluxcd.io/v1`` Kustomizations."""
 
@@ -174,6 +177,8 @@ class KustomizationReconciler(Reconciler):
         timeout = spec_timeout(spec)
 
         artifact = self._source_artifact(obj, spec, retry)
+        if isinstance(artifact, Result):
+            return artifact
         revision = str(artifact["revision"])
         waiting = self._dependencies_ready(obj, spec, revision)
         if waiting is not None:
@@ -259,7 +264,9 @@ class KustomizationReconciler(Reconciler):
 
     # -- steps --------------------------------------------------------------------------------
 
-    def _source_artifact(self, obj: Obj, spec: KustomizationSpec, retry: float) -> Obj:
+    def _source_artifact(self, obj: Obj, spec: KustomizationSpec, retry: float) -> Obj | Result:
+        """The source's artifact; a waiting Result (Ready=False ArtifactFailed, no Warning: as
+        Flux, an info log and a requeue) while the source or its first artifact is missing."""
         ref = spec.source_ref
         ns = obj["metadata"]["namespace"]
         src_ns = ref.namespace or ns
@@ -271,18 +278,16 @@ class KustomizationReconciler(Reconciler):
             )
         source = self.sources.get(ref.kind, src_ns, ref.name)
         if source is None:
-            raise ReconcileError(
-                "ArtifactFailed",
-                f"Source '{ref.kind}/{src_ns}/{ref.name}' not found",
-                retry_after=retry,
+            return Result.requeue_after(
+                retry, f"Source '{ref.kind}/{src_ns}/{ref.name}' not found", reason=ARTIFACT_FAILED
             )
         artifact = (source.get("status") or {}).get("artifact")
         if not artifact:
             delay = self.settings.requeue_dependency
-            raise ReconcileError(
-                "ArtifactFailed",
+            return Result.requeue_after(
+                delay,
                 f"Source artifact not found, retrying in {format_duration(delay)}",
-                retry_after=delay,
+                reason=ARTIFACT_FAILED,
             )
         return dict(artifact)
 

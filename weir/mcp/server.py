@@ -27,6 +27,7 @@ from weir import __version__
 from weir.auth.users import Authenticator, AuthSettings, User
 from weir.errors import UsageError
 from weir.log import kv
+from weir.mcp.arguments import ToolServer
 from weir.mcp.audit import CallLog
 from weir.mcp.auth import BearerGate
 from weir.mcp.env import ToolEnv
@@ -65,7 +66,7 @@ def build_server(settings: McpSettings, *, api: ApiClient | None = None) -> MCPS
         finally:
             await env.close()
 
-    server: MCPServer[ToolEnv] = MCPServer(
+    server: MCPServer[ToolEnv] = ToolServer(
         "weir",
         title="weir GitOps",
         instructions=INSTRUCTIONS,

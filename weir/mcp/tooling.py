@@ -20,6 +20,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
+from weir.actions.errors import SuspendedError
 from weir.auth.users import Authenticator, AuthSettings
 from weir.errors import WeirError
 from weir.kube.errors import ForbiddenError, UnauthorizedError
@@ -72,6 +73,12 @@ def describe_error(error: BaseException, env: ToolEnv) -> str:
     """The message a model reads for a failed call: weir's text (what failed, what to do), plus
     who the cluster refused when it did."""
     text = str(error)
+    if isinstance(error, SuspendedError) and error.kind:
+        return (
+            f"{error.kind}/{error.namespace}/{error.name} is suspended: resume it with the "
+            f"`resume` tool (kind={error.kind}, name={error.name}, namespace={error.namespace}), "
+            "which also reconciles it"
+        )
     if isinstance(error, ForbiddenError | UnauthorizedError):
         return f"the cluster refused the request made as {env.identity}: {text}"
     return text

@@ -1,13 +1,16 @@
 """Running weir's controllers in-process, for tests and benchmarks: the same Manager that
-``weir run`` uses, with free ports and fast retry settings."""
+``weir run`` uses, with free ports and fast retry settings, logging as ``weir run`` does
+(its default level and encoding, the same handler and formatter) when given a log file."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from weir import log
 from weir.helm.settings import HelmSettings
 from weir.kustomize.settings import KustomizeSettings
 from weir.runtime.manager import Manager
@@ -25,8 +28,12 @@ async def running_controllers(
     requeue_dependency: float = 1.0,
     min_retry_delay: float = 0.5,
     sops_age_secret: tuple[str, str] | None = None,
+    log_file: Path | None = None,
 ) -> AsyncIterator[Manager]:
-    """Start a :class:`Manager` with ``controllers`` and wait until its caches synced."""
+    """Start a :class:`Manager` with ``controllers`` and wait until its caches synced. With
+    ``log_file``, every record goes there as ``weir run`` writes it to stderr: its default
+    ``--log-level`` and ``--log-encoding`` (info, JSON), through :func:`weir.log.configure`,
+    so every log call at info and above is rendered (a bad ``extra=`` would fail the run)."""
     settings = RunSettings(
         controllers=controllers,
         kubeconfig=kubeconfig,
@@ -46,6 +53,12 @@ async def running_controllers(
             HelmSettings(requeue_dependency=requeue_dependency),
         ),
     )
+    handler: logging.Handler | None = None
+    out = log_file.open("a", encoding="utf-8") if log_file is not None else None
+    if out is not None:
+        handler = log.configure(
+            settings.log_level, settings.log_encoding, stream=out, replace=False
+        )
     manager = Manager(settings)
     task = asyncio.create_task(manager.run(), name="weir-test-manager")
     try:
@@ -60,3 +73,7 @@ async def running_controllers(
         manager.request_stop()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+        if out is not None:
+            out.close()
