@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
@@ -57,6 +57,9 @@ from weir.testing.gitea_api import (
 )
 from weir.testing.peers import PeerNotBuiltError, PeerProcess, PeerStartError, peer_binary, tail
 
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
 __all__ = [
     "CommitStatus",
     "GiteaAPIError",
@@ -66,6 +69,7 @@ __all__ = [
     "GiteaUser",
     "OAuth2App",
     "PullRequest",
+    "browser_sign_in",
     "gitea_binary",
     "html_forms",
     "pkce_pair",
@@ -131,6 +135,19 @@ def _submit_login(session: httpx.Client, user: GiteaUser) -> None:
         raise GiteaAPIError(
             "POST", action, response.status_code, f"login refused: {response.text[:300]}"
         )
+
+
+async def browser_sign_in(page: Page, user: GiteaUser, *, consent: bool = True) -> None:
+    """In a browser on Gitea's login page (where an OIDC client's redirect lands a signed-out
+    user): fill in and submit the form, then, with ``consent``, authorize the application if
+    Gitea asks. The page ends wherever Gitea redirects (the client's ``redirect_uri``)."""
+    await page.fill("#user_name", user.username)
+    await page.fill("#password", user.password)
+    async with page.expect_navigation():
+        await page.click("form.ui.form button.primary")
+    if consent and await page.locator("#authorize-app").count():
+        async with page.expect_navigation():
+            await page.click("#authorize-app")
 
 
 def pkce_pair() -> tuple[str, str]:
