@@ -318,12 +318,13 @@ class GiteaRepo:
         }
 
     def sync(self) -> None:
-        """Fetch every branch and tag from Gitea into the local mirror (forced)."""
+        """Make the local mirror's branches and tags those on Gitea (forced, pruned)."""
         run_git(
             "fetch",
             "--quiet",
             "--update-head-ok",
             "--force",
+            "--prune",
             self.clone_url,
             "+refs/heads/*:refs/heads/*",
             "+refs/tags/*:refs/tags/*",
