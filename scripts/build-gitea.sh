@@ -37,7 +37,7 @@ build() {
   mkdir -p "$src" "$BIN"
   cd "$src"
   [ -f go.mod ] || go mod init local.weir/giteabin >/dev/null 2>&1
-  log "downloading $mod (about three minutes in all the first time)"
+  log "downloading $mod (a few minutes in all the first time: about four on an idle 2-core machine)"
   local info gomod moddir
   info=$(go mod download -json "$mod")
   gomod=$(python3 -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])' <<<"$info")
@@ -59,7 +59,8 @@ for e in m.get("Exclude") or []:
     # shellcheck disable=SC2086  # one argument per line, none contains spaces
     go mod edit $edits
   fi
-  go get "$mod"
+  log "resolving Gitea's dependencies"
+  go get "$mod" >"$src/go-get.log" 2>&1 || { cat "$src/go-get.log" >&2; exit 1; }
   log "compiling gitea $GITEA_VERSION (cgo, sqlite)"
   CGO_ENABLED=1 go build -tags 'sqlite sqlite_unlock_notify' -trimpath \
     -ldflags "-s -w -X main.Version=${GITEA_VERSION#v} -X 'main.Tags=sqlite sqlite_unlock_notify'" \
