@@ -30,7 +30,9 @@ import yaml
 from weir.kustomize import metadata, sops, yamlio
 from weir.kustomize.build import Manifest, build
 from weir.kustomize.generate import BuildSpec
-from weir.kustomize.substitute import substitute_all
+from weir.kustomize.pool import BuildPool, default_pool
+from weir.kustomize.sandbox import Limits
+from weir.kustomize.substitute import substitute_job
 from weir.kustomize.variables import load_variables
 
 if TYPE_CHECKING:
@@ -147,6 +149,8 @@ async def render(
     strict: bool = True,
     allow_remote: bool = True,
     timeout: float,  # noqa: ASYNC109 - kustomize runs in a subprocess killed at the deadline
+    limits: Limits | None = None,
+    pool: BuildPool | None = None,
 ) -> Rendered:
     """Build ``spec.path`` of the artifact at ``root`` and substitute ``spec.postBuild`` (see
     the module docstring). ``strict``: an undefined variable without a default fails (the
@@ -155,8 +159,36 @@ async def render(
     ``variables`` raises). Without ``decrypt`` encrypted objects stay as they are (``weir
     build`` masks them)."""
     manifests = await build(
-        root, BuildSpec.from_spec(spec), timeout=timeout, allow_remote=allow_remote
+        root,
+        BuildSpec.from_spec(spec),
+        timeout=timeout,
+        allow_remote=allow_remote,
+        limits=limits,
+        pool=pool,
     )
+    return await post_build(
+        manifests,
+        spec,
+        variables=variables,
+        decrypt=decrypt,
+        strict=strict,
+        timeout=timeout,
+        pool=pool,
+    )
+
+
+async def post_build(
+    manifests: list[Manifest],
+    spec: KustomizationSpec,
+    *,
+    variables: VariablesLoader,
+    decrypt: Decryptor | None = None,
+    strict: bool = True,
+    timeout: float,  # noqa: ASYNC109 - enforced by the worker
+    pool: BuildPool | None = None,
+) -> Rendered:
+    """The steps of :func:`render` after the build: decryption, then substitution (in a build
+    worker, off the event loop)."""
     if decrypt is not None:
         decrypted = await decrypt([m.object for m in manifests])
         manifests = [
@@ -166,8 +198,13 @@ async def render(
     objects = [m.object for m in manifests]
     if spec.post_build is not None:
         values = await variables(spec.post_build)
-        objects = substitute_all(
-            manifests, values, strict=strict, strategy=spec.post_build.substitute_strategy
+        objects = await (pool or default_pool()).call(
+            substitute_job,
+            manifests,
+            dict(values),
+            strict,
+            spec.post_build.substitute_strategy,
+            timeout=timeout,
         )
     return Rendered(objects)
 

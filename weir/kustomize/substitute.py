@@ -112,3 +112,10 @@ def substitute_all(
     validate_names(variables)
     always = strategy == "Always"
     return [substitute_manifest(m, variables, strict=strict, always=always) for m in manifests]
+
+
+def substitute_job(
+    manifests: list[Manifest], variables: dict[str, str], strict: bool, strategy: Strategy | None
+) -> list[dict[str, Any]]:
+    """:func:`substitute_all` as a build-worker job (:mod:`weir.kustomize.pool`)."""
+    return substitute_all(manifests, variables, strict=strict, strategy=strategy)
