@@ -35,7 +35,7 @@ from weir.testing.helm_fixtures import chart_repo, oci_registry
 
 __all__ = ["chart_repo", "git_repo", "git_server", "oci_registry"]  # re-exported fixtures
 
-_TIERS = ("unit", "integration", "e2e")
+_TIERS = ("unit", "integration", "e2e", "security")
 
 
 def _tier(item: pytest.Item) -> int:
@@ -108,5 +108,7 @@ async def controllers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Manager]:
     storage = tmp_path_factory.mktemp("storage")
-    async with running_controllers(kubeconfig, storage, sops_age_secret=SOPS_AGE_SECRET) as manager:
+    async with running_controllers(
+        kubeconfig, storage, sops_age_secret=SOPS_AGE_SECRET, health_addr="127.0.0.1:0"
+    ) as manager:
         yield manager

@@ -18,12 +18,15 @@ of it runs on the controller's event loop. :func:`build` is the asynchronous fro
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from weir.kustomize import yamlio
 from weir.kustomize.confine import closure
@@ -64,10 +67,22 @@ class Manifest:
 
 @dataclass(frozen=True)
 class BuildOutput:
-    """A build's objects and the digest of what it read (None with remote bases)."""
+    """A build's objects, the digest of what it read (None with remote bases), and the
+    history digest of its objects (:func:`objects_digest`)."""
 
     manifests: list[Manifest]
     inputs: str | None
+    digest: str = ""
+
+
+def objects_digest(objects: list[dict[str, Any]]) -> str:
+    """``sha256:<hex>`` of the objects as sorted YAML: the ``digest`` of Flux's
+    ``status.history`` entries. (Dumping YAML is slow: call it in a build worker.)"""
+    text = yaml.dump_all(objects, Dumper=_DigestDumper, sort_keys=True)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+_DigestDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def parse_output(text: str) -> list[Manifest]:
@@ -119,7 +134,8 @@ def build_job(
         output = run_kustomize(
             target, work, limits=limits, allow_remote=allow_remote, kubectl=kubectl
         )
-        return BuildOutput(parse_output(output), inputs)
+        manifests = parse_output(output)
+        return BuildOutput(manifests, inputs, objects_digest([m.object for m in manifests]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -34,7 +34,7 @@ class BuildCache:
     def __init__(self, max_bytes: int = DEFAULT_BYTES, max_inputs: int = DEFAULT_INPUTS) -> None:
         self.max_bytes = max_bytes
         self.max_inputs = max_inputs
-        self._builds: OrderedDict[tuple[str, str], tuple[list[Manifest], int]] = OrderedDict()
+        self._builds: OrderedDict[tuple[str, str], tuple[list[Manifest], str, int]] = OrderedDict()
         self._inputs: OrderedDict[tuple[str, str], str | None] = OrderedDict()
         self._bytes = 0
         self.hits = 0
@@ -54,24 +54,25 @@ class BuildCache:
         while len(self._inputs) > self.max_inputs:
             self._inputs.popitem(last=False)
 
-    def get(self, inputs: str, spec: str) -> list[Manifest] | None:
+    def get(self, inputs: str, spec: str) -> tuple[list[Manifest], str] | None:
+        """The manifests and their history digest."""
         entry = self._builds.get((inputs, spec))
         if entry is None:
             self.misses += 1
             return None
         self.hits += 1
         self._builds.move_to_end((inputs, spec))
-        return list(entry[0])
+        return list(entry[0]), entry[1]
 
-    def put(self, inputs: str, spec: str, manifests: list[Manifest]) -> None:
+    def put(self, inputs: str, spec: str, manifests: list[Manifest], digest: str) -> None:
         size = sum(len(m.text) for m in manifests) * 3  # text + parsed object, roughly
         if size > self.max_bytes // 4:
             return
         old = self._builds.pop((inputs, spec), None)
         if old is not None:
-            self._bytes -= old[1]
-        self._builds[(inputs, spec)] = (list(manifests), size)
+            self._bytes -= old[2]
+        self._builds[(inputs, spec)] = (list(manifests), digest, size)
         self._bytes += size
         while self._bytes > self.max_bytes and self._builds:
-            _, (_, dropped) = self._builds.popitem(last=False)
+            _, (_, _, dropped) = self._builds.popitem(last=False)
             self._bytes -= dropped

@@ -459,8 +459,11 @@ class KustomizationReconciler(Reconciler):
         key = spec_key(build_spec)
         known, inputs = self.builds.inputs(artifact, key)
         manifests: list[Manifest] | None = None
+        built_digest: str | None = None
         if known and inputs is not None:
-            manifests = self.builds.get(inputs, key)
+            cached = self.builds.get(inputs, key)
+            if cached is not None:
+                manifests, built_digest = cached
         if manifests is None:
             out = await build_output(
                 root,
@@ -470,16 +473,17 @@ class KustomizationReconciler(Reconciler):
                 limits=self.limits,
                 pool=self.pool,
             )
-            manifests, inputs = out.manifests, out.inputs
+            manifests, inputs, built_digest = out.manifests, out.inputs, out.digest
             self.builds.put_inputs(artifact, key, inputs)
             if inputs is not None:
-                self.builds.put(inputs, key, manifests)
+                self.builds.put(inputs, key, manifests, built_digest)
 
         async def variables(_: object) -> Mapping[str, str]:
             return await self._variables(run)
 
         rendered = await post_build(
             manifests,
+            built_digest,
             run.spec,
             variables=variables,
             decrypt=cluster_decryptor(

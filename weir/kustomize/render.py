@@ -19,16 +19,13 @@ Callers differ only in what they hand in: where the artifact is, where the varia
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from weir.kustomize import metadata, sops, yamlio
-from weir.kustomize.build import Manifest, build
+from weir.kustomize.build import Manifest, build_output, objects_digest
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.pool import BuildPool, default_pool
 from weir.kustomize.sandbox import Limits
@@ -131,13 +128,14 @@ class Rendered:
     """The objects a Kustomization builds, after substitution (not yet prepared)."""
 
     objects: list[Obj]
+    known_digest: str | None = None
+    """The digest, when a build worker computed it already."""
 
     @cached_property
     def digest(self) -> str:
         """``sha256:<hex>`` of the objects as sorted YAML: the ``digest`` of Flux's
         ``status.history`` entries."""
-        text = yaml.safe_dump_all(self.objects, sort_keys=True)
-        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        return self.known_digest or objects_digest(self.objects)
 
 
 async def render(
@@ -158,7 +156,7 @@ async def render(
     ``--no-remote-bases``. Raises :class:`~weir.kustomize.errors.KustomizeError` (and whatever
     ``variables`` raises). Without ``decrypt`` encrypted objects stay as they are (``weir
     build`` masks them)."""
-    manifests = await build(
+    out = await build_output(
         root,
         BuildSpec.from_spec(spec),
         timeout=timeout,
@@ -167,7 +165,8 @@ async def render(
         pool=pool,
     )
     return await post_build(
-        manifests,
+        out.manifests,
+        out.digest,
         spec,
         variables=variables,
         decrypt=decrypt,
@@ -179,6 +178,7 @@ async def render(
 
 async def post_build(
     manifests: list[Manifest],
+    built_digest: str | None,
     spec: KustomizationSpec,
     *,
     variables: VariablesLoader,
@@ -189,16 +189,18 @@ async def post_build(
 ) -> Rendered:
     """The steps of :func:`render` after the build: decryption, then substitution (in a build
     worker, off the event loop)."""
+    digest = built_digest
     if decrypt is not None:
         decrypted = await decrypt([m.object for m in manifests])
+        if any(plain is not None for plain in decrypted):
+            digest = None
         manifests = [
             m if plain is None else Manifest(yamlio.dump(plain), plain)
             for m, plain in zip(manifests, decrypted, strict=True)
         ]
-    objects = [m.object for m in manifests]
     if spec.post_build is not None:
         values = await variables(spec.post_build)
-        objects = await (pool or default_pool()).call(
+        objects, digest = await (pool or default_pool()).call(
             substitute_job,
             manifests,
             dict(values),
@@ -206,7 +208,11 @@ async def post_build(
             spec.post_build.substitute_strategy,
             timeout=timeout,
         )
-    return Rendered(objects)
+        return Rendered(objects, digest)
+    objects = [m.object for m in manifests]
+    if digest is None:
+        digest = await (pool or default_pool()).call(objects_digest, objects, timeout=timeout)
+    return Rendered(objects, digest)
 
 
 def prepare_objects(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from weir.kustomize import yamlio
-from weir.kustomize.build import Manifest
+from weir.kustomize.build import Manifest, objects_digest
 from weir.kustomize.envsubst import UndefinedVariableError, expand
 from weir.kustomize.errors import SubstitutionError
 
@@ -116,6 +116,8 @@ def substitute_all(
 
 def substitute_job(
     manifests: list[Manifest], variables: dict[str, str], strict: bool, strategy: Strategy | None
-) -> list[dict[str, Any]]:
-    """:func:`substitute_all` as a build-worker job (:mod:`weir.kustomize.pool`)."""
-    return substitute_all(manifests, variables, strict=strict, strategy=strategy)
+) -> tuple[list[dict[str, Any]], str]:
+    """:func:`substitute_all` as a build-worker job (:mod:`weir.kustomize.pool`): the objects
+    and their history digest."""
+    objects = substitute_all(manifests, variables, strict=strict, strategy=strategy)
+    return objects, objects_digest(objects)

@@ -22,13 +22,14 @@ async def running_controllers(
     requeue_dependency: float = 1.0,
     min_retry_delay: float = 0.5,
     sops_age_secret: tuple[str, str] | None = None,
+    health_addr: str = "0",
 ) -> AsyncIterator[Manager]:
     """Start a :class:`Manager` with ``controllers`` and wait until its caches synced."""
     settings = RunSettings(
         controllers=controllers,
         kubeconfig=kubeconfig,
         metrics_addr="0",
-        health_addr="0",
+        health_addr=health_addr,
         concurrent=concurrent,
         min_retry_delay=min_retry_delay,
         graceful_shutdown_timeout=5.0,
