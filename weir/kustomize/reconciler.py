@@ -16,6 +16,7 @@ import base64
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -182,7 +183,10 @@ class KustomizationReconciler(Reconciler):
         self.applied: dict[str, Applied] = {}
         """What the last successful run of each Kustomization applied (see
         :mod:`weir.kustomize.unchanged`)."""
-        self.skipped_runs = 0
+        self.builds_by_key: Counter[str] = Counter()
+        """kustomize builds run, by ``namespace/name`` (for tests and benchmarks)."""
+        self.skips_by_key: Counter[str] = Counter()
+        """Runs skipped as unchanged, by ``namespace/name``."""
         reason = sandbox.support()
         if reason and self.limits.sandbox == "auto":
             log.warning(
@@ -283,7 +287,7 @@ class KustomizationReconciler(Reconciler):
         :mod:`weir.kustomize.unchanged`). Explicit ``healthChecks`` still run (they may name
         objects this Kustomization does not apply); ``wait`` is implied by the untouched
         objects."""
-        self.skipped_runs += 1
+        self.skips_by_key[run.key] += 1
         checked = None
         if run.spec.health_checks and not run.spec.wait:
             try:
@@ -465,6 +469,7 @@ class KustomizationReconciler(Reconciler):
             if cached is not None:
                 manifests, built_digest = cached
         if manifests is None:
+            self.builds_by_key[run.key] += 1
             out = await build_output(
                 root,
                 build_spec,
