@@ -131,8 +131,13 @@ async def test_a_blocked_event_loop_does_not_lose_the_lease(
     kube: ApiClient, namespace: str, kubeconfig: str
 ) -> None:
     name = f"lease-{uuid.uuid4().hex[:6]}"
-    timing = {"lease_duration": 3.0, "renew_deadline": 2.0, "retry_period": 0.5}
-    leader = LeaderElector(kube, namespace, name, "leader", **timing)
+
+    def elector(api: ApiClient, identity: str) -> LeaderElector:
+        return LeaderElector(
+            api, namespace, name, identity, lease_duration=3.0, renew_deadline=2.0, retry_period=0.5
+        )
+
+    leader = elector(kube, "leader")
     stopped = threading.Event()
     elected = asyncio.Event()
     lost = asyncio.Event()
@@ -148,8 +153,12 @@ async def test_a_blocked_event_loop_does_not_lose_the_lease(
         async def campaign() -> None:
             client = await api_client(kubeconfig)
             async with client:
-                other = LeaderElector(client, namespace, name, "standby", **timing)
-                task = asyncio.create_task(other.run(asyncio.Event().wait, lambda: None))
+                other = elector(client, "standby")
+
+                async def idle() -> None:
+                    await asyncio.Event().wait()
+
+                task = asyncio.create_task(other.run(idle, lambda: None))
                 await asyncio.to_thread(stopped.wait)
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
