@@ -24,7 +24,7 @@ async def test_results_errors_and_dead_workers() -> None:
     pool = BuildPool(1)
     try:
         assert await pool.call(sorted, [3, 1, 2], timeout=30) == [1, 2, 3]
-        with pytest.raises(BuildError, match="^no good$"):
+        with pytest.raises(BuildError, match=r"^no good$"):
             await pool.call(fail, "no good", timeout=30)
         with pytest.raises(BuildError, match="the build worker died"):
             await pool.call(die, timeout=30)
