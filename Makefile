@@ -54,4 +54,4 @@ bench: setup      ## benchmarks (not part of `make test`)
 	$(PY) -m bench
 
 bench-fleet: setup ## N Kustomizations, this tree against BEFORE=<older tree> (FLEET_ARGS=--count 500)
-	$(PY) -m bench.fleet_bench --before "$(BEFORE)" --after . $(FLEET_ARGS)
+	$(PY) -m bench.fleet_bench $(if $(BEFORE),--before "$(BEFORE)") --after . $(FLEET_ARGS)

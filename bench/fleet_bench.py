@@ -391,16 +391,18 @@ def report(results: dict[str, list[dict[str, Any]]], count: int, objects: int) -
         for key in keys:
             b = [r[phase][key] for r in results["before"] if phase in r]
             a = [r[phase][key] for r in results["after"] if phase in r]
-            if not a or not b:
+            if not a:
                 continue
-            mb, ma = statistics.mean(b), statistics.mean(a)
+            mb, ma = (statistics.mean(b) if b else 0.0), statistics.mean(a)
             ratio = f"{ma / mb:.2f}x" if mb else "-"
             print(f"{phase:8} {key:14} {mb:10.1f} {ma:10.1f} {ratio:>13}  {b} | {a}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--before", type=Path, required=True, help="the older weir tree")
+    parser.add_argument(
+        "--before", type=Path, help="the older weir tree (omitted: measure --after alone)"
+    )
     parser.add_argument("--after", type=Path, default=Path.cwd(), help="the newer weir tree")
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--objects", type=int, default=10)
@@ -410,7 +412,7 @@ def main() -> None:
     args = parser.parse_args()
     results: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
     for i in range(args.runs):
-        for label in ("before", "after"):
+        for label in ("before", "after") if args.before else ("after",):
             tree = (args.before if label == "before" else args.after).resolve()
             print(f"[{time.strftime('%H:%M:%S')}] run {i + 1} {label} ({tree})", flush=True)
             result = asyncio.run(one_run(tree, args.count, args.objects, args.concurrent))

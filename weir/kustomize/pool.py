@@ -24,6 +24,7 @@ with ``--build-workers``.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
@@ -188,6 +189,12 @@ def default_pool() -> BuildPool:
         if _default is None or _default._closed:
             _default = BuildPool()
         return _default
+
+
+@atexit.register
+def _close_default() -> None:
+    if _default is not None:
+        _default.close()
 
 
 def configure(size: int | None) -> BuildPool:
