@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from weir.api import helm, kustomize, notification, source
+from weir.api import fluxinstance, helm, kustomize, notification, source
 from weir.api.object import FluxObject
 from weir.errors import ConfigError
 from weir.kube.resources import ResourceRef
@@ -92,8 +92,9 @@ def _categories(extra: str) -> tuple[str, ...]:
 SOURCES = _categories("fluxcd-sources")
 APPLIERS = _categories("fluxcd-appliers")
 NOTIFICATIONS = _categories("fluxcd-notifications")
+OPERATOR = ("fluxcd",)
 
-_ALL = (
+_ALL: tuple[KindInfo, ...] = (
     KindInfo(
         kind="GitRepository",
         group=source.GROUP,
@@ -224,6 +225,44 @@ _ALL = (
         controller="notification-controller",
     ),
 )
+
+_ALL += (
+    KindInfo(
+        kind="FluxInstance",
+        group=fluxinstance.GROUP,
+        version="v1",
+        plural="fluxinstances",
+        singular="fluxinstance",
+        model=fluxinstance.FluxInstance,
+        short_names=("instance",),
+        categories=(*OPERATOR, "fluxcd-appliers"),
+        printer_columns=(
+            AGE,
+            READY,
+            STATUS,
+            PrinterColumn("Revision", "string", ".status.lastAttemptedRevision"),
+        ),
+        controller="flux-operator",
+    ),
+    KindInfo(
+        kind="FluxReport",
+        group=fluxinstance.GROUP,
+        version="v1",
+        plural="fluxreports",
+        singular="fluxreport",
+        model=fluxinstance.FluxReport,
+        short_names=("report",),
+        categories=OPERATOR,
+        printer_columns=(
+            AGE,
+            READY,
+            STATUS,
+            PrinterColumn("Entitlement", "string", ".spec.distribution.entitlement", 1),
+        ),
+        controller="flux-operator",
+    ),
+)
+"""The operator's kinds (``fluxcd.controlplane.io/v1``; ``weir.operator``)."""
 
 KINDS: Mapping[str, KindInfo] = MappingProxyType({k.kind: k for k in _ALL})
 """The kinds weir serves, by kind name (``KINDS["Kustomization"]``)."""

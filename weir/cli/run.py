@@ -13,6 +13,7 @@ import typer
 from weir import log as runtime_logging
 from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
 from weir.errors import ConfigError, UsageError
+from weir.operator.settings import OperatorSettings
 from weir.runtime.durations import parse_duration
 from weir.runtime.manager import Manager
 from weir.runtime.registry import REGISTRY
@@ -30,6 +31,7 @@ from weir.web.settings import WebSettings
 _DEFAULTS = RunSettings()
 _LE = LeaderElectionSettings()
 _STORAGE = StorageSettings()
+_OPERATOR = OperatorSettings()
 
 
 def _duration(flag: str, value: str) -> float:
@@ -166,6 +168,40 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "every Kustomization with spec.decryption may use.",
         ),
     ] = None,
+    operator_mode: Annotated[
+        str,
+        typer.Option(
+            "--operator-mode",
+            help="operator: 'local' runs the FluxInstance's controllers in this process, "
+            "'cluster' applies them as Deployments.",
+        ),
+    ] = _OPERATOR.mode,
+    operator_namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--operator-namespace",
+            help="operator: the namespace of the FluxInstance and FluxReport "
+            "(default: $RUNTIME_NAMESPACE, the pod's namespace, else flux-system).",
+        ),
+    ] = None,
+    reporting_interval: Annotated[
+        str, typer.Option("--reporting-interval", help="operator: FluxReport refresh interval.")
+    ] = "5m",
+    distribution_catalog: Annotated[
+        str | None,
+        typer.Option(
+            "--distribution-catalog",
+            help="operator: YAML file of the weir releases to choose from (default: this one).",
+        ),
+    ] = None,
+    plan_configmap: Annotated[
+        str | None,
+        typer.Option(
+            "--plan-configmap",
+            help="Run the controllers a FluxInstance unit's settings ConfigMap (NAMESPACE/NAME) "
+            "names, following its changes live (implies --controllers=plan).",
+        ),
+    ] = None,
     web_addr: Annotated[
         str, typer.Option("--web-addr", help="Address of the web UI; 0 disables.")
     ] = DEFAULT_WEB_ADDR,
@@ -199,6 +235,19 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         release_on_cancel=leader_election_release_on_cancel,
         lease_name=leader_election_id,
         namespace=leader_election_namespace,
+    )
+    if operator_mode not in ("local", "cluster"):
+        raise UsageError(f"--operator-mode={operator_mode}: use local or cluster")
+    if plan_configmap:
+        if controllers not in (_DEFAULTS.controllers, "plan"):
+            raise UsageError("--plan-configmap names the controllers: drop --controllers")
+        controllers = "plan"
+    operator = OperatorSettings(
+        mode="local" if operator_mode == "local" else "cluster",
+        namespace=operator_namespace,
+        reporting_interval=_duration("--reporting-interval", reporting_interval),
+        catalog=distribution_catalog,
+        plan_configmap=plan_configmap,
     )
     if le.enabled and not le.lease_duration > le.renew_deadline > 1.2 * le.retry_period > 0:
         raise UsageError(
@@ -235,6 +284,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             requeue_dependency=_duration("--requeue-dependency", requeue_dependency),
             sops_age_secret=_secret_ref("--sops-age-secret", sops_age_secret),
         ),
+        features=(operator,),
     )
     if settings.min_retry_delay <= 0 or settings.max_retry_delay < settings.min_retry_delay:
         raise UsageError("--min-retry-delay must be positive and at most --max-retry-delay")

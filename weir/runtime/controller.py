@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from weir.errors import WeirError
@@ -115,7 +115,7 @@ class Controller:
         )
         self._log = BoundLogger(log, {"controller": self.name, **self.settings.labels})
         informer.add_handler(self._on_event)
-        self._metrics.watch_resources(kind, informer.list)
+        self._unwatch = self._metrics.watch_resources(kind, informer.list)
         self._synced = False
         self._written: dict[str, int] = {}
         """key -> resourceVersion of this controller's last write to the object."""
@@ -137,6 +137,15 @@ class Controller:
         self._log.info("starting workers", extra=kv(workers=self.settings.workers))
         await self.queue.run(self._process, self.settings.workers)
 
+    def set_workers(self, workers: int) -> None:
+        """Change the number of concurrent reconciles live (``--concurrent``): more workers
+        start at once, surplus ones stop after their current run; nothing restarts."""
+        if workers == self.settings.workers:
+            return
+        self.settings = replace(self.settings, workers=workers)
+        self.queue.set_workers(workers)
+        self._log.info("workers changed", extra=kv(workers=workers))
+
     def shutdown(self) -> None:
         """Stop taking work; in-flight runs continue (see :meth:`wait_idle`)."""
         self.queue.shutdown()
@@ -145,6 +154,7 @@ class Controller:
         return await self.queue.wait_idle(timeout)
 
     async def stop_cache(self) -> None:
+        self._unwatch()
         await self.informer.stop()
 
     def watch(self, informer: InformerLike, map_keys: Callable[[str, Obj], Iterable[str]]) -> None:
@@ -239,7 +249,7 @@ class Controller:
         finalizer = self.reconciler.finalizer
         if meta.get("deletionTimestamp"):
             return await self._delete(key, obj, olog)
-        if (obj.get("spec") or {}).get("suspend") is True:
+        if self.reconciler.is_suspended(obj):
             olog.info("reconciliation is suspended for this object")
             self.queue.forget(key)
             return "suspended"

@@ -7,6 +7,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from weir.errors import UsageError
 from weir.log import LogEncoding
@@ -16,6 +17,8 @@ from weir.runtime.backoff import (
     DEFAULT_MIN_RETRY_DELAY,
 )
 from weir.web.settings import WebSettings
+
+T = TypeVar("T")
 
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
@@ -143,3 +146,13 @@ class RunSettings:
     web: WebSettings = field(default_factory=lambda: WebSettings(addr="0"))
     """The embedded web UI (``--web-addr``; the command line enables it by default, programmatic
     managers only when asked)."""
+    features: tuple[object, ...] = ()
+    """The typed settings of feature packages (one instance per class), e.g. the operator's
+    ``OperatorSettings``."""
+
+    def feature(self, kind: type[T]) -> T:
+        """The settings of class ``kind`` in :attr:`features`, else ``kind()`` (its defaults)."""
+        for found in self.features:
+            if isinstance(found, kind):
+                return found
+        return kind()
