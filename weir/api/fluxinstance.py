@@ -416,5 +416,5 @@ class FluxReport(FluxObject):
     kind: Literal["FluxReport"] = "FluxReport"
     spec: FluxReportSpec
     """The report."""
-    status: FluxReportStatus | None = None
+    status: FluxReportStatus | None = status_field()
     """State of the reporting."""

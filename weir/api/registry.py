@@ -57,6 +57,8 @@ class KindInfo:
     namespaced: bool = True
     controller: str = ""
     """The Flux controller that owns this kind (``source-controller``, ...)."""
+    aliases: tuple[str, ...] = ()
+    """More names weir's CLI accepts, not in the CRD (the Flux Operator CLI's ``instance``)."""
 
     @property
     def api_version(self) -> str:
@@ -82,7 +84,7 @@ class KindInfo:
 
     def names(self) -> tuple[str, ...]:
         """Every name ``kubectl get`` accepts for this kind (lower case)."""
-        return (self.kind.lower(), self.plural, self.singular, *self.short_names)
+        return (self.kind.lower(), self.plural, self.singular, *self.short_names, *self.aliases)
 
 
 def _categories(extra: str) -> tuple[str, ...]:
@@ -234,7 +236,7 @@ _ALL += (
         plural="fluxinstances",
         singular="fluxinstance",
         model=fluxinstance.FluxInstance,
-        short_names=("instance",),
+        aliases=("instance",),
         categories=(*OPERATOR, "fluxcd-appliers"),
         printer_columns=(
             AGE,
@@ -251,7 +253,7 @@ _ALL += (
         plural="fluxreports",
         singular="fluxreport",
         model=fluxinstance.FluxReport,
-        short_names=("report",),
+        aliases=("report",),
         categories=OPERATOR,
         printer_columns=(
             AGE,

@@ -62,6 +62,11 @@ class Manager:
         self._ctx: ControllerContext | None = None
         self._services: list[Service] = []
 
+    @property
+    def services(self) -> list[Service]:
+        """The services started for the controllers (artifact server, controller groups)."""
+        return list(self._services)
+
     def request_stop(self) -> None:
         """Begin a graceful shutdown (what SIGTERM/SIGINT do)."""
         self._stopping = True

@@ -60,10 +60,10 @@ def _bool(key: str, value: str) -> bool:
 
 
 def _workers(value: str) -> int:
-    workers = int(value.strip())
-    if workers < 1:
+    text = value.strip()
+    if not text.isdigit() or int(text) < 1:
         raise ValueError(f"concurrent must be a positive integer, not {value!r}")
-    return workers
+    return int(text)
 
 
 def _selector(*parts: str | None) -> str | None:

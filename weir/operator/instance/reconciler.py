@@ -328,10 +328,11 @@ class FluxInstanceReconciler(Reconciler):
         except (NotFoundError, ApiError):
             return "pending", name
         meta, status = live.get("metadata") or {}, live.get("status") or {}
-        if status.get("observedGeneration") != meta.get("generation"):
-            return "pending", name
         ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
-        if ready is None or ready.get("status") == "Unknown":
+        # a failing source keeps status.observedGeneration; its condition says which spec
+        if ready is None or ready.get("observedGeneration") != meta.get("generation"):
+            return "pending", name
+        if ready.get("status") == "Unknown":
             return "pending", name
         if ready.get("status") == "False":
             return "failed", (

@@ -306,6 +306,9 @@ def deployment(desired: Desired, unit: Unit) -> Obj:
         else:
             volumes.append({"name": "data", "emptyDir": {}})
     elif unit.component.name == "notification-controller":
+        events = unit.component.service[0].container_port
+        receiver = unit.component.extra_services[0][1].container_port
+        args += [f"--events-addr=:{events}", f"--receiver-addr=:{receiver}"]
         for _, extra in unit.component.extra_services:
             ports.append(
                 {"containerPort": extra.container_port, "name": "http-webhook", "protocol": "TCP"}
