@@ -34,8 +34,8 @@ from weir.api.registry import KINDS
 from weir.kube import apply as kapi
 from weir.kube.errors import ApiError
 from weir.kube.resources import CONFIG_MAPS
-from weir.operator.report.build import CRDS
 from weir.operator.instance.distribution import FLUX_VERSION
+from weir.operator.report.build import CRDS
 from weir.runtime.manager import Manager
 from weir.testing.controllers import running_operator
 from weir.testing.gitserver import GitHttpServer
@@ -482,7 +482,9 @@ async def test_two_shards_reconcile_only_their_labelled_objects(
             ports[name] = got["status"]["artifact"]["url"].split("/")[2]
 
         def served_by(unit: str) -> str:
-            storage = next(s for s in runner.groups[unit].ctx.services if hasattr(s, "storage"))
+            ctx = runner.groups[unit].ctx
+            assert ctx is not None
+            storage = next(s for s in ctx.services if hasattr(s, "storage"))
             return str(storage.storage.base_url).split("/")[2]
 
         assert ports["one"] == served_by("source-controller-shard1")

@@ -43,7 +43,8 @@ def condition(obj: Obj | None, type_: str = "Ready") -> Obj:
 
 def observed(obj: Obj) -> bool:
     """Status is about the current spec."""
-    return (obj.get("status") or {}).get("observedGeneration") == obj["metadata"].get("generation")
+    generation = obj["metadata"].get("generation")
+    return bool((obj.get("status") or {}).get("observedGeneration") == generation)
 
 
 def ready(obj: Obj) -> bool:

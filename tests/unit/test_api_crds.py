@@ -224,8 +224,9 @@ def test_cel_rules_are_emitted_where_the_models_declare_them() -> None:
             for field in model.model_fields.values():
                 pending.extend(_nested(field.annotation))
                 extra = field.json_schema_extra  # transition rules (self == oldSelf)
-                if isinstance(extra, dict):
-                    declared |= {r["rule"] for r in extra.get("x-kubernetes-validations", [])}
+                rules = extra.get("x-kubernetes-validations") if isinstance(extra, dict) else None
+                if isinstance(rules, list):
+                    declared |= {str(r["rule"]) for r in rules if isinstance(r, dict)}
         crd = crds[info.kind]
         assert rules_in(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]) == declared
 

@@ -669,8 +669,8 @@ status:
   conditions:{READY}
   lastHandledReconcileAt: "2026-11-25T09:59:58Z"
   lastHandledForceAt: "2026-11-25T09:00:00Z"
-  lastAttemptedRevision: v2.9.0@sha256:4cc5babdb1279ad0177bf513292deadbfa3f7b7c3da0be7fa53b39ab434f7219
-  lastAppliedRevision: v2.9.0@sha256:4cc5babdb1279ad0177bf513292deadbfa3f7b7c3da0be7fa53b39ab434f7219
+  lastAttemptedRevision: v2.9.0@sha256:4cc5babdb1279ad0177bf513292deadbf
+  lastAppliedRevision: v2.8.0@sha256:4cc5babdb1279ad0177bf513292deadbf
   components:
   - name: kustomize-controller
     repository: ghcr.io/weir-gitops/weir

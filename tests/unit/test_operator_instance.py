@@ -207,7 +207,7 @@ def test_local_plans_run_every_unit_in_process() -> None:
     base = RunSettings(
         watch_namespace="ns1",
         watch_label_selector="run=1",
-        storage=StorageSettings(path="/tmp/store", addr="127.0.0.1:9090"),  # noqa: S108
+        storage=StorageSettings(path="/tmp/store", addr="127.0.0.1:9090"),
     )
     plans = {p.name: p.run for p in local_plans(render(desired), base)}
     assert plans["kustomize-controller"].concurrent == 10
@@ -216,7 +216,7 @@ def test_local_plans_run_every_unit_in_process() -> None:
     assert plans["kustomize-controller-a"].watch_label_selector == "run=1,team in (a)"
     assert plans["source-controller"].storage.addr == "127.0.0.1:9090"
     assert plans["source-controller-a"].storage == StorageSettings(
-        path="/tmp/store/source-controller-a",  # noqa: S108
+        path="/tmp/store/source-controller-a",
         addr="127.0.0.1:0",
     )
     assert all(p.watch_namespace == "ns1" for p in plans.values())
