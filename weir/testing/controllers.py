@@ -83,6 +83,27 @@ async def running_operator(
 
 
 @contextlib.asynccontextmanager
+async def running_plan(
+    kubeconfig: str, storage_dir: Path, configmap: str, *, watch_namespace: str | None = None
+) -> AsyncIterator[Manager]:
+    """``weir run --plan-configmap=NS/NAME`` in-process: how a FluxInstance unit's Deployment
+    runs its controllers on a cluster."""
+    settings = RunSettings(
+        controllers="plan",
+        kubeconfig=kubeconfig,
+        metrics_addr="0",
+        health_addr="0",
+        min_retry_delay=0.5,
+        graceful_shutdown_timeout=5.0,
+        watch_namespace=watch_namespace,
+        storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
+        features=(OperatorSettings(plan_configmap=configmap),),
+    )
+    async with _started(Manager(settings)) as manager:
+        yield manager
+
+
+@contextlib.asynccontextmanager
 async def _started(manager: Manager) -> AsyncIterator[Manager]:
     task = asyncio.create_task(manager.run(), name="weir-test-manager")
     try:
