@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes_asyncio import client
+from mcp import Client
 
+from tests.support.cli import weir
 from tests.support.operator import (
     INSTANCES,
     REPORTS,
@@ -34,6 +38,7 @@ from weir.api.registry import KINDS
 from weir.kube import apply as kapi
 from weir.kube.errors import ApiError
 from weir.kube.resources import CONFIG_MAPS
+from weir.mcp import McpSettings, build_server
 from weir.operator.instance.distribution import FLUX_VERSION
 from weir.operator.report.build import CRDS
 from weir.runtime.manager import Manager
@@ -136,6 +141,29 @@ async def test_an_instance_runs_syncs_resizes_and_uninstalls(
                 "the ConfigMap from Git",
             )
 
+            # weir get instance, as a user runs it
+            listed = await weir("get", "instance", "-n", namespace, kubeconfig=kubeconfig)
+            assert listed.code == 0, listed
+            header, row = (re.split(r"\s{3,}", ln.strip()) for ln in listed.stdout.splitlines())
+            assert header[:4] == ["NAME", "REVISION", "SUSPENDED", "READY"]
+            assert row[:4] == ["flux", status["lastAppliedRevision"], "False", "True"]
+            exported = await weir(
+                "get", "report", "flux", "-n", namespace, "-o", "yaml", kubeconfig=kubeconfig
+            )
+            assert exported.code == 0, exported
+            assert yaml.safe_load(exported.stdout)["kind"] == "FluxReport"
+            suspended = await weir(
+                "suspend", "instance", "flux", "-n", namespace, kubeconfig=kubeconfig
+            )
+            assert suspended.code == 0, suspended
+            got = await kapi.get(kube, INSTANCES, namespace, "flux")
+            annotations = got["metadata"]["annotations"]
+            assert annotations["fluxcd.controlplane.io/reconcile"] == "disabled"
+            resumed = await weir(
+                "resume", "instance", "flux", "-n", namespace, kubeconfig=kubeconfig
+            )
+            assert resumed.code == 0, resumed
+
             # three groups run in this process, with the medium profile
             runner = runner_of(manager)
             assert sorted(runner.states()) == [
@@ -216,6 +244,21 @@ async def test_an_instance_runs_syncs_resizes_and_uninstalls(
             assert spec_r["cluster"]["serverVersion"].startswith("v1.")
             assert isinstance(spec_r["cluster"]["nodes"], int)
             assert condition(report)["message"].startswith("Reporting finished in ")
+
+            # MCP: get_flux_instance, through the SDK's client
+            settings = McpSettings(kubeconfig=kubeconfig, namespace=namespace)
+            async with Client(build_server(settings)) as mcp:
+                result = await mcp.call_tool("get_flux_instance", {})
+            assert not result.is_error
+            answer = result.structured_content
+            assert isinstance(answer, dict)
+            instances = answer.get("instances") or [answer["instance"]]
+            reports = answer.get("reports") or [answer["report"]]
+            [mine] = [i for i in instances if i["metadata"]["namespace"] == namespace]
+            assert mine["spec"]["components"] == ["source-controller", "kustomize-controller"]
+            assert "managedFields" not in mine["metadata"]
+            [my_report] = [r for r in reports if r["metadata"]["namespace"] == namespace]
+            assert my_report["spec"]["distribution"]["managedBy"] == "weir"
 
             # the metrics, parsed with Prometheus' parser
             metrics = await scrape(manager)
