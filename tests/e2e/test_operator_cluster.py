@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes_asyncio import client
+from playwright.async_api import async_playwright, expect
 
 from tests.support.operator import (
     INSTANCES,
@@ -39,8 +42,12 @@ from weir.runtime.manager import Manager
 from weir.runtime.registry import REGISTRY
 from weir.testing.controllers import running_operator
 from weir.testing.gitserver import GitHttpServer
+from weir.web.settings import WebSettings
+from weir.web.standalone import running_ui
 
 Obj = dict[str, Any]
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("WEIR_CHROMIUM", "/usr/bin/chromium")
 DEPLOYMENTS = ResourceRef("apps", "v1", "deployments", True, "Deployment")
 SERVICE_ACCOUNTS = ResourceRef("", "v1", "serviceaccounts", True, "ServiceAccount")
 
@@ -178,6 +185,37 @@ async def test_the_guides_manifest_applied_verbatim(
             await wait_until(lambda: gone(kube, "Deployment", ns, "helm-controller"), "uninstall")
 
 
+@pytest.fixture(scope="module")
+def browser_ready() -> None:
+    """Debian's chromium (installed when missing) and the UI bundle (built when stale)."""
+    if not Path(CHROMIUM).exists():
+        subprocess.run([str(ROOT / "scripts" / "install-chromium.sh")], check=True)
+    subprocess.run([str(ROOT / "scripts" / "build-ui.sh")], check=True)
+
+
+async def _dashboard_shows_units(
+    kube: client.ApiClient, ns: str, controller: str, suffixes: list[str], tmp_path: Path
+) -> None:
+    async with (
+        running_ui(kube, WebSettings(addr="127.0.0.1:0"), namespace=ns) as ui,
+        async_playwright() as pw,
+    ):
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{ui.url}/")
+            item = page.locator(f"[data-controller={controller}]")
+            for suffix in suffixes:
+                unit = item.locator(f"[data-unit={controller}{suffix}]")
+                await expect(unit).to_have_attribute("data-ready", "true", timeout=30_000)
+                await expect(unit).to_contain_text("Deployment is available")
+            await page.screenshot(path=str(tmp_path / "dashboard-report.png"))
+        finally:
+            await browser.close()
+
+
 async def _report_with(kube: client.ApiClient, namespace: str, check: Any) -> Obj:
     async def probe() -> Obj | None:
         try:
@@ -208,6 +246,7 @@ async def test_cluster_mode_installs_upgrades_shards_and_collects_garbage(
     controllers: Manager,
     namespace: str,
     tmp_path: Path,
+    browser_ready: None,
 ) -> None:
     ns = namespace
     catalog = tmp_path / "catalog.yaml"
@@ -293,9 +332,17 @@ async def test_cluster_mode_installs_upgrades_shards_and_collects_garbage(
                 lambda o: o["data"].get("concurrent") == "20",
                 "the large settings",
             )
-            dep = await kapi.get(kube, DEPLOYMENTS, ns, "kustomize-controller")
-            limits = dep["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
-            assert limits == {"cpu": "3", "memory": "3Gi"}
+            await wait_for(
+                kube,
+                DEPLOYMENTS,
+                ns,
+                "kustomize-controller",
+                lambda d: (
+                    d["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+                    == {"cpu": "3", "memory": "3Gi"}
+                ),
+                "the large limits",
+            )
 
             # two shards: a Deployment and settings per shard, each watching its label
             await kapi.patch(
@@ -310,6 +357,18 @@ async def test_cluster_mode_installs_upgrades_shards_and_collects_garbage(
             main = await kapi.get(kube, CONFIG_MAPS, ns, "kustomize-controller-settings")
             assert main["data"]["watch-label-selector"] == "!sharding.fluxcd.io/key"
             await wait_for(kube, INSTANCES, ns, "flux", ready, "sharded Ready", 120)
+
+            # the dashboard's controller panel shows the report's units, in a browser
+            await _report_with(
+                kube,
+                ns,
+                lambda s: (
+                    len(s.get("components", [])) == 9 and all(c["ready"] for c in s["components"])
+                ),
+            )
+            await _dashboard_shows_units(
+                kube, ns, "kustomize-controller", ["", "-s1", "-s2"], tmp_path
+            )
 
             # a component removed: its Deployments, Services, settings and account go
             await kapi.patch(
