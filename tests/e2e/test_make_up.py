@@ -27,6 +27,7 @@ from weir.kube.resources import ResourceRef
 pytestmark = pytest.mark.timeout(600)
 Obj = dict[str, Any]
 T = TypeVar("T")
+INSTANCES = ResourceRef("fluxcd.controlplane.io", "v1", "fluxinstances", True, "FluxInstance")
 STATEFULSETS = ResourceRef("apps", "v1", "statefulsets", True, "StatefulSet")
 ERIGON_HR = "clusters/etherwurst/apps/erigon/helmrelease.yaml"
 CRONJOB = "clusters/etherwurst/apps/cryo/cronjob.yaml"
@@ -85,6 +86,16 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         # Every Kustomization and HelmRelease of the fleet is Ready; every workload Available.
         assert names(snap, "Kustomization") == KUSTOMIZATIONS
         assert names(snap, "HelmRelease") == HELM_RELEASES
+
+        # The fleet's FluxInstance (the installation guide's manifest) ran the controllers.
+        instance = await kapi.get(api, INSTANCES, "flux-system", "flux")
+        ready = [c for c in instance["status"]["conditions"] if c["type"] == "Ready"]
+        assert ready[0]["status"] == "True", instance["status"]
+        assert {c["name"] for c in instance["status"]["components"]} >= {
+            "source-controller",
+            "kustomize-controller",
+            "helm-controller",
+        }
         assert all(r.current for r in snap.appliers), [r for r in snap.appliers if not r.current]
         assert {(w.kind, w.namespace, w.name) for w in snap.workloads} == WORKLOADS
         assert all(w.available for w in snap.workloads), snap.workloads

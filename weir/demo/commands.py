@@ -22,9 +22,11 @@ def run_argv(
     requeue_dependency: str,
     log_level: str,
     web: tuple[str, int] | None = None,
+    operator_namespace: str | None = None,
 ) -> list[str]:
-    """``weir run`` with every controller, artifacts on a free loopback port, and the web UI
-    when ``web`` is given (the build must have ``--web-addr``)."""
+    """``weir run`` with ``controllers``, artifacts on a free loopback port, the web UI when
+    ``web`` is given (the build must have ``--web-addr``), and with ``operator_namespace`` the
+    operator's flags (``controllers`` is then ``operator``)."""
     argv = [
         *weir_command(),
         "run",
@@ -40,6 +42,8 @@ def run_argv(
     ]
     if web is not None:
         argv.append(f"--web-addr={web[0]}:{web[1]}")
+    if operator_namespace is not None:
+        argv += ["--operator-mode=local", f"--operator-namespace={operator_namespace}"]
     return argv
 
 

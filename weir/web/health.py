@@ -66,9 +66,7 @@ def report_components(cache: ViewCache) -> list[Obj]:
     for report in cache.flux_objects("FluxReport"):
         for component in (report.get("spec") or {}).get("components") or []:
             if isinstance(component, dict) and component.get("name"):
-                out.append(
-                    {k: component.get(k) for k in ("name", "ready", "status", "image")}
-                )
+                out.append({k: component.get(k) for k in ("name", "ready", "status", "image")})
     return out
 
 
