@@ -104,7 +104,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         assert helm_repo.ready == "True"
         root = snap.find("Kustomization", "flux-system", "flux-system")
         assert root is not None
-        assert root.revision == f"main@sha1:{fleet.head()}"
+        assert root.revision == f"refs/heads/main@sha1:{fleet.head()}"  # the instance sets ref.name
         claims, _ = await list_all(api, PVCS)
         assert {c["metadata"]["name"] for c in claims} >= {"data-erigon-0", "chain-exports"}
         assert all(c["status"]["phase"] == "Bound" for c in claims)
@@ -179,7 +179,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
                 )
             text = "\n".join(str(getattr(c, "text", "")) for c in answer.content)
             assert "spec.schedule" in text
-            assert f"revision main@sha1:{bad}" in text
+            assert f"revision refs/heads/main@sha1:{bad}" in text
 
         # ... and `git revert` repairs it.
         await asyncio.to_thread(fleet.git, "revert", "--no-edit", bad)
