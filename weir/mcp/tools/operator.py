@@ -44,7 +44,7 @@ async def flux_instance(api: ApiClient) -> Obj:
             "or are not installed"
         )
     for inst in instances:
-        ready = next(
+        ready: Obj = next(
             (
                 c
                 for c in (inst.get("status") or {}).get("conditions") or []
