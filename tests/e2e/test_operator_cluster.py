@@ -32,14 +32,14 @@ from tests.support.operator import (
     wait_until,
 )
 from tests.support.waiting import wait_for
-from weir.api.registry import KINDS
+from weir.api.kinds import KINDS
 from weir.kube import apply as kapi
 from weir.kube.errors import ApiError
 from weir.kube.resources import CONFIG_MAPS, ResourceRef
 from weir.operator.instance.distribution import FLUX_VERSION, IMAGE_REPOSITORY
 from weir.operator.report.build import CRDS
+from weir.runtime.factories import REGISTRY
 from weir.runtime.manager import Manager
-from weir.runtime.registry import REGISTRY
 from weir.testing.controllers import running_operator
 from weir.testing.gitserver import GitHttpServer
 from weir.web.settings import WebSettings

@@ -34,7 +34,7 @@ from tests.support.operator import (
     wait_until,
 )
 from tests.support.waiting import wait_for
-from weir.api.registry import KINDS
+from weir.api.kinds import KINDS
 from weir.kube import apply as kapi
 from weir.kube.errors import ApiError
 from weir.kube.resources import CONFIG_MAPS

@@ -12,11 +12,12 @@ from kubernetes_asyncio import client
 
 from tests.support.operator import ready, wait_until
 from tests.support.waiting import wait_for
-from weir.api.registry import KINDS
+from weir.api.kinds import KINDS
 from weir.kube import apply as kapi
 from weir.kube.resources import CONFIG_MAPS
 from weir.operator.instance.planwatch import PlanWatch
 from weir.runtime.manager import Manager
+from weir.source.settings import SourceSettings
 from weir.testing.controllers import running_plan
 from weir.testing.gitserver import GitHttpServer
 
@@ -99,7 +100,7 @@ async def test_the_settings_configmap_drives_the_controllers_live(
         fresh = watch.runner.groups["source-controller-settings"]
         assert fresh.state.running
         assert fresh.state.starts == 2
-        assert fresh.plan.run.kustomize.requeue_dependency == 7.0
+        assert fresh.plan.run.feature(SourceSettings).requeue_dependency == 7.0
         assert not group.state.running
 
         # deleting the ConfigMap leaves them running

@@ -11,7 +11,7 @@ import aiohttp
 from kubernetes_asyncio.client import ApiClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from weir.api.registry import KINDS
+from weir.api.kinds import KINDS
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.runtime.groups import GroupRunner

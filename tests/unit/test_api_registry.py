@@ -22,6 +22,8 @@ def test_kinds() -> None:
         "Provider",
         "Alert",
         "Receiver",
+        "ResourceSet",
+        "ResourceSetInputProvider",
         "FluxInstance",
         "FluxReport",
     }
@@ -36,6 +38,8 @@ def test_kinds() -> None:
         "Provider": "notification.toolkit.fluxcd.io/v1beta3",
         "Alert": "notification.toolkit.fluxcd.io/v1beta3",
         "Receiver": "notification.toolkit.fluxcd.io/v1",
+        "ResourceSet": "fluxcd.controlplane.io/v1",
+        "ResourceSetInputProvider": "fluxcd.controlplane.io/v1",
         "FluxInstance": "fluxcd.controlplane.io/v1",
         "FluxReport": "fluxcd.controlplane.io/v1",
     }

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from weir.helm.settings import HelmSettings
+from weir.kustomize.settings import KustomizeSettings
 from weir.operator.instance import distribution as dist
 from weir.operator.instance.desired import (
     ARTIFACT_FAILED,
@@ -22,8 +24,9 @@ from weir.operator.instance.patches import apply_patches
 from weir.operator.instance.plans import SettingsError, local_plans, run_settings
 from weir.operator.instance.render import render, settings_name
 from weir.operator.instance.syncref import git_ref, is_semver_range, oci_ref
-from weir.runtime.registry import ControllerRegistry
-from weir.runtime.settings import RunSettings, StorageSettings
+from weir.runtime.factories import ControllerRegistry
+from weir.runtime.settings import RunSettings
+from weir.source.settings import SourceSettings, StorageSettings
 
 Obj = dict[str, Any]
 
@@ -207,15 +210,20 @@ def test_local_plans_run_every_unit_in_process() -> None:
     base = RunSettings(
         watch_namespace="ns1",
         watch_label_selector="run=1",
-        storage=StorageSettings(path="/tmp/store", addr="127.0.0.1:9090"),
+        features=(
+            SourceSettings(storage=StorageSettings(path="/tmp/store", addr="127.0.0.1:9090")),
+            KustomizeSettings(),
+            HelmSettings(),
+        ),
     )
     plans = {p.name: p.run for p in local_plans(render(desired), base)}
     assert plans["kustomize-controller"].concurrent == 10
-    assert plans["kustomize-controller"].kustomize.requeue_dependency == 5.0
+    assert plans["kustomize-controller"].feature(KustomizeSettings).requeue_dependency == 5.0
+    assert plans["helm-controller"].feature(HelmSettings).requeue_dependency == 5.0
     assert plans["kustomize-controller"].watch_label_selector == "run=1,!team"
     assert plans["kustomize-controller-a"].watch_label_selector == "run=1,team in (a)"
-    assert plans["source-controller"].storage.addr == "127.0.0.1:9090"
-    assert plans["source-controller-a"].storage == StorageSettings(
+    assert plans["source-controller"].feature(SourceSettings).storage.addr == "127.0.0.1:9090"
+    assert plans["source-controller-a"].feature(SourceSettings).storage == StorageSettings(
         path="/tmp/store/source-controller-a",
         addr="127.0.0.1:0",
     )
@@ -223,7 +231,7 @@ def test_local_plans_run_every_unit_in_process() -> None:
 
 
 def test_unit_settings_are_validated() -> None:
-    base = RunSettings()
+    base = RunSettings(features=(KustomizeSettings(), HelmSettings()))
     with pytest.raises(SettingsError, match="concurrent must be a positive integer"):
         run_settings({"controllers": "kustomize", "concurrent": "zero"}, base)
     with pytest.raises(SettingsError, match="unknown setting"):

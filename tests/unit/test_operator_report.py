@@ -7,7 +7,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from weir.api.registry import KINDS
+from weir.api.kinds import KINDS
 from weir.operator.instance.history import MAX_SIZE, record
 from weir.operator.report.build import human_size, reconciler_stats, sync_section
 from weir.operator.report.metrics import OperatorMetrics, resource_labels

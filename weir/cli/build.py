@@ -19,7 +19,7 @@ import typer
 from weir.cli import options
 from weir.cli.options import ContextOpt, KindArg, KubeconfigOpt, KubeOptions, NamespaceOpt
 from weir.cli.output import as_list, line, to_json, write
-from weir.errors import UsageError, WeirError
+from weir.errors import UsageError
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
@@ -114,17 +114,10 @@ def build_options(  # noqa: PLR0917 -- the flags of build and diff
     )
 
 
-def default_namespace(opts: KubeOptions, *, offline: bool = False) -> str:
-    """``-n``, else the kubeconfig context's namespace, else ``default`` (which is all an
-    ``offline`` build, one that must not depend on a kubeconfig, takes)."""
-    if opts.namespace:
-        return opts.namespace
-    if offline:
-        return "default"
-    try:
-        return options.target_of(opts).namespace
-    except WeirError:
-        return "default"
+def default_namespace(opts: KubeOptions) -> str:
+    """``-n``, else the flux CLI's default (``flux-system``, or ``$FLUX_SYSTEM_NAMESPACE``);
+    it does not depend on a kubeconfig, so an offline build takes it too."""
+    return opts.namespace or options.default_namespace()
 
 
 def notify(text: str) -> None:
@@ -153,14 +146,28 @@ async def build_kustomization(
     from weir.actions.build import Builder  # noqa: PLC0415
 
     async with lazy_cluster(opts) as api, Builder(build_opts, api, notify) as builder:
-        default = default_namespace(opts, offline=build_opts.dry_run)
+        default = default_namespace(opts)
         return await builder.build(name, opts.namespace, default)
+
+
+BuildNameArg = Annotated[
+    str | None,
+    typer.Argument(help="Name of the Kustomization (not for rset).", show_default=False),
+]
+BuildPathOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--path",
+        help="ks: local directory to build (replaces spec.path), e.g. ./clusters/production.",
+        show_default=False,
+    ),
+]
 
 
 def command(  # noqa: PLR0917 -- typer maps each parameter to an argument or flag
     kind: KindArg,
-    name: NameArg,
-    path: PathOpt,
+    name: BuildNameArg = None,
+    path: BuildPathOpt = None,
     kustomization_file: KustomizationFileOpt = None,
     dry_run: Annotated[
         bool,
@@ -179,17 +186,56 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to an argument or fla
     ] = BuildFormat.yaml,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
+    filename: Annotated[
+        str | None,
+        typer.Option(
+            "--filename",
+            "-f",
+            help="rset: the ResourceSet manifest ('-' for stdin).",
+            show_default=False,
+        ),
+    ] = None,
+    inputs_from: Annotated[
+        str | None,
+        typer.Option(
+            "--inputs-from",
+            "-i",
+            help="rset: YAML list of input sets (replaces spec.inputs).",
+            show_default=False,
+        ),
+    ] = None,
+    inputs_from_provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--inputs-from-provider",
+            help="rset: ResourceSetInputProvider manifests for spec.inputsFrom (repeat).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Build a Kustomization from a local directory as the controller would (kustomize,
     patches, postBuild substitution, commonMetadata, owner labels) and print the objects,
-    Secret values masked.
+    Secret values masked; or render a ResourceSet offline as the Flux Operator does.
 
-    KIND is ks (Kustomization). Example: weir build ks apps --path ./apps/production
-    --kustomization-file ./clusters/production/apps.yaml --dry-run
+    KIND is ks (Kustomization) or rset (ResourceSet). Examples: weir build ks apps --path
+    ./apps/production --kustomization-file ./clusters/production/apps.yaml --dry-run;
+    weir build rset -f podinfo.yaml --inputs-from-provider providers.yaml
     """
     from weir.actions.build import mask_secrets, to_yaml  # noqa: PLC0415
 
-    kustomization_kind(kind, "build")
+    info = options.kinds_of(kind, single=True)[0]
+    if info.kind == "ResourceSet":
+        _build_resourceset(filename, inputs_from, inputs_from_provider, namespace, output)
+        return
+    if info.kind != "Kustomization":
+        raise UsageError(
+            f"weir build works on Kustomizations and ResourceSets, not {info.kind}: "
+            "use `weir build ks <name> --path DIR` or `weir build rset -f FILE`"
+        )
+    if name is None or path is None:
+        raise UsageError(
+            "weir build ks needs a NAME and --path DIR: weir build ks apps --path ./apps"
+        )
     build_opts = build_options(
         path, kustomization_file, dry_run, strict_substitute, recursive, local_sources, ignore_paths
     )
@@ -202,3 +248,19 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to an argument or fla
         write(to_yaml(objects))
     else:
         line(f"{built.display} builds no objects", err=True)
+
+
+def _build_resourceset(
+    filename: str | None,
+    inputs_from: str | None,
+    inputs_from_provider: list[str] | None,
+    namespace: str | None,
+    output: BuildFormat,
+) -> None:
+    from weir.cli.build_rset import build, to_yaml  # noqa: PLC0415
+
+    pairs, _ = build(filename, inputs_from, inputs_from_provider, namespace)
+    if output is BuildFormat.json:
+        write(to_json(as_list([obj for _, obj in pairs])))
+    else:
+        write(to_yaml(pairs))

@@ -21,12 +21,15 @@ def run_argv(
     metrics: tuple[str, int],
     requeue_dependency: str,
     log_level: str,
+    lease_namespace: str,
     web: tuple[str, int] | None = None,
     operator_namespace: str | None = None,
 ) -> list[str]:
-    """``weir run`` with ``controllers``, artifacts on a free loopback port, the web UI when
-    ``web`` is given (the build must have ``--web-addr``), and with ``operator_namespace`` the
-    operator's flags (``controllers`` is then ``operator``)."""
+    """``weir run`` with ``controllers``, artifacts on a free loopback port, leader election
+    with its Lease in ``lease_namespace`` (as an in-cluster install runs, so ``get_overview`` and
+    ``kubectl get leases`` see the controllers), the web UI when ``web`` is given (the build
+    must have ``--web-addr``), and with ``operator_namespace`` the operator's flags
+    (``controllers`` is then ``operator``)."""
     argv = [
         *weir_command(),
         "run",
@@ -39,6 +42,8 @@ def run_argv(
         f"--requeue-dependency={requeue_dependency}",
         f"--log-level={log_level}",
         "--log-encoding=json",
+        "--enable-leader-election",
+        f"--leader-election-namespace={lease_namespace}",
     ]
     if web is not None:
         argv.append(f"--web-addr={web[0]}:{web[1]}")

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 
 import weir
 from weir.api.fluxinstance import INSTANCE_NAME
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
 from weir.kube.events import EventRecorder
 from weir.operator.instance.desired import Options
 from weir.operator.instance.distribution import load_catalog
@@ -24,8 +24,8 @@ from weir.operator.report.metrics import OperatorMetrics
 from weir.operator.report.reconciler import FluxReportReconciler, ReportBootstrap
 from weir.operator.settings import OperatorSettings
 from weir.runtime.controller import Controller
+from weir.runtime.factories import ControllerContext, build_controller
 from weir.runtime.groups import GroupRunner
-from weir.runtime.registry import ControllerContext, build_controller
 
 Obj = dict[str, Any]
 COMPONENT = "flux-operator"
@@ -71,7 +71,7 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     instances = lookup("FluxInstance")
     reports = lookup("FluxReport")
     instance_informer = ctx.informers.get(instances.resource)
-    base = replace(ctx.run, controllers="", web=replace(ctx.run.web, addr="0"))
+    base = replace(ctx.run, controllers="")
     reconciler = FluxInstanceReconciler(
         ctx.api,
         options,

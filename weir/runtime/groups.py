@@ -33,8 +33,8 @@ from kubernetes_asyncio.client import ApiClient
 from weir.errors import WeirError
 from weir.log import kv
 from weir.runtime.controller import Controller, ControllerSettings
+from weir.runtime.factories import REGISTRY, ControllerContext, ControllerRegistry, Service
 from weir.runtime.metrics import RuntimeMetrics
-from weir.runtime.registry import REGISTRY, ControllerContext, ControllerRegistry, Service
 from weir.runtime.settings import RunSettings
 
 log = logging.getLogger("weir.groups")

@@ -1,4 +1,13 @@
-"""Settings of ``weir run``, as typed dataclasses with Flux's defaults and flag names."""
+"""Settings of ``weir run``, as typed dataclasses with Flux's defaults and flag names.
+
+:class:`RunSettings` holds what the runtime itself needs (controllers, clients, retries, leader
+election, logs). Each feature package keeps its own typed settings beside its code
+(``weir.source.settings.SourceSettings``, ``weir.kustomize.settings.KustomizeSettings``,
+``weir.helm.settings.HelmSettings``, ``weir.web.settings.WebSettings``); the command line puts
+them in :attr:`RunSettings.features` and a factory finds its own with
+:meth:`RunSettings.feature` (the class's defaults when absent), so the runtime imports no
+feature package.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +25,6 @@ from weir.runtime.backoff import (
     DEFAULT_MAX_RETRY_DELAY,
     DEFAULT_MIN_RETRY_DELAY,
 )
-from weir.web.settings import WebSettings
 
 T = TypeVar("T")
 
@@ -72,45 +80,11 @@ class LeaderElectionSettings:
 
 
 @dataclass(frozen=True)
-class StorageSettings:
-    """Where source artifacts are stored and served (source-controller's flags)."""
-
-    path: str = ".weir/storage"
-    """Directory of the artifacts (``--storage-path``)."""
-    addr: str = "127.0.0.1:9090"
-    """Address the artifact server binds (``--storage-addr``)."""
-    adv_addr: str | None = None
-    """Host[:port] put in ``status.artifact.url`` (``--storage-adv-addr``); None: the bound
-    address."""
-
-
-@dataclass(frozen=True)
-class KustomizeSettings:
-    """kustomize-controller's flags."""
-
-    no_cross_namespace_refs: bool = False
-    """Refuse sources and dependencies in other namespaces (``--no-cross-namespace-refs``)."""
-    no_remote_bases: bool = False
-    """Refuse remote kustomize bases (``--no-remote-bases``)."""
-    default_service_account: str | None = None
-    """Impersonate this service account when ``spec.serviceAccountName`` is empty
-    (``--default-service-account``)."""
-    requeue_dependency: float = 30.0
-    """Retry delay while a source or dependency is not ready (``--requeue-dependency``)."""
-    strict_substitution: bool = True
-    """Fail on undefined ``${var}`` (Flux 2.9's ``StrictPostBuildSubstitutions``)."""
-    sops_age_secret: tuple[str, str] | None = None
-    """(namespace, name) of a Secret whose ``*.agekey`` entries every Kustomization with
-    ``spec.decryption`` may use besides its own ``secretRef`` (``--sops-age-secret``, Flux 2.7's
-    controller-level keys)."""
-
-
-@dataclass(frozen=True)
 class RunSettings:
     """Everything ``weir run`` needs; each field is one flag."""
 
     controllers: str = "*"
-    """Which controllers to start (``--controllers``; see :mod:`weir.runtime.registry`)."""
+    """Which controllers to start (``--controllers``; see :mod:`weir.runtime.factories`)."""
     kubeconfig: str | None = None
     """``--kubeconfig``; None: $KUBECONFIG, ~/.kube/config, or the in-cluster account."""
     context: str | None = None
@@ -141,14 +115,9 @@ class RunSettings:
     log_encoding: LogEncoding = "json"
     """``--log-encoding``: json or console."""
     leader_election: LeaderElectionSettings = field(default_factory=LeaderElectionSettings)
-    storage: StorageSettings = field(default_factory=StorageSettings)
-    kustomize: KustomizeSettings = field(default_factory=KustomizeSettings)
-    web: WebSettings = field(default_factory=lambda: WebSettings(addr="0"))
-    """The embedded web UI (``--web-addr``; the command line enables it by default, programmatic
-    managers only when asked)."""
     features: tuple[object, ...] = ()
-    """The typed settings of feature packages (one instance per class), e.g. the operator's
-    ``OperatorSettings``."""
+    """The typed settings of the feature packages (one instance per class), e.g.
+    ``SourceSettings``, ``KustomizeSettings``, ``HelmSettings``, ``WebSettings``."""
 
     def feature(self, kind: type[T]) -> T:
         """The settings of class ``kind`` in :attr:`features`, else ``kind()`` (its defaults)."""

@@ -1,17 +1,34 @@
 """Running weir's controllers in-process, for tests and benchmarks: the same Manager that
-``weir run`` uses, with free ports and fast retry settings."""
+``weir run`` uses, with free ports and fast retry settings, logging as ``weir run`` does
+(its default level and encoding, the same handler and formatter) when given a log file."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
 
+from weir import log
+from weir.helm.settings import HelmSettings
+from weir.kustomize.settings import KustomizeSettings
 from weir.operator.settings import OperatorSettings
 from weir.runtime.manager import Manager
-from weir.runtime.settings import KustomizeSettings, RunSettings, StorageSettings
+from weir.runtime.settings import RunSettings
+from weir.source.settings import SourceSettings, StorageSettings
+
+
+def _features(storage_dir: Path, requeue_dependency: float) -> tuple[object, ...]:
+    return (
+        SourceSettings(
+            storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
+            requeue_dependency=requeue_dependency,
+        ),
+        KustomizeSettings(requeue_dependency=requeue_dependency),
+        HelmSettings(requeue_dependency=requeue_dependency),
+    )
 
 
 @contextlib.asynccontextmanager
@@ -24,8 +41,12 @@ async def running_controllers(
     requeue_dependency: float = 1.0,
     min_retry_delay: float = 0.5,
     sops_age_secret: tuple[str, str] | None = None,
+    log_file: Path | None = None,
 ) -> AsyncIterator[Manager]:
-    """Start a :class:`Manager` with ``controllers`` and wait until its caches synced."""
+    """Start a :class:`Manager` with ``controllers`` and wait until its caches synced. With
+    ``log_file``, every record goes there as ``weir run`` writes it to stderr: its default
+    ``--log-level`` and ``--log-encoding`` (info, JSON), through :func:`weir.log.configure`,
+    so every log call at info and above is rendered (a bad ``extra=`` would fail the run)."""
     settings = RunSettings(
         controllers=controllers,
         kubeconfig=kubeconfig,
@@ -34,12 +55,18 @@ async def running_controllers(
         concurrent=concurrent,
         min_retry_delay=min_retry_delay,
         graceful_shutdown_timeout=5.0,
-        storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
-        kustomize=KustomizeSettings(
-            requeue_dependency=requeue_dependency, sops_age_secret=sops_age_secret
+        features=(
+            SourceSettings(
+                storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
+                requeue_dependency=requeue_dependency,
+            ),
+            KustomizeSettings(
+                requeue_dependency=requeue_dependency, sops_age_secret=sops_age_secret
+            ),
+            HelmSettings(requeue_dependency=requeue_dependency),
         ),
     )
-    async with _started(Manager(settings)) as manager:
+    async with _started(Manager(settings), log_file) as manager:
         yield manager
 
 
@@ -67,9 +94,8 @@ async def running_operator(
         graceful_shutdown_timeout=5.0,
         watch_namespace=watch_namespace,
         watch_label_selector=watch_label_selector,
-        storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
-        kustomize=KustomizeSettings(requeue_dependency=1.0),
         features=(
+            *_features(storage_dir, 1.0),
             OperatorSettings(
                 mode=mode,
                 namespace=namespace,
@@ -96,15 +122,21 @@ async def running_plan(
         min_retry_delay=0.5,
         graceful_shutdown_timeout=5.0,
         watch_namespace=watch_namespace,
-        storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
-        features=(OperatorSettings(plan_configmap=configmap),),
+        features=(*_features(storage_dir, 30.0), OperatorSettings(plan_configmap=configmap)),
     )
     async with _started(Manager(settings)) as manager:
         yield manager
 
 
 @contextlib.asynccontextmanager
-async def _started(manager: Manager) -> AsyncIterator[Manager]:
+async def _started(manager: Manager, log_file: Path | None = None) -> AsyncIterator[Manager]:
+    settings = manager.settings
+    handler: logging.Handler | None = None
+    out = log_file.open("a", encoding="utf-8") if log_file is not None else None
+    if out is not None:
+        handler = log.configure(
+            settings.log_level, settings.log_encoding, stream=out, replace=False
+        )
     task = asyncio.create_task(manager.run(), name="weir-test-manager")
     try:
         async with asyncio.timeout(60):
@@ -118,3 +150,7 @@ async def _started(manager: Manager) -> AsyncIterator[Manager]:
         manager.request_stop()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+        if out is not None:
+            out.close()

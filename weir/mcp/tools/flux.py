@@ -3,7 +3,7 @@ through :mod:`weir.actions`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp_types import CallToolResult
 from pydantic import Field
@@ -22,11 +22,11 @@ from weir.actions.suspend import suspend as suspend_object
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import respond
-from weir.mcp.registry import ToolSpec, writes
 from weir.mcp.settings import FIELD_MANAGER
+from weir.mcp.tooling import ToolSpec, writes
 from weir.mcp.tools.params import FluxKind, Name, Namespace, TimeoutSeconds, Wait
+from weir.types import Obj
 
-Obj = dict[str, Any]
 MARGIN = 5.0
 """Seconds kept free of a call's deadline to report a wait that timed out."""
 

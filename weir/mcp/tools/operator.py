@@ -9,12 +9,12 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 from mcp_types import CallToolResult
 
-from weir.api.registry import KINDS
+from weir.api.kinds import KINDS
 from weir.kube.errors import ApiError, NotFoundError
 from weir.kube.informer import list_all
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import respond
-from weir.mcp.registry import READ, ToolSpec
+from weir.mcp.tooling import READ, ToolSpec
 
 Obj = dict[str, Any]
 

@@ -23,11 +23,11 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from weir.kube import apply as kube
+from weir.kube import kstatus as health
 from weir.kube.errors import ApiError, NotFoundError, UnknownKindError
+from weir.kube.inventory import Entry, entries_from_objects
+from weir.kube.order import apply_order
 from weir.kube.resources import mapper_for
-from weir.kustomize import health
-from weir.kustomize.inventory import Entry, entries_from_objects
-from weir.kustomize.order import apply_order
 from weir.log import kv
 from weir.operator.instance.render import OWNER_NAME, OWNER_NAMESPACE, PRUNE
 

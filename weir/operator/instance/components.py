@@ -1,7 +1,7 @@
 """The Flux components a FluxInstance may name, and what each one is in weir.
 
 A component is one of weir's controller registrations (``weir run --controllers=<name>``,
-:mod:`weir.runtime.registry`): ``source-controller`` runs ``source``, ``kustomize-controller``
+:mod:`weir.runtime.factories`): ``source-controller`` runs ``source``, ``kustomize-controller``
 runs ``kustomize``, and so on. A component weir has no registration for (the image automation
 controllers, ``source-watcher``; ``notification-controller`` until a build registers
 ``notification``) is refused with a message naming what this build runs.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from weir.runtime.registry import REGISTRY, ControllerRegistry
+from weir.runtime.factories import REGISTRY, ControllerRegistry
 
 
 @dataclass(frozen=True)

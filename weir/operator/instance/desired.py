@@ -31,7 +31,7 @@ from weir.errors import WeirError
 from weir.operator.instance import components as comp
 from weir.operator.instance import distribution as dist
 from weir.operator.instance.profiles import Resources, profile
-from weir.runtime.registry import REGISTRY, ControllerRegistry
+from weir.runtime.factories import REGISTRY, ControllerRegistry
 
 Mode = Literal["local", "cluster"]
 DEFAULT_SHARD_KEY = "sharding.fluxcd.io/key"

@@ -23,9 +23,9 @@ from pathlib import Path
 import yaml
 
 import weir
+from weir.artifact.errors import InvalidVersionError as InvalidRefError
+from weir.artifact.semver import Constraint, Version
 from weir.errors import ConfigError
-from weir.source.errors import InvalidRefError
-from weir.source.semver import Constraint, Version
 
 FLUX_VERSION = "2.9.0"
 """The Flux distribution version this weir implements (its APIs are Flux 2.9's)."""

@@ -21,7 +21,7 @@ unit's controllers in-process (:class:`~weir.runtime.groups.GroupRunner`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from weir.errors import ConfigError, WeirError
 from weir.operator.instance.render import SETTINGS_FOR, SHARD
 from weir.runtime.durations import parse_duration
 from weir.runtime.groups import GroupPlan
-from weir.runtime.settings import RunSettings, StorageSettings
+from weir.runtime.settings import RunSettings
 
 Obj = dict[str, Any]
 
@@ -66,6 +66,49 @@ def _workers(value: str) -> int:
     return int(text)
 
 
+def with_feature_field(run: RunSettings, name: str, value: Any) -> RunSettings:
+    """``run`` with ``name`` set to ``value`` in every feature settings object that has that
+    field (a Flux flag several controllers share, e.g. ``--requeue-dependency`` of source-,
+    kustomize- and helm-controller). The operator does not import the controllers' settings
+    classes (they are its siblings); it knows their flags by name."""
+    found = False
+    features: list[object] = []
+    for feature in run.features:
+        if is_dataclass(feature) and not isinstance(feature, type) and hasattr(feature, name):
+            features.append(replace(feature, **{name: value}))
+            found = True
+        else:
+            features.append(feature)
+    if not found:
+        raise SettingsError(
+            f"no controller settings have '{name}': start the operator with `weir run` "
+            "(it passes every controller's settings)"
+        )
+    return replace(run, features=tuple(features))
+
+
+def with_storage(run: RunSettings, path: str, addr: str) -> RunSettings:
+    """``run`` with the source-controller's artifact storage at ``path``, served on ``addr``."""
+    features: list[object] = []
+    for feature in run.features:
+        storage = getattr(feature, "storage", None)
+        if is_dataclass(feature) and not isinstance(feature, type) and is_dataclass(storage):
+            moved = replace(storage, path=path, addr=addr, adv_addr=None)  # type: ignore[type-var]
+            features.append(replace(feature, storage=moved))
+        else:
+            features.append(feature)
+    return replace(run, features=tuple(features))
+
+
+def storage_of(run: RunSettings) -> tuple[str, str]:
+    """(path, addr) of the source-controller's storage in ``run`` (weir's defaults without)."""
+    for feature in run.features:
+        storage = getattr(feature, "storage", None)
+        if storage is not None and hasattr(storage, "path") and hasattr(storage, "addr"):
+            return str(storage.path), str(storage.addr)
+    return ".weir/storage", "127.0.0.1:9090"
+
+
 def _selector(*parts: str | None) -> str | None:
     joined = ",".join(p for p in parts if p)
     return joined or None
@@ -95,24 +138,15 @@ def run_settings(data: Mapping[str, str], base: RunSettings, *, source: str = ""
     try:
         if "concurrent" in data:
             run = replace(run, concurrent=_workers(str(data["concurrent"])))
-        kustomize = run.kustomize
         if "requeue-dependency" in data:
-            kustomize = replace(
-                kustomize, requeue_dependency=parse_duration(str(data["requeue-dependency"]))
-            )
+            delay = parse_duration(str(data["requeue-dependency"]))
+            run = with_feature_field(run, "requeue_dependency", delay)
         if "no-cross-namespace-refs" in data:
-            kustomize = replace(
-                kustomize,
-                no_cross_namespace_refs=_bool(
-                    "no-cross-namespace-refs", str(data["no-cross-namespace-refs"])
-                ),
-            )
+            flag = _bool("no-cross-namespace-refs", str(data["no-cross-namespace-refs"]))
+            run = with_feature_field(run, "no_cross_namespace_refs", flag)
         if "default-service-account" in data:
-            kustomize = replace(
-                kustomize,
-                default_service_account=str(data["default-service-account"]).strip() or None,
-            )
-        run = replace(run, kustomize=kustomize)
+            account = str(data["default-service-account"]).strip() or None
+            run = with_feature_field(run, "default_service_account", account)
     except (ValueError, WeirError) as e:
         if isinstance(e, SettingsError):
             raise
@@ -152,12 +186,8 @@ def local_plans(objects: Sequence[Obj], base: RunSettings) -> list[GroupPlan]:
     for unit, (data, shard) in sorted(settings_of(objects).items()):
         run = run_settings(data, base, source=f"ConfigMap {unit}-settings")
         if shard is not None:
-            host = base.storage.addr.rpartition(":")[0] or "127.0.0.1"
-            run = replace(
-                run,
-                storage=StorageSettings(
-                    path=str(Path(base.storage.path) / unit), addr=f"{host}:0", adv_addr=None
-                ),
-            )
+            path, addr = storage_of(base)
+            host = addr.rpartition(":")[0] or "127.0.0.1"
+            run = with_storage(run, str(Path(path) / unit), f"{host}:0")
         plans.append(GroupPlan(unit, run))
     return plans

@@ -26,9 +26,9 @@ from weir.kube.resources import CONFIG_MAPS
 from weir.log import kv
 from weir.operator.instance.plans import run_settings
 from weir.runtime.controller import Controller
+from weir.runtime.factories import REGISTRY, ControllerContext, ControllerRegistry
 from weir.runtime.groups import GroupPlan, GroupRunner
 from weir.runtime.metrics import RuntimeMetrics
-from weir.runtime.registry import REGISTRY, ControllerContext, ControllerRegistry
 from weir.runtime.settings import RunSettings
 
 log = logging.getLogger("weir.planwatch")

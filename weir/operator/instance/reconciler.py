@@ -37,8 +37,8 @@ from kubernetes_asyncio.client import ApiClient
 from weir.kube import apply as kube
 from weir.kube.errors import ApiError, NotFoundError
 from weir.kube.events import EventRecorder
+from weir.kube.inventory import Entry, from_wire, merge_entries, stale_entries, to_wire
 from weir.kube.resources import mapper_for
-from weir.kustomize.inventory import Entry, from_wire, merge_entries, stale_entries, to_wire
 from weir.log import kv, object_logger
 from weir.operator.instance import history
 from weir.operator.instance.applier import (
@@ -62,9 +62,9 @@ from weir.operator.instance.plans import SettingsError, local_plans
 from weir.operator.instance.render import render
 from weir.operator.report.metrics import OperatorMetrics
 from weir.runtime.durations import format_duration, parse_duration
+from weir.runtime.factories import REGISTRY, ControllerRegistry
 from weir.runtime.groups import GroupPlan, GroupRunner, GroupStartError
 from weir.runtime.reconciler import Reconciler
-from weir.runtime.registry import REGISTRY, ControllerRegistry
 from weir.runtime.result import ReconcileError, Result, Stalled
 from weir.runtime.settings import RunSettings
 

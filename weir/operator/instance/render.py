@@ -21,7 +21,7 @@ from typing import Any
 
 from weir.api.crds import generate
 from weir.api.fluxinstance import Sync
-from weir.api.registry import KINDS
+from weir.api.kinds import KINDS
 from weir.operator.instance.desired import Desired, Unit
 from weir.operator.instance.syncref import git_ref, oci_ref
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from weir.source.errors import InvalidRefError
-from weir.source.semver import Constraint
+from weir.artifact.errors import InvalidVersionError as InvalidRefError
+from weir.artifact.semver import Constraint
 
 _RANGE_MARKS = re.compile(r"[<>=~^*xX|, ]")
 

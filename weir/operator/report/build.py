@@ -25,12 +25,12 @@ from kubernetes_asyncio.client import ApiClient
 
 import weir
 from weir.api.fluxinstance import API_VERSION
-from weir.api.registry import KINDS, KindInfo
+from weir.api.kinds import KINDS, KindInfo
+from weir.kube import kstatus as health
 from weir.kube import transport
 from weir.kube.errors import ApiError, NotFoundError
 from weir.kube.informer import list_all
 from weir.kube.resources import ResourceRef
-from weir.kustomize import health
 
 Obj = dict[str, Any]
 

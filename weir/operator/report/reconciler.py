@@ -20,7 +20,7 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from weir.api.fluxinstance import API_VERSION, INSTANCE_NAME
-from weir.api.registry import KINDS
+from weir.api.kinds import KINDS
 from weir.kube import apply as kube
 from weir.kube.errors import AlreadyExistsError, ApiError, NotFoundError
 from weir.log import kv
