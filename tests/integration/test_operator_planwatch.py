@@ -53,6 +53,7 @@ async def test_the_settings_configmap_drives_the_controllers_live(
     ) as manager:
         watch = _watch(manager)
         group = watch.runner.groups["source-controller-settings"]
+        assert group.state.running, "the controllers run once the process is ready"
         git = next(c for c in group.controllers if c.kind == "GitRepository")
         assert git.queue.workers == 2
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from weir.errors import WeirError
+from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
 from weir.log import BoundLogger, kv, object_logger
 from weir.runtime import conditions, outcome, reasons
@@ -300,8 +301,14 @@ class Controller:
     async def _write_status(self, key: str, before: Obj, after: Obj) -> None:
         """The single status write: the merge patch between two versions, if any."""
         patch = status_patch(before, after)
-        if patch:
-            self._remember(key, await self._writer.patch_status(after, patch))
+        if not patch:
+            return
+        try:
+            written = await self._writer.patch_status(after, patch)
+        except NotFoundError:  # deleted while the run went on: nothing left to report on
+            self._log.info("object deleted during the run, status not written", extra=kv(key=key))
+            return
+        self._remember(key, written)
 
     def _requeue(self, key: str, result: Result, interval: float | None) -> None:
         if result.outcome is Outcome.FAILED and result.delay is None:

@@ -81,6 +81,8 @@ class PlanWatch:
         self.informer.add_handler(self._on_event)
         await self.informer.start()
         await self.informer.wait_synced(self.base.cache_sync_timeout)
+        self._latest = self.informer.get(self.namespace, self.name) or self._latest
+        self._wake.clear()
         if self._latest is None:
             log.warning(
                 "settings ConfigMap not found; waiting for it",
