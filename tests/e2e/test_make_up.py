@@ -215,9 +215,10 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         entries = [
             (h["metadata"]["revision"], h["lastReconciledStatus"]) for h in ks["status"]["history"]
         ]
-        revert = f"{fleet.branch}@sha1:{fixed.strip()}"
+        ref = f"refs/heads/{fleet.branch}"  # the FluxInstance's sync.ref
+        revert = f"{ref}@sha1:{fixed.strip()}"
         assert entries[0] == (revert, "ReconciliationSucceeded"), entries
-        assert (f"{fleet.branch}@sha1:{bad}", "ReconciliationFailed") in entries, entries
+        assert (f"{ref}@sha1:{bad}", "ReconciliationFailed") in entries, entries
         children = [(p.pid, p.argv) for p in demo.services.processes]
 
     # Leaving the context stops everything make up started.
