@@ -755,8 +755,10 @@ async def test_bad_inputs_are_reported(
         HR,
         ns,
         "missing",
-        lambda o: not_ready("ArtifactFailed")(o)
-        and "9.9.9" in (conditions.get(o, "Ready") or {}).get("message", ""),
+        lambda o: (
+            not_ready("ArtifactFailed")(o)
+            and "9.9.9" in (conditions.get(o, "Ready") or {}).get("message", "")
+        ),
         "missing version",
     )
     message = (conditions.get(hr, "Ready") or {})["message"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -390,4 +391,42 @@ async def test_an_object_deleted_during_its_run_is_not_an_error() -> None:
     informer.put(_thing())
     await _run(controller)
     assert controller.queue.num_requeues("ns/a") == 0, "no backoff: nothing failed"
+    controller.queue.shutdown()
+
+
+class GoneBeforeFinalizer(MemoryWriter):
+    """The object was deleted before the run could add its finalizer (404 on the patch)."""
+
+    async def add_finalizer(self, obj: Obj, finalizer: str) -> None:
+        status = {"code": 404, "reason": "NotFound", "message": 'things "a" not found'}
+        raise NotFoundError("PATCH", "/apis/test.weir.dev/v1/things/a", status)
+
+
+class WithFinalizer(Scripted):
+    finalizer = "finalizers.test.weir.dev"
+
+
+async def test_an_object_deleted_before_its_finalizer_is_added_is_not_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    informer = MemoryInformer()
+    reconciler = WithFinalizer()
+    controller = Controller(
+        "Thing",
+        THINGS,
+        reconciler,
+        informer,
+        writer=GoneBeforeFinalizer(informer),
+        settings=ControllerSettings(),
+    )
+
+    async def never(obj: Obj) -> Result:
+        raise AssertionError("the reconciler must not run for an object that is gone")
+
+    reconciler.step = never
+    informer.put(_thing())
+    with caplog.at_level(logging.DEBUG):
+        await _run(controller)
+    assert controller.queue.num_requeues("ns/a") == 0, "no backoff: nothing failed"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     controller.queue.shutdown()

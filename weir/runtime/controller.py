@@ -255,7 +255,12 @@ class Controller:
             self.queue.forget(key)
             return "suspended"
         if finalizer and finalizer not in (meta.get("finalizers") or []):
-            self._remember(key, await self._writer.add_finalizer(obj, finalizer))
+            try:
+                self._remember(key, await self._writer.add_finalizer(obj, finalizer))
+            except NotFoundError:  # deleted before the run began: the watch reports it
+                olog.debug("object deleted before its finalizer was added")
+                self.queue.forget(key)
+                return "gone"
             meta.setdefault("finalizers", []).append(finalizer)
         before = obj
         if outcome.needs_progress_report(obj):
