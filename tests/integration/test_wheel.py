@@ -7,6 +7,7 @@ install`` finds the chart it renders, and ``weir run`` accepts the chart's flags
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,26 +41,25 @@ def _run(*argv: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> str
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with the wheel (and its locked dependencies) installed."""
+    """A fresh virtual environment with the locked dependencies and the wheel installed."""
     if not (ROOT / "weir" / "web" / "static" / "index.html").is_file():
         _run(str(ROOT / "scripts" / "build-ui.sh"))  # `make ui`
     tmp = tmp_path_factory.mktemp("wheel")
     uv = _uv()
     _run(uv, "build", "--wheel", "--out-dir", str(tmp / "dist"), str(ROOT))
     (wheel,) = (tmp / "dist").glob("weir_gitops-*.whl")
-    requirements = tmp / "requirements.txt"
-    exported = _run(
-        uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet"
-    )
-    requirements.write_text(exported)
     env_dir = tmp / "venv"
-    _run(uv, "venv", "--quiet", "--python", sys.executable, str(env_dir))  # same Python
-    python = env_dir / "bin" / "python"
-    env = {**os.environ, "UV_OFFLINE": "1"}
+    env = {**os.environ, "UV_OFFLINE": "1", "UV_PROJECT_ENVIRONMENT": str(env_dir)}
     env.pop("VIRTUAL_ENV", None)
+    # The locked dependencies (not the project), from uv's cache: no network.
     _run(
-        uv, "pip", "install", "--quiet", "--offline", "--python", str(python),
-        "-r", str(requirements), str(wheel), env=env,
+        uv, "sync", "--frozen", "--no-dev", "--no-install-project", "--quiet",
+        "--python", sys.executable, env=env,
+    )  # fmt: skip
+    # ... and the wheel, as `pip install weir_gitops-*.whl` installs it.
+    _run(
+        uv, "pip", "install", "--quiet", "--offline", "--no-deps",
+        "--python", str(env_dir / "bin" / "python"), str(wheel), env=env,
     )  # fmt: skip
     return env_dir
 
@@ -125,10 +125,11 @@ def test_weir_ui_from_the_wheel_serves_the_pages(venv: Path, control_plane: DevC
                 time.sleep(0.3)
         assert page.status_code == 200
         assert '<div id="app"' in page.text or "<script" in page.text
-        asset = next(
-            part.split('"')[0] for part in page.text.split('src="')[1:] if "/assets/" in part
-        )
-        assert httpx.get(base + asset, timeout=5).status_code == 200
+        asset = re.search(r"assets/[^\"']+\.js", page.text)
+        assert asset is not None, page.text
+        script = httpx.get(f"{base}/{asset.group(0)}", timeout=5)
+        assert script.status_code == 200
+        assert "javascript" in script.headers["content-type"]
         for route in ("/resources", "/workloads"):  # SPA routes serve the page too
             assert httpx.get(base + route, timeout=5).status_code == 200
         assert httpx.get(base + "/api/healthz", timeout=5).status_code == 200
