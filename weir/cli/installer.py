@@ -38,6 +38,8 @@ from weir.types import Obj
 
 FIELD_MANAGER = "weir-install"
 DEFAULT_RELEASE = "flux-operator"
+HELM_RELEASE_NAME = "meta.helm.sh/release-name"
+HELM_RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
 CRDS = ResourceRef(
     "apiextensions.k8s.io", "v1", "customresourcedefinitions", False, "CustomResourceDefinition"
 )
@@ -188,6 +190,11 @@ async def install(
     count = await apply_crds(api, plan.timeout)
     progress(f"{count} CRDs applied and Established")
     objects = await render_chart(kubeconfig, context, plan.release, ns, plan.values)
+    for obj in objects:
+        # Helm's ownership marks: a second render (a dry-run install) adopts these objects
+        # instead of refusing them, and `helm upgrade --install` can take them over.
+        annotations = obj["metadata"].setdefault("annotations", {})
+        annotations.update({HELM_RELEASE_NAME: plan.release, HELM_RELEASE_NAMESPACE: ns})
     mapper = RESTMapper(api)
     for obj in apply_order(objects):
         try:
