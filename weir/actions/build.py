@@ -262,10 +262,13 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 # ----------------------------------------------------------------------------- Kustomization
-def read_kustomization_file(file: Path, name: str, namespace: str | None) -> Obj:
+def read_kustomization_file(
+    file: Path, name: str, namespace: str | None, default: str | None = None
+) -> Obj:
     """The Kustomization ``name`` defined in ``file``: as ``flux build`` picks it, the first
-    document of that name in ``namespace`` or without a namespace (any namespace when
-    ``namespace`` is None)."""
+    document of that name in ``namespace`` or without a namespace. Without ``namespace`` (no
+    ``-n``), the first one in ``default`` or without a namespace, else (more lenient than
+    Flux) the first one of that name in any namespace."""
     try:
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -285,12 +288,13 @@ def read_kustomization_file(file: Path, name: str, namespace: str | None) -> Obj
             f"{file} defines no {KUSTOMIZE_GROUP} Kustomization: give the file of the "
             f"Kustomization {name} (not kustomize's kustomization.yaml)"
         )
+    wanted = namespace or default
+    named = [d for d in found if _meta(d).get("name") == name]
     matching = [
-        d
-        for d in found
-        if _meta(d).get("name") == name
-        and (namespace is None or (_meta(d).get("namespace") or namespace) == namespace)
+        d for d in named if wanted is None or (_meta(d).get("namespace") or wanted) == wanted
     ]
+    if namespace is None and not matching:
+        matching = named
     if not matching:
         names = ", ".join(
             "/".join(str(p) for p in (_meta(d).get("namespace"), _meta(d).get("name")) if p)
@@ -427,8 +431,9 @@ class Builder:
         """The Kustomization to build: from the file, from the cluster, or an empty one."""
         file = self.options.kustomization_file
         if file is not None:
-            wanted = namespace or default_namespace
-            obj = await asyncio.to_thread(read_kustomization_file, file, name, wanted)
+            obj = await asyncio.to_thread(
+                read_kustomization_file, file, name, namespace, default_namespace
+            )
         elif self.options.dry_run:
             obj = empty_kustomization(name, namespace or default_namespace)
             self._notify(

@@ -27,11 +27,15 @@ line diffs of multi-line text, side-by-side columns) is written more simply.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from typing import Any
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from weir import yamlio
 from weir.actions.masking import MASK_AFTER, MASK_BEFORE
+
+if TYPE_CHECKING:
+    from weir.actions.diff import FieldChange
 
 _GO_ORDER = functools.cmp_to_key(yamlio.go_key_compare)
 SECRET_VALUE = "*****"
@@ -205,6 +209,35 @@ def report(live: Mapping[str, Any], merged: Mapping[str, Any], *, secret: bool =
     docstring): a blank line, then each difference followed by a blank line."""
     found = _Report(secret)
     found.compare("", comparable(live), comparable(merged))
-    return "".join("\n" + "".join(f"{line}\n" for line in block) for block in found.blocks) + (
-        "\n" if found.blocks else ""
-    )
+    return _text(found)
+
+
+_TOKEN = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|\.?([^.\[]+)')
+
+
+def path_parts(path: str) -> list[str]:
+    """The parts of a ``weir diff`` field path (``spec.ports[0].port``,
+    ``metadata.labels["app.kubernetes.io/name"]``)."""
+    return [quoted or index or plain for quoted, index, plain in _TOKEN.findall(path)]
+
+
+def report_changes(changes: Iterable[FieldChange], *, secret: bool = False) -> str:
+    """Field changes (``weir diff``'s, e.g. the fields taken over from kubectl) written as
+    :func:`report` writes differences."""
+    found = _Report(secret)
+    for change in changes:
+        parts = path_parts(change.path)
+        if change.has_before and change.has_after:
+            found.compare(".".join(parts), change.before, change.after)
+            continue
+        parent, key = ".".join(parts[:-1]), parts[-1] if parts else ""
+        if change.has_before:
+            found.compare(parent, {key: change.before}, {})
+        else:
+            found.compare(parent, {}, {key: change.after})
+    return _text(found)
+
+
+def _text(found: _Report) -> str:
+    blocks = "".join("\n" + "".join(f"{line}\n" for line in block) for block in found.blocks)
+    return blocks + ("\n" if found.blocks else "")

@@ -134,7 +134,7 @@ def render_flux(result: DiffResult) -> str:
     drifted object's differences as dyff reports them; a nested Kustomization with changes
     is announced by ``📁 Kustomization/ns/name changed``."""
     from weir.actions.diff import CHANGING  # noqa: PLC0415
-    from weir.actions.fluxdiff import report  # noqa: PLC0415
+    from weir.actions.fluxdiff import report, report_changes  # noqa: PLC0415
 
     out: list[str] = []
     for index, ks in enumerate(result.kustomizations):
@@ -149,6 +149,8 @@ def render_flux(result: DiffResult) -> str:
             out.append(f"► {obj.ref} {word}\n")
             if obj.live is not None and obj.merged is not None:
                 out.append(report(obj.live, obj.merged, secret=obj.is_secret))
+            elif obj.changes:
+                out.append(report_changes(obj.changes, secret=obj.is_secret))
     return "".join(out)
 
 
