@@ -99,6 +99,8 @@ class BuildOptions:
     """Suggest ``--dry-run`` when reading substituteFrom from the cluster fails."""
     timeout: float = DEFAULT_TIMEOUT
     """How long one kustomize build may take (the flux CLI's ``--timeout``)."""
+    live_kustomization: bool = True
+    """Without a file, read the Kustomization from the cluster (else: an empty spec)."""
 
 
 @dataclass
@@ -434,7 +436,7 @@ class Builder:
             obj = await asyncio.to_thread(
                 read_kustomization_file, file, name, namespace, default_namespace
             )
-        elif self.options.dry_run:
+        elif self.options.dry_run or not self.options.live_kustomization:
             obj = empty_kustomization(name, namespace or default_namespace)
             self._notify(
                 f"► no --kustomization-file: building {obj['metadata']['namespace']}/{name} "

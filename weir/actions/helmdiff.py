@@ -116,6 +116,19 @@ def release_change(rendered: RenderedRelease, latest: Release | None) -> Release
     return ReleaseChange("upgrade" if reasons else "unchanged", tuple(reasons), current, desired)
 
 
+def helm_owned(obj: Obj, release: str, namespace: str) -> Obj:
+    """The object with the metadata Helm sets when it applies it: the ``managed-by: Helm``
+    label and the ``meta.helm.sh/release-name|namespace`` annotations."""
+    meta = dict(obj.get("metadata") or {})
+    meta["labels"] = {**(meta.get("labels") or {}), "app.kubernetes.io/managed-by": "Helm"}
+    meta["annotations"] = {
+        **(meta.get("annotations") or {}),
+        "meta.helm.sh/release-name": release,
+        "meta.helm.sh/release-namespace": namespace,
+    }
+    return {**obj, "metadata": meta}
+
+
 async def _with_namespaces(api: ApiClient, objects: Sequence[Obj], namespace: str) -> list[Obj]:
     """The objects with the release namespace on namespaced ones that have none."""
     mapper = mapper_for(api)
@@ -174,7 +187,10 @@ async def diff_release(
         release_name=rendered.release_name,
         release_namespace=rendered.release_namespace,
     )
-    objects = await _with_namespaces(api, rendered.all_objects, rendered.release_namespace)
+    owned = [
+        helm_owned(o, rendered.release_name, rendered.release_namespace) for o in rendered.objects
+    ]
+    objects = await _with_namespaces(api, [*rendered.crds, *owned], rendered.release_namespace)
     plans = await plan(api, objects, ApplyOptions(field_manager=field_manager), pending=objects)
     for planned in plans:
         if planned.error is None:

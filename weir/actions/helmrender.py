@@ -365,7 +365,7 @@ class ChartFetcher:
         )
 
         url = str((repo.get("spec") or {}).get("url") or "")
-        if not url:
+        if not url or "${" in url:
             raise HelmRenderError(
                 f"{where}: {display(repo)} has no URL (a variable the build could not "
                 "substitute?): pass the HelmRepository with its URL in --source-file FILE"

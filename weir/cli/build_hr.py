@@ -5,6 +5,7 @@ shares the loading of the fleet."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ async def fleet_of(
         suggest_dry_run=False,
         timeout=args.timeout,
     )
+    build_opts = dataclasses.replace(build_opts, live_kustomization=False)
     extra = read_source_files(Path(p) for p in args.source_files or [])
     name, namespace = root_kustomization(args.kustomization_file, args.path)
     async with Builder(build_opts, api, notify) as builder:
