@@ -255,3 +255,27 @@ async def test_diff_flux_text_and_sops_secrets(
     ]
     assert "hunter2" not in text.stdout
     assert "✗ identified at least one change, exiting with non-zero exit code" in text.stderr
+
+
+async def test_connection_flags_of_the_flux_cli(
+    kube: ApiClient, kubeconfig: str, namespace: str, flux_crds: None, tmp_path: Path
+) -> None:
+    """--server, --as (and the other kubectl connection flags) mean what they mean for flux."""
+    root = fleet(tmp_path)
+    ks = tmp_path / "apps.yaml"
+    ks.write_text(
+        (root / "clusters/production/apps.yaml")
+        .read_text()
+        .replace("namespace: flux-system", f"namespace: {namespace}")
+        .replace("  path:", f"  targetNamespace: {namespace}\n  path:")
+    )
+    args = ("diff", "ks", "apps", "--path", "apps/production", "--kustomization-file", str(ks))
+    moved, anonymous = await asyncio.gather(
+        weir(*args, "--server", "https://127.0.0.1:1", kubeconfig=kubeconfig, cwd=root),
+        weir(*args, "--as", "someone-without-rights", kubeconfig=kubeconfig, cwd=root),
+    )
+    assert moved.code == 2, moved
+    assert "cannot reach the API server https://127.0.0.1:1" in moved.stderr
+    assert anonymous.code == 2, anonymous
+    assert "forbidden" in anonymous.stderr.lower()
+    assert "someone-without-rights" in anonymous.stderr
