@@ -5,6 +5,7 @@ kubectl's connection flags, and the inputs of `weir build hr`."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -59,7 +60,7 @@ def test_lenient_spec_and_every_problem_at_once() -> None:
 
 
 # ----------------------------------------------------------------------------- flux diff's text
-LIVE = {
+LIVE: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Service",
     "metadata": {"name": "podinfo", "namespace": "default", "resourceVersion": "7"},
