@@ -228,3 +228,49 @@ async def test_build_hr_etherwurst_with_a_chart_repository(
     assert objs["StatefulSet/lighthouse"]["metadata"]["labels"]["helm.sh/chart"] == (
         "lighthouse-0.2.0"
     )
+
+
+async def test_build_hr_chart_refs(
+    tmp_path: Path,
+    chart_repo: ChartRepoServer,  # noqa: F811
+    oci_registry: Registry,  # noqa: F811
+) -> None:
+    """spec.chartRef to an OCIRepository (pulled per its ref) and to a HelmChart (its spec)."""
+    chart_repo.add_chart(CHARTS / "otterscan")
+    data, meta = package_chart(CHARTS / "lighthouse")
+    async with RegistryClient(insecure=True) as oci:
+        await push_chart(oci, parse_url(f"oci://{oci_registry.host}/{tmp_path.name}"), data, meta)
+    root = tmp_path / "fleet"
+    (root / "apps").mkdir(parents=True)
+    (root / "apps/refs.yaml").write_text(
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\n"
+        "metadata: {name: lighthouse, namespace: ethereum}\n"
+        f"spec: {{interval: 10m, insecure: true, url: 'oci://{oci_registry.host}/"
+        f"{tmp_path.name}/lighthouse', ref: {{semver: '0.2.x'}}}}\n---\n"
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+        f"metadata: {{name: charts, namespace: ethereum}}\nspec: {{url: '{chart_repo.url}'}}\n"
+        "---\n"
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmChart\n"
+        "metadata: {name: otterscan, namespace: ethereum}\n"
+        "spec: {chart: otterscan, version: '*', sourceRef: {kind: HelmRepository, name: charts}}\n"
+        "---\n"
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        "metadata: {name: beacon, namespace: ethereum}\n"
+        "spec:\n  interval: 1m\n  chartRef: {kind: OCIRepository, name: lighthouse}\n"
+        "  values: {executionEndpoint: 'http://e:8551', jwt: {existingSecret: j}}\n---\n"
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        "metadata: {name: explorer, namespace: ethereum}\n"
+        "spec:\n  interval: 1m\n  chartRef: {kind: HelmChart, name: otterscan}\n"
+        "  values: {erigonUrl: 'http://e:8545'}\n"
+    )
+    (root / ".git").mkdir()
+    result = await weir("build", "hr", "-n", "ethereum", "--path", str(root / "apps"), *OFFLINE)
+    objs = objects(result)
+    assert objs["StatefulSet/beacon"]["metadata"]["labels"]["helm.sh/chart"] == (
+        "lighthouse-0.2.0"
+    )
+    assert objs["Deployment/explorer"]["metadata"]["labels"]["helm.sh/chart"] == (
+        "otterscan-0.2.0"
+    )
+    assert "from OCIRepository ethereum/lighthouse" in result.stderr
+    assert "from HelmRepository ethereum/charts" in result.stderr

@@ -235,8 +235,8 @@ ValuesFromOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--values-from",
-        help="hr: a valuesFrom object from a file: Kind/[namespace/]name=FILE (a ConfigMap or "
-        "Secret manifest, or the text of its key); repeat.",
+        help="hr: a valuesFrom object from a file: Kind/name=FILE or Kind/namespace/name=FILE "
+        "(a ConfigMap or Secret manifest, or the text of its key); repeat.",
         show_default=False,
     ),
 ]

@@ -69,7 +69,7 @@ TimeoutFlag = Annotated[
     str,
     typer.Option(
         "--timeout",
-        help="How long the build (and, for diff, each server-side dry-run) may take.",
+        help="How long a kustomize build may take (flux's --timeout).",
         rich_help_panel=PANEL,
     ),
 ]
