@@ -266,11 +266,7 @@ async def test_build_hr_chart_refs(
     (root / ".git").mkdir()
     result = await weir("build", "hr", "-n", "ethereum", "--path", str(root / "apps"), *OFFLINE)
     objs = objects(result)
-    assert objs["StatefulSet/beacon"]["metadata"]["labels"]["helm.sh/chart"] == (
-        "lighthouse-0.2.0"
-    )
-    assert objs["Deployment/explorer"]["metadata"]["labels"]["helm.sh/chart"] == (
-        "otterscan-0.2.0"
-    )
+    assert objs["StatefulSet/beacon"]["metadata"]["labels"]["helm.sh/chart"] == ("lighthouse-0.2.0")
+    assert objs["Deployment/explorer"]["metadata"]["labels"]["helm.sh/chart"] == ("otterscan-0.2.0")
     assert "from OCIRepository ethereum/lighthouse" in result.stderr
     assert "from HelmRepository ethereum/charts" in result.stderr
