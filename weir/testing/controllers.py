@@ -29,6 +29,7 @@ async def running_controllers(
     min_retry_delay: float = 0.5,
     sops_age_secret: tuple[str, str] | None = None,
     log_file: Path | None = None,
+    health_addr: str = "0",
 ) -> AsyncIterator[Manager]:
     """Start a :class:`Manager` with ``controllers`` and wait until its caches synced. With
     ``log_file``, every record goes there as ``weir run`` writes it to stderr: its default
@@ -38,7 +39,7 @@ async def running_controllers(
         controllers=controllers,
         kubeconfig=kubeconfig,
         metrics_addr="0",
-        health_addr="0",
+        health_addr=health_addr,
         concurrent=concurrent,
         min_retry_delay=min_retry_delay,
         graceful_shutdown_timeout=5.0,
