@@ -17,6 +17,7 @@ from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
 from weir.errors import ConfigError, UsageError
 from weir.helm.settings import HelmSettings
 from weir.kustomize.settings import KustomizeSettings
+from weir.operator.settings import OperatorSettings
 from weir.runtime.durations import parse_duration
 from weir.runtime.factories import REGISTRY
 from weir.runtime.manager import Manager
@@ -29,6 +30,7 @@ from weir.web.settings import WebSettings
 _DEFAULTS = RunSettings()
 _LE = LeaderElectionSettings()
 _STORAGE = StorageSettings()
+_OPERATOR = OperatorSettings()
 
 
 def _duration(flag: str, value: str) -> float:
@@ -165,6 +167,40 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "every Kustomization with spec.decryption may use.",
         ),
     ] = None,
+    operator_mode: Annotated[
+        str,
+        typer.Option(
+            "--operator-mode",
+            help="operator: 'local' runs the FluxInstance's controllers in this process, "
+            "'cluster' applies them as Deployments.",
+        ),
+    ] = _OPERATOR.mode,
+    operator_namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--operator-namespace",
+            help="operator: the namespace of the FluxInstance and FluxReport "
+            "(default: $RUNTIME_NAMESPACE, the pod's namespace, else flux-system).",
+        ),
+    ] = None,
+    reporting_interval: Annotated[
+        str, typer.Option("--reporting-interval", help="operator: FluxReport refresh interval.")
+    ] = "5m",
+    distribution_catalog: Annotated[
+        str | None,
+        typer.Option(
+            "--distribution-catalog",
+            help="operator: YAML file of the weir releases to choose from (default: this one).",
+        ),
+    ] = None,
+    plan_configmap: Annotated[
+        str | None,
+        typer.Option(
+            "--plan-configmap",
+            help="Run the controllers a FluxInstance unit's settings ConfigMap (NAMESPACE/NAME) "
+            "names, following its changes live (implies --controllers=plan).",
+        ),
+    ] = None,
     build_workers: Annotated[
         int | None,
         typer.Option(
@@ -255,6 +291,19 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             auth=AuthSettings.from_flags(web_users_file, web_auth_proxy_header),
         ).normalized(),
     )
+    if operator_mode not in ("local", "cluster"):
+        raise UsageError(f"--operator-mode={operator_mode}: use local or cluster")
+    if plan_configmap:
+        if controllers not in (_DEFAULTS.controllers, "plan"):
+            raise UsageError("--plan-configmap names the controllers: drop --controllers")
+        controllers = "plan"
+    operator = OperatorSettings(
+        mode="local" if operator_mode == "local" else "cluster",
+        namespace=operator_namespace,
+        reporting_interval=_duration("--reporting-interval", reporting_interval),
+        catalog=distribution_catalog,
+        plan_configmap=plan_configmap,
+    )
     settings = RunSettings(
         controllers=controllers,
         kubeconfig=kubeconfig,
@@ -273,7 +322,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         log_level=level,
         log_encoding=encoding,
         leader_election=le,
-        features=features,
+        features=(*features, operator),
     )
     if settings.min_retry_delay <= 0 or settings.max_retry_delay < settings.min_retry_delay:
         raise UsageError("--min-retry-delay must be positive and at most --max-retry-delay")
