@@ -249,9 +249,12 @@ class HelmEngine(abc.ABC):
         values: Mapping[str, Any] | None = None,
         options: InstallOptions | None = None,
         is_upgrade: bool = False,
+        client_only: bool = False,
     ) -> RenderResult:
         """The manifest an install would apply (a server-side dry run: ``lookup`` sees the
-        cluster, post-renderers run; nothing is created)."""
+        cluster, post-renderers run; nothing is created). ``client_only``: without any
+        cluster (Helm's client dry run: ``lookup`` finds nothing, the default capabilities;
+        ``access`` is not used)."""
 
     @abc.abstractmethod
     async def install(

@@ -401,18 +401,20 @@ class SdkEngine(HelmEngine):
         values: Mapping[str, Any] | None = None,
         options: InstallOptions | None = None,
         is_upgrade: bool = False,
+        client_only: bool = False,
     ) -> RenderResult:
         options = options or InstallOptions()
-        cfg = self._config(access, namespace)
-        action = "upgrade" if is_upgrade else "install"
+        cfg = self._config(ClusterAccess() if client_only else access, namespace)
+        action = "upgrade" if is_upgrade and not client_only else "install"
 
         def run() -> RenderResult:
             with self._chart(chart) as (handle, ref), self._post_render_args(options) as pr:
                 opts = {**self._install_opts(options, namespace), **pr}
-                opts.update(dry_run="server", wait=None, wait_for_jobs=None)
+                dry_run = "client" if client_only else "server"
+                opts.update(dry_run=dry_run, wait=None, wait_for_jobs=None)
                 for key in ("take_ownership", "create_namespace"):
                     opts.pop(key, None)
-                if is_upgrade:
+                if action == "upgrade":
                     opts["server_side_apply"] = "auto" if options.server_side_apply else "false"
                 result = self._call(
                     f"helm_{action}",
@@ -424,7 +426,9 @@ class SdkEngine(HelmEngine):
                     json.dumps(dict(values or {})),
                     _opts(**opts),
                 )
-            return RenderResult(manifest=str(result.get("manifest") or ""))
+            return RenderResult(
+                manifest=str(result.get("manifest") or ""), notes=str(result.get("notes") or "")
+            )
 
         return await self._action(action, run)
 
