@@ -198,7 +198,7 @@ _ALL = (
         singular="provider",
         model=notification.Provider,
         categories=NOTIFICATIONS,
-        printer_columns=(AGE,),
+        printer_columns=(AGE, READY, STATUS),
         controller="notification-controller",
     ),
     KindInfo(
@@ -209,7 +209,7 @@ _ALL = (
         singular="alert",
         model=notification.Alert,
         categories=NOTIFICATIONS,
-        printer_columns=(AGE,),
+        printer_columns=(AGE, READY, STATUS),
         controller="notification-controller",
     ),
     KindInfo(

@@ -19,6 +19,7 @@ from weir.runtime.registry import REGISTRY
 from weir.runtime.settings import (
     KustomizeSettings,
     LeaderElectionSettings,
+    NotificationSettings,
     RunSettings,
     StorageSettings,
     pod_namespace,
@@ -30,6 +31,7 @@ from weir.web.settings import WebSettings
 _DEFAULTS = RunSettings()
 _LE = LeaderElectionSettings()
 _STORAGE = StorageSettings()
+_NOTIFY = NotificationSettings()
 
 
 def _duration(flag: str, value: str) -> float:
@@ -166,6 +168,28 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "every Kustomization with spec.decryption may use.",
         ),
     ] = None,
+    receiver_addr: Annotated[
+        str,
+        typer.Option(
+            "--receiver-addr",
+            "--receiverAddr",
+            help="Address of the webhook receiver server (Receivers); 0 disables.",
+        ),
+    ] = _NOTIFY.receiver_addr,
+    events_addr: Annotated[
+        str,
+        typer.Option(
+            "--events-addr",
+            help="Address of Flux's event endpoint, for Flux's own controllers to POST events "
+            "to; 0 (the default) disables it.",
+        ),
+    ] = _NOTIFY.events_addr,
+    rate_limit_interval: Annotated[
+        str,
+        typer.Option(
+            "--rate-limit-interval", help="Window in which duplicate events are not re-sent."
+        ),
+    ] = "5m",
     web_addr: Annotated[
         str, typer.Option("--web-addr", help="Address of the web UI; 0 disables.")
     ] = DEFAULT_WEB_ADDR,
@@ -223,6 +247,11 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         log_encoding="json" if log_encoding == "json" else "console",
         leader_election=le,
         storage=StorageSettings(storage_path, storage_addr, storage_adv_addr),
+        notification=NotificationSettings(
+            receiver_addr=_address("--receiver-addr", receiver_addr),
+            events_addr=_address("--events-addr", events_addr),
+            rate_limit_interval=_duration("--rate-limit-interval", rate_limit_interval),
+        ),
         web=WebSettings(
             addr=web_addr,
             base_path=web_base_path,
@@ -241,6 +270,15 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     REGISTRY.select(settings.controllers)  # unknown names fail before logging starts
     runtime_logging.configure(settings.log_level, settings.log_encoding)
     sys.exit(asyncio.run(_run(Manager(settings))))
+
+
+def _address(flag: str, value: str) -> str:
+    """``host:port``, ``:port`` or ``0`` (disabled); anything else is a usage error."""
+    text = value.strip()
+    _, sep, port = text.rpartition(":")
+    if text != "0" and (not sep or not port.isdigit()):
+        raise UsageError(f"{flag}={value}: use host:port (e.g. 127.0.0.1:9292 or :9292), or 0")
+    return text
 
 
 def _secret_ref(flag: str, value: str | None) -> tuple[str, str] | None:

@@ -62,6 +62,10 @@ class ControllerContext:
     services: list[Service] = field(default_factory=list)
     run: RunSettings = field(default_factory=RunSettings)
     """All of ``weir run``'s settings (feature packages read theirs, e.g. ``run.storage``)."""
+    leading: Callable[[], bool] = field(default=lambda: True)
+    """Whether this process runs the controllers now (the leader, or no leader election):
+    services that act on the cluster by themselves (e.g. dispatching notifications) check it,
+    so that standbys stay passive."""
 
     def __post_init__(self) -> None:
         self.informers = InformerPool(self.api, self.namespace, self.label_selector)
@@ -183,4 +187,10 @@ REGISTRY.register(
 )
 REGISTRY.register(
     "helm", "weir.helm.controller:controllers", "HelmRelease (helm.toolkit.fluxcd.io/v2)"
+)
+REGISTRY.register(
+    "notification",
+    "weir.notification.controller:controllers",
+    "Provider, Alert (notification.toolkit.fluxcd.io/v1beta3), Receiver (v1): alerts out, "
+    "webhooks in",
 )
