@@ -88,10 +88,12 @@ class NotificationService:
     def __init__(
         self,
         dispatcher: Dispatcher,
+        queues: ProviderQueues,
         source: CoreEventSource | None,
         event_server: EventServer | None,
     ) -> None:
         self.dispatcher = dispatcher
+        self.queues = queues
         self.source = source
         self.event_server = event_server
         self.intake: asyncio.Queue[FluxEvent] = asyncio.Queue(INTAKE_SIZE)
@@ -124,7 +126,7 @@ class NotificationService:
             self._consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._consumer
-        await self.dispatcher.queues.close()
+        await self.queues.close()
 
     async def _consume(self) -> None:
         while True:
@@ -171,7 +173,10 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     )
     events_enabled = settings.events_addr.strip() not in ("", "0")
     service = NotificationService(
-        dispatcher, None, EventServer(dispatcher, settings.events_addr) if events_enabled else None
+        dispatcher,
+        queues,
+        None,
+        EventServer(dispatcher, settings.events_addr) if events_enabled else None,
     )
     service.source = CoreEventSource(ctx.api, service.offer, namespace=ctx.namespace)
     ctx.services.append(service)

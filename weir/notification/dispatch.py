@@ -27,7 +27,7 @@ from weir.notification.event import SUMMARY, FluxEvent, cleanup_metadata, event_
 from weir.notification.matching import AlertFilter
 from weir.notification.metrics import NotificationMetrics
 from weir.notification.notifiers import Delivery
-from weir.notification.queue import Job, ProviderQueues
+from weir.notification.queue import Job, JobSink
 from weir.notification.ratelimit import RateLimiter
 
 log = logging.getLogger("weir.notification")
@@ -45,7 +45,7 @@ class Dispatcher:
         self,
         alerts: Callable[[], list[Obj]],
         providers: Callable[[str, str], Obj | None],
-        queues: ProviderQueues,
+        queues: JobSink,
         limiter: RateLimiter,
         metrics: NotificationMetrics,
         *,

@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from weir.log import kv
 from weir.notification.config import ProviderConfig, ProviderError
@@ -36,6 +36,12 @@ Obj = dict[str, Any]
 Resolver = Callable[[Mapping[str, Any]], Awaitable[ProviderConfig]]
 ProviderLookup = Callable[[str, str], Obj | None]
 IDLE_AFTER = 60.0
+
+
+class JobSink(Protocol):
+    """Where the dispatcher puts notifications (:class:`ProviderQueues`)."""
+
+    def submit(self, job: Job) -> bool: ...
 
 
 @dataclass

@@ -228,8 +228,8 @@ def telegram_payload(event: FluxEvent, channel: str) -> Payload:
     text = f"*{telegram_escape(heading)}*\n{telegram_escape(event.message)}\n{metadata}"
     chat, sep, thread = channel.partition(":")
     payload: Payload = {"chat_id": chat, "text": text, "parse_mode": "MarkdownV2"}
-    if sep:
-        payload["message_thread_id"] = thread
+    if sep:  # an Integer in the Bot API
+        payload["message_thread_id"] = int(thread) if thread.lstrip("-").isdigit() else thread
     return payload
 
 
