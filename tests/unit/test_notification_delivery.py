@@ -10,13 +10,13 @@ import hashlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import orjson
 import pytest
-from aiohttp import web
 
+from tests.support.notify_sink import Sink, serving
 from weir.notification.config import ProviderConfig
 from weir.notification.event import FluxEvent
 from weir.notification.http import DeliveryError, Http
@@ -30,61 +30,9 @@ from weir.testing.certs import make_tls
 Obj = dict[str, Any]
 
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return orjson.loads(self.body)
-
-
-@dataclass
-class Sink:
-    """A loopback HTTP server recording requests and answering from ``answers`` (then 200)."""
-
-    url: str = ""
-    requests: list[Received] = field(default_factory=list)
-    answers: list[tuple[int, str]] = field(default_factory=list)
-    get_answer: str = "[]"
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.requests.append(Received(request.method, request.path, request.headers, body))
-        self.arrived.set()
-        if request.method == "GET":
-            return web.Response(text=self.get_answer, content_type="application/json")
-        status, text = self.answers.pop(0) if self.answers else (200, '{"ok": true}')
-        return web.Response(status=status, text=text, content_type="application/json")
-
-    async def wait(self, count: int, timeout: float = 10) -> None:
-        async with asyncio.timeout(timeout):
-            while len(self.requests) < count:
-                self.arrived.clear()
-                await self.arrived.wait()
-
-
-async def _serve(sink: Sink, ssl_context: Any = None) -> AsyncIterator[Sink]:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", sink.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    sink.url = f"{'https' if ssl_context else 'http'}://127.0.0.1:{port}"
-    try:
-        yield sink
-    finally:
-        await runner.cleanup()
-
-
 @pytest.fixture
 async def sink() -> AsyncIterator[Sink]:
-    async for s in _serve(Sink()):
+    async with serving() as s:
         yield s
 
 
@@ -194,7 +142,7 @@ async def test_errors_never_show_secrets(sink: Sink) -> None:
 
 async def test_tls_with_the_providers_ca() -> None:
     tls = make_tls()
-    async for sink in _serve(Sink(), tls.server_context()):
+    async with serving(tls.server_context()) as sink:
         cfg = config("generic", sink.url)
         with pytest.raises(DeliveryError, match="failed"):  # unknown CA
             await send(cfg, Delivery(event()))
