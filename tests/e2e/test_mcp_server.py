@@ -403,10 +403,10 @@ async def every_tool(mcp: Client, api: ApiClient, fleet: Fleet) -> None:
     assert resumed["suspended"] is False
     assert resumed["ready"] is True
     # each write leaves an audit Event (reaching Alerts like any Event), naming the caller
-    events, _ = await list_all(api, EVENTS, namespace=ns)
+    recorded, _ = await list_all(api, EVENTS, namespace=ns)
     audits = [
         e["message"]
-        for e in events
+        for e in recorded
         if e.get("reason") == "McpAction" and e["involvedObject"]["name"] == "apps"
     ]
     for action in ("reconcile", "suspend", "resume"):
