@@ -9,7 +9,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from weir.runtime.manager import Manager
-from weir.runtime.settings import KustomizeSettings, RunSettings, StorageSettings
+from weir.runtime.settings import (
+    KustomizeSettings,
+    NotificationSettings,
+    RunSettings,
+    StorageSettings,
+)
 
 
 @contextlib.asynccontextmanager
@@ -22,8 +27,12 @@ async def running_controllers(
     requeue_dependency: float = 1.0,
     min_retry_delay: float = 0.5,
     sops_age_secret: tuple[str, str] | None = None,
+    notification: NotificationSettings | None = None,
 ) -> AsyncIterator[Manager]:
-    """Start a :class:`Manager` with ``controllers`` and wait until its caches synced."""
+    """Start a :class:`Manager` with ``controllers`` and wait until its caches synced.
+
+    The notification controller's servers are off unless ``notification`` says where they
+    listen (the defaults are fixed ports)."""
     settings = RunSettings(
         controllers=controllers,
         kubeconfig=kubeconfig,
@@ -36,6 +45,7 @@ async def running_controllers(
         kustomize=KustomizeSettings(
             requeue_dependency=requeue_dependency, sops_age_secret=sops_age_secret
         ),
+        notification=notification or NotificationSettings(receiver_addr="0"),
     )
     manager = Manager(settings)
     task = asyncio.create_task(manager.run(), name="weir-test-manager")
