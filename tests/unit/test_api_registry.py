@@ -22,6 +22,8 @@ def test_kinds() -> None:
         "Provider",
         "Alert",
         "Receiver",
+        "ResourceSet",
+        "ResourceSetInputProvider",
     }
     assert {k: i.api_version for k, i in KINDS.items()} == {
         "GitRepository": "source.toolkit.fluxcd.io/v1",
@@ -34,6 +36,8 @@ def test_kinds() -> None:
         "Provider": "notification.toolkit.fluxcd.io/v1beta3",
         "Alert": "notification.toolkit.fluxcd.io/v1beta3",
         "Receiver": "notification.toolkit.fluxcd.io/v1",
+        "ResourceSet": "fluxcd.controlplane.io/v1",
+        "ResourceSetInputProvider": "fluxcd.controlplane.io/v1",
     }
 
 

@@ -611,6 +611,114 @@ status:
   webhookPath: /hook/bed6d00b5555b1603e1f59b94d7fdbca58089cb5663633fb83f2815dc626d92b
 """,
     ),
+    "ResourceSet": _doc(
+        "fluxcd.controlplane.io/v1",
+        "ResourceSet",
+        "apps",
+        f"""
+spec:
+  commonMetadata:
+    labels:
+      app.kubernetes.io/part-of: apps
+  inputStrategy:
+    name: Permute
+    includeEmptyProviders: true
+  inputs:
+  - tenant: team1
+    app:
+      version: 6.7.x
+      replicas: 2
+  inputsFrom:
+  - apiVersion: fluxcd.controlplane.io/v1
+    kind: ResourceSetInputProvider
+    name: pull-requests
+  - selector:
+      matchLabels:
+        app: podinfo
+      matchExpressions:
+      - key: environment
+        operator: In
+        values: [dev, staging]
+  resources:
+  - apiVersion: v1
+    kind: Namespace
+    metadata:
+      name: << inputs.tenant >>
+  resourcesTemplate: |
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: << inputs.tenant >>
+  dependsOn:
+  - apiVersion: apiextensions.k8s.io/v1
+    kind: CustomResourceDefinition
+    name: helmreleases.helm.toolkit.fluxcd.io
+    ready: true
+    readyExpr: status.conditions.exists(c, c.type == 'Established')
+  serviceAccountName: flux
+  wait: true
+status:
+  observedGeneration: 1
+  conditions:{READY}
+  inventory:
+    entries:
+    - id: _team1__Namespace
+      v: v1
+  lastAppliedRevision: sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+  history:
+  - digest: sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+    firstReconciled: "2025-01-01T10:00:00Z"
+    lastReconciled: "2025-01-01T11:00:00Z"
+    lastReconciledDuration: 2.1s
+    lastReconciledStatus: ReconciliationSucceeded
+    totalReconciliations: 2
+    metadata:
+      inputs: "1"
+      resources: "2"
+""",
+    ),
+    "ResourceSetInputProvider": _doc(
+        "fluxcd.controlplane.io/v1",
+        "ResourceSetInputProvider",
+        "pull-requests",
+        f"""
+spec:
+  type: GiteaPullRequest
+  url: https://gitea.example.com/etherwurst/analytics
+  secretRef:
+    name: gitea-token
+  certSecretRef:
+    name: gitea-ca
+  defaultValues:
+    chart: charts/analytics
+  filter:
+    limit: 10
+    labels: [deploy/preview]
+    includeBranch: ^feat/
+  skip:
+    labels: ["!deploy/preview"]
+  schedule:
+  - cron: "0 8 * * 1-5"
+    timeZone: Europe/London
+    window: 8h
+status:
+  observedGeneration: 1
+  conditions:{READY}
+  exportedInputs:
+  - id: "4"
+    sha: bf5d6e01cf802734853f6f3417b237e3ad0ba35d
+    branch: feat/ui
+    author: alice
+    title: "feat(ui): footer"
+    chart: charts/analytics
+  lastExportedRevision: sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+  nextSchedule:
+    cron: "0 8 * * 1-5"
+    timeZone: Europe/London
+    window: 8h
+    when: "2025-01-06T08:00:00Z"
+""",
+    ),
 }
 
 

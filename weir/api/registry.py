@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from weir.api import helm, kustomize, notification, source
+from weir.api import helm, kustomize, notification, resourceset, source
 from weir.api.object import FluxObject
 from weir.errors import ConfigError
 from weir.kube.resources import ResourceRef
@@ -222,6 +222,28 @@ _ALL = (
         categories=NOTIFICATIONS,
         printer_columns=(AGE, READY, STATUS),
         controller="notification-controller",
+    ),
+    KindInfo(
+        kind="ResourceSet",
+        group=resourceset.GROUP,
+        version="v1",
+        plural="resourcesets",
+        singular="resourceset",
+        model=resourceset.ResourceSet,
+        short_names=("rset",),
+        printer_columns=(AGE, READY, STATUS),
+        controller="flux-operator",
+    ),
+    KindInfo(
+        kind="ResourceSetInputProvider",
+        group=resourceset.GROUP,
+        version="v1",
+        plural="resourcesetinputproviders",
+        singular="resourcesetinputprovider",
+        model=resourceset.ResourceSetInputProvider,
+        short_names=("rsip",),
+        printer_columns=(AGE, READY, STATUS),
+        controller="flux-operator",
     ),
 )
 

@@ -157,10 +157,24 @@ async def build_kustomization(
         return await builder.build(name, opts.namespace, default)
 
 
+BuildNameArg = Annotated[
+    str | None,
+    typer.Argument(help="Name of the Kustomization (not for rset).", show_default=False),
+]
+BuildPathOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--path",
+        help="ks: local directory to build (replaces spec.path), e.g. ./clusters/production.",
+        show_default=False,
+    ),
+]
+
+
 def command(  # noqa: PLR0917 -- typer maps each parameter to an argument or flag
     kind: KindArg,
-    name: NameArg,
-    path: PathOpt,
+    name: BuildNameArg = None,
+    path: BuildPathOpt = None,
     kustomization_file: KustomizationFileOpt = None,
     dry_run: Annotated[
         bool,
@@ -179,17 +193,56 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to an argument or fla
     ] = BuildFormat.yaml,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
+    filename: Annotated[
+        str | None,
+        typer.Option(
+            "--filename",
+            "-f",
+            help="rset: the ResourceSet manifest ('-' for stdin).",
+            show_default=False,
+        ),
+    ] = None,
+    inputs_from: Annotated[
+        str | None,
+        typer.Option(
+            "--inputs-from",
+            "-i",
+            help="rset: YAML list of input sets (replaces spec.inputs).",
+            show_default=False,
+        ),
+    ] = None,
+    inputs_from_provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--inputs-from-provider",
+            help="rset: ResourceSetInputProvider manifests for spec.inputsFrom (repeat).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Build a Kustomization from a local directory as the controller would (kustomize,
     patches, postBuild substitution, commonMetadata, owner labels) and print the objects,
-    Secret values masked.
+    Secret values masked; or render a ResourceSet offline as the Flux Operator does.
 
-    KIND is ks (Kustomization). Example: weir build ks apps --path ./apps/production
-    --kustomization-file ./clusters/production/apps.yaml --dry-run
+    KIND is ks (Kustomization) or rset (ResourceSet). Examples: weir build ks apps --path
+    ./apps/production --kustomization-file ./clusters/production/apps.yaml --dry-run;
+    weir build rset -f podinfo.yaml --inputs-from-provider providers.yaml
     """
     from weir.actions.build import mask_secrets, to_yaml  # noqa: PLC0415
 
-    kustomization_kind(kind, "build")
+    info = options.kinds_of(kind, single=True)[0]
+    if info.kind == "ResourceSet":
+        _build_resourceset(filename, inputs_from, inputs_from_provider, namespace, output)
+        return
+    if info.kind != "Kustomization":
+        raise UsageError(
+            f"weir build works on Kustomizations and ResourceSets, not {info.kind}: "
+            "use `weir build ks <name> --path DIR` or `weir build rset -f FILE`"
+        )
+    if name is None or path is None:
+        raise UsageError(
+            "weir build ks needs a NAME and --path DIR: weir build ks apps --path ./apps"
+        )
     build_opts = build_options(
         path, kustomization_file, dry_run, strict_substitute, recursive, local_sources, ignore_paths
     )
@@ -202,3 +255,19 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to an argument or fla
         write(to_yaml(objects))
     else:
         line(f"{built.display} builds no objects", err=True)
+
+
+def _build_resourceset(
+    filename: str | None,
+    inputs_from: str | None,
+    inputs_from_provider: list[str] | None,
+    namespace: str | None,
+    output: BuildFormat,
+) -> None:
+    from weir.cli.build_rset import build, to_yaml  # noqa: PLC0415
+
+    pairs, _ = build(filename, inputs_from, inputs_from_provider, namespace)
+    if output is BuildFormat.json:
+        write(to_json(as_list([obj for _, obj in pairs])))
+    else:
+        write(to_yaml(pairs))
