@@ -25,7 +25,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import logging
 import random
 import statistics
 import tempfile
@@ -45,6 +44,7 @@ from weir.devcluster.process import free_port
 from weir.kube import apply as kapi
 from weir.kube.client import api_client
 from weir.kube.resources import NAMESPACES
+from weir.log import configure
 from weir.runtime import conditions
 from weir.runtime.durations import format_duration, parse_duration
 from weir.runtime.settings import NotificationSettings
@@ -272,5 +272,5 @@ if __name__ == "__main__":
     parser.add_argument("--interval", default="30s", help="GitRepository interval (polled path)")
     parser.add_argument("--forge", choices=("local", "gitea"), default="local")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
+    configure("error", "console")  # errors with their fields (object, reason, message)
     asyncio.run(main(args.pushes, args.interval, args.forge))

@@ -15,6 +15,7 @@ as notification-controller writes it; any new value asks for a run.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -81,6 +82,11 @@ def _evaluate(program: cel.Program, expression: str, obj: Obj, request: Any) -> 
     if not isinstance(value, bool):
         raise ResourceFilterError(f"filter {expression!r} gave {value!r}, not a boolean")
     return value
+
+
+def _passes(checks: list[tuple[cel.Program, str]], obj: Obj, request: Any) -> bool:
+    """All filters true (run in a thread: a large webhook body must not hold the event loop)."""
+    return all(_evaluate(p, expr, obj, request) for p, expr in checks)
 
 
 @dataclass
@@ -177,7 +183,7 @@ class ResourceRequester:
             objects = [await apply.get(self.api, resource, ns, name)]
         for obj in objects:
             ref = f"{resource.kind or entry.get('kind')}/{ns}/{obj['metadata']['name']}"
-            if not all(_evaluate(p, expr, obj, payload) for p, expr in checks):
+            if checks and not await asyncio.to_thread(_passes, checks, obj, payload):
                 outcome.skipped.append(ref)
                 continue
             body = {"metadata": {"annotations": {REQUESTED_AT: requested_at_value()}}}
