@@ -22,10 +22,11 @@ ui:               ## build the UI bundle into weir/web/static (skipped when up t
 browser:          ## Debian chromium for the browser tests (idempotent)
 	@scripts/install-chromium.sh
 
-check: setup      ## format check, lint, type check
+check: setup      ## format check, lint, type check, layer rule (docs/architecture.md)
 	uv run --frozen ruff format --check .
 	uv run --frozen ruff check .
 	uv run --frozen mypy
+	uv run --frozen lint-imports --no-cache
 
 fmt:
 	uv run --frozen ruff format .

@@ -28,7 +28,7 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
 from weir.crdinstall import install_crds
 from weir.devcluster import DevCluster
 from weir.kube import apply as kapi

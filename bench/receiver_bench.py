@@ -37,7 +37,7 @@ import httpx
 import orjson
 from kubernetes_asyncio.client import ApiClient
 
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
 from weir.crdinstall import install_crds
 from weir.devcluster import DevCluster
 from weir.devcluster.process import free_port
@@ -45,9 +45,9 @@ from weir.kube import apply as kapi
 from weir.kube.client import api_client
 from weir.kube.resources import NAMESPACES
 from weir.log import configure
+from weir.notification.settings import NotificationSettings
 from weir.runtime import conditions
 from weir.runtime.durations import format_duration, parse_duration
-from weir.runtime.settings import NotificationSettings
 from weir.testing.controllers import running_controllers
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.gitserver import GitHttpServer

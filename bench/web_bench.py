@@ -3,7 +3,7 @@
 
 Starts its own control plane (etcd + kube-apiserver) and creates the objects **in the API
 server** (Kustomizations with a status written as a controller would, every 10th failing; one
-GitRepository; see :func:`weir.web.demo.bulk`), one namespace per size. ``weir ui`` runs
+GitRepository; see :func:`weir.testing.seeded_fleet.bulk`), one namespace per size. ``weir ui`` runs
 in-process on that namespace (its own informers, as ``weir ui -n``), and the figures of both
 sizes are printed side by side:
 
@@ -39,7 +39,7 @@ from weir.devcluster import DevCluster
 from weir.kube import apply as kapi
 from weir.kube.client import api_client
 from weir.kube.resources import NAMESPACES
-from weir.web import demo
+from weir.testing import seeded_fleet as demo
 from weir.web.service import WebUI
 from weir.web.settings import WebSettings
 from weir.web.standalone import running_ui

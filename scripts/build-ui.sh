@@ -12,7 +12,7 @@ STAMP="$OUT/index.html"
 
 if [ "${1:-}" != "--force" ] && [ -f "$STAMP" ]; then
   newer=$(find "$UI/src" "$UI/index.html" "$UI/package.json" "$UI/package-lock.json" \
-    "$UI/vite.config.ts" "$UI/tsconfig.json" -newer "$STAMP" -print -quit)
+    "$UI/vite.config.ts" "$UI/tsconfig.json" weir/web/schema.py -newer "$STAMP" -print -quit)
   if [ -z "$newer" ]; then
     exit 0
   fi
@@ -25,6 +25,8 @@ if [ ! -d "$UI/node_modules" ] || [ "$UI/package-lock.json" -nt "$UI/node_module
   log "installing UI dependencies (npm ci)"
   (cd "$UI" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+log "generating the API types (ui/src/generated/api-types.ts)"
+scripts/gen-ui-types.sh
 log "building the UI into $OUT"
 (cd "$UI" && npm run --silent build) >&2
 touch "$STAMP"

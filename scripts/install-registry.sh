@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Extracts Debian's docker-registry (CNCF Distribution v2) into $WEIR_CACHE_DIR/registry/<version>/
-# for the OCI tests (weir/testing/registry.py). The package is downloaded and unpacked with
+# for the OCI tests (weir/testing/ociregistry.py). The package is downloaded and unpacked with
 # dpkg-deb -x, never installed: installing it would start a daemon listening on :5000.
 # Prints the path of the binary. Safe to run again: a cached binary is reused.
 set -euo pipefail

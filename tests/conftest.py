@@ -6,7 +6,8 @@
 - ``kube``: a kubernetes_asyncio ApiClient for the admin user.
 - ``namespace``: a namespace created for one test and deleted after it.
 - ``flux_crds``: weir's CRDs installed (once per session) and Established.
-- ``controllers``: weir's source, kustomize and helm controllers running in-process (session).
+- ``controllers``: weir's source, kustomize and helm controllers running in-process (session),
+  logging as ``weir run`` does (info, JSON) to a file that must end without a traceback.
 - ``git_server`` / ``git_repo``: a loopback Git HTTP server and a fresh repository per test.
 - ``chart_repo`` / ``oci_registry``: a loopback Helm chart repository (per test) and OCI
   registry (per session).
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 from kubernetes_asyncio import client
 
+from tests.support.logs import TRACEBACK, log_problems
 from tests.support.sops import SOPS_AGE_SECRET
 from weir.crdinstall import install_crds
 from weir.devcluster import DevCluster
@@ -108,5 +110,13 @@ async def controllers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Manager]:
     storage = tmp_path_factory.mktemp("storage")
-    async with running_controllers(kubeconfig, storage, sops_age_secret=SOPS_AGE_SECRET) as manager:
+    log_file = tmp_path_factory.mktemp("logs") / "weir.log"
+    async with running_controllers(
+        kubeconfig, storage, sops_age_secret=SOPS_AGE_SECRET, log_file=log_file
+    ) as manager:
         yield manager
+    # Logged as `weir run` logs (info, JSON): reconcile failures the tests provoke are ERROR
+    # lines, but a traceback is a bug (a reconciler raising unexpectedly, a logging call that
+    # cannot be rendered, a crashed informer).
+    bugs = [line for line in log_problems(log_file.read_text()) if TRACEBACK in line]
+    assert not bugs, f"weir's log ({log_file}) has tracebacks:\n" + "\n".join(bugs)

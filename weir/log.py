@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import orjson
 
@@ -113,21 +113,32 @@ class ConsoleFormatter(logging.Formatter):
         return line
 
 
-def configure(level: str = "info", encoding: LogEncoding = "json") -> None:
-    """Send the root logger to stderr with the chosen level and encoding (replacing handlers)."""
+def configure(
+    level: str = "info",
+    encoding: LogEncoding = "json",
+    *,
+    stream: IO[str] | None = None,
+    replace: bool = True,
+) -> logging.Handler:
+    """Send the root logger to ``stream`` (stderr) with the chosen level and encoding; returns
+    the handler. ``weir run`` replaces every other handler; tests that run the controllers
+    in-process pass ``replace=False`` (keeping pytest's) and a file, and so log exactly as
+    ``weir run`` does."""
     name = level.lower()
     if name not in LOG_LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
     numeric = logging.DEBUG if name in ("trace", "debug") else getattr(logging, name.upper())
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JSONFormatter() if encoding == "json" else ConsoleFormatter())
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    if replace:
+        for old in list(root.handlers):
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric)
     for noisy in ("aiohttp.access", "asyncio"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    return handler
 
 
 class BoundLogger(logging.LoggerAdapter[logging.Logger]):

@@ -12,7 +12,7 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 
 from tests.support.waiting import wait_for
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS, ResourceRef
@@ -21,14 +21,15 @@ from weir.runtime.manager import Manager
 from weir.testing.certs import make_ssh_keypair
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.gitssh import GitSshServer
+from weir.types import Obj
 
-Obj = dict[str, Any]
 pytestmark = pytest.mark.usefixtures("controllers")
 
 GIT = lookup("GitRepository").resource
 KS = lookup("Kustomization").resource
 DEPLOYMENTS = ResourceRef("apps", "v1", "deployments", True, "Deployment")
 MANAGER = "weir-e2e"
+REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 
 
 def configmap(name: str, **data: str) -> str:
@@ -445,3 +446,55 @@ async def test_service_account_without_rights_is_refused(
     assert "forbidden" in message.lower()
     assert f"system:serviceaccount:{ns}:deployer" in message
     assert await cm_data(api, ns, "allowed") == {"v": "1"}
+
+
+def service(name: str, port: int) -> str:
+    return (
+        f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n"
+        f"spec:\n  ports:\n  - port: {port}\n"
+    )
+
+
+async def test_history_after_a_refused_commit_and_its_revert(
+    kube: ApiClient, namespace: str, git_repo: GitRepoFixture
+) -> None:
+    """Flux's history (issue 12.4): one entry per (build digest, outcome), newest first. A
+    commit the API server refuses gets a ReconciliationFailed entry; its `git revert` brings
+    back the earlier manifests, so the earlier good entry moves to the front with the revert's
+    revision, one more reconciliation and its old firstReconciled (no new entry)."""
+    api, ns = kube, namespace
+    good = git_repo.commit({"apps/svc.yaml": service("web", 80)}, "good")
+    await create_git(api, ns, git_repo)
+    await create_ks(api, ns, "apps", path="./apps")
+    ks = await wait_for(api, KS, ns, "apps", applied(good), "the good commit applied")
+    [first] = ks["status"]["history"]
+    assert first["lastReconciledStatus"] == "ReconciliationSucceeded"
+    assert first["metadata"]["revision"] == f"master@sha1:{good}"
+
+    bad = git_repo.commit({"apps/svc.yaml": service("web", 99999)}, "refused")
+    await kapi.patch(
+        api, GIT, ns, "fleet", {"metadata": {"annotations": {REQUESTED_AT: "refused"}}}
+    )
+
+    def refused(obj: Obj) -> bool:
+        entries = (obj.get("status") or {}).get("history") or []
+        return bool(entries) and entries[0]["metadata"]["revision"] == f"master@sha1:{bad}"
+
+    ks = await wait_for(api, KS, ns, "apps", refused, "the refused commit in the history")
+    assert (conditions.get(ks, "Ready") or {}).get("reason") == "ReconciliationFailed"
+    failed = ks["status"]["history"][0]
+    assert failed["lastReconciledStatus"] == "ReconciliationFailed"
+    assert failed["digest"] != first["digest"]
+
+    revert = git_repo.commit({"apps/svc.yaml": service("web", 80)}, "Revert refused")
+    await kapi.patch(api, GIT, ns, "fleet", {"metadata": {"annotations": {REQUESTED_AT: "revert"}}})
+    ks = await wait_for(api, KS, ns, "apps", applied(revert), "the revert applied")
+    history = ks["status"]["history"]
+    assert [(h["metadata"]["revision"], h["lastReconciledStatus"]) for h in history] == [
+        (f"master@sha1:{revert}", "ReconciliationSucceeded"),
+        (f"master@sha1:{bad}", "ReconciliationFailed"),
+    ]
+    assert history[0]["digest"] == first["digest"]
+    assert history[0]["firstReconciled"] == first["firstReconciled"]
+    assert history[0]["totalReconciliations"] >= 2
+    assert history[1]["digest"] == failed["digest"]

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
-from weir.api.registry import lookup
+from tests.support.waiting import wait_for, wait_gone
+from weir.api.kinds import lookup
+from weir.artifact.fetch import fetch_artifact
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.kube.informer import list_all
@@ -26,15 +28,11 @@ from weir.oci.artifact import HELM_CHART, push_artifact, push_chart
 from weir.oci.client import RegistryClient
 from weir.oci.reference import parse_url
 from weir.runtime import conditions
-from weir.source.fetch import fetch_artifact
 from weir.testing.chartrepo import ChartRepoServer, package_chart, write_chart
 from weir.testing.gitrepo import GitRepoFixture
-from weir.testing.registry import Registry
+from weir.testing.ociregistry import Registry
+from weir.types import Obj
 
-pytest.importorskip("helm_python", reason="the Helm engine needs helm-python-sdk==0.2.2")
-from tests.support.waiting import wait_for
-
-Obj = dict[str, Any]
 pytestmark = pytest.mark.usefixtures("controllers")
 
 HR = lookup("HelmRelease").resource
@@ -134,17 +132,6 @@ def make_tarball(files: dict[str, str]) -> bytes:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
-
-
-async def wait_gone(api: ApiClient, resource: ResourceRef, ns: str | None, name: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            await kapi.get(api, resource, ns, name)
-        except NotFoundError:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{resource.kind} {ns}/{name} was not deleted")
 
 
 def ready(reason: str | None = None, message_part: str = "") -> Callable[[Obj], bool]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +15,8 @@ import httpx
 import pytest
 from rich.console import Console
 
+from tests.support.logs import log_problems
+from tests.support.waiting import eventually
 from weir.demo import Demo, DemoSettings
 from weir.demo.procs import runs
 from weir.demo.provisioner import PVCS
@@ -23,10 +24,12 @@ from weir.demo.status import Snapshot
 from weir.kube import apply as kapi
 from weir.kube.informer import list_all
 from weir.kube.resources import ResourceRef
+from weir.types import Obj
 
 pytestmark = pytest.mark.timeout(600)
-Obj = dict[str, Any]
 T = TypeVar("T")
+EVENTS = ResourceRef("", "v1", "events", True, "Event")
+KS = ResourceRef("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", True, "Kustomization")
 STATEFULSETS = ResourceRef("apps", "v1", "statefulsets", True, "StatefulSet")
 ERIGON_HR = "clusters/etherwurst/apps/erigon/helmrelease.yaml"
 CRONJOB = "clusters/etherwurst/apps/cryo/cronjob.yaml"
@@ -52,17 +55,10 @@ WORKLOADS = {
 }
 
 
-async def eventually(
-    what: str, probe: Callable[[], Awaitable[T | None]], timeout: float = 120.0
-) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(0.25)
+def _event_line(e: Obj) -> str:
+    obj = e.get("involvedObject") or {}
+    where = f"{obj.get('kind')}/{obj.get('namespace')}/{obj.get('name')}"
+    return f"{e.get('type')} {e.get('reason')} {where}: {e.get('message')}"
 
 
 def names(snap: Snapshot, kind: str) -> set[tuple[str, str]]:
@@ -98,15 +94,34 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         assert {c["metadata"]["name"] for c in claims} >= {"data-erigon-0", "chain-exports"}
         assert all(c["status"]["phase"] == "Bound" for c in claims)
 
-        # The UI and the MCP server answer when this build has them.
+        # What a user sees after a clean sync (issue 12): no Warning Event, no
+        # ReconciliationFailed, no ERROR line or traceback in weir's log, no Degraded
+        # controller on the dashboard, and MCP's overview finds the controllers' Lease.
+        events, _ = await list_all(api, EVENTS)
+        warnings = [_event_line(e) for e in events if e.get("type") == "Warning"]
+        assert not warnings, "\n".join(warnings)
+        failed = [_event_line(e) for e in events if e.get("reason") == "ReconciliationFailed"]
+        assert not failed, "\n".join(failed)
+        weir_log = demo.endpoints.logs["weir"]
+        problems = log_problems(weir_log.read_text())
+        assert not problems, "\n".join(problems)
+        print(f"clean sync: {len(events)} Events, 0 Warnings, 0 ERROR lines in {weir_log.name}")
         async with httpx.AsyncClient(timeout=10) as http:
             if demo.endpoints.ui_url:
                 assert (await http.get(demo.endpoints.ui_url)).status_code == 200
+                dashboard = await http.get(demo.endpoints.ui_url + "api/v1/overview")
+                controllers = dashboard.json()["controllers"]
+                degraded = [c for c in controllers if c["status"] == "degraded"]
+                assert not degraded, degraded
+                assert {c["status"] for c in controllers} <= {"ok", "idle"}, controllers
         if demo.endpoints.mcp_url:
-            _, port = demo.endpoints.mcp_url.removeprefix("http://").split("/")[0].split(":")
-            _, writer = await asyncio.open_connection("127.0.0.1", int(port))
-            writer.close()
-            await writer.wait_closed()
+            from mcp import Client  # noqa: PLC0415 -- only with an MCP server
+
+            async with Client(demo.endpoints.mcp_url, read_timeout_seconds=60) as mcp:
+                answer = await mcp.call_tool("get_overview", {})
+            text = "\n".join(str(getattr(c, "text", "")) for c in answer.content)
+            assert "flux-system/weir-leader-election" in text, text
+            assert "no controller Lease or Deployment found" not in text
 
         # The tour, step 1: a commit changes Erigon's extraArgs; the push reaches the StatefulSet.
         text = (fleet.work / ERIGON_HR).read_text()
@@ -123,7 +138,9 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
             args: list[str] = sts["spec"]["template"]["spec"]["containers"][0]["args"]
             return args if "--maxpeers=200" in args else None
 
-        args = await eventually("the new extraArgs in StatefulSet ethereum/erigon", erigon_args)
+        args = await eventually(
+            erigon_args, "the new extraArgs in StatefulSet ethereum/erigon", 120
+        )
         print(f"push -> StatefulSet args in {time.monotonic() - t0:.1f}s")
         assert "--maxpeers=100" not in args
         assert "--prune.mode=archive" in args
@@ -134,7 +151,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
             done = apps is not None and sha in apps.revision and s.all_ready and s.all_available
             return s if done else None
 
-        await eventually("the new revision applied and erigon rolled out", rolled_out)
+        await eventually(rolled_out, "the new revision applied and erigon rolled out", 120)
 
         # The tour, step 2: a broken manifest is refused and explained; the cluster keeps the
         # last good revision.
@@ -151,7 +168,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
             apps = s.find("Kustomization", "flux-system", "apps")
             return apps if apps is not None and apps.failed else None
 
-        apps = await eventually("the apps Kustomization to fail", apps_failed)
+        apps = await eventually(apps_failed, "the apps Kustomization to fail", 120)
         assert apps.reason == "ReconciliationFailed"
         assert "CronJob/data/cryo-export dry-run failed" in apps.message
         assert "spec.schedule" in apps.message
@@ -180,7 +197,16 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
             apps = s.find("Kustomization", "flux-system", "apps")
             return s if apps is not None and fixed in apps.revision and s.all_ready else None
 
-        await eventually("the revert applied", recovered)
+        await eventually(recovered, "the revert applied", 120)
+
+        # The tour, step 4: the history is Flux's (docs/kustomize.md#history-statushistory).
+        ks = await kapi.get(api, KS, "flux-system", "apps")
+        entries = [
+            (h["metadata"]["revision"], h["lastReconciledStatus"]) for h in ks["status"]["history"]
+        ]
+        revert = f"{fleet.branch}@sha1:{fixed.strip()}"
+        assert entries[0] == (revert, "ReconciliationSucceeded"), entries
+        assert (f"{fleet.branch}@sha1:{bad}", "ReconciliationFailed") in entries, entries
         children = [(p.pid, p.argv) for p in demo.services.processes]
 
     # Leaving the context stops everything make up started.

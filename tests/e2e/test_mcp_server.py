@@ -9,12 +9,10 @@ import asyncio
 import contextlib
 import json
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
@@ -26,7 +24,9 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, TextContent
 
 from tests.support.rbac import grant_kustomizations
+from tests.support.waiting import eventually, wait_for
 from weir.api import KINDS
+from weir.auth.users import token_digest
 from weir.kube import apply as kapi
 from weir.kube import transport
 from weir.kube.errors import NotFoundError
@@ -36,9 +36,8 @@ from weir.runtime import conditions
 from weir.runtime.manager import Manager
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.gitserver import GitHttpServer
-from weir.web.auth import token_digest
+from weir.types import Obj
 
-Obj = dict[str, Any]
 KS = ResourceRef("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", True, "Kustomization")
 PODS = ResourceRef("", "v1", "pods", True, "Pod")
 MANAGER = "weir-e2e-mcp"
@@ -118,20 +117,6 @@ metadata:
 stringData:
   password: {SECRET}
 """
-
-
-async def wait_for(
-    api: ApiClient, ns: str, name: str, check: Callable[[Obj], bool], what: str
-) -> Obj:
-    deadline = time.monotonic() + 90
-    last: Obj | None = None
-    while time.monotonic() < deadline:
-        with contextlib.suppress(NotFoundError):
-            last = await kapi.get(api, KS, ns, name)
-            if check(last):
-                return last
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}: {(last or {}).get('status')}")
 
 
 def ready_at(sha: str) -> Callable[[Obj], bool]:
@@ -245,9 +230,9 @@ async def fleet(
             },
         )
         await apply(api, helm_release(ns, env, replicas))
-    await wait_for(api, ns, "infra", ready_at(sha), "infra applied")
-    await wait_for(api, ns, "apps", ready_at(sha), "apps applied")
-    await wait_for(api, ns, "broken", reason_is("BuildFailed"), "broken failing")
+    await wait_for(api, KS, ns, "infra", ready_at(sha), "infra applied", 90)
+    await wait_for(api, KS, ns, "apps", ready_at(sha), "apps applied", 90)
+    await wait_for(api, KS, ns, "broken", reason_is("BuildFailed"), "broken failing", 90)
     await wait_for_event(api, ns, "broken", "BuildFailed")
     pod = ""
     for _ in range(300):
@@ -266,14 +251,14 @@ async def fleet(
 async def wait_for_event(api: ApiClient, ns: str, name: str, reason: str) -> None:
     """Events are recorded after the status is written: wait for the one the tests read."""
     selector = f"involvedObject.name={name},reason={reason}"
-    for _ in range(300):
+
+    async def found() -> bool:
         body = await transport.request(
             api, "GET", EVENTS.path(ns), params={"fieldSelector": selector}
         )
-        if body.get("items"):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no {reason} Event for {name}")
+        return bool(body.get("items"))
+
+    await eventually(found, f"a {reason} Event for {name}", 30)
 
 
 async def web_pods(api: ApiClient, ns: str) -> list[Obj]:
@@ -343,10 +328,15 @@ async def every_tool(mcp: Client, api: ApiClient, fleet: Fleet) -> None:
     assert problems[f"Kustomization/{ns}/broken"]["rootCause"] is True
     assert "bad.yaml" in problems[f"Kustomization/{ns}/broken"]["problem"]
     assert not any(n.startswith(f"Kustomization/{ns}/a") for n in problems)
-    # No Helm controller runs here: the HelmReleases' charts are missing, and their
-    # HelmRepository is the root cause.
-    chart = problems[f"HelmChart/{ns}/{ns}-erigon-prod"]
-    assert chart["blockedBy"] == [f"HelmRepository/{ns}/charts"]
+    # No Helm controller runs here: no HelmChart was generated, so a HelmRelease's source is
+    # its chart's HelmRepository, which is missing: the root cause. The graph is the UI's:
+    # every edge ends at a node, and the workloads are there.
+    assert f"HelmRepository/{ns}/charts -> HelmRelease/{ns}/erigon-prod (source)" in graph["edges"]
+    assert problems[f"HelmRepository/{ns}/charts"]["rootCause"] is True
+    ids = {n["id"] for n in graph["nodes"]}
+    ends = {end for e in graph["edges"] for end in e.split(" (")[0].split(" -> ")}
+    assert ends <= ids
+    assert any(i.startswith(f"Deployment/{ns}/") for i in ids)
 
     history = data(await mcp.call_tool("get_history", {"kind": "ks", "name": "apps"}))
     assert history["history"][0]["revision"] == f"master@sha1:{sha}"

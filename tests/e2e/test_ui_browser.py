@@ -14,12 +14,13 @@ Every view is saved as a screenshot under ``test-artifacts/ui/`` (git-ignored).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,12 +31,14 @@ from kubernetes_asyncio.client import ApiClient
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.support.rbac import grant_kustomizations
+from tests.support.waiting import eventually
 from weir.api import KINDS
+from weir.auth.users import AuthSettings, load_users, token_digest
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.runtime import conditions
 from weir.testing.gitserver import GitHttpServer
-from weir.web.auth import AuthSettings, load_users, token_digest
+from weir.types import Obj
 from weir.web.service import WebUI
 from weir.web.settings import WebSettings
 from weir.web.standalone import running_ui
@@ -56,6 +59,8 @@ CHROMIUM_ARGS = [
 GIT = KINDS["GitRepository"].resource
 KS = KINDS["Kustomization"].resource
 MANAGER = "weir-e2e-ui"
+REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+SEP = " \u203a "  # the breadcrumbs' separator
 BASE = "/weir"
 
 
@@ -90,14 +95,6 @@ class Fleet:
     @property
     def url(self) -> str:
         return self.ui.url
-
-
-async def wait_for(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def ready_status(obj: dict[str, Any]) -> str:
@@ -178,7 +175,7 @@ async def fleet(
             states[name] = ready_status(await kapi.get(kube, KS, ns, name))
         return states == {"infra": "True", "apps": "True", "broken": "False"}
 
-    await wait_for(settled, "the fleet to settle", timeout=90)
+    await eventually(settled, "the fleet to settle", timeout=90)
     settings = WebSettings(addr="127.0.0.1:0", base_path=BASE, heartbeat=2.0)
     async with running_ui(kube, settings, namespace=ns) as ui:
         yield Fleet(ns, ui)
@@ -197,7 +194,7 @@ async def fleet(
             return False
         return True
 
-    await wait_for(gone, "the fleet's finalizers", timeout=60)
+    await eventually(gone, "the fleet's finalizers", timeout=60)
     await core.delete_namespace(ns)
 
 
@@ -370,62 +367,130 @@ async def _api_ks(kube: ApiClient, ns: str, name: str) -> dict[str, Any]:
     return await kapi.get(kube, KS, ns, name)
 
 
-async def test_actions_change_the_cluster(page: Page, fleet: Fleet, kube: ApiClient) -> None:
+async def grant_sources(api: ApiClient, namespace: str, group: str) -> None:
+    """Let ``group`` read and annotate GitRepositories (reconcile with source)."""
+    rbac = "rbac.authorization.k8s.io"
+    name = "git-access"
+    await kapi.apply(
+        api,
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "Role",
+            "metadata": {"name": name, "namespace": namespace},
+            "rules": [
+                {
+                    "apiGroups": ["source.toolkit.fluxcd.io"],
+                    "resources": ["gitrepositories"],
+                    "verbs": ["get", "list", "watch", "patch"],
+                }
+            ],
+        },
+        MANAGER,
+        force=True,
+    )
+    await kapi.apply(
+        api,
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name, "namespace": namespace},
+            "roleRef": {"apiGroup": rbac, "kind": "Role", "name": name},
+            "subjects": [{"apiGroup": rbac, "kind": "Group", "name": group}],
+        },
+        MANAGER,
+        force=True,
+    )
+
+
+@contextlib.asynccontextmanager
+async def signed_in_ui(
+    kube: ApiClient, fleet: Fleet, page: Page, tmp_path: Path, auth: bool
+) -> AsyncIterator[str]:
+    """The fleet's UI without sign-in, or a second one with a users file where ``carol``
+    (whose group may patch Kustomizations and GitRepositories) has signed in."""
+    if not auth:
+        yield fleet.url
+        return
+    group = f"actors-{fleet.ns}"
+    await grant_kustomizations(
+        kube, fleet.ns, group, ["get", "list", "watch", "patch"], name="actor-ks"
+    )
+    await grant_sources(kube, fleet.ns, group)
+    users = tmp_path / "users.yaml"
+    users.write_text(
+        f"users:\n- name: carol\n  groups: [{group}]\n"
+        f"  tokenSHA256: {token_digest('carol-t0ken')}\n"
+    )
+    auth_settings = AuthSettings(mode="token", users=load_users(users))
+    settings = WebSettings(addr="127.0.0.1:0", base_path=BASE, heartbeat=2.0, auth=auth_settings)
+    async with running_ui(kube, settings, namespace=fleet.ns) as ui:
+        await page.goto(f"{ui.url}/")
+        await page.fill("#token", "carol-t0ken")
+        await page.click("button[type=submit]")
+        await expect(page.locator("[data-testid=account]")).to_contain_text("carol")
+        yield ui.url
+
+
+def handled(obj: Obj, before: str | None) -> bool:
+    """The controller handled a reconcile request newer than ``before``."""
+    token = (obj["metadata"].get("annotations") or {}).get(REQUESTED_AT)
+    return (
+        bool(token)
+        and token != before
+        and (obj.get("status") or {}).get("lastHandledReconcileAt") == token
+    )
+
+
+@pytest.mark.parametrize("auth", [False, True], ids=["no-sign-in", "signed-in"])
+async def test_every_action_button(
+    page: Page, fleet: Fleet, kube: ApiClient, tmp_path: Path, auth: bool
+) -> None:
+    """Each button of a detail page on a real Kustomization (suspend, resume, reconcile,
+    reconcile with source): the success toast, and the new state in the page and the cluster;
+    without sign-in, and signed in (the actions then run as the user)."""
     ns = fleet.ns
-    await page.goto(f"{fleet.url}/resources/Kustomization/{ns}/infra")
-    await live(page)
+    toasts = page.locator(".toast-ok")
     head = page.locator(".detail-head")
-    await page.locator("[data-action=suspend]").click()
+    async with signed_in_ui(kube, fleet, page, tmp_path, auth) as url:
+        await page.goto(f"{url}/resources/Kustomization/{ns}/infra")
+        await live(page)
+        await expect(head.locator(".badge")).to_have_text("Ready")
+        try:
+            await page.locator("[data-action=suspend]").click()
+            await expect(toasts.filter(has_text="Suspend")).to_contain_text("done")
+            await expect(head.locator(".badge")).to_have_text("Suspended")
+            await expect(page.locator("[data-action=reconcile]")).to_have_count(0)
+            obj = await _api_ks(kube, ns, "infra")
+            assert obj["spec"]["suspend"] is True
+            await shot(page, f"action-suspended-{'auth' if auth else 'open'}")
 
-    async def suspended() -> bool:
-        return bool((await _api_ks(kube, ns, "infra"))["spec"].get("suspend"))
+            await page.locator("[data-action=resume]").click()
+            await expect(toasts.filter(has_text="Resume")).to_contain_text(
+                "succeeded", timeout=30000
+            )
+            await expect(head.locator(".badge")).to_have_text("Ready")
+            obj = await _api_ks(kube, ns, "infra")
+            assert "suspend" not in obj["spec"]
+            assert handled(obj, None)
+        finally:
+            await kapi.patch(kube, KS, ns, "infra", {"spec": {"suspend": None}})
 
-    await wait_for(suspended, "spec.suspend set by the UI", timeout=10)
-    await expect(head.locator(".badge")).to_have_text("Suspended")
-    await expect(page.locator("[data-action=resume]")).to_be_visible()
-    await shot(page, "action-suspended")
+        before = (await _api_ks(kube, ns, "infra"))["metadata"]["annotations"][REQUESTED_AT]
+        await page.locator("[data-action=reconcile]").click()
+        await expect(
+            toasts.filter(has_text=re.compile(r"^Reconcile Kustomization"))
+        ).to_contain_text("succeeded", timeout=30000)
+        assert handled(await _api_ks(kube, ns, "infra"), before)
 
-    await page.locator("[data-action=resume]").click()
-
-    async def resumed() -> bool:
-        obj = await _api_ks(kube, ns, "infra")
-        token = (obj["metadata"].get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
-        return (
-            "suspend" not in obj["spec"]
-            and bool(token)
-            and (obj.get("status", {}).get("lastHandledReconcileAt") == token)
+        git_before = (
+            (await kapi.get(kube, GIT, ns, "fleet"))["metadata"].get("annotations") or {}
+        ).get(REQUESTED_AT)
+        await page.locator("[data-action=reconcile-source]").click()
+        await expect(toasts.filter(has_text="Reconcile with source")).to_contain_text(
+            "succeeded", timeout=30000
         )
-
-    await wait_for(resumed, "resume handled by the controller", timeout=30)
-    await expect(head.locator(".badge")).to_have_text("Ready")
-    await expect(page.locator(".toast-ok")).to_contain_text("succeeded", timeout=15000)
-
-    before = (await _api_ks(kube, ns, "infra"))["metadata"]["annotations"][
-        "reconcile.fluxcd.io/requestedAt"
-    ]
-    await page.locator("[data-action=reconcile]").click()
-
-    async def reconciled() -> bool:
-        obj = await _api_ks(kube, ns, "infra")
-        token = obj["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"]
-        return bool(
-            token != before and obj.get("status", {}).get("lastHandledReconcileAt") == token
-        )
-
-    await wait_for(reconciled, "reconcile handled by the controller", timeout=30)
-    await expect(page.locator(".toast-ok").last).to_contain_text("Reconcile", timeout=15000)
-    await shot(page, "action-reconciled")
-
-    await page.goto(f"{fleet.url}/resources/Kustomization/{ns}/apps")
-    await page.locator("[data-action=reconcile-source]").click()
-
-    async def source_requested() -> bool:
-        git = await kapi.get(kube, GIT, ns, "fleet")
-        token = (git["metadata"].get("annotations") or {}).get("reconcile.fluxcd.io/requestedAt")
-        return bool(token) and git.get("status", {}).get("lastHandledReconcileAt") == token
-
-    await wait_for(source_requested, "the source reconciled first", timeout=30)
-    await expect(page.locator(".toast-ok").last).to_contain_text("succeeded", timeout=20000)
+        assert handled(await kapi.get(kube, GIT, ns, "fleet"), git_before)
+        await shot(page, f"action-reconciled-{'auth' if auth else 'open'}")
 
 
 async def test_cluster_change_reaches_an_open_page_within_2s(
@@ -486,6 +551,80 @@ async def test_polling_fallback(page: Page, fleet: Fleet, kube: ApiClient) -> No
         await kapi.patch(kube, KS, ns, "infra", {"spec": {"suspend": None}})
 
 
+async def test_polling_goes_on_after_the_tab_was_hidden_briefly(
+    page: Page, fleet: Fleet, kube: ApiClient
+) -> None:
+    """Issue 12.8: in polling mode, a poll that ran while the tab was hidden did not schedule
+    the next one, and showing the tab again did not resume: updates stopped for good."""
+    ns = fleet.ns
+    await page.goto(f"{fleet.url}/")
+    await page.evaluate("localStorage.setItem('weir.hiddenPauseMs', '600000')")  # no pause
+    await page.goto(f"{fleet.url}/resources?namespace={ns}&live=poll")
+    await expect(page.locator("[data-live-state]")).to_have_attribute("data-live-state", "polling")
+    row = page.locator(f'[data-view=resources] tr[data-key="Kustomization/{ns}/apps"] .badge')
+    await expect(row).to_have_text("Ready")
+    async with page.expect_response(lambda r: "/api/v1/changes" in r.url, timeout=10000):
+        await page.evaluate(
+            "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+            "document.dispatchEvent(new Event('visibilitychange'))"
+        )  # the next poll runs while hidden
+    await page.evaluate(
+        "Object.defineProperty(document, 'hidden', {value: false, configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    try:
+        await kapi.patch(kube, KS, ns, "apps", {"spec": {"suspend": True}})
+        await expect(row).to_have_text("Suspended", timeout=10000)
+    finally:
+        await kapi.patch(kube, KS, ns, "apps", {"spec": {"suspend": None}})
+
+
+async def test_titles_breadcrumbs_kind_filter_and_history(page: Page, fleet: Fleet) -> None:
+    """Issue 12.3, 12.6, 12.9: a detail page is titled after its object and its breadcrumbs
+    end with it; ?kind=ks and ?kind=ks,gitrepo show in the kind filter; the History tab is a
+    timeline with the revision, and nothing is pushed off-screen."""
+    ns = fleet.ns
+    await page.goto(f"{fleet.url}/resources/Kustomization/{ns}/infra")
+    await expect(page).to_have_title(f"infra · Kustomization {ns} · weir")
+    crumbs = page.locator("[data-testid=crumbs]")
+    await expect(crumbs).to_have_text(f"Kustomization{SEP}{ns}{SEP}infra")
+    await page.locator("[data-tab=history]").click()
+    entry = page.locator("[data-testid=history] li[data-index='0']")
+    await expect(entry.locator("[data-field=revision]")).to_contain_text("master@sha1:")
+    await expect(entry.locator("[data-field=result]")).to_have_text("ReconciliationSucceeded")
+    await expect(entry.locator("[data-field=when]")).to_contain_text("ago")
+    await expect(entry.locator("[data-field=duration]")).to_contain_text("took")
+    await expect(entry.locator("[data-field=changes]")).not_to_be_empty()
+    await shot(page, "detail-history")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the History tab is {overflow}px wider than a phone"
+    await shot(page, "detail-history-mobile")
+    await page.set_viewport_size({"width": 1360, "height": 900})
+
+    await page.goto(f"{fleet.url}/workloads/Deployment/{ns}/podinfo")
+    await expect(page).to_have_title(f"podinfo · Deployment {ns} · weir")
+    await expect(page.locator("[data-testid=crumbs]")).to_have_text(
+        f"Deployment{SEP}{ns}{SEP}podinfo"
+    )
+
+    kind = page.get_by_label("Kind")
+    rows = page.locator("[data-view=resources] tbody tr")
+    await page.goto(f"{fleet.url}/resources?kind=ks")
+    await expect(rows).to_have_count(3)
+    await expect(kind).to_have_value("Kustomization")
+    await page.goto(f"{fleet.url}/resources?kind=ks,gitrepo")
+    await expect(rows).to_have_count(4)
+    await expect(kind).to_have_value("Kustomization,GitRepository")
+    await expect(kind.locator("option:checked")).to_have_text("Kustomization, GitRepository")
+    await shot(page, "resources-two-kinds")
+    await kind.select_option("HelmRelease")
+    await expect(page.locator("[data-testid=total]")).to_have_text("0 matches")
+    assert "kind=HelmRelease" in page.url
+
+
 async def test_sign_in_and_actions_as_the_user(
     page: Page, fleet: Fleet, kube: ApiClient, tmp_path: Path
 ) -> None:
@@ -534,7 +673,7 @@ async def test_sign_in_and_actions_as_the_user(
             async def suspended() -> bool:
                 return bool((await _api_ks(kube, ns, "infra"))["spec"].get("suspend"))
 
-            await wait_for(suspended, "alice's suspend", timeout=10)
+            await eventually(suspended, "alice's suspend", timeout=10)
             await expect(page.locator(".detail-head .badge")).to_have_text("Suspended")
         finally:
             await kapi.patch(kube, KS, ns, "infra", {"spec": {"suspend": None}})

@@ -15,8 +15,8 @@ from tests.support.cli import weir
 from weir.actions.build import Builder, BuildOptions
 from weir.api import KINDS
 from weir.kube import apply as kapi
+from weir.kube import inventory
 from weir.kube.resources import CONFIG_MAPS
-from weir.kustomize import inventory
 from weir.kustomize.apply import apply_all
 
 KS = KINDS["Kustomization"].resource

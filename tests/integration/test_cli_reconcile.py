@@ -14,6 +14,7 @@ from tests.support.cli import weir
 from tests.support.fake_controller import Behaviour, FakeController
 from weir.api import KINDS
 from weir.kube import apply
+from weir.types import Obj
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 
@@ -25,7 +26,7 @@ async def fleet(kube: ApiClient, namespace: str) -> str:
     return namespace
 
 
-async def _get(kube: ApiClient, kind: str, namespace: str, name: str) -> flux.Obj:
+async def _get(kube: ApiClient, kind: str, namespace: str, name: str) -> Obj:
     return await apply.get(kube, flux.resource(KINDS[kind]), namespace, name)
 
 

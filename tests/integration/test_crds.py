@@ -17,14 +17,14 @@ import pytest
 from kubernetes_asyncio import client
 from pydantic import ValidationError
 
+from tests.support.waiting import eventually
 from tests.unit.test_api_roundtrip import OBJECTS
 from weir.api import KINDS, lookup, parse_object, with_defaults
 from weir.api.crds import generate
+from weir.types import Obj
 
 FIELD_MANAGER = "weir-test-crds"
 KUBECTL = Path(sys.executable).parent / "kubectl"
-
-Obj = dict[str, Any]
 
 
 # ------------------------------------------------------------------------------------ fixtures
@@ -57,14 +57,12 @@ async def flux_crds(kube: client.ApiClient) -> list[Obj]:
 
 
 async def _wait_established(ext: client.ApiextensionsV1Api, name: str) -> None:
-    conds: dict[str, str] = {}
-    for _ in range(200):
+    async def established() -> bool:
         crd = await ext.read_custom_resource_definition(name)
         conds = {c.type: c.status for c in (crd.status.conditions or [])}
-        if conds.get("Established") == "True" and conds.get("NamesAccepted") == "True":
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"CRD {name} not Established: {conds}")
+        return conds.get("Established") == "True" and conds.get("NamesAccepted") == "True"
+
+    await eventually(established, f"CRD {name} Established", 10)
 
 
 async def _create(kube: client.ApiClient, namespace: str, obj: Obj) -> Obj:

@@ -1,4 +1,4 @@
-"""weir.helm.chartrepo against a real chart repository served on 127.0.0.1."""
+"""weir.source.chartrepo against a real chart repository served on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from weir.helm.chartrepo import (
+from weir.helmengine.errors import ChartRepositoryError, RepositoryAuthError
+from weir.source.chartrepo import (
     RepoAuth,
     chart_metadata,
     download_chart,
@@ -16,7 +17,6 @@ from weir.helm.chartrepo import (
     merge_values_files,
     select_version,
 )
-from weir.helm.errors import ChartRepositoryError, RepositoryAuthError
 from weir.testing.certs import make_tls
 from weir.testing.chartrepo import ChartRepoServer, write_chart
 from weir.testing.helm_fixtures import chart_repo  # noqa: F401
@@ -60,8 +60,7 @@ async def test_tls_and_errors(tmp_path: Path, chart_repo: ChartRepoServer) -> No
 async def test_values_files_packaged_with_the_engine(tmp_path: Path) -> None:
     """A chart from a Git/Bucket source: valuesFiles merged, packaged by the engine with the
     HelmChart revision as its version."""
-    pytest.importorskip("helm_python")
-    from weir.helm.engine_sdk import SdkEngine  # noqa: PLC0415 - needs the SDK
+    from weir.helmengine.sdk import SdkEngine  # noqa: PLC0415 - loads Helm
 
     chart = write_chart(tmp_path / "src" / "app", "app", "1.2.3", values={"a": 1, "b": {"c": 1}})
     (chart / "values-prod.yaml").write_text("b: {d: 2}\n")

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from kubernetes_asyncio import client
 
 from weir.helm.drift import DriftReport, IgnoreRule, Selector, correct_drift, detect_drift
-from weir.helm.engine import ClusterAccess, InstallOptions
+from weir.helmengine.engine import ClusterAccess, InstallOptions
+from weir.helmengine.sdk import SdkEngine
 from weir.kube import transport
 from weir.kube.apply import delete, get, patch
 from weir.kube.resources import ResourceRef
 from weir.testing.chartrepo import write_chart
-
-pytest.importorskip("helm_python", reason="the Helm engine needs helm-python-sdk==0.2.2")
-
-from weir.helm.engine_sdk import SdkEngine
 
 CONFIGMAPS = ResourceRef("", "v1", "configmaps", True)
 TEMPLATES = {

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from kubernetes_asyncio import client
 
-from weir.helm.engine import (
+from tests.support.waiting import eventually
+from weir.helmengine.crds import apply_crds, crd_documents
+from weir.helmengine.engine import (
     ClusterAccess,
     InstallOptions,
     ReleaseTestOptions,
@@ -26,23 +28,19 @@ from weir.helm.engine import (
     UninstallOptions,
     UpgradeOptions,
 )
-from weir.helm.engine_crds import apply_crds, crd_documents
-from weir.helm.errors import (
+from weir.helmengine.errors import (
     ReleaseError,
     ReleaseNotFoundError,
     ReleaseTimeoutError,
     RenderError,
     UnsupportedOptionError,
 )
-from weir.helm.postrender import KustomizeRenderer, PostRenderSpec
+from weir.helmengine.postrender import KustomizeRenderer, PostRenderSpec
+from weir.helmengine.sdk import SdkEngine
 from weir.kube.apply import apply, create, delete, get
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
 from weir.testing.chartrepo import write_chart
-
-pytest.importorskip("helm_python", reason="the Helm engine needs helm-python-sdk==0.2.2")
-
-from weir.helm.engine_sdk import SdkEngine
 
 SECRETS = ResourceRef("", "v1", "secrets", True)
 CONFIGMAPS = ResourceRef("", "v1", "configmaps", True)
@@ -398,7 +396,7 @@ async def test_impersonation(
 
 
 async def test_concurrency_and_cancellation(
-    engine: SdkEngine, chart: Path, access: ClusterAccess, namespace: str
+    engine: SdkEngine, chart: Path, access: ClusterAccess, namespace: str, kube: client.ApiClient
 ) -> None:
     opts = InstallOptions(wait=False)
     releases = await asyncio.gather(
@@ -426,7 +424,17 @@ async def test_concurrency_and_cancellation(
             options=InstallOptions(timeout=60),
         )
     )
-    await asyncio.sleep(1.0)
+
+    async def pending() -> bool:
+        """Helm recorded the install (its storage Secret) and now waits for the Deployment,
+        which cannot become ready (no node matches its selector)."""
+        try:
+            record = await get(kube, SECRETS, namespace, "sh.helm.release.v1.cancelled.v1")
+        except NotFoundError:
+            return False
+        return bool(record["metadata"]["labels"].get("status") == "pending-install")
+
+    await eventually(pending, "Helm to record the pending install")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from weir.helm.errors import PostRenderError
-from weir.helm.postrender import KustomizeRenderer, PostRenderSpec, post_render
-from weir.kustomize import yamlio
+from weir import yamlio
+from weir.helmengine.errors import PostRenderError
+from weir.helmengine.postrender import KustomizeRenderer, PostRenderSpec, post_render
 
 MANIFESTS = """\
 ---
@@ -99,7 +99,7 @@ async def test_plugin_entry_point(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "weir.helm.postrender",
+        "weir.helmengine.postrender",
         "--spec",
         str(spec_file),
         stdin=asyncio.subprocess.PIPE,
@@ -118,7 +118,7 @@ async def test_plugin_entry_point(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "weir.helm.postrender",
+        "weir.helmengine.postrender",
         "--spec",
         str(spec_file),
         stdin=asyncio.subprocess.PIPE,

@@ -15,9 +15,9 @@ from tests.integration.test_kube_support import (
     TEST_LABEL,
     configmap,
     ensure_widget_crd,
-    wait_for,
     widget,
 )
+from tests.support.waiting import eventually
 from weir.kube import apply
 from weir.kube.indexers import index_by_label, index_by_source_ref, source_key
 from weir.kube.informer import Informer, strip_managed_fields
@@ -77,7 +77,7 @@ async def test_initial_sync_then_events(
     rv_d = await put(kube, "d", namespace, v="1")
     rv_a = await put(kube, "a", namespace, v="2")
     await apply.delete(kube, CONFIGMAPS, namespace, "b")
-    await wait_for(lambda: len(rec.events) >= 3, what="three watch events")
+    await eventually(lambda: len(rec.events) >= 3, what="three watch events")
     assert rec.events[:2] == [("ADDED", "d", rv_d), ("MODIFIED", "a", rv_a)]
     assert rec.kinds()[2] == ("DELETED", "b")
     assert inf.get(namespace, "b") is None
@@ -91,7 +91,7 @@ async def test_initial_sync_then_events(
     inf.add_handler(late)
     assert sorted(late.kinds()) == [("ADDED", "a"), ("ADDED", "c"), ("ADDED", "d")]
     await put(kube, "c", namespace, v="2")
-    await wait_for(lambda: len(late.events) == 4, what="the late handler's event")
+    await eventually(lambda: len(late.events) == 4, what="the late handler's event")
     assert late.kinds()[-1] == ("MODIFIED", "c")
     assert rec.kinds()[-1] == ("MODIFIED", "c")
     assert len(rec.events) == 4
@@ -121,7 +121,7 @@ async def test_indexes(kube: ApiClient, namespace: str, informers: list[Informer
 
     # Re-pointing w2 moves it between index values.
     await apply.apply(kube, widget("w2", namespace, sourceRef=ref), FIELD_MANAGER)
-    await wait_for(lambda: len(inf.by_index("source", local)) == 2, what="w2 re-indexed")
+    await eventually(lambda: len(inf.by_index("source", local)) == 2, what="w2 re-indexed")
     assert inf.by_index("source", remote) == []
     assert len(inf.by_index("namespace", namespace)) == 2
 
@@ -147,7 +147,7 @@ async def test_label_selector(kube: ApiClient, namespace: str, informers: list[I
     assert [o["metadata"]["name"] for o in inf.by_index("app", "web")] == ["x"]
     labelled["metadata"]["labels"] = {"app": "db"}
     await apply.apply(kube, labelled, FIELD_MANAGER)  # leaves the selection
-    await wait_for(lambda: len(rec.events) == 2, what="the object leaving the selection")
+    await eventually(lambda: len(rec.events) == 2, what="the object leaving the selection")
     assert rec.kinds()[1] == ("DELETED", "x")
     assert inf.list() == []
 
@@ -166,7 +166,7 @@ async def _changes_while_stopped(
     inf.add_handler(rec)
     await inf.start()
     await inf.wait_synced(timeout=10)
-    await wait_for(lambda: len(rec.events) == 3, what="the initial ADDED events")
+    await eventually(lambda: len(rec.events) == 3, what="the initial ADDED events")
     await inf.stop()
     rec.events.clear()
     rvs = {
@@ -192,7 +192,7 @@ async def test_resume_after_stop_replays_exactly_the_changes(
     rvs = await _changes_while_stopped(kube, namespace, inf, rec)
     await inf.start()  # resumes the watch from the last resourceVersion: no relist
     await inf.wait_synced(timeout=10)
-    await wait_for(lambda: len(rec.events) >= 3, what="the missed changes")
+    await eventually(lambda: len(rec.events) >= 3, what="the missed changes")
     _assert_exact_changes(rec, rvs)
     assert inf.list_count == 1
 
@@ -209,7 +209,7 @@ async def test_expired_resource_version_relists_exactly_the_changes(
     rvs = await _changes_while_stopped(kube, namespace, inf, rec)
     inf._rv = "1"  # inject an expired resourceVersion
     await inf.start()
-    await wait_for(lambda: inf.list_count == 2, what="a relist after 410 Gone")
+    await eventually(lambda: inf.list_count == 2, what="a relist after 410 Gone")
     assert "resourceVersion expired, relisting" in caplog.text
     assert "failed" not in caplog.text  # an expiry is routine, not an error
     _assert_exact_changes(rec, rvs)
@@ -217,7 +217,7 @@ async def test_expired_resource_version_relists_exactly_the_changes(
 
     # And the watch carries on from the relist.
     rv_c = await put_widget(kube, "c", namespace, 2)
-    await wait_for(lambda: len(rec.events) == 4, what="a watch event after the relist")
+    await eventually(lambda: len(rec.events) == 4, what="a watch event after the relist")
     assert rec.events[-1] == ("MODIFIED", "c", rv_c)
 
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
-from tests.integration.test_kube_support import FIELD_MANAGER, configmap, wait_for
+from tests.integration.test_kube_support import FIELD_MANAGER, configmap
+from tests.support.waiting import eventually
 from weir.devcluster import DevCluster
 from weir.kube import apply
 from weir.kube.client import api_client
@@ -78,7 +79,7 @@ async def test_informer_survives_apiserver_restart(
     try:
         await inf.wait_synced(timeout=10)
         rv = {name: await put(name, "1") for name in ("a", "b", "c", "e")}
-        await wait_for(lambda: len(seen) == 4, what="the first ADDED events")
+        await eventually(lambda: len(seen) == 4, what="the first ADDED events")
         rv_a2 = await put("a", "2")  # just before the restart: by watch or by relist
 
         t0 = time.monotonic()
@@ -88,13 +89,13 @@ async def test_informer_survives_apiserver_restart(
         rv_d = await put("d", "1")  # made before the informer has reconnected, most likely
         rv_c2 = await put("c", "2")
         await retrying(lambda: apply.delete(kube, CONFIGMAPS, NS, "b"))
-        await wait_for(
+        await eventually(
             lambda: len(seen.get("b", [])) == 2 and "d" in seen and len(seen["c"]) == 2,
-            within=30,
+            timeout=30,
             what="the changes made around the restart",
         )
         rv_e2 = await put("e", "2")  # and the watch works again afterwards
-        await wait_for(lambda: len(seen["e"]) == 2, within=10, what="a later watch event")
+        await eventually(lambda: len(seen["e"]) == 2, timeout=10, what="a later watch event")
     finally:
         await inf.stop()
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
-from tests.integration.test_kube_support import wait_for
+from tests.support.waiting import eventually
 from weir.kube import apply
 from weir.kube.lease import LEASES, LeaderElector
 
@@ -60,7 +60,7 @@ async def candidates(kube: ApiClient, namespace: str) -> AsyncIterator[list[Cand
 async def elect(candidates: list[Candidate]) -> tuple[Candidate, Candidate]:
     for c in candidates:
         c.start()
-    await wait_for(lambda: any(c.elector.is_leader for c in candidates), what="a leader")
+    await eventually(lambda: any(c.elector.is_leader for c in candidates), what="a leader")
     leader = next(c for c in candidates if c.elector.is_leader)
     return leader, next(c for c in candidates if c is not leader)
 
@@ -69,7 +69,17 @@ async def test_exactly_one_leads(
     kube: ApiClient, namespace: str, candidates: list[Candidate]
 ) -> None:
     leader, follower = await elect(candidates)
-    await asyncio.sleep(TIMING["lease_duration"] * 1.5)  # across several renewals
+    renewals: set[str] = set()
+
+    async def renewed_three_times() -> bool:
+        """Across several renewals, the follower never leads (checked at every look)."""
+        lease = await apply.get(kube, LEASES, namespace, "weir-leader")
+        assert lease["spec"]["holderIdentity"] == leader.elector.identity
+        assert not follower.elector.is_leader
+        renewals.add(lease["spec"]["renewTime"])
+        return len(renewals) >= 3
+
+    await eventually(renewed_three_times, "three renewals of the lease")
     assert leader.elector.is_leader
     assert not follower.elector.is_leader
     assert (leader.started, follower.started) == (1, 0)
@@ -84,15 +94,15 @@ async def test_crashed_leader_is_replaced_after_expiry(
 ) -> None:
     one, two = candidates
     one.start()  # "one" does not release its lease on cancel: a crash
-    await wait_for(lambda: one.elector.is_leader, what="the first leader")
+    await eventually(lambda: one.elector.is_leader, what="the first leader")
     two.start()
-    await asyncio.sleep(0.5)
+    await eventually(lambda: two.elector.observed_holder == "one", "two to see one's lease")
     assert not two.elector.is_leader
     t0 = time.monotonic()
     await one.cancel()
     assert one.stopped == 1
     budget = TIMING["lease_duration"] + TIMING["renew_deadline"]
-    await wait_for(lambda: two.elector.is_leader, within=budget, what="a takeover")
+    await eventually(lambda: two.elector.is_leader, timeout=budget, what="a takeover")
     takeover = time.monotonic() - t0
     assert takeover >= TIMING["lease_duration"] * 0.5  # it waited for the lease to expire
     lease = await apply.get(kube, LEASES, namespace, "weir-leader")
@@ -105,13 +115,14 @@ async def test_graceful_stop_hands_over_fast(
 ) -> None:
     one, two = candidates
     two.start()  # "two" releases its lease on cancel
-    await wait_for(lambda: two.elector.is_leader, what="the first leader")
+    await eventually(lambda: two.elector.is_leader, what="the first leader")
     one.start()
-    await asyncio.sleep(0.5)
+    await eventually(lambda: one.elector.observed_holder == "two", "one to see two's lease")
+    assert not one.elector.is_leader
     t0 = time.monotonic()
     await two.cancel()
     assert two.stopped == 1
-    await wait_for(lambda: one.elector.is_leader, within=1.5, what="a fast handover")
+    await eventually(lambda: one.elector.is_leader, timeout=1.5, what="a fast handover")
     handover = time.monotonic() - t0
     assert handover < TIMING["lease_duration"]
     lease = await apply.get(kube, LEASES, namespace, "weir-leader")
@@ -123,7 +134,7 @@ async def test_leader_steps_down_when_the_lease_is_taken(
 ) -> None:
     one = candidates[0]
     one.start()
-    await wait_for(lambda: one.elector.is_leader, what="the leader")
+    await eventually(lambda: one.elector.is_leader, what="the leader")
     lease = await apply.get(kube, LEASES, namespace, "weir-leader")
     lease["spec"]["holderIdentity"] = "usurper"
     await apply.replace(kube, LEASES, lease)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
@@ -51,17 +50,6 @@ WIDGET_CRD: dict[str, Any] = {
         ],
     },
 }
-
-
-async def wait_for(
-    check: Callable[[], bool], within: float = 10.0, what: str = "condition"
-) -> None:
-    """Poll ``check`` until it is true; fail the test after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {within}s")
-        await asyncio.sleep(0.02)
 
 
 async def ensure_widget_crd(api: ApiClient) -> ResourceRef:

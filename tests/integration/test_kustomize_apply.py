@@ -10,11 +10,11 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 
 from weir.kube import apply as kapi
+from weir.kube.inventory import ObjectRef
 from weir.kube.resources import ResourceRef
 from weir.kustomize import metadata as md
 from weir.kustomize.apply import Action, ApplyOptions, apply_all
 from weir.kustomize.errors import ApplyError
-from weir.kustomize.inventory import ObjectRef
 
 CONFIGMAPS = ResourceRef("", "v1", "configmaps", True, "ConfigMap")
 SERVICES = ResourceRef("", "v1", "services", True, "Service")

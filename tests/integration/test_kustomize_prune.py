@@ -8,9 +8,9 @@ from kubernetes_asyncio.client import ApiClient
 from tests.integration.test_kustomize_apply import CONFIGMAPS, cm
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
+from weir.kube.inventory import entries_from_objects, stale_entries
 from weir.kustomize import metadata as md
 from weir.kustomize.apply import apply_all
-from weir.kustomize.inventory import entries_from_objects, stale_entries
 from weir.kustomize.prune import prune
 
 

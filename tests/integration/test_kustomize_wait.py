@@ -11,10 +11,10 @@ from kubernetes_asyncio.client import ApiClient
 from tests.integration.test_kustomize_apply import CRDS, cm, crd
 from weir.api.meta import CustomHealthCheck
 from weir.kube import apply as kapi
+from weir.kube.kstatus import Status
 from weir.kustomize.apply import apply_all
 from weir.kustomize.celhealth import HealthRules
 from weir.kustomize.errors import HealthCheckError
-from weir.kustomize.health import Status
 from weir.kustomize.wait import read_status, wait_for_health
 
 

@@ -18,8 +18,8 @@ from weir.api import KINDS
 from weir.kube import apply as kapi
 from weir.kube.resources import CONFIG_MAPS, ResourceRef
 from weir.mcp import McpSettings, build_server
+from weir.types import Obj
 
-Obj = dict[str, Any]
 pytestmark = pytest.mark.usefixtures("flux_crds")
 MANAGER = "weir-mcp-test"
 ROLES = ResourceRef("rbac.authorization.k8s.io", "v1", "roles", True, "Role")

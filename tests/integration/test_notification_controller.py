@@ -24,12 +24,13 @@ from kubernetes_asyncio.client import ApiClient
 from tests.support.flux import REVISION, create, git_repository
 from tests.support.notify_sink import Sink, serving
 from tests.support.waiting import wait_for
-from weir.api.registry import KINDS
+from weir.api.kinds import KINDS
 from weir.devcluster.process import free_port
 from weir.kube import apply
 from weir.kube.events import EventRecorder
+from weir.notification.settings import NotificationSettings
 from weir.runtime.manager import Manager
-from weir.runtime.settings import NotificationSettings, RunSettings
+from weir.runtime.settings import RunSettings
 
 Obj = dict[str, Any]
 NOTIFY = "notification.toolkit.fluxcd.io"
@@ -59,10 +60,12 @@ async def nc(kube: ApiClient, kubeconfig: str, flux_crds: None) -> AsyncIterator
         watch_namespace=namespace,
         min_retry_delay=0.2,
         graceful_shutdown_timeout=2.0,
-        notification=NotificationSettings(
-            receiver_addr=f"127.0.0.1:{receiver}",
-            events_addr=f"127.0.0.1:{events}",
-            retry_wait_min=0.05,
+        features=(
+            NotificationSettings(
+                receiver_addr=f"127.0.0.1:{receiver}",
+                events_addr=f"127.0.0.1:{events}",
+                retry_wait_min=0.05,
+            ),
         ),
     )
     manager = Manager(settings)

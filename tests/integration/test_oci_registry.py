@@ -25,7 +25,7 @@ from weir.oci.errors import OCIArtifactError, OCIAuthError, OCINotFoundError
 from weir.oci.reference import parse_url
 from weir.testing.chartrepo import package_chart, write_chart
 from weir.testing.helm_fixtures import oci_registry  # noqa: F401
-from weir.testing.registry import Registry
+from weir.testing.ociregistry import Registry
 
 
 def _tarball(files: dict[str, str]) -> bytes:
@@ -101,7 +101,8 @@ async def test_helm_chart_push_pull(oci_registry: Registry, tmp_path: Path) -> N
 
 async def test_helm_sdk_reads_weir_pushed_chart(oci_registry: Registry, tmp_path: Path) -> None:  # noqa: F811
     """Interoperability: Helm itself pulls a chart weir pushed."""
-    helm = pytest.importorskip("helm_python")
+    import helm_python as helm  # noqa: PLC0415 - Helm itself, a hard dependency
+
     data, meta = package_chart(write_chart(tmp_path / "src", "interop", "2.0.0"))
     async with RegistryClient(insecure=True) as oci:
         await push_chart(oci, parse_url(f"oci://{oci_registry.host}/interop"), data, meta)

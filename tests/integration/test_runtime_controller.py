@@ -12,13 +12,14 @@ import contextlib
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
+from tests.support.waiting import eventually
 from weir.kube import apply
 from weir.kube.errors import AlreadyExistsError, NotFoundError
 from weir.kube.events import EVENTS, EventRecorder
@@ -30,8 +31,8 @@ from weir.runtime.kubeadapter import KubeObjectWriter
 from weir.runtime.metrics import RuntimeMetrics
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import Result, Stalled
+from weir.types import Obj
 
-Obj = dict[str, Any]
 T = TypeVar("T")
 
 GROUP = "runtime.test.weir.dev"
@@ -73,20 +74,6 @@ CRD: Obj = {
 }
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[T]], within: float = 10.0, every: float = 0.05
-) -> T:
-    """Poll ``probe`` until it returns something truthy; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    last: T = await probe()
-    while not last:
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {within}s (last: {last!r})")
-        await asyncio.sleep(every)
-        last = await probe()
-    return last
-
-
 @dataclass
 class WidgetReconciler(Reconciler):
     """Does what ``spec.mode`` says and records each run's time per object name."""
@@ -124,8 +111,8 @@ async def widgets_crd(kube: ApiClient) -> ResourceRef:
         conds = (crd.get("status") or {}).get("conditions") or []
         return any(c["type"] == "Established" and c["status"] == "True" for c in conds)
 
-    await eventually(established, within=30)
-    await eventually(lambda: _served(kube), within=30)
+    await eventually(established, "the Widget CRD Established", 30)
+    await eventually(lambda: _served(kube), "the Widget kind served", 30)
     return WIDGETS
 
 
@@ -166,19 +153,48 @@ class Harness:
     async def condition(self, name: str, type_: str) -> Obj | None:
         return conditions.get(await self.get(name), type_)
 
+    async def idle_for(self, name: str, *, result: str, count: int = 1) -> float | None:
+        """Wait until ``count`` runs ended with ``result`` (a run is counted once its requeue is
+        decided and its worker is free) and the controller's cache shows the object's latest
+        write (so the watch event of that write has been filtered or queued), then return the
+        key's delayed requeue (None: none). Where an unwanted run would be queued or running
+        by then, the test fails: no fixed sleep before asserting that nothing happened."""
+        key = f"{self.namespace}/{name}"
+        ns = self.namespace
+
+        sample = f'weir_reconcile_total{{kind="Widget",result="{result}"}} '
+
+        def counted() -> bool:
+            for line in self.metrics.exposition().decode().splitlines():
+                if line.startswith(sample):
+                    return float(line.removeprefix(sample)) >= count
+            return False
+
+        await eventually(counted, f"a {result} run of {name}")
+        latest = int((await self.get(name))["metadata"]["resourceVersion"])
+
+        def caught_up() -> bool:
+            cached = self.controller.informer.get(ns, name)
+            return cached is not None and int(cached["metadata"]["resourceVersion"]) >= latest
+
+        await eventually(caught_up, f"the cache to show {name}'s latest write")
+        assert len(self.controller.queue) == 0, f"{key} queued again"
+        assert self.controller.queue.in_flight == 0, f"{key} running again"
+        return self.controller.queue.scheduled(key)
+
     async def wait_runs(self, name: str, count: int, within: float = 10.0) -> list[float]:
         async def enough() -> list[float]:
             runs = self.runs(name)
             return list(runs) if len(runs) >= count else []
 
-        return await eventually(enough, within)
+        return await eventually(enough, f"{count} runs of {name}", within)
 
     async def wait_ready(self, name: str, status: str = "True", within: float = 10.0) -> Obj:
         async def ready() -> Obj | None:
             obj = await self.get(name)
             return obj if conditions.status_of(obj, "Ready") == status else None
 
-        found = await eventually(ready, within)
+        found = await eventually(ready, f"{name} Ready={status}", within)
         assert found is not None
         return found
 
@@ -256,7 +272,7 @@ async def test_transient_errors_back_off_exponentially(harness: Harness) -> None
             e["involvedObject"]["name"] == "flaky" and e["type"] == "Warning" for e in events
         )
 
-    await eventually(warning_event)
+    await eventually(warning_event, "a Warning Event")
 
     # Fixing the spec resets the backoff: the next run comes at once and succeeds.
     await harness.patch("flaky", {"spec": {"mode": "ok"}})
@@ -266,7 +282,7 @@ async def test_transient_errors_back_off_exponentially(harness: Harness) -> None
     async def forgotten() -> bool:
         return harness.controller.queue.num_requeues(f"{harness.namespace}/flaky") == 0
 
-    await eventually(forgotten)
+    await eventually(forgotten, "the failures forgotten")
 
 
 async def test_requeue_after_waits_the_interval_with_jitter(harness: Harness) -> None:
@@ -292,7 +308,7 @@ async def test_terminal_errors_stall_until_the_spec_changes(harness: Harness) ->
     assert obj["status"]["observedGeneration"] == 1
     assert conditions.kstatus(obj) == "Failed"
 
-    await asyncio.sleep(1.5)  # backoff would have retried 3 times by now
+    assert await harness.idle_for("broken", result="stalled") is None  # no backoff retry
     assert len(harness.runs("broken")) == 1
 
     await harness.patch("broken", {"spec": {"mode": "ok"}})
@@ -305,7 +321,9 @@ async def test_terminal_errors_stall_until_the_spec_changes(harness: Harness) ->
 async def test_requested_at_triggers_a_run_and_is_recorded(harness: Harness) -> None:
     await harness.create("manual", mode="ok", interval="1h")
     await harness.wait_ready("manual")
-    await asyncio.sleep(0.5)
+    later = await harness.idle_for("manual", result="success")
+    assert later is not None
+    assert later > 60, "the next run waits the interval"
     assert len(harness.runs("manual")) == 1, "our own status writes do not trigger runs"
 
     token = "2026-11-25T12:00:00.123456789Z"
@@ -319,16 +337,18 @@ async def test_requested_at_triggers_a_run_and_is_recorded(harness: Harness) -> 
     async def handled() -> bool:
         return bool((await harness.get("manual"))["status"].get("lastHandledReconcileAt") == token)
 
-    await eventually(handled)
+    await eventually(handled, "the request handled")
     obj = await harness.get("manual")
     assert conditions.kstatus(obj) == "Current"
-    await asyncio.sleep(0.5)
+    later = await harness.idle_for("manual", result="success", count=2)
+    assert later is not None
+    assert later > 60
     assert len(harness.runs("manual")) == 2, "a handled request does not run again"
 
 
 async def test_suspended_objects_are_skipped(harness: Harness) -> None:
     await harness.create("sleepy", mode="ok", suspend=True)
-    await asyncio.sleep(1.0)
+    assert await harness.idle_for("sleepy", result="suspended") is None
     assert harness.runs("sleepy") == []
     await harness.patch("sleepy", {"spec": {"suspend": False}})
     await harness.wait_ready("sleepy")
@@ -349,7 +369,7 @@ async def test_deletion_runs_finalize_and_removes_the_finalizer(harness: Harness
             return True
         return False
 
-    await eventually(gone)
+    await eventually(gone, "doomed deleted")
     assert harness.reconciler.finalized == ["doomed"]
 
 
@@ -375,4 +395,4 @@ async def test_metrics_count_runs_and_objects(harness: Harness) -> None:
         missing = [line for line in expected if line not in text]
         return [] if missing else expected
 
-    await eventually(counted)
+    await eventually(counted, "the metrics")

@@ -16,22 +16,21 @@ from tests.integration.test_runtime_controller import (
     GROUP,
     WIDGETS,
     WidgetReconciler,
-    eventually,
     widgets_crd,
 )
+from tests.support.waiting import eventually
 from weir.errors import UsageError
 from weir.kube import apply
 from weir.kube.resources import ResourceRef
 from weir.runtime import conditions
 from weir.runtime.controller import Controller
+from weir.runtime.factories import ControllerContext, ControllerRegistry, build_controller
 from weir.runtime.manager import Manager
-from weir.runtime.registry import ControllerContext, ControllerRegistry, build_controller
 from weir.runtime.result import Result
 from weir.runtime.settings import RunSettings
+from weir.types import Obj
 
 __all__ = ["widgets_crd"]  # the fixture, re-used here
-
-Obj = dict[str, Any]
 
 
 @dataclass
@@ -100,7 +99,7 @@ async def test_manager_serves_health_and_metrics_and_stops_cleanly(
         status, _ = await _get(f"http://{manager.endpoints.bound['health']}/readyz")
         return status == 200
 
-    await eventually(ready, within=30)
+    await eventually(ready, "/readyz", 30)
     assert manager.endpoints is not None
     health = manager.endpoints.bound["health"]
     assert (await _get(f"http://{health}/healthz"))[0] == 200
@@ -111,14 +110,14 @@ async def test_manager_serves_health_and_metrics_and_stops_cleanly(
         obj = await apply.get(kube, WIDGETS, namespace, "managed")
         return conditions.is_true(obj, "Ready")
 
-    await eventually(reconciled, within=15)
+    await eventually(reconciled, "the widget reconciled", 15)
     metrics_url = f"http://{manager.endpoints.bound['metrics']}/metrics"
 
     async def counted() -> bool:
         status, text = await _get(metrics_url)
         return status == 200 and 'weir_reconcile_total{kind="Widget",result="success"}' in text
 
-    await eventually(counted)
+    await eventually(counted, "the run counted")
 
     manager.request_stop()
     assert await asyncio.wait_for(task, 15) == 0

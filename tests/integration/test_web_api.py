@@ -4,9 +4,7 @@ demo fleet's status is written as a controller would)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +12,11 @@ import httpx
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
+from tests.support.waiting import eventually
 from weir.api import KINDS
 from weir.kube import apply
 from weir.source.server import ArtifactServer
-from weir.web import demo
+from weir.testing import seeded_fleet as demo
 from weir.web.api import ENDPOINTS
 from weir.web.service import WebUI
 from weir.web.settings import WebSettings
@@ -42,19 +41,6 @@ async def http(ui: WebUI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def eventually(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def fleet(api: ApiClient, ui: WebUI, ns: str) -> None:
     await demo.populate(api, ns)
 
@@ -62,7 +48,9 @@ async def fleet(api: ApiClient, ui: WebUI, ns: str) -> None:
         hr = ui.cache.row("HelmRelease", ns, "podinfo")
         dep = ui.cache.row("Deployment", ns, "podinfo")
         ks = ui.cache.row("Kustomization", ns, "apps")
-        return bool(hr and dep and ks and ks["status"] == "failed")
+        objects = sum(1 for r in ui.cache.flux_rows() if r["namespace"] == ns)
+        # every demo object (a relist after a 429 can bring some later than others)
+        return bool(hr and dep and ks and ks["status"] == "failed" and objects >= 6)
 
     await eventually(seen, "the demo fleet in the UI's cache")
 
@@ -230,6 +218,13 @@ async def test_graph_and_workloads(
     assert f"Kustomization/{ns}/infra" in ids  # upstream through dependsOn
     assert f"Deployment/{ns}/podinfo" in ids  # downstream
     assert f"Deployment/{ns}/redis" not in ids  # a sibling, not on the path
+    # issue 12.7: an unknown or malformed focus is an error with a message, not an empty graph
+    unknown = await http.get("/api/v1/graph", params={"focus": f"Kustomization/{ns}/nope"})
+    assert unknown.status_code == 404
+    assert "not in the graph" in unknown.json()["error"]
+    bad = await http.get("/api/v1/graph", params={"focus": "bad"})
+    assert bad.status_code == 400
+    assert "Kind/namespace/name" in bad.json()["error"]
 
     workloads = await get(http, "/api/v1/workloads", namespace=ns)
     assert {(r["kind"], r["name"], r["manager"]) for r in workloads["items"]} == {

@@ -13,8 +13,8 @@ from kubernetes_asyncio.client import ApiClient
 
 from tests.integration.test_web_api import HEADERS, KS, fleet
 from tests.support.rbac import grant_kustomizations
+from weir.auth.users import COOKIE, AuthSettings, load_users, token_digest
 from weir.kube import apply
-from weir.web.auth import COOKIE, AuthSettings, load_users, token_digest
 from weir.web.service import WebUI
 from weir.web.settings import WebSettings
 from weir.web.standalone import running_ui

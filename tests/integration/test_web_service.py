@@ -14,12 +14,12 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 
 from weir.api import KINDS
+from weir.runtime.factories import ControllerContext, ControllerRegistry, build_controller
 from weir.runtime.manager import Manager
 from weir.runtime.reconciler import Reconciler
-from weir.runtime.registry import ControllerContext, ControllerRegistry, build_controller
 from weir.runtime.result import Result
 from weir.runtime.settings import RunSettings
-from weir.web import demo
+from weir.testing import seeded_fleet as demo
 from weir.web.service import WebService, controllers
 from weir.web.settings import WebSettings
 
@@ -54,7 +54,6 @@ async def test_embedded_service_shares_informers(
     settings = WebSettings(addr="127.0.0.1:0", base_path="/ui")
     registry = ControllerRegistry()
     registry.register("watcher", watcher)
-    registry.register("web", lambda ctx: web(_with_web(ctx, settings)))
     manager = Manager(
         RunSettings(
             controllers="*",
@@ -63,8 +62,10 @@ async def test_embedded_service_shares_informers(
             health_addr="0",
             watch_namespace=namespace,
             graceful_shutdown_timeout=2.0,
+            features=(settings,),
         ),
         registry,
+        services=[web],
     )
     task = asyncio.create_task(manager.run())
     try:
@@ -99,25 +100,13 @@ async def test_embedded_service_shares_informers(
             await http.get(ui.url + "/api/healthz")
 
 
-def _with_web(ctx: ControllerContext, settings: WebSettings) -> ControllerContext:
-    """``ctx`` whose run settings carry ``web`` (what ``--web-addr`` will set)."""
-
-    class Run:
-        def __init__(self, run: RunSettings) -> None:
-            self._run = run
-            self.web = settings
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._run, name)
-
-    ctx.run = Run(ctx.run)  # type: ignore[assignment]
-    return ctx
-
-
 def test_disabled_service_adds_nothing() -> None:
     class Ctx:
         services: list[Any] = []  # noqa: RUF012
-        run = type("Run", (), {"web": WebSettings(addr="0")})()
+        run = RunSettings(features=(WebSettings(addr="0"),))
+
+        def feature(self, kind: type[Any]) -> Any:
+            return self.run.feature(kind)
 
     ctx: Any = Ctx()
     assert controllers(ctx) == []

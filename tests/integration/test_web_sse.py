@@ -16,7 +16,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.api import KINDS
 from weir.kube import apply
-from weir.web import demo
+from weir.testing import seeded_fleet as demo
 from weir.web.service import WebUI
 from weir.web.settings import WebSettings
 from weir.web.standalone import running_ui

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
@@ -20,8 +19,8 @@ from tests.support.flux import condition, now, resource
 from weir.api import KINDS
 from weir.kube import apply
 from weir.kube.informer import Informer
+from weir.types import Obj
 
-Obj = dict[str, Any]
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 KINDS_HANDLED = (
     "GitRepository",

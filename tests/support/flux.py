@@ -9,13 +9,14 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
+from tests.support.waiting import eventually
 from weir.api import KINDS, KindInfo
 from weir.api.crds import generate
 from weir.kube import apply, transport
 from weir.kube.errors import NotFoundError, TooManyRequestsError
 from weir.kube.resources import ResourceRef
+from weir.types import Obj
 
-Obj = dict[str, Any]
 FIELD_MANAGER = "weir-test-crds"  # the manager test_crds.py uses too: applies never conflict
 CRDS = ResourceRef("apiextensions.k8s.io", "v1", "customresourcedefinitions", False, "CRD")
 
@@ -40,19 +41,18 @@ async def install_crds(api: ApiClient) -> None:
 
 
 async def _wait_served(api: ApiClient, info: KindInfo) -> None:
-    last = ""
-    for _ in range(400):
+    async def served() -> bool:
         crd = await apply.get(api, CRDS, None, info.crd_name)
         found = (crd.get("status") or {}).get("conditions") or []
-        conds = {c["type"]: c["status"] for c in found}
-        if conds.get("Established") == "True":
-            try:
-                await transport.request(api, "GET", resource(info).path("default"))
-                return
-            except (NotFoundError, TooManyRequestsError) as e:
-                last = str(e)
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"CRD {info.crd_name} not served: {last}")
+        if {c["type"]: c["status"] for c in found}.get("Established") != "True":
+            return False
+        try:
+            await transport.request(api, "GET", resource(info).path("default"))
+        except (NotFoundError, TooManyRequestsError):
+            return False
+        return True
+
+    await eventually(served, f"CRD {info.crd_name} served", 20)
 
 
 def now() -> str:

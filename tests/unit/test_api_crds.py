@@ -18,10 +18,9 @@ from weir.api.base import ApiModel
 from weir.api.crds import REGENERATE, generate, main, render
 from weir.api.schema import SchemaError, structural_schema
 from weir.cli.main import app
+from weir.types import Obj
 
 COMMITTED = Path(__file__).resolve().parents[2] / "charts" / "weir" / "crds" / "crds.yaml"
-
-Obj = dict[str, Any]
 
 
 def _by_kind() -> dict[str, Obj]:

@@ -20,8 +20,7 @@ from weir.api import (
 from weir.api.base import ApiModel
 from weir.api.meta import Artifact, Condition, KubeConfigReference, ValuesReference
 from weir.api.source import BucketSpec, GitRepositorySpec
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def gitrepo(**spec: Any) -> Obj:

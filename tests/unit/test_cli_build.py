@@ -11,8 +11,6 @@ import pytest
 import yaml
 
 from weir.actions.build import (
-    SECRET_MASK,
-    SOPS_MASK,
     KustomizationFileError,
     checkout_root,
     mask_secrets,
@@ -24,7 +22,10 @@ from weir.actions.build import (
     to_yaml,
     yaml_problem,
 )
+from weir.actions.masking import BUILD, SOPS_MASK
 from weir.errors import ConfigError, UsageError
+
+SECRET_MASK = BUILD.mask
 
 KS = """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1

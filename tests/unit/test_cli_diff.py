@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from weir.actions.diff import (
-    MASK_AFTER,
-    MASK_BEFORE,
     DiffResult,
     FieldChange,
     KustomizationDiff,
@@ -17,9 +15,10 @@ from weir.actions.diff import (
     dropped_fields,
     field_changes,
 )
+from weir.actions.masking import MASK_AFTER, MASK_BEFORE
 from weir.cli.diff import render, summary, value_lines
+from weir.kube.inventory import ObjectRef
 from weir.kustomize.apply import Action
-from weir.kustomize.inventory import ObjectRef
 
 DEPLOY: dict[str, Any] = {
     "apiVersion": "apps/v1",

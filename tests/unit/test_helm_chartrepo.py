@@ -1,4 +1,4 @@
-"""weir.helm.chartrepo: index parsing, sorting and digest, version selection, revisions."""
+"""weir.source.chartrepo: index parsing, sorting and digest, version selection, revisions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from weir.helm.chartrepo import (
+from weir.helmengine.errors import (
+    ChartError,
+    ChartNotFoundError,
+    ChartRepositoryError,
+    RepositoryAuthError,
+    ValuesError,
+)
+from weir.source.chartrepo import (
     ChartVersion,
     RepoAuth,
     chart_artifact_name,
@@ -19,13 +26,6 @@ from weir.helm.chartrepo import (
     merge_values_files,
     select_version,
     sort_index,
-)
-from weir.helm.errors import (
-    ChartError,
-    ChartNotFoundError,
-    ChartRepositoryError,
-    RepositoryAuthError,
-    ValuesError,
 )
 
 INDEX = """\

@@ -19,7 +19,7 @@ from weir.helm.drift import (
     remove_pointer,
     selects,
 )
-from weir.helm.errors import DriftError
+from weir.helmengine.errors import DriftError
 
 DEPLOY: dict[str, Any] = {
     "apiVersion": "apps/v1",

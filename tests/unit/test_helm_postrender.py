@@ -1,4 +1,4 @@
-"""weir.helm.postrender and engine_plugin: specs, metadata post-rendering, plugin location,
+"""weir.helmengine.postrender and engine_plugin: specs, metadata post-rendering, plugin location,
 release names (no subprocesses: the kustomize runs are in tests/integration)."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from weir import yamlio
 from weir.api.helm import Filter, PostRenderer
 from weir.api.meta import CommonMetadata
-from weir.helm.engine import ClusterAccess, filters_to_options, release_name
-from weir.helm.engine_plugin import ensure_plugin, plugin_args, plugin_dir, plugin_name, plugin_yaml
-from weir.helm.postrender import KustomizeRenderer, PostRenderSpec, post_render
-from weir.kustomize import yamlio
+from weir.helmengine.engine import ClusterAccess, filters_to_options, release_name
+from weir.helmengine.plugin import ensure_plugin, plugin_args, plugin_dir, plugin_name, plugin_yaml
+from weir.helmengine.postrender import KustomizeRenderer, PostRenderSpec, post_render
 
 MANIFESTS = """\
 ---
@@ -117,7 +117,7 @@ def test_plugin_files(tmp_path: Path) -> None:
     assert "runtime: subprocess" in text
     assert ensure_plugin(tmp_path) == name  # idempotent
     assert plugin_name("/other/python") != name
-    assert plugin_args(Path("/s.json")) == ["-m", "weir.helm.postrender", "--spec", "/s.json"]
+    assert plugin_args(Path("/s.json")) == ["-m", "weir.helmengine.postrender", "--spec", "/s.json"]
 
 
 def test_release_name_and_access() -> None:

@@ -1,4 +1,4 @@
-"""weir.helm.values: valuesFrom/values composition, --set paths, and the values digest."""
+"""weir.helmengine.values: valuesFrom/values composition, --set paths, and the values digest."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import pytest
 
 from weir.api.meta import ValuesReference
-from weir.helm.errors import ValuesError, ValuesReferenceError
-from weir.helm.values import (
+from weir.helmengine.errors import ValuesError, ValuesReferenceError
+from weir.helmengine.values import (
     ValuesRef,
     compose_values,
     configmap_data,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from weir.helm import status as hs
-from weir.helm.engine import HookRun, Release
+from weir.helmengine.engine import HookRun, Release
 from weir.runtime import conditions
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def release(revision: int, status: str = "deployed", **extra: Any) -> Release:

@@ -7,16 +7,11 @@ from typing import Any
 
 from weir.api.helm import HelmReleaseSpec
 from weir.helm.chartsource import ChartArtifact, _differs, helmchart_object
-from weir.helm.controller import (
-    digest_only,
-    index_by_chart,
-    index_by_dependency,
-    index_by_values_from,
-)
+from weir.helm.controller import digest_only, index_by_chart, index_by_values_from
 from weir.helm.reconciler import _revision
-from weir.helm.watches import DependentsTracker, artifact_state, data_digest, ref_of
-
-Obj = dict[str, Any]
+from weir.runtime.dependencies import index_by_dependency
+from weir.runtime.watches import DependentsTracker, artifact_state, data_digest, ref_of
+from weir.types import Obj
 
 
 def hr(**spec: Any) -> Obj:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from weir import yamlio
 from weir.api.kustomize import KustomizationSpec
-from weir.kustomize import yamlio
 from weir.kustomize.errors import BuildError
 from weir.kustomize.generate import (
     BuildSpec,

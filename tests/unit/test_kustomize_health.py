@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from weir.api.meta import CustomHealthCheck
+from weir.kube.kstatus import Status, compute
 from weir.kustomize.celhealth import HealthRules
 from weir.kustomize.errors import InvalidCELExpressionError
-from weir.kustomize.health import Status, compute
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from weir.kustomize.inventory import (
+from weir.kube.inventory import (
     Entry,
     ObjectRef,
     entries_from_objects,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from weir.kustomize.order import Stage, apply_order, stage_of, staged
+from weir.kube.order import Stage, apply_order, stage_of, staged
 
 
 def obj(api_version: str, kind: str, name: str, namespace: str = "") -> dict[str, Any]:

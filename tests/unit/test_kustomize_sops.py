@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from weir.kustomize import sops, yamlio
+from weir import yamlio
+from weir.kustomize import sops
 from weir.kustomize.errors import DecryptionError
 from weir.testing import sops as sops_cli
 from weir.testing.sops import AgeKey

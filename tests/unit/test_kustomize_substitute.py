@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from weir.kustomize import yamlio
+from weir import yamlio
 from weir.kustomize.build import Manifest, parse_output
 from weir.kustomize.errors import SubstitutionError
 from weir.kustomize.substitute import (

@@ -4,8 +4,8 @@ scrubbed from the whole answer."""
 from __future__ import annotations
 
 from weir.actions.diff import FieldChange, ObjectDiff
+from weir.kube.inventory import ObjectRef
 from weir.kustomize.apply import Action
-from weir.kustomize.inventory import ObjectRef
 from weir.mcp.tools.diff import MAX_FIELD_CHANGES, object_row, scrub_all
 
 REF = ObjectRef("apps", "settings", "", "ConfigMap")

@@ -17,13 +17,15 @@ from starlette.applications import Starlette
 from typer.testing import CliRunner
 
 from weir.actions.errors import ReconcileTimeoutError
+from weir.actions.reconcile import suspended_error
+from weir.api import KINDS
 from weir.cli.mcp import command
 from weir.errors import UsageError
 from weir.mcp import McpSettings, build_http_app, build_server
 from weir.mcp.audit import CallLog
 from weir.mcp.env import ToolEnv
-from weir.mcp.registry import READ, ToolSpec, wrap
 from weir.mcp.server import transport_security
+from weir.mcp.tooling import READ, ToolSpec, describe_error, wrap
 
 WRITES = {"reconcile", "suspend", "resume", "apply_manifest", "delete_resource"}
 NOT_DESTRUCTIVE = {"suspend"}
@@ -162,3 +164,36 @@ async def test_the_call_wrapper_bounds_time_and_keeps_weirs_messages(tmp_path: P
         ("waited", "error"),
         ("broken", "error"),
     ]
+
+
+async def test_argument_errors_are_one_line_without_pydantic_text() -> None:
+    """Issue 12.9: a bad argument answered pydantic's multi-line report with a URL."""
+    async with Client(build_server(McpSettings())) as client:
+        missing = await client.call_tool("reconcile", {"kind": "Kustomization"})
+        wrong = await client.call_tool(
+            "get_events", {"limit": "many", "kind": "Kustomization", "name": "x"}
+        )
+    for result in (missing, wrong):
+        assert result.is_error
+        first = result.content[0]
+        assert isinstance(first, TextContent)
+        text = first.text
+        assert "\n" not in text, text
+        assert "pydantic" not in text, text
+        assert "http" not in text, text
+        assert "validation error" not in text, text
+    assert isinstance(missing.content[0], TextContent)
+    assert missing.content[0].text.endswith("reconcile: invalid arguments: name: required")
+    assert isinstance(wrong.content[0], TextContent)
+    assert "limit: " in wrong.content[0].text
+    assert "(got 'many')" in wrong.content[0].text
+
+
+def test_suspended_error_names_the_resume_tool() -> None:
+    """Issue 12.9: the MCP error for a suspended object suggested the CLI."""
+    info = KINDS["Kustomization"]
+    error = suspended_error(info, "flux-system", "apps")
+    assert "`weir resume ks apps -n flux-system`" in str(error)  # the CLI's hint stays
+    text = describe_error(error, ToolEnv(McpSettings()))
+    assert "weir resume" not in text
+    assert "`resume` tool (kind=Kustomization, name=apps, namespace=flux-system)" in text

@@ -24,7 +24,7 @@ from weir.notification.metrics import NotificationMetrics
 from weir.notification.notifiers import Delivery, notifier_for
 from weir.notification.notifiers.chat import _slack_api_ok
 from weir.notification.queue import Job, ProviderQueues
-from weir.runtime.settings import NotificationSettings
+from weir.notification.settings import NotificationSettings
 from weir.testing.certs import make_tls
 
 Obj = dict[str, Any]

@@ -6,7 +6,6 @@ documentation and its CLI test data, with the objects the documentation says the
 from __future__ import annotations
 
 import zlib
-from typing import Any
 
 import pytest
 
@@ -22,8 +21,7 @@ from weir.operator.resourceset import (
     render_resourceset,
     select_providers,
 )
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def rset(text: str) -> ResourceSet:

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from weir.runtime import conditions, reasons
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def _obj(generation: int = 1) -> Obj:

@@ -16,8 +16,8 @@ from weir.runtime.controller import Controller, ControllerSettings, split_key
 from weir.runtime.ports import EventHandler
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import Result
+from weir.types import Obj
 
-Obj = dict[str, Any]
 THINGS = ResourceRef("test.weir.dev", "v1", "things", True, "Thing")
 
 

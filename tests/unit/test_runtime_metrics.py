@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 
 from weir.devcluster.process import free_port
 from weir.runtime import conditions
 from weir.runtime.endpoints import Address, Endpoints
 from weir.runtime.metrics import RuntimeMetrics
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def _obj(name: str, ready: str | None, suspend: bool = False) -> Obj:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from weir.runtime import conditions, outcome, reasons
@@ -14,8 +12,7 @@ from weir.runtime.result import (
     Stalled,
     result_from_exception,
 )
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def _obj(generation: int = 2, annotations: dict[str, str] | None = None) -> Obj:

@@ -11,7 +11,7 @@ from weir.cli.main import app
 from weir.errors import UsageError
 from weir.runtime.controller import Controller
 from weir.runtime.endpoints import Address, parse_address
-from weir.runtime.registry import ControllerContext, ControllerRegistry
+from weir.runtime.factories import ControllerContext, ControllerRegistry
 from weir.runtime.settings import LeaderElectionSettings
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from weir.source.errors import InvalidRefError
-from weir.source.semver import Constraint, Version, select_highest
+from weir.artifact.errors import InvalidVersionError as InvalidRefError
+from weir.artifact.semver import Constraint, Version, select_highest
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from weir.artifact.tarball import extract, file_digest, write_tarball
 from weir.source.errors import DigestMismatchError, UnsafeArchiveError
 from weir.source.ignore import IgnoreRules, parse_patterns
-from weir.source.tarball import extract, file_digest, write_tarball
 
 
 def make_tree(root: Path) -> None:

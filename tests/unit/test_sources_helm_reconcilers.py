@@ -13,11 +13,12 @@ import pytest
 from weir.runtime import conditions
 from weir.runtime.result import Outcome, ReconcileError, Stalled
 from weir.source.helmchart import HelmChartReconciler
-from weir.source.helmrepository import HelmRepositoryReconciler, store_file
+from weir.source.helmrepository import HelmRepositoryReconciler
 from weir.source.ocirepository import OCIRepositoryReconciler
+from weir.source.skeleton import store_file
 from weir.source.storage import Storage
+from weir.types import Obj
 
-Obj = dict[str, Any]
 INDEX = b"""apiVersion: v1
 entries:
   app:

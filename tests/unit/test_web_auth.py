@@ -1,4 +1,4 @@
-"""Web UI authentication (weir.web.auth): the users file, sessions, the three modes."""
+"""Web UI authentication (weir.auth.users): the users file, sessions, the three modes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from weir.errors import ConfigError, UsageError
-from weir.web.auth import (
+from weir.auth.users import (
     COOKIE,
     Authenticator,
     AuthSettings,
@@ -18,6 +17,7 @@ from weir.web.auth import (
     load_users,
     token_digest,
 )
+from weir.errors import ConfigError, UsageError
 
 
 def users_file(tmp_path: Path, text: str) -> Path:

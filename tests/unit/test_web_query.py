@@ -135,3 +135,14 @@ def test_rows_vanishing_between_pages_do_not_repeat_rows() -> None:
     shrunk = [r for r in rows if r["name"] not in ("n1", "n2")]  # two of page 1 deleted
     second = paginate(shrunk, parse_query(params(limit=4, **{"continue": first.next_token}), kinds))
     assert [r["name"] for r in second.items] == ["n4", "n5", "n6", "n7"]
+
+
+def test_page_names_the_kinds_of_the_query_canonically() -> None:
+    """The UI's kind filter shows what ``?kind=hr`` or ``?kind=ks,hr`` selected (issue 12.6:
+    the list was filtered but the dropdown was blank, its options being canonical names)."""
+    rows = [row("HelmRelease", "a", "x"), row("Kustomization", "a", "y")]
+    one = paginate(rows, parse_query(params(kind="hr"), kinds)).to_dict()
+    assert one["kinds"] == ["HelmRelease"]
+    both = paginate(rows, parse_query(params(kind="ks,hr"), kinds)).to_dict()
+    assert both["kinds"] == ["Kustomization", "HelmRelease"]
+    assert paginate(rows, parse_query(params(), kinds)).to_dict()["kinds"] is None

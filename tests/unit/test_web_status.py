@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from weir.actions.masking import MASK, sanitize
+from weir.kube import kstatus
+from weir.types import Obj
 from weir.web import status as st
-from weir.web.mask import MASK, sanitize
-
-Obj = dict[str, Any]
 
 
 def flux(kind: str = "Kustomization", **extra: Any) -> Obj:
@@ -112,14 +112,29 @@ def deployment(**status: Any) -> Obj:
     }
 
 
+ROLLED_OUT = [
+    cond("Available", "True", "MinimumReplicasAvailable"),
+    cond("Progressing", "True", "NewReplicaSetAvailable"),
+]
+
+
 def test_workload_status() -> None:
-    ready = deployment(readyReplicas=2, availableReplicas=2, updatedReplicas=2)
+    """The controller's kstatus rules decide (the UI agrees with a Kustomization's health
+    check): a Deployment is ready once rolled out and Available."""
+    ready = deployment(
+        replicas=2, readyReplicas=2, availableReplicas=2, updatedReplicas=2, conditions=ROLLED_OUT
+    )
     assert st.workload_status(ready)[:2] == ("ready", "2/2")
+    assert kstatus.compute(ready).status is kstatus.Status.CURRENT
+    not_available = deployment(replicas=2, readyReplicas=2, availableReplicas=2, updatedReplicas=2)
+    assert st.workload_status(not_available)[0] == "progressing"  # kstatus: not Available yet
     rolling = deployment(readyReplicas=1, availableReplicas=1, updatedReplicas=1)
     assert st.workload_status(rolling)[0] == "progressing"
     stuck = deployment(conditions=[cond("Progressing", "False", "ProgressDeadlineExceeded")])
     assert st.workload_status(stuck)[0] == "failed"
-    behind = deployment(readyReplicas=2, availableReplicas=2, updatedReplicas=2)
+    behind = deployment(
+        replicas=2, readyReplicas=2, availableReplicas=2, updatedReplicas=2, conditions=ROLLED_OUT
+    )
     behind["status"]["observedGeneration"] = 1
     assert st.workload_status(behind)[0] == "progressing"
     job: Obj = {"kind": "Job", "metadata": {"name": "j"}, "spec": {}, "status": {}}
@@ -133,7 +148,14 @@ def test_workload_status() -> None:
         "kind": "DaemonSet",
         "metadata": {"name": "d"},
         "spec": {},
-        "status": {"desiredNumberScheduled": 3, "numberReady": 3, "updatedNumberScheduled": 3},
+        "status": {
+            "observedGeneration": 1,
+            "desiredNumberScheduled": 3,
+            "currentNumberScheduled": 3,
+            "numberAvailable": 3,
+            "numberReady": 3,
+            "updatedNumberScheduled": 3,
+        },
     }
     assert st.workload_status(daemons)[:2] == ("ready", "3/3")
     assert st.images_of(ready) == ["img:1"]

@@ -9,19 +9,19 @@ from typing import Any, cast
 import pytest
 from starlette.requests import Request
 
+from weir.actions.errors import ObjectNotFoundError
+from weir.actions.health import unattended
 from weir.errors import UsageError
+from weir.types import Obj
 from weir.web import status as st
 from weir.web.api import ENDPOINTS
 from weir.web.artifact import artifact_filename
 from weir.web.cache import ViewCache, slim_event, slim_workload
 from weir.web.graph import pipeline_graph
-from weir.web.health import unattended
 from weir.web.openapi import document
 from weir.web.settings import WebSettings, normalize_base_path
 from weir.web.static import StaticUI
 from weir.web.workloads import label_selector, pod_row
-
-Obj = dict[str, Any]
 
 
 def ks(name: str, ns: str = "ns", source: str = "repo", **spec: Any) -> Obj:
@@ -121,7 +121,10 @@ def test_graph_edges_and_scopes() -> None:
     small = pipeline_graph(cast(ViewCache, cache), max_nodes=2)
     assert small["truncated"] is True
     assert len(small["nodes"]) == 2
-    assert pipeline_graph(cast(ViewCache, cache), focus="Kustomization/ns/nope")["nodes"] == []
+    with pytest.raises(ObjectNotFoundError):  # issue 12.7: a 404 with a message, not []
+        pipeline_graph(cast(ViewCache, cache), focus="Kustomization/ns/nope")
+    with pytest.raises(UsageError):  # a 400
+        pipeline_graph(cast(ViewCache, cache), focus="bad")
 
 
 def test_unattended_objects() -> None:
@@ -142,6 +145,26 @@ def test_unattended_objects() -> None:
     assert unattended(obj, now)
     obj["status"]["lastHandledReconcileAt"] = old
     assert not unattended(obj, now)
+
+
+def test_suspended_objects_are_not_unattended() -> None:
+    """Issue 12.2: a suspended HelmRelease with generation > observedGeneration made the
+    dashboard say "not reconciled for over 120s: is it running?" (Degraded)."""
+    now = 1_000_000.0
+    old = "1970-01-12T13:00:00Z"
+    obj: Obj = {
+        "kind": "HelmRelease",
+        "metadata": {
+            "generation": 3,
+            "creationTimestamp": old,
+            "annotations": {"reconcile.fluxcd.io/requestedAt": old},
+        },
+        "spec": {"suspend": True},
+        "status": {"observedGeneration": 2, "lastHandledReconcileAt": "earlier"},
+    }
+    assert not unattended(obj, now)
+    obj["spec"]["suspend"] = False
+    assert unattended(obj, now)
 
 
 def test_settings() -> None:

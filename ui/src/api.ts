@@ -1,33 +1,21 @@
 // The JSON API: types of what it returns and small fetch helpers. Every URL is relative to
 // the document's <base href>, so the UI works under any base path.
 
+import type { Graph, GraphEdge, GraphNode, Row } from "./generated/api-types";
+
+// Row and the graph are generated from weir/web/schema.py (scripts/gen-ui-types.sh).
+export type { Graph, GraphEdge, GraphNode, Row };
+
 export type Status = "ready" | "failed" | "progressing" | "suspended" | "unknown";
 export const STATUSES: Status[] = ["failed", "progressing", "unknown", "suspended", "ready"];
-
-export interface Row {
-  key: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  status: Status;
-  ready: string;
-  reason?: string;
-  message: string;
-  revision?: string;
-  suspended?: boolean;
-  lastTransition?: string | null;
-  lastHandled?: string | null;
-  source?: string | null;
-  manager?: string | null;
-  created?: string | null;
-  images?: string[];
-}
 
 export interface Page {
   items: Row[];
   total: number;
   counts: Record<string, number>;
   continue: string | null;
+  /** The kinds of the query, canonical (``hr`` -> ``HelmRelease``); null: every kind. */
+  kinds: string[] | null;
 }
 
 export interface Link {
@@ -88,6 +76,21 @@ export interface Overview {
   head: string;
 }
 
+/** One entry of status.history, as the server reads it (weir/web/history.py). */
+export interface TimelineEntry {
+  revision: string | null;
+  originRevision: string | null;
+  when: string | null;
+  since: string | null;
+  result: string;
+  outcome: "ok" | "failed" | "other";
+  duration: string | null;
+  count: number | null;
+  digest: string | null;
+  appVersion?: string | null;
+  changes: string[];
+}
+
 export interface Detail {
   row: Row;
   object: Record<string, unknown>;
@@ -95,6 +98,7 @@ export interface Detail {
   conditions: Condition[];
   inventory: Link[];
   history: Record<string, unknown>[];
+  timeline: TimelineEntry[];
   artifact: Record<string, unknown> | null;
   source: Link | null;
   dependsOn: Link[];
@@ -132,25 +136,6 @@ export interface WorkloadDetail {
   pods: Pod[];
   events: EventRow[];
   managers: Link[];
-}
-
-export interface GraphNode {
-  id: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  layer: "source" | "chart" | "applier" | "workload" | "other";
-  status: Status | "missing";
-  message: string;
-  revision: string;
-  view: "resource" | "workload";
-}
-
-export interface Graph {
-  nodes: GraphNode[];
-  edges: { from: string; to: string; type: "source" | "manages" | "dependsOn" }[];
-  truncated: boolean;
-  total: number;
 }
 
 export interface KindInfo {

@@ -33,6 +33,8 @@ class Live {
   private hideTimer: number | undefined;
   private watchdog: number | undefined;
   private mode: "stream" | "poll";
+  /** Stopped because the tab is hidden (for HIDDEN_PAUSE_MS); the only state that ends polling. */
+  private paused = false;
 
   constructor() {
     const forced = new URLSearchParams(location.search).get("live") ?? localStorage.getItem("weir.live");
@@ -50,9 +52,10 @@ class Live {
 
   private resume(): void {
     if (document.hidden) {
-      this.setState("paused");
+      this.pause();
       return;
     }
+    this.paused = false;
     if (this.mode === "poll") this.poll();
     else this.open();
   }
@@ -140,17 +143,22 @@ class Live {
     } catch {
       this.setState("offline");
     }
-    if (!document.hidden) this.pollTimer = window.setTimeout(() => this.poll(), POLL_MS);
+    // Polling goes on while the tab is hidden until the pause (HIDDEN_PAUSE_MS) stops it: a tab
+    // hidden for a moment must not stop updates for good (issue 12.8).
+    if (!this.paused) this.pollTimer = window.setTimeout(() => this.poll(), POLL_MS);
+  }
+
+  private pause(): void {
+    this.paused = true;
+    this.close();
+    this.setState("paused");
   }
 
   private onVisibility(): void {
     window.clearTimeout(this.hideTimer);
     if (document.hidden) {
-      this.hideTimer = window.setTimeout(() => {
-        this.close();
-        this.setState("paused");
-      }, HIDDEN_PAUSE_MS);
-    } else if (this.state === "paused") {
+      this.hideTimer = window.setTimeout(() => this.pause(), HIDDEN_PAUSE_MS);
+    } else if (this.paused) {
       this.resume(); // from the last id: the server replays what was missed
     }
   }

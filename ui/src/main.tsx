@@ -45,34 +45,42 @@ function App() {
   const loc = useLocation();
   const path = loc.path;
   let section = "dashboard";
+  let title = "Dashboard";
   let view;
   let params: Record<string, string> | null;
   if (path === "") {
     view = <Dashboard />;
   } else if (path === "resources") {
     section = "resources";
+    title = "Resources";
     view = <ListView key="resources" config={{ view: "resources", title: "Resources", kinds: FLUX_KINDS }} />;
   } else if ((params = match("resources/:kind/:namespace/:name", path))) {
     section = "resources";
+    title = `${params.name} · ${params.kind} ${params.namespace}`;
     view = <ResourceDetail key={path} kind={params.kind} namespace={params.namespace} name={params.name} />;
   } else if (path === "workloads") {
     section = "workloads";
+    title = "Workloads";
     view = <ListView key="workloads" config={{ view: "workloads", title: "Workloads", kinds: WORKLOAD_KINDS }} />;
   } else if ((params = match("workloads/:kind/:namespace/:name", path))) {
     section = "workloads";
+    title = `${params.name} · ${params.kind} ${params.namespace}`;
     view = <WorkloadView key={path} kind={params.kind} namespace={params.namespace} name={params.name} />;
   } else if (path === "graph") {
     section = "graph";
+    title = "Graph";
     view = <GraphView />;
   } else if (path === "favorites") {
     section = "favorites";
+    title = "Favorites";
     view = <FavoritesPage />;
   } else {
+    title = "Not found";
     view = <p class="empty">No such page: {path}</p>;
   }
   useEffect(() => {
-    document.title = `weir · ${section}`;
-  }, [section]);
+    document.title = `${title} · weir`; // a detail page is titled after its object
+  }, [title]);
   return <Layout section={section}>{view}</Layout>;
 }
 

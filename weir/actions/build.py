@@ -25,16 +25,14 @@ variables below, and strictness.
   the checkout of their source: a ``--local-sources`` path, or the parent's checkout when they
   use the same source. Others (and those with ``spec.kubeConfig``) are skipped with a note.
 
-:func:`mask_secrets` hides Secret values for printing: SOPS-encrypted values become
-``**SOPS**`` as ``flux build`` prints them, any other value ``******`` (base64-encoded in
-``data``); the keys stay visible.
+:func:`mask_secrets` hides Secret values for printing with the ``BUILD`` policy of
+:mod:`weir.actions.masking`: SOPS-encrypted values become ``**SOPS**`` as ``flux build`` prints
+them, any other value ``******`` (base64-encoded in ``data``); the keys stay visible.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import copy
 import os
 import re
@@ -47,15 +45,16 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from weir import yamlio
+from weir.actions.masking import BUILD, mask_objects
 from weir.errors import ConfigError, KubeError, UsageError
-from weir.kustomize import yamlio
+from weir.types import Obj
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
     from weir.api.kustomize import KustomizationSpec, PostBuild
 
-Obj = dict[str, Any]
 ApiProvider = Callable[[], Awaitable["ApiClient"]]
 """Returns the API client, connecting on first use (a build may never need the cluster)."""
 Notify = Callable[[str], None]
@@ -63,8 +62,6 @@ Notify = Callable[[str], None]
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 KUSTOMIZATION_API_VERSION = f"{KUSTOMIZE_GROUP}/v1"
 SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
-SOPS_MASK = "**SOPS**"
-SECRET_MASK = "******"
 MAX_DEPTH = 10
 
 
@@ -506,43 +503,10 @@ class Builder:
 
 
 # ----------------------------------------------------------------------------- output
-def is_secret(obj: Mapping[str, Any]) -> bool:
-    return obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
-
-
-def _decoded(value: str) -> str:
-    try:
-        return base64.b64decode(value, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return ""
-
-
-def is_sops_value(value: Any, encoded: bool) -> bool:
-    """Whether a Secret value is SOPS ciphertext (``ENC[AES256_GCM,...]``)."""
-    text = str(value)
-    return text.startswith("ENC[") or (encoded and _decoded(text).startswith("ENC["))
-
-
-def mask_value(value: Any, *, encoded: bool, sops: bool) -> str:
-    mask = SOPS_MASK if sops or is_sops_value(value, encoded) else SECRET_MASK
-    return base64.b64encode(mask.encode()).decode() if encoded else mask
-
-
 def mask_secrets(objects: Iterable[Mapping[str, Any]]) -> list[Obj]:
-    """Copies of ``objects`` with the values of Secrets masked (see the module docstring)."""
-    out: list[Obj] = []
-    for obj in objects:
-        masked = dict(obj)
-        if is_secret(obj):
-            sops = "sops" in obj
-            for key, encoded in (("data", True), ("stringData", False)):
-                values = obj.get(key)
-                if isinstance(values, dict):
-                    masked[key] = {
-                        k: mask_value(v, encoded=encoded, sops=sops) for k, v in values.items()
-                    }
-        out.append(masked)
-    return out
+    """Copies of ``objects`` with the values of Secrets masked as ``weir build`` prints them
+    (:data:`weir.actions.masking.BUILD`)."""
+    return mask_objects(objects, BUILD)
 
 
 def to_yaml(objects: Iterable[Mapping[str, Any]]) -> str:

@@ -28,26 +28,25 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from weir.actions.build import BuiltKustomization, is_secret
+from weir.actions.build import BuiltKustomization
+from weir.actions.masking import MASK_AFTER, MASK_BEFORE, is_secret, masked_change
 from weir.errors import KubeError
 from weir.kube import apply as kube
+from weir.kube import inventory
 from weir.kube.errors import ApiError, ApiUnavailableError, NotFoundError, UnknownKindError
+from weir.kube.inventory import Entry, ObjectRef
+from weir.kube.order import apply_order
 from weir.kube.resources import mapper_for
-from weir.kustomize import inventory
 from weir.kustomize.apply import FIELD_MANAGER, Action, ApplyOptions, Plan, PlanError, plan
 from weir.kustomize.cleanup import STALE_ANNOTATIONS, STALE_LABELS
-from weir.kustomize.inventory import Entry, ObjectRef
-from weir.kustomize.order import apply_order
 from weir.kustomize.prune import prune_allowed
+from weir.types import Obj
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
-Obj = dict[str, Any]
 
 CHANGING = (Action.CREATED, Action.CONFIGURED, Action.DELETED)
-MASK_BEFORE = "*** (before)"
-MASK_AFTER = "*** (after)"
 TAKEN_OVER = ("kubectl", "before-first-apply")
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -192,12 +191,6 @@ def field_changes(before: Any, after: Any, path: str = "") -> list[FieldChange]:
     return [] if before == after else [FieldChange(path, before, after)]
 
 
-def _masked(value: Any, mask: str) -> Any:
-    if isinstance(value, Mapping):
-        return {k: mask for k in value}
-    return mask
-
-
 def mask_secret_changes(changes: Iterable[FieldChange]) -> list[FieldChange]:
     """Secret values replaced by masks (which keys changed stays visible)."""
     out = []
@@ -206,8 +199,8 @@ def mask_secret_changes(changes: Iterable[FieldChange]) -> list[FieldChange]:
             out.append(
                 FieldChange(
                     c.path,
-                    _masked(c.before, MASK_BEFORE) if c.has_before else None,
-                    _masked(c.after, MASK_AFTER) if c.has_after else None,
+                    masked_change(c.before, MASK_BEFORE) if c.has_before else None,
+                    masked_change(c.after, MASK_AFTER) if c.has_after else None,
                     c.has_before,
                     c.has_after,
                 )

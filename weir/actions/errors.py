@@ -27,7 +27,17 @@ class ObjectNotFoundError(KubeError):
 
 
 class SuspendedError(KubeError):
-    """A reconcile was asked of a suspended object."""
+    """A reconcile was asked of a suspended object. The message says how to resume it with the
+    CLI; other front ends build their own from ``kind``, ``namespace`` and ``name`` (the MCP
+    server names its ``resume`` tool)."""
+
+    def __init__(
+        self, message: str, *, kind: str = "", namespace: str = "", name: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
 
 
 class NotSuspendableError(UsageError):

@@ -31,8 +31,8 @@ from weir.api import KINDS
 from weir.kube.errors import ApiError, ForbiddenError
 from weir.kube.informer import list_all, strip_managed_fields
 from weir.kube.resources import ResourceRef
+from weir.types import Obj
 
-Obj = dict[str, Any]
 Key = tuple[str, str, str]
 """(kind, namespace, name) of an involved object."""
 

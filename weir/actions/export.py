@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-Obj = dict[str, Any]
+from weir.types import Obj
 
 KEPT_METADATA = ("name", "namespace", "labels", "annotations")
 DROPPED_ANNOTATION_PREFIXES = ("reconcile.fluxcd.io/",)

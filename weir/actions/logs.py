@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from weir.types import Obj
+
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
-Obj = dict[str, Any]
 
 DEFAULT_SELECTOR = "app.kubernetes.io/name=weir"
 LOCAL_LOG_FILE = Path(".weir/logs/weir.log")
@@ -286,21 +287,73 @@ def _split_timestamp(raw: str) -> tuple[str, str]:
     return stamp, text
 
 
+def choose_container(pod: Mapping[str, Any], container: str | None) -> str:
+    """The container to read: ``container`` when the pod has it (init containers too), else
+    the only one; :class:`~weir.errors.UsageError` naming the choices otherwise."""
+    from weir.errors import UsageError  # noqa: PLC0415
+
+    meta = pod.get("metadata") or {}
+    where = f"{meta.get('namespace')}/{meta.get('name')}"
+    spec = pod.get("spec") or {}
+    names = [str(c.get("name")) for c in spec.get("containers") or []]
+    init = [str(c.get("name")) for c in spec.get("initContainers") or []]
+    if container is None:
+        if len(names) != 1:
+            raise UsageError(
+                f"pod {where} has containers {', '.join(names)}: choose one with container="
+            )
+        return names[0]
+    if container not in names and container not in init:
+        raise UsageError(
+            f"pod {where} has no container {container!r}: choose one of {', '.join(names + init)}"
+        )
+    return container
+
+
+async def container_log(
+    api: ApiClient,
+    container: Container,
+    *,
+    timestamps: bool = False,
+    tail_lines: int | None = None,
+    previous: bool = False,
+    since_seconds: int | None = None,
+    limit_bytes: int | None = None,
+    node: str | None = None,
+) -> bytes:
+    """The log of one container as the kubelet returns it (the one read of a pod log that
+    ``weir logs``, the web UI and the MCP server share). A kubelet that cannot be reached is a
+    :class:`~weir.errors.KubeError` that says so."""
+    from weir.errors import KubeError  # noqa: PLC0415
+    from weir.kube import transport  # noqa: PLC0415
+    from weir.kube.errors import ServerError  # noqa: PLC0415
+
+    params: transport.Params = {
+        "container": container.name,
+        "timestamps": timestamps or None,
+        "tailLines": tail_lines,
+        "previous": previous or None,
+        "sinceSeconds": since_seconds,
+        "limitBytes": limit_bytes,
+    }
+    try:
+        async with transport.open_response(
+            api, "GET", container.path, params=params, request_timeout=120
+        ) as resp:
+            return bytes(await resp.read())
+    except ServerError as e:
+        raise KubeError(
+            f"the API server could not get the log of {container.namespace}/{container.pod} "
+            f"from the kubelet of node {node or '(unknown)'}: {e.message}; check that the node "
+            "is up and reachable"
+        ) from e
+
+
 async def pod_lines(
     api: ApiClient, container: Container, since_seconds: int | None = None
 ) -> list[tuple[str, str]]:
     """(kubelet timestamp, line) of a container's log."""
-    from weir.kube import transport  # noqa: PLC0415
-
-    params: transport.Params = {
-        "container": container.name,
-        "timestamps": True,
-        "sinceSeconds": since_seconds,
-    }
-    async with transport.open_response(
-        api, "GET", container.path, params=params, request_timeout=120
-    ) as resp:
-        body = await resp.read()
+    body = await container_log(api, container, timestamps=True, since_seconds=since_seconds)
     return [_split_timestamp(ln) for ln in body.decode(errors="replace").splitlines() if ln]
 
 

@@ -18,8 +18,7 @@ from weir.kube import apply
 from weir.kube.errors import NotFoundError
 from weir.kube.informer import list_all, strip_managed_fields
 from weir.kube.resources import ResourceRef
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 HELM_GROUP = "helm.toolkit.fluxcd.io"

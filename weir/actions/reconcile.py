@@ -39,8 +39,8 @@ from weir.actions.objects import (
 from weir.actions.watch import follow
 from weir.api import KINDS, KindInfo
 from weir.kube import apply
+from weir.types import Obj
 
-Obj = dict[str, Any]
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
 """HelmRelease: run a one-off Helm upgrade (same token as ``requestedAt``)."""
@@ -240,10 +240,7 @@ async def request_reconcile(
     Raises :class:`SuspendedError` for a suspended object."""
     obj = await get_object(api, info, namespace, name)
     if is_suspended(obj):
-        raise SuspendedError(
-            f"{object_name(info, namespace, name)} is suspended: resume it with "
-            f"`weir resume {short_name(info)} {name} -n {namespace}`"
-        )
+        raise suspended_error(info, namespace, name)
     token = token or new_token()
     annotations = {REQUESTED_AT: token}
     if force:
@@ -255,6 +252,17 @@ async def request_reconcile(
         api, resource_for(info), namespace, name, body, field_manager=field_manager
     )
     return token, patched
+
+
+def suspended_error(info: KindInfo, namespace: str, name: str) -> SuspendedError:
+    """The error for a reconcile asked of a suspended object (with the CLI's resume command)."""
+    return SuspendedError(
+        f"{object_name(info, namespace, name)} is suspended: resume it with "
+        f"`weir resume {short_name(info)} {name} -n {namespace}`",
+        kind=info.kind,
+        namespace=namespace,
+        name=name,
+    )
 
 
 async def wait_reconciled(
@@ -350,10 +358,7 @@ async def reconcile(
     deadline = time.monotonic() + timeout
     obj = await get_object(api, info, namespace, name)
     if is_suspended(obj):
-        raise SuspendedError(
-            f"{object_name(info, namespace, name)} is suspended: resume it with "
-            f"`weir resume {short_name(info)} {name} -n {namespace}`"
-        )
+        raise suspended_error(info, namespace, name)
     steps = [*source_chain(info, obj), ObjectKey(info, namespace, name)] if with_source else []
     if not steps:
         steps = [ObjectKey(info, namespace, name)]

@@ -7,8 +7,6 @@ merge patch, so the controller runs at once; the caller may then wait for the to
 
 from __future__ import annotations
 
-from typing import Any
-
 from kubernetes_asyncio.client import ApiClient
 
 from weir.actions.errors import NotSuspendableError
@@ -16,8 +14,7 @@ from weir.actions.objects import get_object, resource_for
 from weir.actions.reconcile import FIELD_MANAGER, REQUESTED_AT, new_token
 from weir.api import KindInfo
 from weir.kube import apply
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def _check(info: KindInfo) -> None:

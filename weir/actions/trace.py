@@ -30,8 +30,6 @@ from weir.kube import apply
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
 
-Obj = dict[str, Any]
-
 OWNER_LABELS = (
     ("Kustomization", "kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.fluxcd.io/namespace"),
     ("HelmRelease", "helm.toolkit.fluxcd.io/name", "helm.toolkit.fluxcd.io/namespace"),

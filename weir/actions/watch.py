@@ -8,7 +8,6 @@ again with a fresh list.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
 
 import aiohttp
 import orjson
@@ -18,8 +17,8 @@ from weir.actions.errors import ObjectNotFoundError
 from weir.kube import transport
 from weir.kube.errors import GoneError, error_for_status
 from weir.kube.resources import ResourceRef
+from weir.types import Obj
 
-Obj = dict[str, Any]
 WATCH_SECONDS = 60
 
 

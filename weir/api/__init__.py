@@ -13,6 +13,15 @@ HelmRelease; ``notification.toolkit.fluxcd.io`` Provider and Alert (v1beta3), Re
 
 from weir.api.defaults import with_defaults
 from weir.api.helm import HelmRelease, HelmReleaseSpec, HelmReleaseStatus
+from weir.api.kinds import (
+    KINDS,
+    KindInfo,
+    PrinterColumn,
+    UnknownKindError,
+    kind_for,
+    lookup,
+    parse_object,
+)
 from weir.api.kustomize import Kustomization, KustomizationSpec, KustomizationStatus
 from weir.api.meta import (
     Artifact,
@@ -26,15 +35,6 @@ from weir.api.meta import (
 )
 from weir.api.notification import Alert, Provider, Receiver
 from weir.api.object import FluxObject, ObjectMeta
-from weir.api.registry import (
-    KINDS,
-    KindInfo,
-    PrinterColumn,
-    UnknownKindError,
-    kind_for,
-    lookup,
-    parse_object,
-)
 from weir.api.source import Bucket, GitRepository, HelmChart, HelmRepository, OCIRepository
 
 __all__ = [

@@ -1,7 +1,7 @@
 """CustomResourceDefinitions generated from the models.
 
 ``generate()`` returns the ``apiextensions.k8s.io/v1`` CRDs of every kind in
-:data:`weir.api.registry.KINDS`; ``render()`` prints them as multi-document YAML (or a JSON
+:data:`weir.api.kinds.KINDS`; ``render()`` prints them as multi-document YAML (or a JSON
 ``List``). The committed copy in ``charts/weir/crds/crds.yaml`` is regenerated with::
 
     uv run --frozen python -m weir.api.crds > charts/weir/crds/crds.yaml
@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import yaml
 
-from weir.api.registry import KINDS, KindInfo
+from weir.api.kinds import KINDS, KindInfo
 from weir.api.schema import structural_schema
 
 SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute"

@@ -19,7 +19,7 @@ import typer
 from weir.cli import options
 from weir.cli.options import ContextOpt, KindArg, KubeconfigOpt, KubeOptions, NamespaceOpt
 from weir.cli.output import as_list, line, to_json, write
-from weir.errors import UsageError, WeirError
+from weir.errors import UsageError
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
@@ -114,17 +114,10 @@ def build_options(  # noqa: PLR0917 -- the flags of build and diff
     )
 
 
-def default_namespace(opts: KubeOptions, *, offline: bool = False) -> str:
-    """``-n``, else the kubeconfig context's namespace, else ``default`` (which is all an
-    ``offline`` build, one that must not depend on a kubeconfig, takes)."""
-    if opts.namespace:
-        return opts.namespace
-    if offline:
-        return "default"
-    try:
-        return options.target_of(opts).namespace
-    except WeirError:
-        return "default"
+def default_namespace(opts: KubeOptions) -> str:
+    """``-n``, else the flux CLI's default (``flux-system``, or ``$FLUX_SYSTEM_NAMESPACE``);
+    it does not depend on a kubeconfig, so an offline build takes it too."""
+    return opts.namespace or options.default_namespace()
 
 
 def notify(text: str) -> None:
@@ -153,7 +146,7 @@ async def build_kustomization(
     from weir.actions.build import Builder  # noqa: PLC0415
 
     async with lazy_cluster(opts) as api, Builder(build_opts, api, notify) as builder:
-        default = default_namespace(opts, offline=build_opts.dry_run)
+        default = default_namespace(opts)
         return await builder.build(name, opts.namespace, default)
 
 

@@ -16,8 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from weir.errors import ConfigError, UsageError
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def _read(path: Path | str, what: str) -> str:

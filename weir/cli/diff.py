@@ -49,8 +49,8 @@ EXIT_ERROR = 2
 # ----------------------------------------------------------------------------- text output
 def _scalar(value: Any) -> str:
     """A scalar as YAML writes it (``"1"`` stays quoted, so it does not read as a number)."""
-    from weir.actions.diff import MASK_AFTER, MASK_BEFORE  # noqa: PLC0415
-    from weir.kustomize import yamlio  # noqa: PLC0415
+    from weir import yamlio  # noqa: PLC0415
+    from weir.actions.masking import MASK_AFTER, MASK_BEFORE  # noqa: PLC0415
 
     if value in (MASK_BEFORE, MASK_AFTER):
         return str(value)
@@ -62,7 +62,7 @@ def _scalar(value: Any) -> str:
 
 def value_lines(sign: str, value: Any) -> list[str]:
     """``- old`` / ``+ new`` lines; maps, lists and multi-line text as indented YAML."""
-    from weir.kustomize import yamlio  # noqa: PLC0415
+    from weir import yamlio  # noqa: PLC0415
 
     if isinstance(value, dict | list) and value:
         text = yamlio.dump(value).rstrip("\n").splitlines()

@@ -4,7 +4,7 @@ oldest first; ``-w`` keeps printing new ones."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,13 +20,13 @@ from weir.cli.options import (
 )
 from weir.cli.output import OutputFormat, Table, age, as_list, emit, emit_event, line, write
 from weir.errors import UsageError
+from weir.types import Obj
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from weir.actions.events import EventFilter
 
-Obj = dict[str, Any]
 HEADERS = ("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE")
 
 

@@ -22,11 +22,11 @@ from weir.cli.options import (
 )
 from weir.cli.output import OutputFormat, Table, age, as_list, emit, emit_event, line, write
 from weir.errors import UsageError
+from weir.types import Obj
 
 if TYPE_CHECKING:
     from weir.api import KindInfo
 
-Obj = dict[str, Any]
 HEADERS = ("NAME", "REVISION", "SUSPENDED", "READY", "AGE", "MESSAGE")
 
 

@@ -91,21 +91,17 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to a flag
     explain_failure, diff, Helm values; reconcile/suspend/resume/apply/delete unless
     --read-only) to AI assistants."""
     from weir import log as runtime_logging  # noqa: PLC0415
-    from weir.cli.options import parse_duration  # noqa: PLC0415 -- keep `weir --help` fast
+    from weir.cli.logopts import checked_logging  # noqa: PLC0415 -- keep `weir --help` fast
+    from weir.cli.options import parse_duration  # noqa: PLC0415
     from weir.mcp import McpSettings, build_server, serve_http, serve_stdio  # noqa: PLC0415
     from weir.runtime.endpoints import parse_address  # noqa: PLC0415
 
     if transport not in TRANSPORTS:
         raise UsageError(f"--transport={transport}: use stdio or http")
-    if log_encoding not in ("json", "console"):
-        raise UsageError(f"--log-encoding={log_encoding}: use json or console")
-    if log_level.lower() not in runtime_logging.LOG_LEVELS:
-        raise UsageError(
-            f"--log-level={log_level}: use one of {', '.join(runtime_logging.LOG_LEVELS)}"
-        )
+    level, encoding = checked_logging(log_level, log_encoding)
     if users_file and transport != "http":
         raise UsageError("--users-file authenticates HTTP callers: use it with --transport http")
-    from weir.web.auth import load_users  # noqa: PLC0415
+    from weir.auth.users import load_users  # noqa: PLC0415
 
     settings = McpSettings(
         users=load_users(users_file) if users_file else (),
@@ -121,7 +117,7 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to a flag
         tool_log=tool_log,
         allowed_hosts=tuple(allowed_host or ()),
     )
-    runtime_logging.configure(log_level.lower(), "json" if log_encoding == "json" else "console")
+    runtime_logging.configure(level, encoding)
     for chatty in ("httpx", "httpcore", "mcp.server.lowlevel.server"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     server = build_server(settings)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
@@ -47,12 +48,24 @@ ContextOpt = Annotated[
         "--context", help="Kubeconfig context (default: the current one).", show_default=False
     ),
 ]
+DEFAULT_NAMESPACE = "flux-system"
+NAMESPACE_ENV = "FLUX_SYSTEM_NAMESPACE"
+
+
+def default_namespace() -> str:
+    """The flux CLI's default for ``-n``: ``$FLUX_SYSTEM_NAMESPACE`` when it is a valid
+    namespace name, else ``flux-system`` (the kubeconfig context's namespace is not used)."""
+    given = os.environ.get(NAMESPACE_ENV, "")
+    return given if _DNS_LABEL.fullmatch(given) else DEFAULT_NAMESPACE
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 NamespaceOpt = Annotated[
     str | None,
     typer.Option(
         "-n",
         "--namespace",
-        help="Namespace (default: the context's namespace, else 'default').",
+        help=f"Namespace (default: {DEFAULT_NAMESPACE}, or ${NAMESPACE_ENV}, as the flux CLI).",
         show_default=False,
     ),
 ]
@@ -115,7 +128,7 @@ class Session:
     api: ApiClient
     target: KubeTarget
     namespace: str
-    """The namespace to work in (``-n``, else the context's, else ``default``)."""
+    """The namespace to work in (``-n``, else :func:`default_namespace`)."""
     all_namespaces: bool
 
     @property
@@ -137,7 +150,7 @@ async def connect(opts: KubeOptions) -> AsyncIterator[Session]:
 
     target = target_of(opts)
     api = await api_client(opts.kubeconfig, target.context)
-    session = Session(api, target, opts.namespace or target.namespace, opts.all_namespaces)
+    session = Session(api, target, opts.namespace or default_namespace(), opts.all_namespaces)
     async with api:
         try:
             yield session

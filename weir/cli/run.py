@@ -11,20 +11,19 @@ from typing import Annotated
 import typer
 
 from weir import log as runtime_logging
+from weir.auth.users import AuthSettings
+from weir.cli.logopts import checked_logging
 from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
 from weir.errors import ConfigError, UsageError
+from weir.helm.settings import HelmSettings
+from weir.kustomize.settings import KustomizeSettings
+from weir.notification.settings import NotificationSettings
 from weir.runtime.durations import parse_duration
+from weir.runtime.factories import REGISTRY
 from weir.runtime.manager import Manager
-from weir.runtime.registry import REGISTRY
-from weir.runtime.settings import (
-    KustomizeSettings,
-    LeaderElectionSettings,
-    NotificationSettings,
-    RunSettings,
-    StorageSettings,
-    pod_namespace,
-)
-from weir.web.auth import AuthSettings
+from weir.runtime.settings import LeaderElectionSettings, RunSettings, pod_namespace
+from weir.source.settings import SourceSettings, StorageSettings
+from weir.web.service import controllers as web_service
 from weir.web.settings import DEFAULT_ADDR as DEFAULT_WEB_ADDR
 from weir.web.settings import WebSettings
 
@@ -206,28 +205,46 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     ] = _DEFAULTS.log_encoding,
 ) -> None:
     """Run the GitOps controllers until SIGTERM/SIGINT."""
-    if log_encoding not in ("json", "console"):
-        raise UsageError(f"--log-encoding={log_encoding}: use json or console")
-    if log_level.lower() not in runtime_logging.LOG_LEVELS:
-        levels = ", ".join(runtime_logging.LOG_LEVELS)
-        raise UsageError(f"--log-level={log_level}: use one of {levels}")
-    le = LeaderElectionSettings(
-        enabled=enable_leader_election,
-        lease_duration=_duration(
-            "--leader-election-lease-duration", leader_election_lease_duration
-        ),
-        renew_deadline=_duration(
-            "--leader-election-renew-deadline", leader_election_renew_deadline
-        ),
-        retry_period=_duration("--leader-election-retry-period", leader_election_retry_period),
-        release_on_cancel=leader_election_release_on_cancel,
-        lease_name=leader_election_id,
-        namespace=leader_election_namespace,
+    level, encoding = checked_logging(log_level, log_encoding)
+    le = _leader_election(
+        enable_leader_election,
+        leader_election_lease_duration,
+        leader_election_renew_deadline,
+        leader_election_retry_period,
+        leader_election_release_on_cancel,
+        leader_election_id,
+        leader_election_namespace,
     )
-    if le.enabled and not le.lease_duration > le.renew_deadline > 1.2 * le.retry_period > 0:
-        raise UsageError(
-            "leader election needs lease duration > renew deadline > 1.2 x retry period > 0"
-        )
+    requeue = _duration("--requeue-dependency", requeue_dependency)
+    features = (
+        SourceSettings(
+            storage=StorageSettings(storage_path, storage_addr, storage_adv_addr),
+            requeue_dependency=requeue,
+        ),
+        KustomizeSettings(
+            no_cross_namespace_refs=no_cross_namespace_refs,
+            no_remote_bases=no_remote_bases,
+            default_service_account=default_service_account,
+            requeue_dependency=requeue,
+            sops_age_secret=_secret_ref("--sops-age-secret", sops_age_secret),
+        ),
+        HelmSettings(
+            requeue_dependency=requeue,
+            no_cross_namespace_refs=no_cross_namespace_refs,
+            default_service_account=default_service_account,
+        ),
+        NotificationSettings(
+            receiver_addr=_address("--receiver-addr", receiver_addr),
+            events_addr=_address("--events-addr", events_addr),
+            rate_limit_interval=_duration("--rate-limit-interval", rate_limit_interval),
+            no_cross_namespace_refs=no_cross_namespace_refs,
+        ),
+        WebSettings(
+            addr=web_addr,
+            base_path=web_base_path,
+            auth=AuthSettings.from_flags(web_users_file, web_auth_proxy_header),
+        ).normalized(),
+    )
     settings = RunSettings(
         controllers=controllers,
         kubeconfig=kubeconfig,
@@ -243,33 +260,41 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         graceful_shutdown_timeout=_duration(
             "--graceful-shutdown-timeout", graceful_shutdown_timeout
         ),
-        log_level=log_level.lower(),
-        log_encoding="json" if log_encoding == "json" else "console",
+        log_level=level,
+        log_encoding=encoding,
         leader_election=le,
-        storage=StorageSettings(storage_path, storage_addr, storage_adv_addr),
-        notification=NotificationSettings(
-            receiver_addr=_address("--receiver-addr", receiver_addr),
-            events_addr=_address("--events-addr", events_addr),
-            rate_limit_interval=_duration("--rate-limit-interval", rate_limit_interval),
-        ),
-        web=WebSettings(
-            addr=web_addr,
-            base_path=web_base_path,
-            auth=AuthSettings.from_flags(web_users_file, web_auth_proxy_header),
-        ).normalized(),
-        kustomize=KustomizeSettings(
-            no_cross_namespace_refs=no_cross_namespace_refs,
-            no_remote_bases=no_remote_bases,
-            default_service_account=default_service_account,
-            requeue_dependency=_duration("--requeue-dependency", requeue_dependency),
-            sops_age_secret=_secret_ref("--sops-age-secret", sops_age_secret),
-        ),
+        features=features,
     )
     if settings.min_retry_delay <= 0 or settings.max_retry_delay < settings.min_retry_delay:
         raise UsageError("--min-retry-delay must be positive and at most --max-retry-delay")
     REGISTRY.select(settings.controllers)  # unknown names fail before logging starts
     runtime_logging.configure(settings.log_level, settings.log_encoding)
-    sys.exit(asyncio.run(_run(Manager(settings))))
+    sys.exit(asyncio.run(_run(Manager(settings, services=[web_service]))))
+
+
+def _leader_election(  # noqa: PLR0917 - one parameter per flag
+    enabled: bool,
+    lease_duration: str,
+    renew_deadline: str,
+    retry_period: str,
+    release_on_cancel: bool,
+    lease_name: str,
+    namespace: str | None,
+) -> LeaderElectionSettings:
+    le = LeaderElectionSettings(
+        enabled=enabled,
+        lease_duration=_duration("--leader-election-lease-duration", lease_duration),
+        renew_deadline=_duration("--leader-election-renew-deadline", renew_deadline),
+        retry_period=_duration("--leader-election-retry-period", retry_period),
+        release_on_cancel=release_on_cancel,
+        lease_name=lease_name,
+        namespace=namespace,
+    )
+    if le.enabled and not le.lease_duration > le.renew_deadline > 1.2 * le.retry_period > 0:
+        raise UsageError(
+            "leader election needs lease duration > renew deadline > 1.2 x retry period > 0"
+        )
+    return le
 
 
 def _address(flag: str, value: str) -> str:

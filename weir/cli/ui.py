@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from weir import log as runtime_logging
+from weir.auth.users import AuthSettings
 from weir.cli.options import (
     ContextOpt,
     KubeconfigOpt,
@@ -17,7 +18,6 @@ from weir.cli.options import (
     WebUsersFileOpt,
 )
 from weir.errors import UsageError
-from weir.web.auth import AuthSettings
 from weir.web.settings import DEFAULT_ADDR, WebSettings
 
 

@@ -5,13 +5,12 @@ Kustomization named ``flux-system`` that sync the cluster's directory of the fle
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
 from weir.kube import apply as kapi
+from weir.types import Obj
 
-Obj = dict[str, Any]
 NAMESPACE = "flux-system"
 NAME = "flux-system"
 SETTINGS = "cluster-settings"
@@ -49,6 +48,12 @@ def objects(git_url: str, branch: str, path: str, variables: Mapping[str, str]) 
             },
         },
     ]
+
+
+async def ensure_namespace(api: ApiClient) -> None:
+    """Create ``flux-system`` (weir's own namespace: its Lease is there) if missing."""
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    await kapi.apply(api, namespace, FIELD_MANAGER, force=True)
 
 
 async def bootstrap(

@@ -18,7 +18,7 @@ from rich.console import Console
 from weir.demo import mcpcall
 from weir.demo.orchestrator import Demo, DemoError
 from weir.demo.procs import runs, stop_pid
-from weir.demo.progress import render
+from weir.demo.progress import make_console, render
 from weir.demo.settings import DemoSettings
 from weir.demo.statefile import DemoState
 from weir.demo.status import Snapshot, snapshot
@@ -137,7 +137,7 @@ def up(
 ) -> None:
     """Start the control plane, serve the fleet, run weir, and show progress until Ready;
     Ctrl-C stops everything."""
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     settings = DemoSettings(root=root, nodes=nodes, ui_addr=ui_addr, mcp_addr=mcp_addr)
     try:
         code = asyncio.run(_up(settings, console))
@@ -180,7 +180,7 @@ def status(root: RootOpt = Path(".weir")) -> None:
     kubeconfig = (
         Path(state.kubeconfig) if state else DevCluster(settings.cluster_dir).kubeconfig_path
     )
-    console = Console()
+    console = make_console()
     if not kubeconfig.is_file():
         console.print("no local cluster: start one with `make up`")
         raise typer.Exit(1)

@@ -21,10 +21,13 @@ def run_argv(
     metrics: tuple[str, int],
     requeue_dependency: str,
     log_level: str,
+    lease_namespace: str,
     web: tuple[str, int] | None = None,
 ) -> list[str]:
-    """``weir run`` with every controller, artifacts on a free loopback port, and the web UI
-    when ``web`` is given (the build must have ``--web-addr``)."""
+    """``weir run`` with every controller, artifacts on a free loopback port, leader election
+    with its Lease in ``lease_namespace`` (as an in-cluster install runs, so ``get_overview`` and
+    ``kubectl get leases`` see the controllers), and the web UI when ``web`` is given (the build
+    must have ``--web-addr``)."""
     argv = [
         *weir_command(),
         "run",
@@ -37,6 +40,8 @@ def run_argv(
         f"--requeue-dependency={requeue_dependency}",
         f"--log-level={log_level}",
         "--log-encoding=json",
+        "--enable-leader-election",
+        f"--leader-election-namespace={lease_namespace}",
     ]
     if web is not None:
         argv.append(f"--web-addr={web[0]}:{web[1]}")

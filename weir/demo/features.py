@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from weir.runtime.registry import REGISTRY
+from weir.runtime.factories import REGISTRY
 
 
 def _commands() -> dict[str, Any]:

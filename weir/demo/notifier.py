@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from kubernetes_asyncio.client import ApiClient
 
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
 from weir.demo.gitfleet import FleetRepo
 from weir.kube import apply as kapi
 

@@ -89,7 +89,7 @@ class Demo:
 
     def __init__(self, settings: DemoSettings | None = None, console: Console | None = None):
         self.settings = settings or DemoSettings()
-        self.console = console or Console(stderr=True)
+        self.console = console or progress.make_console(stderr=True)
         self.features = Features.detect()
         self.cluster = DevCluster(self.settings.cluster_dir)
         self.cluster_started = False
@@ -169,8 +169,14 @@ class Demo:
         self.tasks.append(asyncio.create_task(coro))
 
     async def _start_weir(self) -> None:
+        assert self.api is not None
+        # weir's namespace exists before weir starts (as `flux install` makes it): its
+        # leader-election Lease lives there.
+        await bootstrap.ensure_namespace(self.api)
         try:
-            await self.services.start(self.cluster.kubeconfig_path, on_spawned=self._record)
+            await self.services.start(
+                self.cluster.kubeconfig_path, bootstrap.NAMESPACE, on_spawned=self._record
+            )
         finally:
             urls = self.services.urls
             self.endpoints.health_url, self.endpoints.ui_url = urls.health, urls.ui

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Awaitable, Callable
+from typing import IO
 
 from rich import box
 from rich.console import Console, Group
@@ -19,6 +21,18 @@ from weir.errors import WeirError
 MESSAGE_WIDTH = 200
 NARROW = 110
 """Below this many columns the REVISION column is left out."""
+UNBOUNDED = 1000
+"""The width of a console that is not a terminal (a file, a pipe, CI): lines are as long as
+their content, never cut at rich's default of 80 columns."""
+
+
+def make_console(*, stderr: bool = False, file: IO[str] | None = None) -> Console:
+    """A console for ``make up``'s output: a terminal's own width, else :data:`UNBOUNDED`
+    (unless ``$COLUMNS`` says otherwise), so a redirected status table keeps its messages."""
+    console = Console(stderr=stderr, file=file)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console = Console(stderr=stderr, file=file, width=UNBOUNDED)
+    return console
 
 
 def _mark(ready: str, suspended: bool) -> Text:
@@ -39,17 +53,20 @@ def _clip(text: str, width: int = MESSAGE_WIDTH) -> str:
 def render(snap: Snapshot, elapsed: float, note: str = "", width: int = 200) -> Group:
     """The table of GitOps objects plus a line on workloads, for a console ``width`` wide."""
     wide = width >= NARROW
+    fit = width < UNBOUNDED  # a terminal: fill it, and cut long messages at its edge
     ready, total = snap.ready_count()
     title = f"etherwurst fleet: {ready}/{total} Kustomizations and HelmReleases Ready"
     table = Table(
-        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=True
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=fit
     )
     table.add_column("KIND", style="bold", no_wrap=True)
     table.add_column("NAMESPACE/NAME", no_wrap=True)
     table.add_column("STATUS", no_wrap=True)
     if wide:
         table.add_column("REVISION", no_wrap=True, style="dim")
-    table.add_column("MESSAGE", no_wrap=True, overflow="ellipsis", ratio=1, min_width=12)
+    table.add_column(
+        "MESSAGE", no_wrap=True, overflow="ellipsis", ratio=1 if fit else None, min_width=12
+    )
     for row in snap.rows:
         revision = [short_revision(row.revision)] if wide else []
         table.add_row(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
@@ -24,10 +23,10 @@ from weir.kube import apply as kapi
 from weir.kube.errors import AlreadyExistsError
 from weir.kube.informer import list_all
 from weir.kube.resources import ResourceRef
+from weir.types import Obj
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 PVCS = ResourceRef("", "v1", "persistentvolumeclaims", True, "PersistentVolumeClaim")
 PVS = ResourceRef("", "v1", "persistentvolumes", False, "PersistentVolume")
 STORAGE_CLASSES = ResourceRef("storage.k8s.io", "v1", "storageclasses", False, "StorageClass")

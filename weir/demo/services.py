@@ -60,9 +60,15 @@ class WeirServices:
             parts.append("MCP")
         return ", ".join(parts)
 
-    async def start(self, kubeconfig: Path, on_spawned: Callable[[], None] | None = None) -> None:
+    async def start(
+        self,
+        kubeconfig: Path,
+        lease_namespace: str,
+        on_spawned: Callable[[], None] | None = None,
+    ) -> None:
         """Start every process at once (then call ``on_spawned``, to record their pids), and
-        wait until each serves."""
+        wait until each serves; ``weir run``'s leader-election Lease is in ``lease_namespace``
+        (which must exist)."""
         s, f = self.settings, self.features
         health = resolve_addr("127.0.0.1:0")
         metrics = resolve_addr("127.0.0.1:0")
@@ -80,6 +86,7 @@ class WeirServices:
                 metrics=metrics,
                 requeue_dependency=s.requeue_dependency,
                 log_level=s.log_level,
+                lease_namespace=lease_namespace,
                 web=ui if f.run_web_addr else None,
             ),
         )

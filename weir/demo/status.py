@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
+from weir.kube import kstatus
 from weir.kube.errors import NotFoundError
 from weir.kube.informer import list_all
 from weir.kube.resources import ResourceRef
-from weir.kustomize import health
 from weir.runtime import conditions
+from weir.types import Obj
 
-Obj = dict[str, Any]
 KINDS = ("GitRepository", "HelmRepository", "HelmChart", "Kustomization", "HelmRelease")
 APPLIERS = ("Kustomization", "HelmRelease")
 WORKLOADS = (
@@ -101,7 +100,7 @@ class Workload:
     @classmethod
     def of(cls, obj: Obj) -> Workload:
         meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
-        result = health.compute(obj)
+        result = kstatus.compute(obj)
         return cls(
             kind=str(obj.get("kind")),
             namespace=str(meta.get("namespace")),

@@ -1,15 +1,11 @@
-"""Helm delivery building blocks (the HelmRelease/HelmChart reconcilers sit on top):
+"""The HelmRelease controller: the reconciler and its state machine
+(:mod:`~weir.helm.reconciler`, :mod:`~weir.helm.releaseops` for one Helm action with its
+Events and status, :mod:`~weir.helm.remediation`, :mod:`~weir.helm.status`), chart sources
+(:mod:`~weir.helm.chartsource`), identities (:mod:`~weir.helm.access`), drift detection
+(:mod:`~weir.helm.drift`), the release inventory (:mod:`~weir.helm.inventory`), its typed
+settings (:mod:`~weir.helm.settings`) and the controller wiring (:mod:`~weir.helm.controller`).
 
-- :mod:`weir.helm.engine`: the async engine interface and its data types;
-  :mod:`weir.helm.engine_sdk` implements it over helm-python-sdk (Helm 4 in process),
-  :mod:`weir.helm.engine_plugin` installs weir's post-renderer plugin,
-  :mod:`weir.helm.engine_crds` applies the CRD policies (Skip/Create/CreateReplace);
-- :mod:`weir.helm.values`: valuesFrom + values composition, ``--set`` paths, values digest;
-- :mod:`weir.helm.postrender`: Flux postRenderers (kustomize), commonMetadata, origin labels;
-- :mod:`weir.helm.drift`: drift detection and correction;
-- :mod:`weir.helm.chartrepo`: HelmRepository index, chart versions, downloads, HelmChart revisions;
-- :mod:`weir.helm.errors`: the error family.
-
-Importing this package does not load the Helm library (85 MB);
-:func:`weir.helm.engine.default_engine` does. See ``docs/helm.md``.
+The Helm engine itself, shared with the HelmChart reconciler, is :mod:`weir.helmengine`; the
+chart repository client is beside the HelmChart reconciler (:mod:`weir.source.chartrepo`).
+Importing this package does not load the Helm library (85 MB). See ``docs/helm.md``.
 """

@@ -1,4 +1,4 @@
-"""Who a HelmRelease acts as, for Helm (a :class:`~weir.helm.engine.ClusterAccess`) and for
+"""Who a HelmRelease acts as, for Helm (a :class:`~weir.helmengine.engine.ClusterAccess`) and for
 weir's own calls (CRDs, drift detection, inventory: an API client):
 
 - by default the controller's own identity (``--kubeconfig`` / in-cluster);
@@ -19,7 +19,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.api.helm import HelmReleaseSpec
 from weir.errors import WeirError
-from weir.helm.engine import ClusterAccess
+from weir.helmengine.engine import ClusterAccess
 from weir.kube import apply as kube
 from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
 from weir.kube.errors import NotFoundError

@@ -20,23 +20,22 @@ import collections
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from kubernetes_asyncio.client import ApiClient
 
 from weir.api.helm import HelmReleaseSpec
-from weir.api.registry import lookup
-from weir.helm.engine import ChartInfo, HelmEngine
-from weir.helm.errors import ChartError
-from weir.helm.postrender import origin_labels
+from weir.api.kinds import lookup
+from weir.helmengine.engine import ChartInfo, HelmEngine
+from weir.helmengine.errors import ChartError
+from weir.helmengine.postrender import origin_labels
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError
 from weir.runtime import conditions
 from weir.runtime.durations import format_duration
 from weir.runtime.result import ReconcileError, Result, Stalled
+from weir.types import Obj
 
-Obj = dict[str, Any]
 Lookup = Callable[[str | None, str], Obj | None]
 
 FIELD_MANAGER = "helm-controller"

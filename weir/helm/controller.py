@@ -23,29 +23,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from weir.api.registry import lookup
+from weir.api.kinds import lookup
 from weir.helm.chartsource import ChartSources, helmchart_name
-from weir.helm.engine import ClusterAccess
-from weir.helm.engine_service import engine_service
-from weir.helm.reconciler import HelmReleaseReconciler, HelmSettings
-from weir.helm.watches import DependentsTracker, artifact_state, data_digest, ref_of
+from weir.helm.reconciler import HelmReleaseReconciler
+from weir.helm.settings import HelmSettings
+from weir.helmengine.engine import ClusterAccess
+from weir.helmengine.service import engine_service
 from weir.kube.events import EventRecorder
 from weir.kube.informer import Informer
 from weir.kube.resources import CONFIG_MAPS, SECRETS, ResourceRef
 from weir.runtime.controller import Controller
-from weir.runtime.kubeadapter import KubeObjectWriter
-from weir.runtime.registry import ControllerContext
+from weir.runtime.dependencies import DEPENDS_INDEX, index_by_dependency
+from weir.runtime.factories import ControllerContext, build_controller
+from weir.runtime.watches import (
+    DependentsTracker,
+    artifact_state,
+    data_digest,
+    own_ref,
+    ready_state,
+    ref_of,
+)
+from weir.types import Obj
 
-Obj = dict[str, Any]
 COMPONENT = "helm-controller"
 CHART_INDEX = "chart"
-DEPENDS_INDEX = "dependsOn"
 VALUES_INDEX = "valuesFrom"
 HELM_STORAGE_SELECTOR = "owner!=helm"
-KUBE_API_QPS = 50.0  # Flux's --kube-api-qps / --kube-api-burst for Helm's clients
-KUBE_API_BURST = 300
 
 
 # ----------------------------------------------------------------------------- indexers
@@ -63,13 +67,6 @@ def index_by_chart(obj: Obj) -> list[str]:
     if isinstance(ref, dict) and ref.get("kind") and ref.get("name"):
         return [f"{ref['kind']}/{ref.get('namespace') or ns}/{ref['name']}"]
     return []
-
-
-def index_by_dependency(obj: Obj) -> list[str]:
-    """``<namespace>/<name>`` of every HelmRelease in ``spec.dependsOn``."""
-    ns = (obj.get("metadata") or {}).get("namespace") or ""
-    deps = (obj.get("spec") or {}).get("dependsOn") or []
-    return [f"{d.get('namespace') or ns}/{d.get('name')}" for d in deps if d.get("name")]
 
 
 def index_by_values_from(obj: Obj) -> list[str]:
@@ -131,17 +128,6 @@ class _WarningsOnly:
         return await self.recorder.event(obj, event_type, reason, message, annotations)
 
 
-def _ready_state(obj: Obj) -> object:
-    status = obj.get("status") or {}
-    ready = [c.get("status") for c in status.get("conditions") or [] if c.get("type") == "Ready"]
-    return (ready[0] if ready else None, status.get("observedGeneration"))
-
-
-def _own_ref(obj: Obj) -> list[str]:
-    meta = obj.get("metadata") or {}
-    return [f"{meta.get('namespace', '')}/{meta.get('name')}"]
-
-
 # ------------------------------------------------------------------------------- factory
 def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     hr = lookup("HelmRelease")
@@ -155,11 +141,7 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     )
     charts = ctx.informers.get(lookup("HelmChart").resource)
     ocirepos = ctx.informers.get(lookup("OCIRepository").resource)
-    settings = HelmSettings(
-        requeue_dependency=ctx.run.kustomize.requeue_dependency,
-        no_cross_namespace_refs=ctx.run.kustomize.no_cross_namespace_refs,
-        default_service_account=ctx.run.kustomize.default_service_account,
-    )
+    settings = ctx.feature(HelmSettings)
     recorder = EventRecorder(ctx.api, COMPONENT)
     reconciler = HelmReleaseReconciler(
         ctx.api,
@@ -175,29 +157,20 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
         access=ClusterAccess(
             kubeconfig=ctx.run.kubeconfig,
             context=ctx.run.context,
-            qps=KUBE_API_QPS,
-            burst=KUBE_API_BURST,
+            qps=settings.kube_api_qps,
+            burst=settings.kube_api_burst,
         ),
         events=recorder,
         settings=settings,
     )
-    controller = Controller(
-        hr.kind,
-        hr.resource,
-        reconciler,
-        informer,
-        writer=KubeObjectWriter(ctx.api, hr.resource, f"gotk-{COMPONENT}"),
-        events=_WarningsOnly(recorder),
-        metrics=ctx.metrics,
-        settings=ctx.settings,
+    controller = build_controller(
+        ctx, hr.kind, hr.resource, reconciler, component=COMPONENT, events=_WarningsOnly(recorder)
     )
-    controller.watch(
-        charts, DependentsTracker(informer, CHART_INDEX, artifact_state, ref_of("HelmChart"))
-    )
-    controller.watch(
-        ocirepos, DependentsTracker(informer, CHART_INDEX, artifact_state, ref_of("OCIRepository"))
-    )
-    controller.watch(informer, DependentsTracker(informer, DEPENDS_INDEX, _ready_state, _own_ref))
+    for kind, source in (("HelmChart", charts), ("OCIRepository", ocirepos)):
+        controller.watch(
+            source, DependentsTracker(informer, CHART_INDEX, artifact_state, ref_of(kind))
+        )
+    controller.watch(informer, DependentsTracker(informer, DEPENDS_INDEX, ready_state, own_ref))
 
     configs: dict[str, Informer] = {}
     for kind, resource, selector in (

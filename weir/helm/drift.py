@@ -28,13 +28,13 @@ from typing import Any, Literal
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir import yamlio
 from weir.errors import KubeError
-from weir.helm.errors import DriftError
+from weir.helmengine.errors import DriftError
 from weir.kube import transport
 from weir.kube.apply import apply, get, patch
 from weir.kube.errors import ApiError, NotFoundError
 from weir.kube.resources import RESTMapper, mapper_for
-from weir.kustomize import yamlio
 
 DRIFT_DETECTION_KEY = "helm.toolkit.fluxcd.io/driftDetection"
 DRIFT_DETECTION_DISABLED = "disabled"

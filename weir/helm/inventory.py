@@ -13,11 +13,10 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.errors import KubeError
 from weir.helm.drift import parse_manifest
-from weir.helm.errors import DriftError
+from weir.helmengine.errors import DriftError
+from weir.kube.inventory import entries_from_objects, to_wire
 from weir.kube.resources import mapper_for
-from weir.kustomize.inventory import entries_from_objects, to_wire
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 async def release_inventory(

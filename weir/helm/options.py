@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Literal
 
 from weir.api.helm import HelmReleaseSpec, HelmTest, Install, Rollback, Uninstall, Upgrade
-from weir.helm.engine import (
+from weir.helmengine.crds import CRDPolicy
+from weir.helmengine.engine import (
     DEFAULT_MAX_HISTORY,
     DEFAULT_TIMEOUT,
     InstallOptions,
@@ -31,8 +32,7 @@ from weir.helm.engine import (
     WaitStrategy,
     filters_to_options,
 )
-from weir.helm.engine_crds import CRDPolicy
-from weir.helm.postrender import PostRenderSpec
+from weir.helmengine.postrender import PostRenderSpec
 from weir.runtime.durations import parse_duration
 
 _SSA_MODES: dict[str, ServerSideApply] = {"enabled": "true", "disabled": "false", "auto": "auto"}

@@ -43,36 +43,37 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
-import cel
 from kubernetes_asyncio.client import ApiClient
 from pydantic import ValidationError
 
 from weir.api.helm import HelmReleaseSpec
-from weir.api.registry import lookup
-from weir.helm import actions, options, remediation
+from weir.api.kinds import lookup
+from weir.helm import options, releaseops, remediation
 from weir.helm import status as hs
 from weir.helm.access import Identities
-from weir.helm.actions import ActionFailed, Run
 from weir.helm.chartsource import ChartArtifact, ChartCache, ChartSources
 from weir.helm.drift import IgnoreRule, correct_drift, detect_drift
-from weir.helm.engine import ClusterAccess, HelmEngine, Release, release_name
-from weir.helm.errors import DriftError, EngineUnavailableError, HelmError
+from weir.helm.ports import InventoryBuilder, LatestReader, release_inventory
+from weir.helm.releaseops import ActionFailed, Run
+from weir.helm.settings import HelmSettings
 from weir.helm.unlock import unlock
-from weir.helm.values import ValuesRef, resolve_values, values_checksum, values_digest
+from weir.helmengine.engine import ClusterAccess, HelmEngine, Release, release_name
+from weir.helmengine.errors import DriftError, EngineUnavailableError, HelmError
+from weir.helmengine.values import ValuesRef, resolve_values, values_checksum, values_digest
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS, SECRETS
 from weir.log import kv
 from weir.runtime import conditions
+from weir.runtime.dependencies import Dependencies
 from weir.runtime.durations import format_duration
 from weir.runtime.ports import EventSink
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
+from weir.types import Obj
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.helm")
 
 KIND = "HelmRelease"
@@ -83,18 +84,6 @@ REQUEST_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
 
 Lookup = Callable[[str | None, str], Obj | None]
 EngineProvider = Callable[[], HelmEngine]
-
-
-@dataclass(frozen=True)
-class HelmSettings:
-    """helm-controller's flags weir honours."""
-
-    requeue_dependency: float = 30.0
-    """Retry delay while a chart source or a dependency is not ready (``--requeue-dependency``)."""
-    no_cross_namespace_refs: bool = False
-    """Refuse sources and dependencies in other namespaces (``--no-cross-namespace-refs``)."""
-    default_service_account: str | None = None
-    """Impersonate this service account when ``spec.serviceAccountName`` is empty."""
 
 
 class HelmReleaseReconciler(Reconciler):
@@ -110,6 +99,8 @@ class HelmReleaseReconciler(Reconciler):
         access: ClusterAccess | None = None,
         events: EventSink | None = None,
         settings: HelmSettings | None = None,
+        read_latest: LatestReader | None = None,
+        inventory: InventoryBuilder | None = None,
     ) -> None:
         self.api = api
         self.engine = engine
@@ -117,6 +108,14 @@ class HelmReleaseReconciler(Reconciler):
         self.releases = releases
         self.events = events
         self.settings = settings or HelmSettings()
+        self.dependencies = Dependencies(
+            KIND,
+            releases,
+            self.settings.requeue_dependency,
+            self.settings.no_cross_namespace_refs,
+        )
+        self.read_latest: LatestReader = read_latest or self._read_from_api
+        self.inventory: InventoryBuilder = inventory or release_inventory
         self.identities = Identities(
             api,
             access or ClusterAccess(),
@@ -139,7 +138,7 @@ class HelmReleaseReconciler(Reconciler):
         if isinstance(found, Result):
             return found
         artifact = found
-        waiting = self._dependencies(obj, spec)
+        waiting = self.dependencies.waiting(obj, spec.depends_on)
         if waiting is not None:
             return waiting
         name, namespace = self._identity(obj, spec)
@@ -175,6 +174,7 @@ class HelmReleaseReconciler(Reconciler):
             ),
             revision=revision,
             events=self.events,
+            inventory=self.inventory,
             changed=changed,
             force=force,
         )
@@ -212,9 +212,8 @@ class HelmReleaseReconciler(Reconciler):
         history and conditions back.
         """
         meta = obj["metadata"]
-        try:
-            fresh = await kube.get(self.api, HELM_RELEASE, meta["namespace"], meta["name"])
-        except NotFoundError:
+        fresh = await self.read_latest(meta["namespace"], meta["name"])
+        if fresh is None:
             return
         fresh_meta = fresh.get("metadata") or {}
         if fresh_meta.get("resourceVersion") == meta.get("resourceVersion"):
@@ -224,6 +223,12 @@ class HelmReleaseReconciler(Reconciler):
         for field in ("generation", "resourceVersion", "annotations"):
             if field in fresh_meta:
                 meta[field] = fresh_meta[field]
+
+    async def _read_from_api(self, namespace: str, name: str) -> Obj | None:
+        try:
+            return await kube.get(self.api, HELM_RELEASE, namespace, name)
+        except NotFoundError:
+            return None
 
     def _handle_annotations(self, obj: Obj) -> bool:
         """``resetAt`` resets the failure counters; returns whether ``forceAt`` asks for a
@@ -238,26 +243,6 @@ class HelmReleaseReconciler(Reconciler):
             status["lastHandledResetAt"] = reset
         forced = ann.get(FORCE_ANNOTATION)
         return bool(forced and forced == requested and forced != status.get("lastHandledForceAt"))
-
-    def _dependencies(self, obj: Obj, spec: HelmReleaseSpec) -> Result | None:
-        ns = obj["metadata"]["namespace"]
-        for dep in spec.depends_on or []:
-            dep_ns = dep.namespace or ns
-            if dep_ns != ns and self.settings.no_cross_namespace_refs:
-                raise Stalled(
-                    "AccessDenied",
-                    f"can't access '{KIND}/{dep_ns}/{dep.name}', cross-namespace references "
-                    "have been blocked",
-                )
-            other = self.releases(dep_ns, dep.name)
-            if not _dependency_ready(obj, other, dep.ready_expr):
-                delay = self.settings.requeue_dependency
-                return Result.requeue_after(
-                    delay,
-                    f"dependency '{dep_ns}/{dep.name}' is not ready",
-                    reason="DependencyNotReady",
-                )
-        return None
 
     def _identity(self, obj: Obj, spec: HelmReleaseSpec) -> tuple[str, str]:
         meta = obj["metadata"]
@@ -336,7 +321,7 @@ class HelmReleaseReconciler(Reconciler):
             pending = releases[-1]
             previous = await unlock(run.api, run.name, run.namespace, pending.revision)
             await run.event(
-                actions.WARNING,
+                releaseops.WARNING,
                 "Unlocked",
                 f"release {pending.key} was left '{previous}' by an interrupted action; marked "
                 "failed",
@@ -373,7 +358,7 @@ class HelmReleaseReconciler(Reconciler):
     async def _install(self, run: Run, *, replace: bool = False) -> Result:
         self._stall_if_exhausted(run, "install")
         try:
-            release = await actions.install(run, replace=replace)
+            release = await releaseops.install(run, replace=replace)
         except ActionFailed as e:
             await self._failed(run, "install", e)
         if options.tests_enabled(run.spec):
@@ -388,10 +373,10 @@ class HelmReleaseReconciler(Reconciler):
             "Reinstall"
         )
         if latest.chart_name and latest.chart_name != chart_name and strategy == "Reinstall":
-            await actions.uninstall(run, remediation=False)
+            await releaseops.uninstall(run, remediation=False)
             return await self._install(run, replace=True)
         try:
-            release = await actions.upgrade(run)
+            release = await releaseops.upgrade(run)
         except ActionFailed as e:
             await self._failed(run, "upgrade", e)
         if options.tests_enabled(run.spec):
@@ -400,7 +385,7 @@ class HelmReleaseReconciler(Reconciler):
 
     async def _test(self, run: Run, release: Release, action: str) -> Result:
         try:
-            await actions.test(run, release)
+            await releaseops.test(run, release)
         except ActionFailed as e:
             policy = remediation.for_action(
                 run.spec, "install" if action == "install" else "upgrade"
@@ -419,7 +404,7 @@ class HelmReleaseReconciler(Reconciler):
         if run.changed or run.force or policy.retry_on_failure:  # a new attempt
             if deployed:
                 return await self._upgrade(run, latest)
-            await actions.uninstall(run, remediation=False)
+            await releaseops.uninstall(run, remediation=False)
             return await self._install(run, replace=True)
         failures = run.failures(action)
         if policy.exhausted(failures):
@@ -490,8 +475,8 @@ class HelmReleaseReconciler(Reconciler):
                 None,
             )
             if target is not None:
-                return await actions.rollback(run, target)
-        return await actions.uninstall(run, remediation=True)
+                return await releaseops.rollback(run, target)
+        return await releaseops.uninstall(run, remediation=True)
 
     def _stall_if_exhausted(self, run: Run, action: remediation.Action) -> None:
         policy = remediation.for_action(run.spec, action)
@@ -609,19 +594,19 @@ class HelmReleaseReconciler(Reconciler):
         )
         if mode == "warn":
             conditions.mark_true(run.obj, hs.DRIFTED, hs.DRIFT_DETECTED, detected)
-            await run.event(actions.WARNING, hs.DRIFT_DETECTED, detected)
+            await run.event(releaseops.WARNING, hs.DRIFT_DETECTED, detected)
             return
         try:
             await correct_drift(run.api, report, field_manager=run.engine.field_manager)
         except DriftError as e:
             conditions.mark_true(run.obj, hs.DRIFTED, hs.DRIFT_DETECTED, detected)
             await run.event(
-                actions.WARNING, hs.DRIFT_DETECTED, f"{detected}; correction failed: {e}"
+                releaseops.WARNING, hs.DRIFT_DETECTED, f"{detected}; correction failed: {e}"
             )
             raise ReconcileError(hs.DRIFT_DETECTED, f"{detected}; correction failed: {e}") from e
         corrected = f"Cluster state of release {latest.key} was corrected: {summary}"
         conditions.mark_false(run.obj, hs.DRIFTED, hs.DRIFT_CORRECTED, corrected)
-        await run.event(actions.NORMAL, hs.DRIFT_CORRECTED, corrected)
+        await run.event(releaseops.NORMAL, hs.DRIFT_CORRECTED, corrected)
 
     def _ready(self, run: Run) -> Result:
         ignore = remediation.for_action(run.spec, _action_of(run)).ignore_test_failures
@@ -651,7 +636,7 @@ class HelmReleaseReconciler(Reconciler):
                 f"name or namespace changed: {e}",
             ) from e
         await run.event(
-            actions.NORMAL,
+            releaseops.NORMAL,
             hs.UNINSTALL_SUCCEEDED,
             f"Helm uninstall succeeded for the previous release {old_ns}/{old_name}: the release "
             f"is now {run.namespace}/{run.name}",
@@ -688,7 +673,7 @@ class HelmReleaseReconciler(Reconciler):
                 f"{hs.chart_display(gone.chart_name, gone.chart_version)}"
             )
             with contextlib.suppress(Exception):  # Events are best effort
-                await self.events.event(obj, actions.NORMAL, hs.UNINSTALL_SUCCEEDED, message)
+                await self.events.event(obj, releaseops.NORMAL, hs.UNINSTALL_SUCCEEDED, message)
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -724,19 +709,3 @@ def _action_of(run: Run) -> remediation.Action:
 def _failed_tests(entry: Mapping[str, Any]) -> bool:
     hooks = entry.get("testHooks") or {}
     return any((h or {}).get("phase") == "Failed" for h in hooks.values())
-
-
-def _dependency_ready(obj: Obj, dep: Obj | None, ready_expr: str | None) -> bool:
-    """The dependency exists, observed its generation and is Ready; a ``readyExpr`` (CEL over
-    ``self`` and ``dep``) replaces that rule."""
-    if dep is None:
-        return False
-    if ready_expr:
-        try:
-            return bool(cel.compile(ready_expr).execute({"self": obj, "dep": dep}))
-        except Exception as e:
-            raise Stalled("InvalidCELExpression", f"readyExpr {ready_expr!r}: {e}") from e
-    status = dep.get("status") or {}
-    if dep["metadata"].get("generation") != status.get("observedGeneration"):
-        return False
-    return conditions.is_true(dep, "Ready")

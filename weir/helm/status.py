@@ -28,10 +28,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from weir.helm.engine import HookRun, Release
+from weir.helmengine.engine import HookRun, Release
 from weir.runtime import conditions
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 RELEASED = "Released"
 TEST_SUCCESS = "TestSuccess"

@@ -17,7 +17,7 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from weir.helm.errors import ReleaseError
+from weir.helmengine.errors import ReleaseError
 from weir.kube import apply as kube
 from weir.kube.errors import ApiError
 from weir.kube.resources import SECRETS

@@ -24,10 +24,10 @@ from weir.kube import transport
 from weir.kube.errors import ConflictError, NotFoundError
 from weir.kube.resources import ResourceRef, RESTMapper, mapper_for
 from weir.log import kv
+from weir.types import Obj
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 FINALIZER_RETRIES = 5
 
 

@@ -31,10 +31,10 @@ from weir.kube import apply
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
 from weir.log import kv
+from weir.types import Obj
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 EVENTS = ResourceRef("", "v1", "events", True, "Event")
 NORMAL, WARNING = "Normal", "Warning"
 MAX_MESSAGE = 16 * 1024

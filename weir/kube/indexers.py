@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def source_key(kind: str, namespace: str, name: str) -> str:

@@ -30,8 +30,9 @@ from weir.kube import transport
 from weir.kube.errors import GoneError, SyncTimeoutError, error_for_status
 from weir.kube.indexers import index_by_label, index_by_source_ref
 from weir.kube.resources import ResourceRef
-from weir.kube.store import Indexer, Obj, ObjList, Store, make_key, resource_version
+from weir.kube.store import Indexer, ObjList, Store, make_key, resource_version
 from weir.log import kv
+from weir.types import Obj
 
 __all__ = ["Informer", "index_by_label", "index_by_source_ref", "list_all"]
 

@@ -33,10 +33,10 @@ from weir.kube import apply
 from weir.kube.errors import AlreadyExistsError, ConflictError, NotFoundError
 from weir.kube.resources import ResourceRef
 from weir.log import kv
+from weir.types import Obj
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 LEASES = ResourceRef("coordination.k8s.io", "v1", "leases", True, "Lease")
 JITTER = 1.2
 

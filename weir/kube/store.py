@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from weir.log import kv
+from weir.types import Obj
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
 Indexer = Callable[[Obj], list[str]]
 ObjList = list[Obj]
 Event = tuple[str, Obj]

@@ -4,7 +4,7 @@ Build: :mod:`~weir.kustomize.workspace` (spec.path, symlinks, private copy),
 :mod:`~weir.kustomize.generate` (kustomization.yaml generation and spec merge),
 :mod:`~weir.kustomize.confine` (no local file outside the artifact),
 :mod:`~weir.kustomize.build` (``kubectl kustomize``, output parsing),
-:mod:`~weir.kustomize.yamlio` (Kubernetes-flavoured YAML).
+:mod:`~weir.yamlio` (Kubernetes-flavoured YAML).
 
 Post-build: :mod:`~weir.kustomize.envsubst` (the ``${var}`` engine),
 :mod:`~weir.kustomize.substitute` (per-object substitution),
@@ -15,13 +15,13 @@ Render: :mod:`~weir.kustomize.render` (build + substitution + history digest, th
 commonMetadata and owner labels: the one pipeline of the controller, ``weir build``/``weir
 diff`` and the MCP server).
 
-Apply: :mod:`~weir.kustomize.order` (stages), :mod:`~weir.kustomize.apply` (staged server-side
+Apply: :mod:`~weir.kube.order` (stages), :mod:`~weir.kustomize.apply` (staged server-side
 apply with drift detection; its planner, ``plan``, is what ``weir diff`` shows),
 :mod:`~weir.kustomize.cleanup` (taking fields over from kubectl),
-:mod:`~weir.kustomize.inventory` (ids, diff, owner labels), :mod:`~weir.kustomize.prune`
+:mod:`~weir.kube.inventory` (ids, diff, owner labels), :mod:`~weir.kustomize.prune`
 (garbage collection, deletionPolicy).
 
-Health: :mod:`~weir.kustomize.health` (kstatus), :mod:`~weir.kustomize.celhealth`
+Health: :mod:`~weir.kube.kstatus` (kstatus), :mod:`~weir.kustomize.celhealth`
 (healthCheckExprs), :mod:`~weir.kustomize.wait` (polling until Current).
 
 Errors: :mod:`~weir.kustomize.errors`.

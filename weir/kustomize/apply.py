@@ -1,6 +1,6 @@
 """Server-side apply of a Kustomization's objects, staged and drift-aware, as Flux does it.
 
-Stages come from :mod:`weir.kustomize.order`; the objects of a waiting stage (CRDs, Namespaces,
+Stages come from :mod:`weir.kube.order`; the objects of a waiting stage (CRDs, Namespaces,
 ClusterRoles; then the ``*Class`` kinds) must be Current before the next stage starts. Within a
 stage, every object is first *planned* (:func:`plan`, a few at a time) and only then are changes
 made:
@@ -43,12 +43,12 @@ from weir.errors import KubeError
 from weir.kube import apply as kube
 from weir.kube import transport
 from weir.kube.errors import ApiError, ConflictError, InvalidError, NotFoundError, UnknownKindError
+from weir.kube.inventory import Entry, ObjectRef
+from weir.kube.order import Stage, staged
 from weir.kube.resources import ResourceRef, mapper_for
 from weir.kustomize import metadata as md
 from weir.kustomize.cleanup import cleanup_patch
 from weir.kustomize.errors import ApplyError, HealthCheckError
-from weir.kustomize.inventory import Entry, ObjectRef
-from weir.kustomize.order import Stage, staged
 from weir.kustomize.wait import wait_for_health
 
 FIELD_MANAGER = "kustomize-controller"

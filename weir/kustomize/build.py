@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from weir.kustomize import yamlio
+from weir import yamlio
 from weir.kustomize.confine import check_kustomizations
 from weir.kustomize.errors import BuildError
 from weir.kustomize.generate import BuildSpec, write_kustomization

@@ -25,9 +25,9 @@ from typing import Any
 import cel
 
 from weir.api.meta import CustomHealthCheck
-from weir.kustomize import health
+from weir.kube import kstatus
+from weir.kube.kstatus import Result, Status
 from weir.kustomize.errors import InvalidCELExpressionError
-from weir.kustomize.health import Result, Status
 
 
 def _compile(expression: str, field: str, check: CustomHealthCheck) -> cel.Program:
@@ -73,7 +73,7 @@ class HealthExpressions:
         observed = (obj.get("status") or {}).get("observedGeneration")
         generation = (obj.get("metadata") or {}).get("generation")
         if observed is not None and generation is not None and observed != generation:
-            return health.in_progress(
+            return kstatus.in_progress(
                 f"generation is {generation}, but latest observed generation is {observed}"
             )
         variables = dict(obj)
@@ -94,7 +94,7 @@ class HealthExpressions:
                 )
             if value:
                 return Result(status, f"healthCheckExprs: {name} is true")
-        return health.in_progress("healthCheckExprs: no expression is true yet")
+        return kstatus.in_progress("healthCheckExprs: no expression is true yet")
 
 
 class HealthRules:
@@ -121,4 +121,4 @@ class HealthRules:
         expressions = self.expressions_for(obj)
         if expressions is not None:
             return expressions.evaluate(obj)
-        return health.compute(obj, now=now)
+        return kstatus.compute(obj, now=now)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from weir.kustomize import yamlio
+from weir import yamlio
 from weir.kustomize.confine import find_kustomization
 from weir.kustomize.errors import BuildError
 

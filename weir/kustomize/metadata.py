@@ -17,7 +17,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from weir.kustomize.inventory import set_owner_labels
+from weir.kube.inventory import set_owner_labels
 
 SSA_KEY = "kustomize.toolkit.fluxcd.io/ssa"
 FORCE_KEY = "kustomize.toolkit.fluxcd.io/force"

@@ -21,10 +21,10 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.kube import apply as kube
 from weir.kube.errors import ApiError, NotFoundError, UnknownKindError
+from weir.kube.inventory import Entry, is_owned_by
 from weir.kube.resources import mapper_for
 from weir.kustomize import metadata as md
 from weir.kustomize.errors import PruneError
-from weir.kustomize.inventory import Entry, is_owned_by
 
 DeletionPolicy = Literal["MirrorPrune", "Delete", "WaitForTermination", "Orphan"]
 
@@ -113,7 +113,7 @@ async def prune(
     timeout: float = 60.0,  # noqa: ASYNC109 - part of the error reported
 ) -> PruneResult:
     """Delete the ``stale`` entries (give them in deletion order, as
-    :func:`~weir.kustomize.inventory.stale_entries` returns them) that still belong to the
+    :func:`~weir.kube.inventory.stale_entries` returns them) that still belong to the
     Kustomization ``namespace/name``. With ``wait``, also wait until they are gone."""
     result = PruneResult()
     uids: dict[Entry, str] = {}

@@ -22,16 +22,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import cel
 from kubernetes_asyncio.client import ApiClient
 from pydantic import ValidationError
 
 from weir.api.kustomize import KustomizationSpec
+from weir.artifact.cache import ArtifactCache
+from weir.artifact.errors import ArtifactError
 from weir.kube import apply as kube
+from weir.kube import inventory
 from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
-from weir.kustomize import inventory
 from weir.kustomize.apply import ApplyOptions, apply_all
 from weir.kustomize.celhealth import HealthRules
 from weir.kustomize.errors import KustomizeError
@@ -44,17 +45,16 @@ from weir.kustomize.render import (
     render,
     spec_timeout,
 )
+from weir.kustomize.settings import KustomizeSettings
 from weir.kustomize.wait import wait_for_health
 from weir.log import kv
 from weir.runtime import conditions
+from weir.runtime.dependencies import Dependencies
 from weir.runtime.durations import format_duration, parse_duration
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
-from weir.runtime.settings import KustomizeSettings
-from weir.source.cache import ArtifactCache
-from weir.source.errors import SourceError
+from weir.types import Obj
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.kustomize")
 
 KIND = "Kustomization"
@@ -138,6 +138,9 @@ class _Run:
     revision: str
 
 
+ARTIFACT_FAILED = "ArtifactFailed"
+
+
 class KustomizationReconciler(Reconciler):
     """Reconciles ``kustomize.toolkit.fluxcd.io/v1`` Kustomizations."""
 
@@ -154,6 +157,12 @@ class KustomizationReconciler(Reconciler):
         self.sources = sources
         self.kustomizations = kustomizations
         self.settings = settings or KustomizeSettings()
+        self.dependencies = Dependencies(
+            KIND,
+            kustomizations,
+            self.settings.requeue_dependency,
+            self.settings.no_cross_namespace_refs,
+        )
         self.clients = _Clients(api)
         self.artifacts = ArtifactCache()
 
@@ -168,6 +177,8 @@ class KustomizationReconciler(Reconciler):
         timeout = spec_timeout(spec)
 
         artifact = self._source_artifact(obj, spec, retry)
+        if isinstance(artifact, Result):
+            return artifact
         revision = str(artifact["revision"])
         waiting = self._dependencies_ready(obj, spec, revision)
         if waiting is not None:
@@ -184,7 +195,7 @@ class KustomizationReconciler(Reconciler):
                     objects, digest = await self._build(run, root)
                 except KustomizeError as e:
                     raise self._failed(e, run) from e
-        except SourceError as e:
+        except ArtifactError as e:
             raise ReconcileError(
                 "ArtifactFailed",
                 f"failed to fetch artifact for revision '{revision}': {e}",
@@ -253,7 +264,9 @@ class KustomizationReconciler(Reconciler):
 
     # -- steps --------------------------------------------------------------------------------
 
-    def _source_artifact(self, obj: Obj, spec: KustomizationSpec, retry: float) -> Obj:
+    def _source_artifact(self, obj: Obj, spec: KustomizationSpec, retry: float) -> Obj | Result:
+        """The source's artifact; a waiting Result (Ready=False ArtifactFailed, no Warning: as
+        Flux, an info log and a requeue) while the source or its first artifact is missing."""
         ref = spec.source_ref
         ns = obj["metadata"]["namespace"]
         src_ns = ref.namespace or ns
@@ -265,43 +278,28 @@ class KustomizationReconciler(Reconciler):
             )
         source = self.sources.get(ref.kind, src_ns, ref.name)
         if source is None:
-            raise ReconcileError(
-                "ArtifactFailed",
-                f"Source '{ref.kind}/{src_ns}/{ref.name}' not found",
-                retry_after=retry,
+            return Result.requeue_after(
+                retry, f"Source '{ref.kind}/{src_ns}/{ref.name}' not found", reason=ARTIFACT_FAILED
             )
         artifact = (source.get("status") or {}).get("artifact")
         if not artifact:
             delay = self.settings.requeue_dependency
-            raise ReconcileError(
-                "ArtifactFailed",
+            return Result.requeue_after(
+                delay,
                 f"Source artifact not found, retrying in {format_duration(delay)}",
-                retry_after=delay,
+                reason=ARTIFACT_FAILED,
             )
         return dict(artifact)
 
     def _dependencies_ready(
         self, obj: Obj, spec: KustomizationSpec, revision: str
     ) -> Result | None:
-        ns = obj["metadata"]["namespace"]
-        for dep in spec.depends_on or []:
-            dep_ns = dep.namespace or ns
-            if dep_ns != ns and self.settings.no_cross_namespace_refs:
-                raise Stalled(
-                    "AccessDenied",
-                    f"can't access '{KIND}/{dep_ns}/{dep.name}', cross-namespace references "
-                    "have been blocked",
-                )
-            other = self.kustomizations(dep_ns, dep.name)
-            if not _dependency_ready(obj, spec, other, revision, dep.ready_expr):
-                delay = self.settings.requeue_dependency
-                return Result.requeue_after(
-                    delay,
-                    f"dependency '{dep_ns}/{dep.name}' is not ready",
-                    reason="DependencyNotReady",
-                    revision=revision,
-                )
-        return None
+        return self.dependencies.waiting(
+            obj,
+            spec.depends_on,
+            revision=revision,
+            also=lambda dep: _same_revision(obj, spec, dep, revision),
+        )
 
     def _health_rules(self, spec: KustomizationSpec, revision: str) -> HealthRules:
         try:
@@ -411,28 +409,9 @@ def _parse(obj: Obj) -> KustomizationSpec:
         raise Stalled("InvalidSpec", f"invalid Kustomization: {where}: {first['msg']}") from e
 
 
-def _dependency_ready(
-    obj: Obj,
-    spec: KustomizationSpec,
-    dep: Obj | None,
-    revision: str,
-    ready_expr: str | None,
-) -> bool:
-    """Flux's rule: the dependency exists, has observed its generation, is Ready, and — when it
-    uses the same source — has applied the same revision. A ``readyExpr`` replaces it."""
-    if dep is None:
-        return False
-    if ready_expr:
-        try:
-            program = cel.compile(ready_expr)
-            return bool(program.execute({"self": obj, "dep": dep}))
-        except Exception as e:
-            raise Stalled("InvalidCELExpression", f"readyExpr {ready_expr!r}: {e}") from e
-    dep_status = dep.get("status") or {}
-    if dep["metadata"].get("generation") != dep_status.get("observedGeneration"):
-        return False
-    if not conditions.is_true(dep, "Ready"):
-        return False
+def _same_revision(obj: Obj, spec: KustomizationSpec, dep: Obj, revision: str) -> bool:
+    """Kustomize's own dependsOn rule: a dependency using the same source must have applied
+    the same revision (the rest of the rule is :mod:`weir.runtime.dependencies`)."""
     dep_ref = (dep.get("spec") or {}).get("sourceRef") or {}
     own_ns = obj["metadata"]["namespace"]
     same_source = (
@@ -441,7 +420,7 @@ def _dependency_ready(
         and (dep_ref.get("namespace") or dep["metadata"]["namespace"])
         == (spec.source_ref.namespace or own_ns)
     )
-    return not same_source or dep_status.get("lastAppliedRevision") == revision
+    return not same_source or (dep.get("status") or {}).get("lastAppliedRevision") == revision
 
 
 def _record_history(obj: Obj, digest: str, outcome: str, revision: str, duration: float) -> None:

@@ -27,11 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from weir.kustomize import metadata, sops, yamlio
+from weir import yamlio
+from weir.kustomize import metadata, sops
 from weir.kustomize.build import Manifest, build
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.substitute import substitute_all
 from weir.kustomize.variables import load_variables
+from weir.types import Obj
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
 
     from weir.api.kustomize import KustomizationSpec, PostBuild
 
-Obj = dict[str, Any]
 
 VariablesLoader = Callable[["PostBuild"], Awaitable[Mapping[str, str]]]
 """``spec.postBuild`` -> the variables to substitute; only called when the spec has one, and

@@ -40,8 +40,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from weir.kustomize.errors import DecryptionError
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 DECRYPT_ANNOTATION = "kustomize.toolkit.fluxcd.io/decrypt"
 AGE_KEY_SUFFIX = ".agekey"

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from weir.kustomize import yamlio
+from weir import yamlio
 from weir.kustomize.build import Manifest
 from weir.kustomize.envsubst import UndefinedVariableError, expand
 from weir.kustomize.errors import SubstitutionError

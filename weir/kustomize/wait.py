@@ -23,11 +23,11 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError, UnknownKindError
+from weir.kube.inventory import ObjectRef
+from weir.kube.kstatus import Result, Status
 from weir.kube.resources import mapper_for
 from weir.kustomize.celhealth import HealthRules
 from weir.kustomize.errors import HealthCheckError
-from weir.kustomize.health import Result, Status
-from weir.kustomize.inventory import ObjectRef
 
 DEFAULT_INTERVAL = 5.0
 FIRST_DELAY = 0.25

@@ -1,12 +1,12 @@
 """Who calls the MCP server over HTTP (``weir mcp --users-file``), ADR 0004 applied to MCP.
 
-With a users file (the web UI's format, :func:`weir.web.auth.load_users`), every HTTP request to
+With a users file (the web UI's format, :func:`weir.auth.users.load_users`), every HTTP request to
 the MCP endpoint needs ``Authorization: Bearer <token>`` of a listed user: anything else gets
 ``401`` with ``WWW-Authenticate: Bearer``. Each tool call then runs as that user: the API
 client impersonates them (``Impersonate-User``, one ``Impersonate-Group`` per group), so the
 cluster's RBAC decides what an assistant may see and do, per person or per agent.
 
-:data:`CALLER` carries the caller of the tool call being run; :mod:`weir.mcp.registry` sets it
+:data:`CALLER` carries the caller of the tool call being run; :mod:`weir.mcp.tooling` sets it
 from the request's headers and :class:`weir.mcp.env.ToolEnv` reads it.
 """
 
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from weir.web.auth import Authenticator, Identity
+from weir.auth.users import Authenticator, Identity
 
 CALLER: ContextVar[Identity | None] = ContextVar("weir_mcp_caller", default=None)
 REALM = "weir-mcp"

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir.auth.users import Identity
 from weir.kube.client import api_client, impersonating
 from weir.kubeconfig import DEFAULT_NAMESPACE, KubeconfigError, resolve
 from weir.mcp.auth import CALLER
 from weir.mcp.settings import McpSettings
-from weir.web.auth import Identity
 
 
 @dataclass

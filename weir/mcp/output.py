@@ -15,10 +15,9 @@ from typing import Any
 import orjson
 from mcp_types import CallToolResult, TextContent
 
+from weir import yamlio
 from weir.errors import UsageError
-from weir.kustomize import yamlio
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MESSAGE_LIMIT = 400

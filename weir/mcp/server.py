@@ -24,16 +24,17 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
 from weir import __version__
+from weir.auth.users import Authenticator, AuthSettings, User
 from weir.errors import UsageError
 from weir.log import kv
+from weir.mcp.arguments import ToolServer
 from weir.mcp.audit import CallLog
 from weir.mcp.auth import BearerGate
 from weir.mcp.env import ToolEnv
-from weir.mcp.registry import register
 from weir.mcp.settings import DEFAULT_PATH, McpSettings
+from weir.mcp.tooling import register
 from weir.mcp.toolset import all_tools
-from weir.runtime.endpoints import Address
-from weir.web.auth import Authenticator, AuthSettings, User
+from weir.runtime.endpoints import Address, listen
 
 log = logging.getLogger("weir.mcp")
 
@@ -65,7 +66,7 @@ def build_server(settings: McpSettings, *, api: ApiClient | None = None) -> MCPS
         finally:
             await env.close()
 
-    server: MCPServer[ToolEnv] = MCPServer(
+    server: MCPServer[ToolEnv] = ToolServer(
         "weir",
         title="weir GitOps",
         instructions=INSTRUCTIONS,
@@ -147,17 +148,7 @@ async def serve_stdio(server: MCPServer[Any]) -> None:
 
 def bind(address: Address) -> socket.socket:
     """A listening TCP socket on ``address`` (port 0 picks a free port)."""
-    family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((address.host, address.port))
-    except OSError as e:
-        sock.close()
-        raise UsageError(f"cannot listen on {address}: {e}; choose another --addr") from e
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
+    return listen(address, "--addr")
 
 
 async def serve_http(

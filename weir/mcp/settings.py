@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from weir.auth.users import User
 from weir.errors import UsageError
-from weir.web.auth import User
 
 DEFAULT_ADDR = "127.0.0.1:9081"
 DEFAULT_PATH = "/mcp"

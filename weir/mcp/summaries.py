@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from weir.actions.objects import condition, is_suspended, kind_of, parse_time, revision
-from weir.kustomize import health
+from weir.kube import kstatus
 from weir.mcp.output import clip
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def age(value: Any, now: datetime | None = None) -> str | None:
@@ -104,8 +103,8 @@ def summary(obj: Mapping[str, Any]) -> Obj:
         out["type"] = spec.get("type")
         out["clusterIP"] = spec.get("clusterIP")
     if _status(obj) and kind not in ("Secret", "ConfigMap"):
-        result = health.compute(obj)
+        result = kstatus.compute(obj)
         out["health"] = str(result.status)
-        if result.status is not health.Status.CURRENT and result.message:
+        if result.status is not kstatus.Status.CURRENT and result.message:
             out["healthMessage"] = clip(result.message)
     return {k: v for k, v in out.items() if v is not None}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from weir.mcp.env import ToolEnv
-from weir.mcp.registry import ToolSpec
+from weir.mcp.tooling import ToolSpec
 from weir.mcp.tools import (
     diff,
     events,

@@ -19,7 +19,7 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from weir.api.registry import KINDS, lookup
+from weir.api.kinds import KINDS, lookup
 from weir.errors import WeirError
 from weir.kube import apply
 from weir.kube.resources import mapper_for
@@ -39,9 +39,9 @@ from weir.notification.reconcilers import (
     ProviderReconciler,
     ReceiverReconciler,
 )
+from weir.notification.settings import NotificationSettings
 from weir.runtime.controller import Controller, object_key
-from weir.runtime.registry import ControllerContext, build_controller
-from weir.runtime.settings import NotificationSettings
+from weir.runtime.factories import ControllerContext, build_controller
 
 log = logging.getLogger("weir.notification")
 
@@ -142,8 +142,8 @@ def _depth_gauge(metrics: NotificationMetrics, queues: ProviderQueues) -> None:
 
 
 def controllers(ctx: ControllerContext) -> Sequence[Controller]:
-    settings: NotificationSettings = ctx.run.notification
-    no_cross_ns = ctx.run.kustomize.no_cross_namespace_refs
+    settings = ctx.feature(NotificationSettings)
+    no_cross_ns = settings.no_cross_namespace_refs
     metrics = NotificationMetrics(ctx.metrics.registry)
     providers_info, alerts_info, receivers_info = (
         lookup("Provider"),

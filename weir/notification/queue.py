@@ -28,7 +28,7 @@ from weir.notification.config import ProviderConfig, ProviderError
 from weir.notification.http import DeliveryError, Http
 from weir.notification.metrics import NotificationMetrics
 from weir.notification.notifiers import Delivery, notifier_for
-from weir.runtime.settings import NotificationSettings
+from weir.notification.settings import NotificationSettings
 
 log = logging.getLogger("weir.notification")
 

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from weir.artifact.tarball import extract
 from weir.oci.client import OCI_MANIFEST, Manifest, RegistryClient, sha256_digest
 from weir.oci.errors import OCIArtifactError
 from weir.oci.reference import Reference, revision, select_tag, tag_version
-from weir.source.tarball import extract
 
 FLUX_CONFIG = "application/vnd.cncf.flux.config.v1+json"
 FLUX_CONTENT = "application/vnd.cncf.flux.content.v1.tar+gzip"

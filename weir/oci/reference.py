@@ -16,9 +16,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from weir.artifact.errors import InvalidVersionError
+from weir.artifact.semver import Constraint, Version
 from weir.oci.errors import OCINotFoundError, OCIReferenceError
-from weir.source.errors import InvalidRefError
-from weir.source.semver import Constraint, Version
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
@@ -144,7 +144,7 @@ def select_tag(tags: Iterable[str], semver: str, semver_filter: str | None = Non
     :class:`~weir.oci.errors.OCINotFoundError` when nothing matches."""
     try:
         constraint = Constraint(semver)
-    except InvalidRefError as e:
+    except InvalidVersionError as e:
         raise OCIReferenceError(str(e)) from e
     pattern = None
     if semver_filter:

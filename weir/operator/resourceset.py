@@ -29,6 +29,7 @@ from weir.operator.gotemplate import Func, Limits, Template, TemplateError
 from weir.operator.gotemplate.goyaml import dump, load_all, to_json_value
 from weir.operator.gotemplate.sprig import FUNCS
 from weir.operator.gotemplate.values import Int64
+from weir.types import Obj
 
 GROUP = "fluxcd.controlplane.io"
 TEMPLATE_NAME = "resourceset"
@@ -47,8 +48,6 @@ DISABLED = "disabled"
 ENABLED = "enabled"
 OWNER_NAME_LABEL = f"resourceset.{GROUP}/name"
 OWNER_NAMESPACE_LABEL = f"resourceset.{GROUP}/namespace"
-
-Obj = dict[str, Any]
 
 
 class RenderError(ConfigError):

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from weir.runtime import reasons
+from weir.types import Obj
 
-Obj = dict[str, Any]
 Condition = dict[str, Any]
 
 ABNORMAL_TRUE = frozenset({reasons.RECONCILING, reasons.STALLED})

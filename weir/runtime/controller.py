@@ -41,8 +41,8 @@ from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import Outcome, Result, result_from_exception
 from weir.runtime.status import status_patch
 from weir.runtime.workqueue import WorkQueue
+from weir.types import Obj
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.controller")
 
 NORMAL, WARNING = "Normal", "Warning"

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
 from weir.kube.informer import Informer, strip_managed_fields
 from weir.kube.resources import ResourceRef
+from weir.types import Obj
 
-Obj = dict[str, Any]
 Indexer = Callable[[Obj], list[str]]
 
 

@@ -8,8 +8,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.kube import apply
 from weir.kube.resources import ResourceRef
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 class KubeObjectWriter:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
@@ -30,8 +31,14 @@ from weir.kube.lease import LeaderElector
 from weir.log import kv
 from weir.runtime.controller import Controller, ControllerSettings
 from weir.runtime.endpoints import Endpoints, parse_address
+from weir.runtime.factories import (
+    REGISTRY,
+    ControllerContext,
+    ControllerFactory,
+    ControllerRegistry,
+    Service,
+)
 from weir.runtime.metrics import RuntimeMetrics
-from weir.runtime.registry import REGISTRY, ControllerContext, ControllerRegistry, Service
 from weir.runtime.settings import RunSettings
 
 log = logging.getLogger("weir.manager")
@@ -47,9 +54,14 @@ class Manager:
         *,
         api: ApiClient | None = None,
         metrics: RuntimeMetrics | None = None,
+        services: Sequence[ControllerFactory] = (),
     ) -> None:
         self.settings = settings
         self.registry = registry
+        self.service_factories = tuple(services)
+        """Factories that run whatever ``--controllers`` selects, e.g. the web UI's
+        (``weir.web.service.controllers``): the caller composes the process, the runtime
+        imports no front end."""
         self.metrics = metrics or RuntimeMetrics()
         self.controllers: list[Controller] = []
         self.endpoints: Endpoints | None = None
@@ -91,10 +103,8 @@ class Manager:
             for registration in selected:
                 self.controllers.extend(registration.load()(ctx))
             log.info("controllers selected", extra=kv(controllers=[r.name for r in selected]))
-            if self.settings.web.enabled:
-                from weir.web.service import WebService  # noqa: PLC0415 - only when serving
-
-                ctx.services.append(WebService(ctx, self.settings.web))
+            for factory in self.service_factories:
+                self.controllers.extend(factory(ctx))
             for service in ctx.services:
                 await service.start()
                 self._services.append(service)

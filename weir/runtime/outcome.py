@@ -23,8 +23,7 @@ from typing import Any
 
 from weir.runtime import conditions, reasons
 from weir.runtime.result import Outcome, Result
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def requested_at(obj: Obj) -> str | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-Obj = dict[str, Any]
+from weir.types import Obj
+
 EventHandler = Callable[[str, Obj], None]
 
 

@@ -9,9 +9,8 @@ the object.
 
 from __future__ import annotations
 
-from typing import Any
+from weir.types import Obj
 
-Obj = dict[str, Any]
 Fingerprint = tuple[object, tuple[tuple[str, str], ...], bool]
 
 

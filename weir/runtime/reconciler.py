@@ -13,13 +13,12 @@ Reconcilers may set other conditions and status fields on ``obj``; ``Ready``, ``
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from weir.runtime import reasons
 from weir.runtime.durations import parse_duration
 from weir.runtime.result import Result
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 class Reconciler(abc.ABC):

@@ -1,4 +1,13 @@
-"""Settings of ``weir run``, as typed dataclasses with Flux's defaults and flag names."""
+"""Settings of ``weir run``, as typed dataclasses with Flux's defaults and flag names.
+
+:class:`RunSettings` holds what the runtime itself needs (controllers, clients, retries, leader
+election, logs). Each feature package keeps its own typed settings beside its code
+(``weir.source.settings.SourceSettings``, ``weir.kustomize.settings.KustomizeSettings``,
+``weir.helm.settings.HelmSettings``, ``weir.web.settings.WebSettings``); the command line puts
+them in :attr:`RunSettings.features` and a factory finds its own with
+:meth:`RunSettings.feature` (the class's defaults when absent), so the runtime imports no
+feature package.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from weir.errors import UsageError
 from weir.log import LogEncoding
@@ -15,7 +25,8 @@ from weir.runtime.backoff import (
     DEFAULT_MAX_RETRY_DELAY,
     DEFAULT_MIN_RETRY_DELAY,
 )
-from weir.web.settings import WebSettings
+
+T = TypeVar("T")
 
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
@@ -69,73 +80,11 @@ class LeaderElectionSettings:
 
 
 @dataclass(frozen=True)
-class StorageSettings:
-    """Where source artifacts are stored and served (source-controller's flags)."""
-
-    path: str = ".weir/storage"
-    """Directory of the artifacts (``--storage-path``)."""
-    addr: str = "127.0.0.1:9090"
-    """Address the artifact server binds (``--storage-addr``)."""
-    adv_addr: str | None = None
-    """Host[:port] put in ``status.artifact.url`` (``--storage-adv-addr``); None: the bound
-    address."""
-
-
-@dataclass(frozen=True)
-class KustomizeSettings:
-    """kustomize-controller's flags."""
-
-    no_cross_namespace_refs: bool = False
-    """Refuse sources and dependencies in other namespaces (``--no-cross-namespace-refs``)."""
-    no_remote_bases: bool = False
-    """Refuse remote kustomize bases (``--no-remote-bases``)."""
-    default_service_account: str | None = None
-    """Impersonate this service account when ``spec.serviceAccountName`` is empty
-    (``--default-service-account``)."""
-    requeue_dependency: float = 30.0
-    """Retry delay while a source or dependency is not ready (``--requeue-dependency``)."""
-    strict_substitution: bool = True
-    """Fail on undefined ``${var}`` (Flux 2.9's ``StrictPostBuildSubstitutions``)."""
-    sops_age_secret: tuple[str, str] | None = None
-    """(namespace, name) of a Secret whose ``*.agekey`` entries every Kustomization with
-    ``spec.decryption`` may use besides its own ``secretRef`` (``--sops-age-secret``, Flux 2.7's
-    controller-level keys)."""
-
-
-@dataclass(frozen=True)
-class NotificationSettings:
-    """notification-controller's flags and the limits of its queues (``weir.notification``)."""
-
-    receiver_addr: str = "127.0.0.1:9292"
-    """Address of the webhook receiver server (``--receiver-addr``, Flux's ``--receiverAddr``;
-    Flux binds ``:9292``, weir binds loopback unless told otherwise; ``0`` disables it)."""
-    events_addr: str = "0"
-    """Address of Flux's event endpoint, where Flux's own controllers can POST their events
-    (``--events-addr``; Flux binds ``:9090``; ``0``, the default, disables it: weir's controllers
-    reach the notification controller through core/v1 Events)."""
-    rate_limit_interval: float = 300.0
-    """Duplicate events (same object, message and revision) are dropped within this window
-    (``--rate-limit-interval``, Flux's 5m)."""
-    queue_size: int = 256
-    """Notifications waiting per Provider; beyond it new ones are dropped (metric + log)."""
-    max_retries: int = 4
-    """Retries of a failed delivery (connection error, 429 or 5xx), like Flux's HTTP client."""
-    retry_wait_min: float = 2.0
-    """First delay between retries, doubled each time (seconds)."""
-    retry_wait_max: float = 30.0
-    """Longest delay between retries (seconds)."""
-    default_timeout: float = 15.0
-    """Timeout of one delivery attempt when ``spec.timeout`` is empty (Flux's 15s)."""
-    max_webhook_body: int = 4 << 20
-    """Largest webhook payload a Receiver reads (bytes); larger ones get 413."""
-
-
-@dataclass(frozen=True)
 class RunSettings:
     """Everything ``weir run`` needs; each field is one flag."""
 
     controllers: str = "*"
-    """Which controllers to start (``--controllers``; see :mod:`weir.runtime.registry`)."""
+    """Which controllers to start (``--controllers``; see :mod:`weir.runtime.factories`)."""
     kubeconfig: str | None = None
     """``--kubeconfig``; None: $KUBECONFIG, ~/.kube/config, or the in-cluster account."""
     context: str | None = None
@@ -166,9 +115,13 @@ class RunSettings:
     log_encoding: LogEncoding = "json"
     """``--log-encoding``: json or console."""
     leader_election: LeaderElectionSettings = field(default_factory=LeaderElectionSettings)
-    storage: StorageSettings = field(default_factory=StorageSettings)
-    kustomize: KustomizeSettings = field(default_factory=KustomizeSettings)
-    notification: NotificationSettings = field(default_factory=NotificationSettings)
-    web: WebSettings = field(default_factory=lambda: WebSettings(addr="0"))
-    """The embedded web UI (``--web-addr``; the command line enables it by default, programmatic
-    managers only when asked)."""
+    features: tuple[object, ...] = ()
+    """The typed settings of the feature packages (one instance per class), e.g.
+    ``SourceSettings``, ``KustomizeSettings``, ``HelmSettings``, ``WebSettings``."""
+
+    def feature(self, kind: type[T]) -> T:
+        """The settings of class ``kind`` in :attr:`features`, else ``kind()`` (its defaults)."""
+        for found in self.features:
+            if isinstance(found, kind):
+                return found
+        return kind()

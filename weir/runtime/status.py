@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 class StatusWriter(Protocol):

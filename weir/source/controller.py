@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from weir.api.registry import lookup
-from weir.helm.engine_service import engine_service
-from weir.helm.watches import DependentsTracker, artifact_state, ref_of
+from weir.api.kinds import lookup
+from weir.helmengine.service import engine_service
 from weir.kube.indexers import index_by_source_ref
 from weir.runtime.controller import Controller
+from weir.runtime.factories import ControllerContext, build_controller
 from weir.runtime.reconciler import Reconciler
-from weir.runtime.registry import ControllerContext, build_controller
-from weir.runtime.settings import StorageSettings
+from weir.runtime.watches import DependentsTracker, artifact_state, ref_of
 from weir.source.gitrepository import GitRepositoryReconciler
 from weir.source.helmchart import SOURCE_KINDS, HelmChartReconciler
 from weir.source.helmrepository import HelmRepositoryReconciler
 from weir.source.ocirepository import OCIRepositoryReconciler
 from weir.source.server import ArtifactServer, advertised_addr, parse_addr
+from weir.source.settings import SourceSettings, StorageSettings
 from weir.source.storage import Storage
 
 COMPONENT = "source-controller"
@@ -64,7 +64,8 @@ class _Closing:
 
 
 def controllers(ctx: ControllerContext) -> Sequence[Controller]:
-    service = StorageService(ctx.run.storage)
+    settings = ctx.feature(SourceSettings)
+    service = StorageService(settings.storage)
     ctx.services.append(service)
     storage = service.storage
 
@@ -87,7 +88,7 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
         storage,
         {kind: inf.get for kind, inf in source_informers.items()},
         engine_service(ctx).get,
-        requeue_dependency=ctx.run.kustomize.requeue_dependency,
+        requeue_dependency=settings.requeue_dependency,
     )
     ctx.services.append(_Closing(chart_reconciler))
     charts = build("HelmChart", chart_reconciler)

@@ -12,11 +12,9 @@
     │   │   └── GitTimeoutError                   the git process ran past its timeout
     │   ├── HostKeyError                          the SSH host key is not in known_hosts
     │   └── InvalidRefError                       spec.ref is malformed (bad semver range, sha)
-    ├── StorageError                              reason StorageOperationFailed family
-    └── ArtifactError                             a consumer could not use an artifact
-        ├── ArtifactFetchError                    HTTP download failed
-        ├── DigestMismatchError                   the bytes do not hash to the advertised digest
-        └── UnsafeArchiveError                    the tarball tries to escape or is too large
+    └── StorageError                              reason StorageOperationFailed family
+
+    ArtifactError (weir.artifact.errors)          a consumer could not use an artifact
 
 Every class carries ``reason`` (a Flux reason string for conditions) and, where it helps the
 reconciler decide between retrying and stalling, ``retryable``.
@@ -24,7 +22,20 @@ reconciler decide between retrying and stalling, ``retryable``.
 
 from __future__ import annotations
 
+from weir.artifact.errors import (  # re-exported: the consumer-side half of the tree
+    ArtifactError,
+    ArtifactFetchError,
+    DigestMismatchError,
+    UnsafeArchiveError,
+)
 from weir.errors import WeirError
+
+__all__ = [
+    "ArtifactError",
+    "ArtifactFetchError",
+    "DigestMismatchError",
+    "UnsafeArchiveError",
+]
 
 GIT_OPERATION_FAILED = "GitOperationFailed"
 GIT_OPERATION_SUCCEEDED = "GitOperationSucceeded"
@@ -95,24 +106,3 @@ class StorageError(SourceError):
     """Writing, reading or collecting artifacts in the storage directory failed."""
 
     reason = ARCHIVE_OPERATION_FAILED
-
-
-# ----------------------------------------------------------------------------- Artifacts
-class ArtifactError(SourceError):
-    """A consumer could not download or unpack an artifact."""
-
-    reason = ARTIFACT_FETCH_FAILED
-
-
-class ArtifactFetchError(ArtifactError):
-    """The artifact could not be downloaded (HTTP error status, connection failure)."""
-
-
-class DigestMismatchError(ArtifactError):
-    """The artifact's bytes do not hash to the digest advertised in ``status.artifact``."""
-
-
-class UnsafeArchiveError(ArtifactError):
-    """The tarball holds an entry that would escape the destination, or is too large."""
-
-    retryable = False

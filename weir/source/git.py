@@ -21,6 +21,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
 
+from weir.artifact.errors import InvalidVersionError
+from weir.artifact.semver import Constraint, select_highest
 from weir.source.errors import (
     EmptyRepositoryError,
     GitError,
@@ -36,7 +38,6 @@ from weir.source.revision import (
     Signature,
     format_revision,
 )
-from weir.source.semver import Constraint, select_highest
 
 DEFAULT_TIMEOUT = 60.0
 """Flux's default ``spec.timeout`` for GitRepository."""
@@ -58,7 +59,10 @@ def _validate(ref: GitRef) -> None:
     _check_ref_text("tag", ref.tag)
     _check_ref_text("name", ref.name)
     if ref.semver is not None:
-        Constraint(ref.semver)  # raises InvalidRefError when malformed
+        try:
+            Constraint(ref.semver)
+        except InvalidVersionError as e:
+            raise InvalidRefError(str(e)) from e
 
 
 def _prepare(url: str, auth: GitAuth | None) -> tuple[str, GitAuth | None]:

@@ -2,6 +2,8 @@
 
 One run (the runtime owns Ready / Reconciling / Stalled, the status patch and requeues):
 
+The run is the source skeleton (:mod:`weir.source.skeleton`) over the typed spec:
+
 1. read the auth Secret (``spec.secretRef``) and resolve ``spec.ref`` on the remote with
    ``git ls-remote`` — nothing is downloaded yet;
 2. if the artifact of that revision is already stored, with the same ``spec.ignore`` and the
@@ -15,43 +17,38 @@ Conditions and messages follow source-controller: ``ArtifactInStorage``, ``Fetch
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir.api.source import GitRepositorySpec
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
-from weir.log import kv
 from weir.runtime import conditions
 from weir.runtime.durations import parse_duration
-from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
-from weir.source.errors import SourceError
 from weir.source.git import checkout, resolve_remote
 from weir.source.gitauth import GitAuth, decode_secret_data
 from weir.source.ignore import IgnoreRules
-from weir.source.revision import Commit, GitRef
-from weir.source.storage import Storage, extract
+from weir.source.revision import Commit, GitRef, RemoteRevision
+from weir.source.skeleton import SourceReconciler, SourceRun, read_secret_data
+from weir.source.storage import Artifact, Storage, extract
 from weir.source.verify import VerificationError, split_tag, verify_signature
+from weir.types import Obj
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.source.gitrepository")
 
 KIND = "GitRepository"
 STORAGE_KIND = "gitrepository"
 DEFAULT_TIMEOUT = 60.0
 
-ARTIFACT_IN_STORAGE = "ArtifactInStorage"
-FETCH_FAILED = "FetchFailed"
 INCLUDE_UNAVAILABLE = "IncludeUnavailable"
-ARTIFACT_OUTDATED = "ArtifactOutdated"
 SOURCE_VERIFIED = "SourceVerified"
 VERIFY_MODES = {"HEAD": "HEAD", "head": "HEAD", "Tag": "Tag", "TagAndHEAD": "TagAndHEAD"}
 
@@ -59,108 +56,101 @@ GetSource = Callable[[str | None, str], Obj | None]
 """Look up a GitRepository by (namespace, name) in the informer cache."""
 
 
-class GitRepositoryReconciler(Reconciler):
+@dataclass
+class _Remote:
+    """What :meth:`GitRepositoryReconciler.resolve` found."""
+
+    url: str
+    ref: GitRef
+    auth: GitAuth | None
+    timeout: float
+    remote: RemoteRevision
+    mode: str | None
+    includes: list[Obj]
+
+
+class GitRepositoryReconciler(SourceReconciler[GitRepositorySpec, _Remote]):
     """Reconciles ``source.toolkit.fluxcd.io/v1`` GitRepositories into artifacts."""
 
+    kind = KIND
+    storage_kind = STORAGE_KIND
+    spec_model = GitRepositorySpec
+
     def __init__(self, api: ApiClient, storage: Storage, get_source: GetSource) -> None:
-        self.api = api
-        self.storage = storage
+        super().__init__(api, storage)
         self.get_source = get_source
 
-    async def finalize(self, obj: Obj) -> Result | None:
-        meta = obj["metadata"]
-        await self.storage.remove_all(STORAGE_KIND, meta["namespace"], meta["name"])
-        return None
-
-    async def reconcile(self, obj: Obj) -> Result:
-        spec = obj.get("spec") or {}
-        status = obj.setdefault("status", {})
-        meta = obj["metadata"]
-        ns, name = meta["namespace"], meta["name"]
+    def precheck(self, spec: Obj) -> None:
         url = str(spec.get("url", ""))
         if not url.startswith(("http://", "https://", "ssh://")):
             raise Stalled("URLInvalid", f"invalid URL {url!r}: use http://, https:// or ssh://")
-        mode = _verify_mode(spec)
+
+    async def resolve(self, run: SourceRun[GitRepositorySpec]) -> _Remote:
+        mode = _verify_mode(run.raw_spec)
         if mode is None:
-            conditions.delete(obj, SOURCE_VERIFIED)
-            status.pop("sourceVerificationMode", None)
-        timeout = parse_duration(str(spec.get("timeout") or "60s"))
-        try:
-            ref = GitRef.from_spec(spec.get("ref"))
-            auth = await self._auth(ns, spec, url)
-            remote = await resolve_remote(url, ref, auth, timeout=timeout)
-        except SourceError as e:
-            raise self._fetch_failed(obj, e) from e
+            conditions.delete(run.obj, SOURCE_VERIFIED)
+            run.status.pop("sourceVerificationMode", None)
+        timeout = parse_duration(run.spec.timeout or "60s")
+        ref = GitRef.from_spec(run.raw_spec.get("ref"))
+        auth = await self._auth(run.namespace, run.spec, run.spec.url)
+        remote = await resolve_remote(run.spec.url, ref, auth, timeout=timeout)
+        includes = await self._includes(run)
+        return _Remote(run.spec.url, ref, auth, timeout, remote, mode, includes)
 
-        includes = await self._includes(obj)
-        ignore = spec.get("ignore")
-        current = status.get("artifact") or {}
-        if (
-            current.get("revision") == remote.revision
-            and status.get("observedIgnore") == ignore
-            and _digests(status.get("includedArtifacts")) == _digests(includes)
-            and self.storage.exists(current)
-            and (mode is None or _verified(obj, mode))
-        ):
-            self.storage.set_artifact_url(current)  # follows a changed --storage-adv-addr
-            self._stored(obj, remote.revision)
-            return Result.success(
-                f"stored artifact for revision '{remote.revision}'", revision=remote.revision
-            )
+    def revision_of(self, fetched: _Remote) -> str:
+        return fetched.remote.revision
 
-        conditions.mark_true(
-            obj, ARTIFACT_OUTDATED, "NewRevision", f"new upstream revision '{remote.revision}'"
+    def up_to_date(self, run: SourceRun[GitRepositorySpec], fetched: _Remote) -> bool:
+        return (
+            run.status.get("observedIgnore") == run.spec.ignore
+            and _digests(run.status.get("includedArtifacts")) == _digests(fetched.includes)
+            and (fetched.mode is None or _verified(run.obj, fetched.mode))
         )
+
+    async def store(self, run: SourceRun[GitRepositorySpec], fetched: _Remote) -> Artifact:
         work = Path(tempfile.mkdtemp(prefix="weir-git-"))
         try:
-            try:
-                commit = await checkout(
-                    url,
-                    ref,
-                    auth,
-                    work / "src",
-                    timeout=timeout,
-                    remote=remote,
-                    tag_object=mode in ("Tag", "TagAndHEAD"),
-                )
-            except SourceError as e:
-                raise self._fetch_failed(obj, e) from e
-            if mode is not None:
-                await self._verify(obj, mode, commit)
-            await self._copy_includes(obj, includes, work / "src", work)
-            rules = IgnoreRules.for_directory(work / "src", ignore)
-            artifact = await self.storage.archive(
+            commit = await checkout(
+                fetched.url,
+                fetched.ref,
+                fetched.auth,
+                work / "src",
+                timeout=fetched.timeout,
+                remote=fetched.remote,
+                tag_object=fetched.mode in ("Tag", "TagAndHEAD"),
+            )
+            if fetched.mode is not None:
+                await self._verify(run.obj, fetched.mode, commit)
+            await self._copy_includes(run.obj, fetched.includes, work / "src", work)
+            rules = IgnoreRules.for_directory(work / "src", run.spec.ignore)
+            return await self.storage.archive(
                 work / "src",
                 kind=STORAGE_KIND,
-                namespace=ns,
-                name=name,
+                namespace=run.namespace,
+                name=run.name,
                 revision=commit.revision,
                 ignore=rules,
                 filename=f"{commit.hash}.tar.gz",
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        status["artifact"] = artifact
-        if ignore is None:
+
+    def observe(self, run: SourceRun[GitRepositorySpec], fetched: _Remote) -> None:
+        status = run.status
+        if run.spec.ignore is None:
             status.pop("observedIgnore", None)
         else:
-            status["observedIgnore"] = ignore
-        if includes:
-            status["includedArtifacts"] = includes
-            status["observedInclude"] = spec.get("include")
+            status["observedIgnore"] = run.spec.ignore
+        if fetched.includes:
+            status["includedArtifacts"] = fetched.includes
+            status["observedInclude"] = run.raw_spec.get("include")
         else:
             status.pop("includedArtifacts", None)
             status.pop("observedInclude", None)
-        self._stored(obj, commit.revision)
-        with contextlib.suppress(OSError):
-            await self.storage.garbage_collect(STORAGE_KIND, ns, name, artifact)
-        log.info(
-            "stored artifact",
-            extra=kv(kind=KIND, namespace=ns, name=name, revision=commit.revision),
-        )
-        return Result.success(
-            f"stored artifact for revision '{commit.revision}'", revision=commit.revision
-        )
+
+    def stored(self, run: SourceRun[GitRepositorySpec], revision: str) -> Result:
+        conditions.delete(run.obj, INCLUDE_UNAVAILABLE)
+        return super().stored(run, revision)
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -205,46 +195,23 @@ class GitRepositoryReconciler(Reconciler):
         # Every entry is an armoured OpenPGP key or keyring, except SSH keys (*.sshpub).
         return [v.decode(errors="replace") for k, v in data.items() if not k.endswith(".sshpub")]
 
-    async def _auth(self, namespace: str, spec: Obj, url: str) -> GitAuth | None:
-        ref = spec.get("secretRef")
-        if not ref:
+    async def _auth(self, namespace: str, spec: GitRepositorySpec, url: str) -> GitAuth | None:
+        if spec.secret_ref is None:
             return None
-        try:
-            secret = await kube.get(self.api, SECRETS, namespace, ref["name"])
-        except NotFoundError as e:
-            raise ReconcileError(
-                "AuthenticationFailed",
-                f"failed to get secret '{namespace}/{ref['name']}': secret not found; "
-                "create it or fix spec.secretRef",
-            ) from e
-        return GitAuth.from_secret_data(decode_secret_data(secret.get("data")), url)
+        data = await read_secret_data(self.api, namespace, spec.secret_ref.name)
+        return GitAuth.from_secret_data(data, url)
 
-    def _fetch_failed(self, obj: Obj, err: SourceError) -> Exception:
-        reason = getattr(err, "reason", "GitOperationFailed")
-        message = str(err)
-        conditions.mark_true(obj, FETCH_FAILED, reason, message)
-        if getattr(err, "retryable", True):
-            return ReconcileError(reason, message)
-        return Stalled(reason, message)
-
-    def _stored(self, obj: Obj, revision: str) -> None:
-        message = f"stored artifact for revision '{revision}'"
-        conditions.delete(obj, FETCH_FAILED)
-        conditions.delete(obj, ARTIFACT_OUTDATED)
-        conditions.delete(obj, INCLUDE_UNAVAILABLE)
-        conditions.mark_true(obj, ARTIFACT_IN_STORAGE, "Succeeded", message)
-
-    async def _includes(self, obj: Obj) -> list[Obj]:
+    async def _includes(self, run: SourceRun[GitRepositorySpec]) -> list[Obj]:
         """The artifacts of ``spec.include`` repositories (same namespace), in spec order."""
-        ns = obj["metadata"]["namespace"]
+        ns = run.namespace
         out: list[Obj] = []
-        for inc in (obj.get("spec") or {}).get("include") or []:
-            name = (inc.get("repository") or {}).get("name", "")
+        for inc in run.spec.include or []:
+            name = inc.repository.name
             other = self.get_source(ns, name)
             artifact = ((other or {}).get("status") or {}).get("artifact")
             if not artifact:
                 message = f"could not get included artifact of GitRepository '{ns}/{name}'"
-                conditions.mark_true(obj, INCLUDE_UNAVAILABLE, "NotFound", message)
+                conditions.mark_true(run.obj, INCLUDE_UNAVAILABLE, "NotFound", message)
                 raise ReconcileError("IncludeUnavailable", message)
             out.append(dict(artifact))
         return out

@@ -45,7 +45,20 @@ from typing import Any
 import httpx
 import yaml
 
-from weir.helm.chartrepo import (
+from weir.artifact.errors import ArtifactError
+from weir.artifact.fetch import fetch_artifact
+from weir.artifact.tarball import extract
+from weir.helmengine.engine import HelmEngine
+from weir.helmengine.errors import ChartError, ChartRepositoryError, HelmError
+from weir.log import kv
+from weir.oci.artifact import RefSpec, chart_tag, pull_chart, resolve, tag_is_exact
+from weir.oci.errors import OCIError
+from weir.oci.reference import Reference
+from weir.runtime import conditions
+from weir.runtime.durations import format_duration
+from weir.runtime.reconciler import Reconciler
+from weir.runtime.result import ReconcileError, Result, Stalled
+from weir.source.chartrepo import (
     ChartIndex,
     RepoAuth,
     chart_artifact_name,
@@ -57,32 +70,20 @@ from weir.helm.chartrepo import (
     merge_values_files,
     select_version,
 )
-from weir.helm.engine import HelmEngine
-from weir.helm.errors import ChartError, ChartRepositoryError, HelmError
-from weir.kustomize.yamlio import KubeLoader
-from weir.log import kv
-from weir.oci.artifact import RefSpec, chart_tag, pull_chart, resolve, tag_is_exact
-from weir.oci.errors import OCIError
-from weir.oci.reference import Reference
-from weir.runtime import conditions
-from weir.runtime.durations import format_duration
-from weir.runtime.reconciler import Reconciler
-from weir.runtime.result import ReconcileError, Result, Stalled
 from weir.source.errors import SourceError
-from weir.source.fetch import fetch_artifact
-from weir.source.helmrepository import (
+from weir.source.ocirepository import parse_repository_url, registry_client
+from weir.source.skeleton import (
     ARTIFACT_OUTDATED,
-    mark_fetch_failed,
+    failed,
     mark_stored,
     read_secret_data,
     source_timeout,
     store_file,
 )
-from weir.source.ocirepository import parse_repository_url, registry_client
 from weir.source.storage import Artifact, Storage
-from weir.source.tarball import extract
+from weir.types import Obj
+from weir.yamlio import KubeLoader
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.source.helmchart")
 
 KIND = "HelmChart"
@@ -240,7 +241,7 @@ class HelmChartReconciler(Reconciler):
         if chart.digest and hashlib.sha256(data).hexdigest() != chart.digest.removeprefix(
             "sha256:"
         ):
-            raise mark_fetch_failed(
+            raise failed(
                 obj,
                 "ChartPullFailed",
                 f"chart {chart.name}-{chart.version} does not match the digest in the index; "
@@ -327,7 +328,7 @@ class HelmChartReconciler(Reconciler):
                     return self._stored(obj, chart_name, revision, PULL_SUCCEEDED, "pulled")
                 pulled = await pull_chart(client, ref.with_digest(resolved.digest))
             except OCIError as e:
-                raise mark_fetch_failed(
+                raise failed(
                     obj,
                     "ChartPullFailed",
                     f"failed to pull chart {ref} {version}: {e}",
@@ -368,7 +369,7 @@ class HelmChartReconciler(Reconciler):
             root = work / "source"
             try:
                 await self._unpack_source(source_artifact, root)
-            except SourceError as e:
+            except (SourceError, ArtifactError) as e:
                 raise ReconcileError(
                     "ArtifactFailed",
                     f"failed to get the source artifact: {e}",
@@ -398,7 +399,7 @@ class HelmChartReconciler(Reconciler):
             raise Stalled("ChartPackageFailed", f"chart path {path!r} points outside the source")
         chart_yaml = chart_dir / "Chart.yaml"
         if not chart_yaml.is_file():
-            raise mark_fetch_failed(
+            raise failed(
                 obj,
                 "ChartPackageFailed",
                 f"no Chart.yaml at path {path!r} of the source: fix spec.chart",
@@ -406,11 +407,11 @@ class HelmChartReconciler(Reconciler):
         try:
             meta = yaml.load(chart_yaml.read_text(), Loader=KubeLoader)  # a safe loader
         except yaml.YAMLError as e:
-            raise mark_fetch_failed(
+            raise failed(
                 obj, "ChartPackageFailed", f"Chart.yaml at {path!r} does not parse: {e}"
             ) from e
         if not isinstance(meta, dict) or not meta.get("name") or not meta.get("version"):
-            raise mark_fetch_failed(
+            raise failed(
                 obj, "ChartPackageFailed", f"Chart.yaml at {path!r} needs a name and a version"
             )
         name, version = str(meta["name"]), str(meta["version"])
@@ -430,7 +431,7 @@ class HelmChartReconciler(Reconciler):
             )
             tgz = await self.engine().package(chart_dir, out, version=revision, values=values)
         except HelmError as e:
-            raise mark_fetch_failed(
+            raise failed(
                 obj, "ChartPackageFailed", f"failed to package chart at {path!r}: {e}"
             ) from e
         data = await asyncio.to_thread(tgz.read_bytes)
@@ -451,7 +452,7 @@ class HelmChartReconciler(Reconciler):
             await asyncio.to_thread(extract, archive, work / "chart", digest)
             tops = [p for p in (work / "chart").iterdir() if p.is_dir()]
             if len(tops) != 1:
-                raise mark_fetch_failed(
+                raise failed(
                     obj, "ChartPackageFailed", "the chart archive has no single top directory"
                 )
             chart_dir = tops[0]
@@ -465,12 +466,10 @@ class HelmChartReconciler(Reconciler):
                     chart_dir, work / "out", version=revision, values=values
                 )
             except HelmError as e:
-                raise mark_fetch_failed(
-                    obj, "ChartPackageFailed", f"failed to apply valuesFiles: {e}"
-                ) from e
+                raise failed(obj, "ChartPackageFailed", f"failed to apply valuesFiles: {e}") from e
             return await asyncio.to_thread(tgz.read_bytes)
-        except SourceError as e:
-            raise mark_fetch_failed(obj, "ChartPackageFailed", f"bad chart archive: {e}") from e
+        except (SourceError, ArtifactError) as e:
+            raise failed(obj, "ChartPackageFailed", f"bad chart archive: {e}") from e
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -493,7 +492,7 @@ class HelmChartReconciler(Reconciler):
         try:
             chart_metadata(built.data)  # refuse what is not a chart archive
         except ChartError as e:
-            raise mark_fetch_failed(obj, "ChartPullFailed", str(e)) from e
+            raise failed(obj, "ChartPullFailed", str(e)) from e
         artifact: Artifact = await store_file(
             self.storage,
             built.data,
@@ -525,4 +524,5 @@ class HelmChartReconciler(Reconciler):
         return Result.success(message, reason=reason, revision=revision)
 
     def _fetch_failed(self, obj: Obj, err: HelmError) -> Exception:
-        return mark_fetch_failed(obj, err.reason, str(err), retryable=True)
+        """A repository failure is retried (the index may change) whatever the error says."""
+        return failed(obj, err.reason, str(err))

@@ -58,6 +58,32 @@ def _class_char(glob: str, j: int) -> tuple[str | None, int]:
     return glob[j], j + 1
 
 
+def _char_class(glob: str, j: int) -> tuple[str | None, int]:
+    """The regex of a ``[...]`` class whose body starts at ``j``, and the index of its closing
+    ``]``; (None, j) for a malformed class."""
+    n = len(glob)
+    negate = j < n and glob[j] == "^"
+    if negate:
+        j += 1
+    parts: list[str] = []
+    while True:
+        if j >= n:
+            return None, j
+        if glob[j] == "]" and parts:
+            break
+        lo, j = _class_char(glob, j)
+        if lo is None:
+            return None, j
+        if j < n and glob[j] == "-":
+            hi, j = _class_char(glob, j + 1)
+            if hi is None or hi < lo:
+                return None, j
+            parts.append(f"{re.escape(lo)}-{re.escape(hi)}")
+        else:
+            parts.append(re.escape(lo))
+    return ("[^" if negate else "[") + "".join(parts) + "]", j
+
+
 @lru_cache(maxsize=4096)
 def _glob_regex(glob: str) -> re.Pattern[str] | None:
     """Translate one path component glob (Go's ``filepath.Match`` syntax) to a regex.
@@ -78,28 +104,10 @@ def _glob_regex(glob: str) -> re.Pattern[str] | None:
                 return None
             out.append(re.escape(glob[i]))
         elif c == "[":
-            j = i + 1
-            negate = j < n and glob[j] == "^"
-            if negate:
-                j += 1
-            parts: list[str] = []
-            while True:
-                if j >= n:
-                    return None
-                if glob[j] == "]" and parts:
-                    break
-                lo, j = _class_char(glob, j)
-                if lo is None:
-                    return None
-                if j < n and glob[j] == "-":
-                    hi, j = _class_char(glob, j + 1)
-                    if hi is None or hi < lo:
-                        return None
-                    parts.append(f"{re.escape(lo)}-{re.escape(hi)}")
-                else:
-                    parts.append(re.escape(lo))
-            out.append(("[^" if negate else "[") + "".join(parts) + "]")
-            i = j
+            part, i = _char_class(glob, i + 1)
+            if part is None:
+                return None
+            out.append(part)
         else:
             out.append(re.escape(c))
         i += 1

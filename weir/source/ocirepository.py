@@ -25,34 +25,35 @@ import contextlib
 import logging
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from weir.helm.chartrepo import RepoAuth
-from weir.helm.errors import ChartRepositoryError
-from weir.log import kv
-from weir.oci.artifact import LayerSelector, RefSpec, pull_artifact, resolve
+from weir.api.source import OCIRepositorySpec
+from weir.helmengine.errors import ChartRepositoryError
+from weir.oci.artifact import LayerSelector, RefSpec, Resolved, pull_artifact, resolve
 from weir.oci.auth import Credentials, credentials_from_secret
 from weir.oci.client import RegistryClient
 from weir.oci.errors import OCIError
 from weir.oci.reference import Reference, parse_url
-from weir.runtime import conditions
-from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
-from weir.source.helmrepository import (
-    ARTIFACT_OUTDATED,
-    mark_fetch_failed,
+from weir.source.chartrepo import RepoAuth
+from weir.source.ignore import IgnoreRules, load_sourceignore, parse_patterns
+from weir.source.skeleton import (
+    SourceFailure,
+    SourceReconciler,
+    SourceRun,
     mark_stored,
     read_secret_data,
     source_timeout,
     store_file,
 )
-from weir.source.ignore import IgnoreRules, load_sourceignore, parse_patterns
-from weir.source.storage import Storage
+from weir.source.storage import Artifact
+from weir.types import Obj
 
-Obj = dict[str, Any]
 log = logging.getLogger("weir.source.ocirepository")
 
 KIND = "OCIRepository"
@@ -98,25 +99,24 @@ def parse_repository_url(url: str) -> Reference:
         raise Stalled("URLInvalid", str(e)) from e
 
 
-class OCIRepositoryReconciler(Reconciler):
+@dataclass
+class _Pull:
+    """What :meth:`OCIRepositoryReconciler.resolve` found."""
+
+    base: Reference
+    resolved: Resolved
+    selector: LayerSelector
+
+
+class OCIRepositoryReconciler(SourceReconciler[OCIRepositorySpec, _Pull]):
     """Reconciles ``source.toolkit.fluxcd.io/v1`` OCIRepositories (see the module docstring)."""
 
-    def __init__(self, api: ApiClient, storage: Storage) -> None:
-        self.api = api
-        self.storage = storage
+    kind = KIND
+    storage_kind = STORAGE_KIND
+    spec_model = OCIRepositorySpec
 
-    async def finalize(self, obj: Obj) -> Result | None:
-        meta = obj["metadata"]
-        await self.storage.remove_all(STORAGE_KIND, meta["namespace"], meta["name"])
-        return None
-
-    async def reconcile(self, obj: Obj) -> Result:
-        spec = obj.get("spec") or {}
-        meta = obj["metadata"]
-        ns, name = meta["namespace"], meta["name"]
-        status = obj.setdefault("status", {})
-        url = str(spec.get("url") or "")
-        base = parse_repository_url(url)
+    def precheck(self, spec: Obj) -> None:
+        parse_repository_url(str(spec.get("url") or ""))
         if spec.get("verify"):
             raise Stalled(
                 "VerificationError",
@@ -130,91 +130,98 @@ class OCIRepositoryReconciler(Reconciler):
                 f"provider {provider!r} is not supported by weir yet: use provider 'generic' "
                 "with a spec.secretRef",
             )
-        status["url"] = url
-        ref_spec = spec.get("ref") or {}
+
+    async def prepare(self, run: SourceRun[OCIRepositorySpec]) -> Result | None:
+        run.status["url"] = run.spec.url
+        return None
+
+    @contextlib.asynccontextmanager
+    async def session(self, run: SourceRun[OCIRepositorySpec]) -> AsyncIterator[None]:
+        base = parse_repository_url(run.spec.url)
+        client = await registry_client(self.api, run.namespace, run.raw_spec, base.registry)
+        async with client:
+            run.client = client
+            yield
+
+    async def resolve(self, run: SourceRun[OCIRepositorySpec]) -> _Pull:
+        base = parse_repository_url(run.spec.url)
+        ref_spec = run.raw_spec.get("ref") or {}
         ref = RefSpec(
             tag=ref_spec.get("tag"),
             semver=ref_spec.get("semver"),
             semver_filter=ref_spec.get("semverFilter"),
             digest=ref_spec.get("digest"),
         )
-        layer = spec.get("layerSelector")
-        selector = LayerSelector(
-            (layer or {}).get("mediaType"), (layer or {}).get("operation") or "extract"
-        )
-        ignore = spec.get("ignore")
-        client = await registry_client(self.api, ns, spec, base.registry)
-        async with client:
+        layer = run.raw_spec.get("layerSelector") or {}
+        selector = LayerSelector(layer.get("mediaType"), layer.get("operation") or "extract")
+        try:
+            resolved = await resolve(run.client, base, ref)
+        except OCIError as e:
+            raise _named(e, "failed to determine artifact digest") from e
+        return _Pull(base, resolved, selector)
+
+    def revision_of(self, fetched: _Pull) -> str:
+        return fetched.resolved.revision
+
+    def up_to_date(self, run: SourceRun[OCIRepositorySpec], fetched: _Pull) -> bool:
+        return run.status.get("observedLayerSelector") == run.raw_spec.get(
+            "layerSelector"
+        ) and run.status.get("observedIgnore") == run.raw_spec.get("ignore")
+
+    def outdated_message(self, revision: str) -> str:
+        return f"new revision '{revision}'"
+
+    async def store(self, run: SourceRun[OCIRepositorySpec], fetched: _Pull) -> Artifact:
+        resolved, selector = fetched.resolved, fetched.selector
+        work = Path(tempfile.mkdtemp(prefix="weir-oci-"))
+        try:
+            target = work / ("layer.tgz" if selector.operation == "copy" else "content")
             try:
-                resolved = await resolve(client, base, ref)
+                pulled = await pull_artifact(run.client, resolved, target, selector)
             except OCIError as e:
-                raise self._failed(obj, e, "failed to determine artifact digest") from e
-            revision = resolved.revision
-            current = status.get("artifact") or {}
-            if (
-                current.get("revision") == revision
-                and status.get("observedLayerSelector") == layer
-                and status.get("observedIgnore") == ignore
-                and self.storage.exists(current)
-            ):
-                self.storage.set_artifact_url(current)
-                return self._stored(obj, revision)
-            conditions.mark_true(
-                obj, ARTIFACT_OUTDATED, "NewRevision", f"new revision '{revision}'"
+                raise _named(e, f"failed to pull artifact {run.spec.url}") from e
+            filename = f"{resolved.digest.split(':', 1)[-1]}.tar.gz"
+            if selector.operation == "copy":
+                return await store_file(
+                    self.storage,
+                    target.read_bytes(),
+                    kind=STORAGE_KIND,
+                    namespace=run.namespace,
+                    name=run.name,
+                    filename=filename,
+                    revision=resolved.revision,
+                    metadata=pulled.metadata,
+                )
+            patterns = load_sourceignore(target)
+            if run.spec.ignore is not None:
+                patterns += parse_patterns(run.spec.ignore)
+            return await self.storage.archive(
+                target,
+                kind=STORAGE_KIND,
+                namespace=run.namespace,
+                name=run.name,
+                revision=resolved.revision,
+                ignore=IgnoreRules(patterns),
+                filename=filename,
+                metadata=pulled.metadata,
             )
-            work = Path(tempfile.mkdtemp(prefix="weir-oci-"))
-            try:
-                target = work / ("layer.tgz" if selector.operation == "copy" else "content")
-                try:
-                    pulled = await pull_artifact(client, resolved, target, selector)
-                except OCIError as e:
-                    raise self._failed(obj, e, f"failed to pull artifact {url}") from e
-                filename = f"{resolved.digest.split(':', 1)[-1]}.tar.gz"
-                if selector.operation == "copy":
-                    artifact = await store_file(
-                        self.storage,
-                        target.read_bytes(),
-                        kind=STORAGE_KIND,
-                        namespace=ns,
-                        name=name,
-                        filename=filename,
-                        revision=revision,
-                        metadata=pulled.metadata,
-                    )
-                else:
-                    patterns = load_sourceignore(target)
-                    if ignore is not None:
-                        patterns += parse_patterns(ignore)
-                    artifact = await self.storage.archive(
-                        target,
-                        kind=STORAGE_KIND,
-                        namespace=ns,
-                        name=name,
-                        revision=revision,
-                        ignore=IgnoreRules(patterns),
-                        filename=filename,
-                        metadata=pulled.metadata,
-                    )
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-        status["artifact"] = dict(artifact)
-        for key, value in (("observedIgnore", ignore), ("observedLayerSelector", layer)):
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def observe(self, run: SourceRun[OCIRepositorySpec], fetched: _Pull) -> None:
+        observed = (("observedIgnore", "ignore"), ("observedLayerSelector", "layerSelector"))
+        for key, field in observed:
+            value = run.raw_spec.get(field)
             if value is None:
-                status.pop(key, None)
+                run.status.pop(key, None)
             else:
-                status[key] = value
-        with contextlib.suppress(OSError):
-            await self.storage.garbage_collect(STORAGE_KIND, ns, name, artifact)
-        log.info(
-            "stored artifact",
-            extra=kv(kind=KIND, namespace=ns, name=name, revision=revision),
-        )
-        return self._stored(obj, revision)
+                run.status[key] = value
 
-    def _failed(self, obj: Obj, err: OCIError, what: str) -> Exception:
-        return mark_fetch_failed(obj, err.reason, f"{what}: {err}", retryable=err.retryable)
-
-    def _stored(self, obj: Obj, revision: str) -> Result:
+    def stored(self, run: SourceRun[OCIRepositorySpec], revision: str) -> Result:
         message = f"stored artifact for digest '{revision}'"
-        mark_stored(obj, message)
+        mark_stored(run.obj, message)
         return Result.success(message, revision=revision)
+
+
+def _named(err: OCIError, what: str) -> SourceFailure:
+    return SourceFailure(err.reason, f"{what}: {err}", retryable=err.retryable)

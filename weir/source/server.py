@@ -11,7 +11,7 @@ Run it on its own with ``python -m weir.source.server --storage-path DIR``; the 
 ``status.artifact.url`` uses ``--storage-adv-addr`` (default: the bind address, or the host name
 when binding all interfaces).
 
-:func:`fetch_artifact` (the consumer side) lives in :mod:`weir.source.fetch` and is re-exported
+:func:`fetch_artifact` (the consumer side) lives in :mod:`weir.artifact.fetch` and is re-exported
 here.
 """
 
@@ -33,7 +33,7 @@ from typing import IO
 
 from aiohttp import web
 
-from weir.source.fetch import fetch_artifact
+from weir.artifact.fetch import fetch_artifact
 
 __all__ = [
     "DEFAULT_STORAGE_ADDR",

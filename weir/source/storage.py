@@ -8,7 +8,7 @@ directory) serialises archive and garbage collection of one object.
 
 :meth:`Storage.archive` returns the ``status.artifact`` dict (camelCase, as the API stores it).
 Consumers unpack downloaded artifacts with :func:`extract` (re-exported from
-:mod:`weir.source.tarball`).
+:mod:`weir.artifact.tarball`).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
+from weir.artifact.tarball import extract, file_digest, verify_digest, write_tarball
 from weir.source.errors import StorageError
 from weir.source.ignore import IgnoreRules
-from weir.source.tarball import extract, file_digest, verify_digest, write_tarball
 
 __all__ = ["Artifact", "Storage", "extract"]
 

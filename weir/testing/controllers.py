@@ -1,20 +1,22 @@
 """Running weir's controllers in-process, for tests and benchmarks: the same Manager that
-``weir run`` uses, with free ports and fast retry settings."""
+``weir run`` uses, with free ports and fast retry settings, logging as ``weir run`` does
+(its default level and encoding, the same handler and formatter) when given a log file."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from weir import log
+from weir.helm.settings import HelmSettings
+from weir.kustomize.settings import KustomizeSettings
+from weir.notification.settings import NotificationSettings
 from weir.runtime.manager import Manager
-from weir.runtime.settings import (
-    KustomizeSettings,
-    NotificationSettings,
-    RunSettings,
-    StorageSettings,
-)
+from weir.runtime.settings import RunSettings
+from weir.source.settings import SourceSettings, StorageSettings
 
 
 @contextlib.asynccontextmanager
@@ -27,10 +29,13 @@ async def running_controllers(
     requeue_dependency: float = 1.0,
     min_retry_delay: float = 0.5,
     sops_age_secret: tuple[str, str] | None = None,
+    log_file: Path | None = None,
     notification: NotificationSettings | None = None,
 ) -> AsyncIterator[Manager]:
-    """Start a :class:`Manager` with ``controllers`` and wait until its caches synced.
-
+    """Start a :class:`Manager` with ``controllers`` and wait until its caches synced. With
+    ``log_file``, every record goes there as ``weir run`` writes it to stderr: its default
+    ``--log-level`` and ``--log-encoding`` (info, JSON), through :func:`weir.log.configure`,
+    so every log call at info and above is rendered (a bad ``extra=`` would fail the run).
     The notification controller's servers are off unless ``notification`` says where they
     listen (the defaults are fixed ports)."""
     settings = RunSettings(
@@ -41,12 +46,24 @@ async def running_controllers(
         concurrent=concurrent,
         min_retry_delay=min_retry_delay,
         graceful_shutdown_timeout=5.0,
-        storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
-        kustomize=KustomizeSettings(
-            requeue_dependency=requeue_dependency, sops_age_secret=sops_age_secret
+        features=(
+            SourceSettings(
+                storage=StorageSettings(path=str(storage_dir), addr="127.0.0.1:0"),
+                requeue_dependency=requeue_dependency,
+            ),
+            KustomizeSettings(
+                requeue_dependency=requeue_dependency, sops_age_secret=sops_age_secret
+            ),
+            HelmSettings(requeue_dependency=requeue_dependency),
+            notification or NotificationSettings(receiver_addr="0"),
         ),
-        notification=notification or NotificationSettings(receiver_addr="0"),
     )
+    handler: logging.Handler | None = None
+    out = log_file.open("a", encoding="utf-8") if log_file is not None else None
+    if out is not None:
+        handler = log.configure(
+            settings.log_level, settings.log_encoding, stream=out, replace=False
+        )
     manager = Manager(settings)
     task = asyncio.create_task(manager.run(), name="weir-test-manager")
     try:
@@ -61,3 +78,7 @@ async def running_controllers(
         manager.request_stop()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+        if out is not None:
+            out.close()

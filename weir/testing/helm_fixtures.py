@@ -1,7 +1,7 @@
 """Pytest fixtures for Helm and OCI tests (re-exported by tests/conftest.py):
 
 - ``chart_repo``: a :class:`~weir.testing.chartrepo.ChartRepoServer` (HTTP, no auth) for one test;
-- ``oci_registry``: a :class:`~weir.testing.registry.Registry` (docker-registry on 127.0.0.1,
+- ``oci_registry``: a :class:`~weir.testing.ociregistry.Registry` (docker-registry on 127.0.0.1,
   no auth) shared by the session; tests use their own repository paths in it.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from weir.testing.chartrepo import ChartRepoServer
-from weir.testing.registry import Registry
+from weir.testing.ociregistry import Registry
 
 
 @pytest.fixture

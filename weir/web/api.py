@@ -15,16 +15,16 @@ from starlette.responses import Response, StreamingResponse
 from weir.actions.errors import ObjectNotFoundError
 from weir.actions.objects import get_object
 from weir.api import KindInfo
+from weir.auth import users as auth
 from weir.errors import WeirError
 from weir.log import kv
-from weir.web import auth
 from weir.web import events as web_events
-from weir.web.actions import ACTIONS, http_status
 from weir.web.artifact import artifact_response
 from weir.web.detail import flux_detail, suspendable
 from weir.web.graph import pipeline_graph
 from weir.web.health import controller_health
 from weir.web.kinds import FLUX_KINDS, SOURCE_KINDS, WORKLOADS, flux_kind, workload_resource
+from weir.web.operations import ACTIONS, http_status
 from weir.web.query import SORTS, BadQueryError, paginate, parse_query
 from weir.web.responses import JSON, error
 from weir.web.sse import poll, stream

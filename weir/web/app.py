@@ -42,7 +42,7 @@ class SecurityHeaders:
 
 
 class AuthGate:
-    """Resolves who sends each API request (:mod:`weir.web.auth`) into
+    """Resolves who sends each API request (:mod:`weir.auth.users`) into
     ``request.state.identity``; with authentication on, refuses anonymous API requests with
     401, except the sign-in endpoints and the OpenAPI document. The UI bundle itself is public:
     it holds no data."""

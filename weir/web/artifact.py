@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 from starlette.responses import Response, StreamingResponse
 
-from weir.web.actions import ActionError
+from weir.web.operations import ActionError
 
 CHUNK = 1 << 16
 TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60)

@@ -30,13 +30,13 @@ from weir.kube.informer import Informer, strip_managed_fields
 from weir.kube.resources import ResourceRef
 from weir.log import kv
 from weir.runtime.informers import InformerPool
+from weir.types import Obj
 from weir.web import status as rows
 from weir.web.changes import ChangeLog
 from weir.web.kinds import EVENTS, FLUX_KINDS, WORKLOADS
 
 log = logging.getLogger("weir.web")
 
-Obj = dict[str, Any]
 Row = dict[str, Any]
 INVOLVED_INDEX = "involved"
 DEPENDS_INDEX = "weir-web/dependsOn"

@@ -10,15 +10,16 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from weir.actions.inventory import entries
+from weir.actions.masking import sanitize
 from weir.api import KindInfo
+from weir.types import Obj
 from weir.web import status as rows
 from weir.web.cache import ViewCache
+from weir.web.history import timeline
 from weir.web.kinds import APPLIER_KINDS, SOURCE_KINDS, WORKLOADS
-from weir.web.mask import sanitize
 from weir.web.values import helm_values
 from weir.web.yamltext import to_yaml
 
-Obj = dict[str, Any]
 Row = dict[str, Any]
 MAX_MANAGERS = 32
 
@@ -125,6 +126,7 @@ async def flux_detail(api: ApiClient, cache: ViewCache, info: KindInfo, obj: Obj
         "conditions": st.get("conditions") or [],
         "inventory": inventory(cache, obj),
         "history": st.get("history") or [],
+        "timeline": timeline(info.kind, st.get("history") or []),
         "artifact": st.get("artifact"),
         "source": _key_link(cache, row["source"]),
         "dependsOn": [_key_link(cache, k) for k in rows.depends_on(obj)],

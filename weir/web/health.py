@@ -3,7 +3,8 @@
 For each Flux controller (source-, kustomize-, helm-, notification-controller) and the kinds it
 owns: how many objects, and how many look unattended: a spec change
 (``generation > status.observedGeneration``) or a ``reconcile.fluxcd.io/requestedAt`` request
-left unhandled for longer than ``stale_after`` seconds. A controller with unattended objects is
+left unhandled for longer than ``stale_after`` seconds (suspended objects never count:
+:func:`weir.actions.health.unattended`). A controller with unattended objects is
 ``degraded`` (is it running?). In ``weir run`` the process's own metrics add the runs each
 kind had, by outcome.
 """
@@ -12,34 +13,12 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping
 from typing import Any
 
-from weir.actions.objects import meta, parse_time, status
+from weir.actions.health import STALE_AFTER, unattended
 from weir.runtime.metrics import RuntimeMetrics
 from weir.web.cache import ViewCache
 from weir.web.kinds import FLUX_KINDS
-
-Obj = dict[str, Any]
-STALE_AFTER = 120.0
-REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
-
-
-def unattended(obj: Mapping[str, Any], now: float, stale_after: float = STALE_AFTER) -> bool:
-    """Whether a controller should have acted on the object by now (see the docstring)."""
-    m, st = meta(obj), status(obj)
-    changed = parse_time(m.get("creationTimestamp"))
-    generation, observed = m.get("generation"), st.get("observedGeneration", -1)
-    requested = (m.get("annotations") or {}).get(REQUESTED_AT)
-    if requested and requested != st.get("lastHandledReconcileAt"):
-        when = parse_time(requested)
-        if when is not None and now - when.timestamp() > stale_after:
-            return True
-    if isinstance(generation, int) and isinstance(observed, int) and observed < generation:
-        ready = next((c for c in st.get("conditions") or [] if c.get("type") == "Ready"), None)
-        moved = parse_time((ready or {}).get("lastTransitionTime")) or changed
-        return moved is not None and now - moved.timestamp() > stale_after
-    return False
 
 
 def runs_by_kind(metrics: RuntimeMetrics | None) -> dict[str, dict[str, int]]:

@@ -1,5 +1,7 @@
 """The OpenAPI 3.1 document of the JSON API (``<base>/api/openapi.json``), made from
-:data:`weir.web.api.ENDPOINTS` so that it lists exactly the routes the app serves."""
+:data:`weir.web.api.ENDPOINTS` so that it lists exactly the routes the app serves; the row and
+graph schemas come from the pydantic models of :mod:`weir.web.schema` (as do the UI's
+TypeScript types)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Any
 
 from weir import __version__
 from weir.web.api import ENDPOINTS, Endpoint, Param
-from weir.web.status import STATUSES
+from weir.web.schema import schemas
 
 Schema = dict[str, Any]
 
@@ -24,7 +26,6 @@ _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 _INT = {"type": "integer"}
 _OBJ: Schema = {"type": "object", "additionalProperties": True}
-_STATUS = {"type": "string", "enum": list(STATUSES)}
 
 
 def _object(required: list[str], **props: Schema) -> Schema:
@@ -33,24 +34,6 @@ def _object(required: list[str], **props: Schema) -> Schema:
 
 SCHEMAS: dict[str, Schema] = {
     "Error": _object(["error", "status"], error=_STR, status=_INT),
-    "Row": _object(
-        ["key", "kind", "namespace", "name", "status"],
-        key={"type": "string", "description": "Kind/namespace/name"},
-        kind=_STR,
-        namespace=_STR,
-        name=_STR,
-        status=_STATUS,
-        ready=_STR,
-        reason=_STR,
-        message=_STR,
-        revision=_STR,
-        suspended={"type": "boolean"},
-        lastTransition=_NSTR,
-        source=_NSTR,
-        manager=_NSTR,
-        created=_NSTR,
-        images=_array(_STR),
-    ),
     "RowPage": _object(
         ["items", "total", "counts", "continue"],
         items=_array(_ref("Row")),
@@ -155,19 +138,6 @@ SCHEMAS: dict[str, Schema] = {
         actions={"type": "boolean", "description": "Whether this user may run actions"},
         actionsDisabledReason={"type": ["string", "null"]},
     ),
-    "Graph": _object(
-        ["nodes", "edges", "truncated", "total"],
-        nodes=_array(_OBJ),
-        edges=_array(
-            _object(
-                ["from", "to", "type"],
-                **{"from": _STR, "to": _STR},
-                type={"type": "string", "enum": ["source", "manages", "dependsOn"]},
-            )
-        ),
-        truncated={"type": "boolean"},
-        total=_INT,
-    ),
     "Change": _object(
         ["id", "type", "group", "key", "data", "time"],
         id=_INT,
@@ -188,6 +158,7 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "EventStream": {"type": "string", "description": "text/event-stream"},
     "Binary": {"type": "string", "format": "binary"},
+    **schemas(),  # Row, Graph, GraphNode, GraphEdge: defined once in weir.web.schema
 }
 
 

@@ -160,6 +160,9 @@ class Page:
     counts: dict[str, int]
     """Rows by status among those matching every filter but ``status``."""
     next_token: str | None
+    kinds: tuple[str, ...] | None = None
+    """The query's kinds as canonical names (``hr`` -> ``HelmRelease``), None for every kind:
+    what the UI's kind filter shows for ``?kind=hr`` or ``?kind=ks,hr``."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -167,6 +170,7 @@ class Page:
             "total": self.total,
             "counts": self.counts,
             "continue": self.next_token,
+            "kinds": list(self.kinds) if self.kinds is not None else None,
         }
 
 
@@ -187,4 +191,4 @@ def paginate(ordered: Sequence[Row], query: Query) -> Page:
     items = selected[start : start + query.limit]
     more = start + query.limit < len(selected)
     token = encode_token(sort_key(items[-1])) if more and items else None
-    return Page(items, len(selected), counts, token)
+    return Page(items, len(selected), counts, token, query.kinds)

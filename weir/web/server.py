@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from weir.errors import UsageError
 from weir.log import kv
-from weir.runtime.endpoints import parse_address
+from weir.runtime.endpoints import listen, parse_address
 
 log = logging.getLogger("weir.web")
 START_TIMEOUT = 10.0
@@ -33,20 +33,7 @@ def bind(addr: str, flag: str = "--web-addr") -> socket.socket:
     address = parse_address(addr, flag)
     if address is None:
         raise UsageError(f"{flag}={addr}: the web UI is disabled")
-    family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
-    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only for sockets that
-    # say so; without it small responses wait ~40 ms for a delayed ACK (Nagle).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((address.host, address.port))
-    except OSError as e:
-        sock.close()
-        raise UsageError(f"{flag}={addr}: cannot listen there ({e.strerror})") from e
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
+    return listen(address, flag)
 
 
 class WebServer:

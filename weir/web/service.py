@@ -1,12 +1,12 @@
 """The web UI as a part of a process: :class:`WebUI` (caches + action runner + HTTP server),
-:class:`WebService` for ``weir run``'s manager, and :func:`controllers`, a registry factory
-that adds the service and no controller::
+:class:`WebService` for ``weir run``'s manager, and :func:`controllers`, a factory that adds
+the service and no controller; ``weir run`` passes it to the manager::
 
-    REGISTRY.register("web", "weir.web.service:controllers", "web UI", default=True)
+    Manager(settings, services=[weir.web.service.controllers])
 
 In ``weir run`` the UI reads the shared informers of the controllers (no second watch of the
-same kind) and the process's metrics; its settings come from ``RunSettings.web`` when that
-field exists (``--web-addr``, ``--web-base-path``), else the defaults.
+same kind) and the process's metrics; its settings are the :class:`WebSettings` in
+``RunSettings.features`` (``--web-addr``, ``--web-base-path``), else the defaults.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir.runtime.factories import ControllerContext
 from weir.runtime.informers import InformerPool
 from weir.runtime.metrics import RuntimeMetrics
-from weir.runtime.registry import ControllerContext
-from weir.web.actions import ActionRunner
 from weir.web.app import create_app
 from weir.web.cache import ViewCache
 from weir.web.changes import ChangeLog
+from weir.web.operations import ActionRunner
 from weir.web.server import WebServer
 from weir.web.settings import WebSettings
 from weir.web.state import WebState
@@ -98,9 +98,8 @@ class WebService:
 
 
 def settings_of(ctx: ControllerContext) -> WebSettings:
-    """``ctx.run.web`` when ``RunSettings`` has it, else the defaults."""
-    found: Any = getattr(ctx.run, "web", None)
-    return found if isinstance(found, WebSettings) else WebSettings()
+    """The :class:`WebSettings` in ``ctx.run.features``, else the defaults."""
+    return ctx.feature(WebSettings)
 
 
 def controllers(ctx: ControllerContext) -> Sequence[Any]:

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from weir.auth.users import AuthSettings
 from weir.errors import UsageError
-from weir.web.auth import AuthSettings
 
 DEFAULT_ADDR = "127.0.0.1:9080"
 _SEGMENT = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@%-]+$")

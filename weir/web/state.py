@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir.auth.users import Authenticator
 from weir.runtime.metrics import RuntimeMetrics
-from weir.web.actions import ActionRunner
-from weir.web.auth import Authenticator
 from weir.web.cache import ViewCache
 from weir.web.changes import ChangeLog
+from weir.web.operations import ActionRunner
 from weir.web.settings import WebSettings
 
 

@@ -12,13 +12,12 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from weir.errors import WeirError
-from weir.helm.values import ValuesRef, resolve_values
+from weir.helmengine.values import ValuesRef, resolve_values
 from weir.kube import apply
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS
+from weir.types import Obj
 from weir.web.yamltext import to_yaml
-
-Obj = dict[str, Any]
 
 
 def _ref(raw: Mapping[str, Any]) -> ValuesRef:

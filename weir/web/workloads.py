@@ -12,18 +12,18 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir.actions.masking import sanitize
 from weir.kube import apply
 from weir.kube.errors import NotFoundError
 from weir.kube.informer import list_all
+from weir.types import Obj
 from weir.web import status as rows
 from weir.web.cache import ViewCache
 from weir.web.detail import managers
 from weir.web.events import object_events
 from weir.web.kinds import PODS, WORKLOADS
-from weir.web.mask import sanitize
 from weir.web.yamltext import to_yaml
 
-Obj = dict[str, Any]
 Row = dict[str, Any]
 MAX_PODS = 500
 

@@ -20,6 +20,21 @@ export function Link(props: { href: string; class?: string; title?: string; chil
   );
 }
 
+/** Where a page sits: links to the lists it came from, then the page itself (no trailing "›"). */
+export function Crumbs(props: { links: [string, string][]; current: string }) {
+  return (
+    <nav class="crumbs" aria-label="Breadcrumb" data-testid="crumbs">
+      {props.links.map(([href, label]) => (
+        <>
+          <Link href={href}>{label}</Link>
+          <span class="sep" aria-hidden="true"> › </span>
+        </>
+      ))}
+      <span aria-current="page">{props.current}</span>
+    </nav>
+  );
+}
+
 const LABELS: Record<string, string> = {
   ready: "Ready",
   failed: "Failed",

@@ -2,9 +2,10 @@
 // artifact; actions (reconcile, reconcile with source, suspend, resume, download).
 
 import { useState } from "preact/hooks";
-import { apiUrl, artifactUrl, objectPath, runAction, type Detail, type EventRow, type Link as LinkT } from "../api";
+import { apiUrl, artifactUrl, objectPath, runAction, type Detail, type EventRow, type Link as LinkT, type TimelineEntry } from "../api";
+import { shortRevision } from "./list";
 import { useWhoAmI } from "../auth";
-import { Ago, Code, Empty, ErrorBox, KeyValue, Link, Section, StatusBadge, Star, Tabs } from "../components/common";
+import { Ago, Code, Crumbs, Empty, ErrorBox, KeyValue, Link, Section, StatusBadge, Star, Tabs } from "../components/common";
 import { expectOutcome, notify } from "../components/toasts";
 import { useData, useKeys } from "../hooks";
 import { navigate, queryString, useLocation } from "../router";
@@ -33,7 +34,7 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
     ["status", "Status"],
   ];
   if (data && (data.row.kind === "Kustomization" || data.row.kind === "HelmRelease")) tabs.push(["inventory", "Inventory"]);
-  if (data && data.history.length) tabs.push(["history", "History"]);
+  if (data && data.timeline.length) tabs.push(["history", "History"]);
   if (data?.values) tabs.push(["values", "Values"]);
   if (data?.artifact) tabs.push(["artifact", "Artifact"]);
   tabs.push(["yaml", "YAML"]);
@@ -46,8 +47,9 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
     setBusy(action);
     try {
       const result = await runAction(key, action);
-      if (result.actionId) expectOutcome(result.actionId, `${ACTION_LABELS[action]} ${key}`);
-      notify("info", `${ACTION_LABELS[action]} requested for ${key}`);
+      if (result.actionId) expectOutcome(result.actionId, `${ACTION_LABELS[action]} ${key}`); // a second toast
+      if (action === "suspend") notify("ok", `${ACTION_LABELS[action]} ${key}: done`); // complete at once
+      else notify("info", `${ACTION_LABELS[action]} requested for ${key}`);
     } catch (e) {
       notify("error", `${ACTION_LABELS[action]} failed: ${(e as Error).message}`, 10000);
     } finally {
@@ -82,10 +84,13 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
   const row = data.row;
   return (
     <div data-view="detail" data-key={key}>
-      <div class="crumbs">
-        <Link href={`resources${queryString({ kind: row.kind })}`}>{row.kind}</Link> ›{" "}
-        <Link href={`resources${queryString({ namespace: row.namespace })}`}>{row.namespace}</Link> ›
-      </div>
+      <Crumbs
+        links={[
+          [`resources${queryString({ kind: row.kind })}`, row.kind],
+          [`resources${queryString({ namespace: row.namespace })}`, row.namespace],
+        ]}
+        current={row.name}
+      />
       <div class="page-head detail-head">
         <Star objKey={key} />
         <h1>{row.name}</h1>
@@ -127,7 +132,7 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
         {tab === "spec" && <Code text={data.yaml.spec} />}
         {tab === "status" && <Code text={data.yaml.status} empty="No status yet." />}
         {tab === "inventory" && <Inventory items={data.inventory} />}
-        {tab === "history" && <History items={data.history} />}
+        {tab === "history" && <History items={data.timeline} />}
         {tab === "values" && <Values data={data} />}
         {tab === "artifact" && <Artifact data={data} objKey={key} />}
         {tab === "yaml" && <Code text={data.yaml.object} />}
@@ -270,21 +275,50 @@ function Inventory({ items }: { items: LinkT[] }) {
   );
 }
 
-function History({ items }: { items: Record<string, unknown>[] }) {
-  const columns = Array.from(new Set(items.flatMap((i) => Object.keys(i)))).filter((c) => typeof items[0][c] !== "object");
+function History({ items }: { items: TimelineEntry[] }) {
+  // A timeline, newest first: when, revision, result, duration, what changed. Digests are cut
+  // to a few characters (the whole one in the title) so they never push the rest off-screen.
   return (
-    <div class="table-wrap">
-      <table class="rows" data-testid="history">
-        <thead>
-          <tr>{columns.map((c) => <th>{c}</th>)}</tr>
-        </thead>
-        <tbody>
-          {items.map((i) => (
-            <tr>{columns.map((c) => <td data-label={c} class="small">{String(i[c] ?? "")}</td>)}</tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ol class="timeline" data-testid="history">
+      {items.map((e, i) => (
+        <li class={`tl-${e.outcome}`} data-index={i} data-outcome={e.outcome}>
+          <div class="tl-head">
+            <span class={`pill tl-result ${e.outcome === "failed" ? "pill-warn" : e.outcome === "ok" ? "pill-ok" : ""}`} data-field="result">
+              {e.result || "—"}
+            </span>
+            <span class="mono tl-revision" data-field="revision" title={e.revision ?? ""}>
+              {e.revision ? shortRevision(e.revision) : "—"}
+            </span>
+            <span class="muted small" data-field="when">
+              <Ago time={e.when} />
+              {e.since && e.since !== e.when && (
+                <>
+                  {" "}(first <Ago time={e.since} />)
+                </>
+              )}
+            </span>
+            {e.duration && (
+              <span class="muted small" data-field="duration">
+                took {e.duration}
+              </span>
+            )}
+            {e.appVersion && <span class="muted small">app {e.appVersion}</span>}
+            {e.digest && (
+              <span class="mono small muted digest" title={e.digest} data-field="digest">
+                {e.digest}
+              </span>
+            )}
+          </div>
+          {e.changes.length > 0 && (
+            <ul class="tl-changes small" data-field="changes">
+              {e.changes.map((c) => (
+                <li>{c}</li>
+              ))}
+            </ul>
+          )}
+        </li>
+      ))}
+    </ol>
   );
 }
 

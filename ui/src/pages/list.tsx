@@ -48,6 +48,9 @@ export function ListView({ config }: { config: ListConfig }) {
   const { data, error } = useData<Page>(url, (c) => c.group === group);
   const namespaces = useData<{ items: string[] }>(apiUrl("namespaces"), (c) => c.type === "ADDED" || c.type === "DELETED");
   const items = data?.items ?? [];
+  // The server names the kinds of ?kind=hr or ?kind=ks,hr canonically: the dropdown shows
+  // them (several kinds as one extra option) instead of a blank.
+  const kindValue = data?.kinds ? data.kinds.join(",") : kind;
 
   useEffect(() => setSearch(name), [name]);
   useEffect(() => {
@@ -137,11 +140,12 @@ export function ListView({ config }: { config: ListConfig }) {
             if (e.key === "Escape" || e.key === "ArrowDown") (e.target as HTMLInputElement).blur();
           }}
         />
-        <select aria-label="Kind" value={kind} onChange={(e) => update({ kind: (e.target as HTMLSelectElement).value })}>
+        <select aria-label="Kind" value={kindValue} onChange={(e) => update({ kind: (e.target as HTMLSelectElement).value })}>
           <option value="">All kinds</option>
           {config.kinds.map((k) => (
             <option value={k}>{k}</option>
           ))}
+          {kindValue && !config.kinds.includes(kindValue) && <option value={kindValue}>{kindValue.split(",").join(", ")}</option>}
         </select>
         <select
           aria-label="Namespace"

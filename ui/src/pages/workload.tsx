@@ -1,7 +1,7 @@
 // One workload: status, pods, conditions, Events, what applied it, its YAML.
 
 import { apiUrl, objectPath, type WorkloadDetail } from "../api";
-import { Ago, Code, Empty, ErrorBox, KeyValue, Link, Section, StatusBadge, Tabs } from "../components/common";
+import { Ago, Code, Crumbs, Empty, ErrorBox, KeyValue, Link, Section, StatusBadge, Tabs } from "../components/common";
 import { useData } from "../hooks";
 import { navigate, queryString, useLocation } from "../router";
 import { Events } from "./detail";
@@ -23,10 +23,13 @@ export function WorkloadView(props: { kind: string; namespace: string; name: str
   const manager = data.managers[0];
   return (
     <div data-view="workload" data-key={key}>
-      <div class="crumbs">
-        <Link href={`workloads${queryString({ kind: row.kind })}`}>{row.kind}</Link> ›{" "}
-        <Link href={`workloads${queryString({ namespace: row.namespace })}`}>{row.namespace}</Link> ›
-      </div>
+      <Crumbs
+        links={[
+          [`workloads${queryString({ kind: row.kind })}`, row.kind],
+          [`workloads${queryString({ namespace: row.namespace })}`, row.namespace],
+        ]}
+        current={row.name}
+      />
       <div class="page-head detail-head">
         <h1>{row.name}</h1>
         <StatusBadge status={row.status} />

@@ -30,9 +30,12 @@ from pydantic import Field
 
 from weir.actions.build import BuiltKustomization
 from weir.actions.diff import CHANGING, ObjectDiff, diff_one
+from weir.actions.masking import scrub
 from weir.actions.objects import find_object, get_object, meta, status
 from weir.api import KINDS
 from weir.api.kustomize import KustomizationSpec
+from weir.artifact.errors import ArtifactError
+from weir.artifact.fetch import fetch_artifact
 from weir.errors import UsageError
 from weir.kube import apply as kapi
 from weir.kube.errors import ApiError
@@ -42,15 +45,12 @@ from weir.kustomize.render import cluster_variables, prepare_objects, render
 from weir.kustomize.variables import variables_from_object
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
-from weir.mcp.masking import scrub
 from weir.mcp.output import clip, respond
-from weir.mcp.registry import READ, ToolSpec
+from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import Name, Namespace
 from weir.runtime.durations import parse_duration
-from weir.source.errors import SourceError
-from weir.source.fetch import fetch_artifact
+from weir.types import Obj
 
-Obj = dict[str, Any]
 DEFAULT_TIMEOUT = 60.0
 MAX_FIELD_CHANGES = 40
 """Field changes shown per object (the rest are counted)."""
@@ -159,7 +159,7 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
         secrets = await secret_values(api, ns, spec)
         try:
             objects = await build_objects(api, ks, spec, artifact, timeout)
-        except (KustomizeError, SourceError) as e:
+        except (KustomizeError, ArtifactError) as e:
             data["build"] = "failed"
             data["error"] = clip(str(e), 2000)
             return respond(scrub_all(data, secrets), env.settings.max_output)

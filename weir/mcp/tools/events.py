@@ -10,19 +10,20 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from weir.actions.events import event_time, involved
-from weir.errors import KubeError, UsageError
+from weir.actions.logs import Container, choose_container, container_log
+from weir.errors import UsageError
 from weir.kube import apply as kapi
 from weir.kube import transport
-from weir.kube.errors import NotFoundError, ServerError
+from weir.kube.errors import NotFoundError
 from weir.kube.resources import EVENTS, ResourceRef
 from weir.log import redact
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import clip, respond
-from weir.mcp.registry import READ, ToolSpec
+from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import AllNamespaces, ApiVersion, Limit, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 PODS = ResourceRef("", "v1", "pods", True, "Pod")
 MAX_EVENTS_READ = 5000
 PAGE = 500
@@ -154,44 +155,22 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
                 f"pod {ns}/{name} not found: list pods with list_resources kind=pods "
                 f"namespace={ns} (for a Deployment, select its pods with label_selector)"
             ) from e
-        spec = pod.get("spec") or {}
-        names = [c.get("name") for c in spec.get("containers") or []]
-        init = [c.get("name") for c in spec.get("initContainers") or []]
-        if container is None:
-            if len(names) != 1:
-                raise UsageError(
-                    f"pod {ns}/{name} has containers {', '.join(map(str, names))}: "
-                    "choose one with container="
-                )
-            container = str(names[0])
-        elif container not in names and container not in init:
-            raise UsageError(
-                f"pod {ns}/{name} has no container {container!r}: choose one of "
-                f"{', '.join(map(str, names + init))}"
-            )
-        params: transport.Params = {
-            "container": container,
-            "tailLines": tail_lines,
-            "previous": previous or None,
-            "sinceSeconds": since_seconds,
-            "limitBytes": env.settings.max_output,
-        }
-        try:
-            async with transport.open_response(
-                api, "GET", PODS.path(ns, name, "log"), params=params
-            ) as resp:
-                raw = await resp.read()
-        except ServerError as e:
-            raise KubeError(
-                f"the API server could not get the log of {ns}/{name} from the kubelet of node "
-                f"{spec.get('nodeName')}: {e.message}; check that the node is up and reachable"
-            ) from e
+        chosen = choose_container(pod, container)
+        raw = await container_log(
+            api,
+            Container(ns, name, chosen),
+            tail_lines=tail_lines,
+            previous=previous,
+            since_seconds=since_seconds,
+            limit_bytes=env.settings.max_output,
+            node=(pod.get("spec") or {}).get("nodeName"),
+        )
         text = redact(raw.decode(errors="replace"))
         lines = text.splitlines()
         phase = (pod.get("status") or {}).get("phase")
         data: Obj = {
             "pod": f"{ns}/{name}",
-            "container": container,
+            "container": chosen,
             "phase": phase,
             "lines": len(lines),
             "log": text,

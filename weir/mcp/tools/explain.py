@@ -32,18 +32,18 @@ from weir.actions.reconcile import source_chain
 from weir.actions.trace import manager_of
 from weir.api import KINDS, KindInfo
 from weir.kube import apply as kapi
+from weir.kube import kstatus
 from weir.kube.errors import ApiError, NotFoundError
 from weir.kube.informer import list_all
-from weir.kustomize import health
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import clip, respond
-from weir.mcp.registry import READ, ToolSpec
 from weir.mcp.summaries import age, summary
+from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.events import PODS, events_for
 from weir.mcp.tools.params import ApiVersion, Kind, Name, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 MESSAGE = 1500
 """Characters kept of the main error message (build and apply errors can be long)."""
 
@@ -348,20 +348,20 @@ async def _pods(api: ApiClient, obj: Mapping[str, Any]) -> list[Obj]:
     rows = []
     for pod in pods:
         row = summary(pod)
-        if health.compute(pod).status is not health.Status.CURRENT:
+        if kstatus.compute(pod).status is not kstatus.Status.CURRENT:
             rows.append(row)
     return rows[:10]
 
 
 async def explain_other(api: ApiClient, obj: Obj, report: Report) -> None:
-    result = health.compute(obj)
+    result = kstatus.compute(obj)
     report.details["health"] = {"status": str(result.status), "message": result.message}
     report.state = {
-        health.Status.CURRENT: "ready",
-        health.Status.FAILED: "failing",
-        health.Status.IN_PROGRESS: "progressing",
+        kstatus.Status.CURRENT: "ready",
+        kstatus.Status.FAILED: "failing",
+        kstatus.Status.IN_PROGRESS: "progressing",
     }.get(result.status, str(result.status).lower())
-    if result.status is not health.Status.CURRENT:
+    if result.status is not kstatus.Status.CURRENT:
         report.findings.append(f"kstatus says {result.status}: {result.message}")
     if obj.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
         pods = await _pods(api, obj)

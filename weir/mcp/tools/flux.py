@@ -8,7 +8,7 @@ asked, and the notification controller's Alerts forward it like any other Event.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp_types import CallToolResult
 from pydantic import Field
@@ -24,17 +24,17 @@ from weir.actions.reconcile import (
 from weir.actions.reconcile import reconcile as reconcile_object
 from weir.actions.suspend import resume as resume_object
 from weir.actions.suspend import suspend as suspend_object
-from weir.api.registry import KindInfo
+from weir.api.kinds import KindInfo
 from weir.errors import WeirError
 from weir.kube.events import EventRecorder
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import respond
-from weir.mcp.registry import ToolSpec, writes
 from weir.mcp.settings import FIELD_MANAGER
+from weir.mcp.tooling import ToolSpec, writes
 from weir.mcp.tools.params import FluxKind, Name, Namespace, TimeoutSeconds, Wait
+from weir.types import Obj
 
-Obj = dict[str, Any]
 AUDIT_COMPONENT = "weir-mcp"
 AUDIT_REASON = "McpAction"
 MARGIN = 5.0

@@ -1,50 +1,45 @@
-"""``get_dependency_graph``: how sources, Kustomizations and HelmReleases depend on each other,
-with their state and the root causes of what is not ready.
+"""``get_dependency_graph``: how sources, Kustomizations, HelmReleases and the workloads they
+manage depend on each other, with their state and the root causes of what is not ready.
 
-Edges (``from -> to``, "to needs from"):
-
-- ``source``: a source feeds a Kustomization, a HelmChart or a HelmRelease (``sourceRef``,
-  ``chartRef``, ``chart.spec.sourceRef`` through the generated HelmChart);
-- ``dependsOn``: ``to`` waits for ``from`` (``spec.dependsOn``);
-- ``manages``: a Kustomization applied ``to`` (its inventory, or the owner labels of ``to``).
+The graph is the web UI's (:mod:`weir.actions.graph`): the same nodes, edges (``source``,
+``dependsOn``, ``manages``) and scope (a namespace is its objects plus their direct
+neighbours; every edge ends at a node, a missing one when the object is not found).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+import asyncio
+from typing import Annotated
 
 from kubernetes_asyncio.client import ApiClient
 from mcp_types import CallToolResult
 from pydantic import Field
 
 from weir.actions.errors import ObjectNotFoundError
-from weir.actions.inventory import entries
-from weir.actions.objects import (
-    APPLIER_KINDS,
-    SOURCE_KINDS,
-    condition,
-    find_object,
-    is_suspended,
-    kind_of,
-    list_many,
-    meta,
-    revision,
-)
-from weir.actions.reconcile import source_chain
-from weir.actions.trace import manager_of
+from weir.actions.graph import WORKLOAD_KINDS, Graph, Node, key_of, manager_key, problems
+from weir.actions.graph import workload_node as _workload_node
+from weir.actions.objects import APPLIER_KINDS, SOURCE_KINDS, find_object, list_many
 from weir.api import KINDS
+from weir.errors import KubeError
+from weir.kube.informer import list_all
+from weir.kube.resources import ResourceRef
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import clip, respond
-from weir.mcp.registry import READ, ToolSpec
+from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import AllNamespaces, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 MAX_FETCHED = 50
 """Objects outside the listed scope fetched one by one (cross-namespace references)."""
+WORKLOAD_RESOURCES = {
+    kind: ResourceRef("batch" if kind.endswith("Job") else "apps", "v1", plural, True, kind)
+    for kind, plural in zip(
+        WORKLOAD_KINDS,
+        ("deployments", "statefulsets", "daemonsets", "jobs", "cronjobs"),
+        strict=True,
+    )
+}
 
 FocusKind = Annotated[
     str | None,
@@ -55,194 +50,57 @@ FocusName = Annotated[
 ]
 
 
-def node_id(kind: str, namespace: str, name: str) -> str:
-    return f"{kind}/{namespace}/{name}"
-
-
-def id_of(obj: Mapping[str, Any]) -> str:
-    m = meta(obj)
-    return node_id(str(obj.get("kind", "")), str(m.get("namespace", "")), str(m.get("name", "")))
-
-
-@dataclass
-class Node:
-    id: str
-    ready: str = "Unknown"
-    reason: str = ""
-    message: str = ""
-    revision: str = ""
-    suspended: bool = False
-    missing: bool = False
-
-    @property
-    def unhealthy(self) -> bool:
-        return self.missing or self.ready == "False"
-
-    def to_dict(self) -> Obj:
-        out: Obj = {"id": self.id}
-        if self.missing:
-            out["missing"] = True
-            return out
-        out["ready"] = self.ready
-        if self.reason:
-            out["reason"] = self.reason
-        if self.ready != "True" and self.message:
-            out["message"] = clip(self.message, 300)
-        if self.revision:
-            out["revision"] = self.revision
-        if self.suspended:
-            out["suspended"] = True
+def node_dict(node: Node) -> Obj:
+    """A node as the tool shows it."""
+    out: Obj = {"id": node.id}
+    if node.missing:
+        out["missing"] = True
         return out
-
-
-@dataclass(frozen=True, order=True)
-class Edge:
-    src: str
-    dst: str
-    type: str
-
-    def __str__(self) -> str:
-        return f"{self.src} -> {self.dst} ({self.type})"
-
-
-@dataclass
-class Graph:
-    nodes: dict[str, Node] = field(default_factory=dict)
-    edges: set[Edge] = field(default_factory=set)
-
-    def upstream(self, node: str) -> list[str]:
-        return sorted({e.src for e in self.edges if e.dst == node})
-
-    def referenced(self) -> set[str]:
-        """Ids named by edges but not (yet) known as nodes."""
-        return {i for e in self.edges for i in (e.src, e.dst)} - set(self.nodes)
-
-
-def node_of(obj: Mapping[str, Any]) -> Node:
-    ready = condition(obj, "Ready") or {}
-    return Node(
-        id=id_of(obj),
-        ready=str(ready.get("status", "Unknown")),
-        reason=str(ready.get("reason", "")),
-        message=str(ready.get("message", "")),
-        revision=revision(obj),
-        suspended=is_suspended(obj),
-    )
-
-
-def edges_of(obj: Mapping[str, Any]) -> set[Edge]:
-    """The edges that ``obj``'s spec, status and labels declare."""
-    info = kind_of(obj)
-    if info is None:
-        return set()
-    me = id_of(obj)
-    namespace = str(meta(obj).get("namespace", ""))
-    out: set[Edge] = set()
-    chain = [node_id(k.info.kind, k.namespace, k.name) for k in source_chain(info, obj)]
-    for src, dst in zip(chain, [*chain[1:], me], strict=False):
-        out.add(Edge(src, dst, "source"))
-    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
-    assert isinstance(spec, Mapping)
-    if info.kind in ("Kustomization", "HelmRelease"):
-        for dep in spec.get("dependsOn") or []:
-            if isinstance(dep, Mapping) and dep.get("name"):
-                dep_id = node_id(info.kind, str(dep.get("namespace") or namespace), dep["name"])
-                out.add(Edge(dep_id, me, "dependsOn"))
-    if info.kind == "Kustomization":
-        for ref in entries(obj):
-            if ref.kind in KINDS and ref.group == KINDS[ref.kind].group:
-                out.add(Edge(me, node_id(ref.kind, ref.namespace, ref.name), "manages"))
-    owner = manager_of(obj)
-    if owner is not None and owner[0].kind == "Kustomization":
-        out.add(Edge(node_id(owner[0].kind, owner[1], owner[2]), me, "manages"))
+    if node.ready:
+        out["ready"] = node.ready
+    out["status"] = node.status
+    if node.reason:
+        out["reason"] = node.reason
+    if node.ready != "True" and node.message:
+        out["message"] = clip(node.message, 300)
+    if node.revision:
+        out["revision"] = node.revision
+    if node.suspended:
+        out["suspended"] = True
     return out
 
 
-def add_objects(graph: Graph, objs: Iterable[Mapping[str, Any]]) -> None:
-    for obj in objs:
-        graph.nodes[id_of(obj)] = node_of(obj)
-        graph.edges |= edges_of(obj)
+async def _workloads(api: ApiClient, namespace: str | None) -> list[Obj]:
+    async def one(resource: ResourceRef) -> list[Obj]:
+        try:
+            items, _ = await list_all(api, resource, namespace=namespace)
+        except KubeError:
+            return []  # not served, or not allowed: the graph shows the Flux objects
+        return [{**o, "kind": resource.kind, "apiVersion": f"{resource.group}/v1"} for o in items]
 
-
-def component(graph: Graph, start: str) -> Graph:
-    """The part of the graph connected to ``start`` (edges followed both ways)."""
-    neighbours: dict[str, set[str]] = {}
-    for e in graph.edges:
-        neighbours.setdefault(e.src, set()).add(e.dst)
-        neighbours.setdefault(e.dst, set()).add(e.src)
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        for nxt in neighbours.get(queue.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return Graph(
-        nodes={k: v for k, v in graph.nodes.items() if k in seen},
-        edges={e for e in graph.edges if e.src in seen and e.dst in seen},
-    )
-
-
-def problems(graph: Graph) -> list[Obj]:
-    """Each unhealthy node (not ready, or missing) with the unhealthy nodes upstream that
-    explain it (``blockedBy``: those with no unhealthy node upstream of them), or marked as a
-    root cause itself."""
-
-    def unhealthy_ancestors(start: str) -> set[str]:
-        found: set[str] = set()
-        queue = deque(graph.upstream(start))
-        seen = set(queue)
-        while queue:
-            current = queue.popleft()
-            node = graph.nodes.get(current)
-            if node is not None and node.unhealthy:
-                found.add(current)
-            for up in graph.upstream(current):
-                if up not in seen:
-                    seen.add(up)
-                    queue.append(up)
-        return found
-
-    out: list[Obj] = []
-    for node in sorted(graph.nodes.values(), key=lambda n: n.id):
-        if not node.unhealthy:
-            continue
-        ancestors = unhealthy_ancestors(node.id)
-        roots = sorted(a for a in ancestors if not unhealthy_ancestors(a) - {node.id})
-        entry: Obj = {"node": node.id}
-        if node.missing:
-            entry["problem"] = "referenced but not found"
-        else:
-            entry["problem"] = clip(f"{node.reason}: {node.message}".strip(": "), 300)
-        if roots:
-            entry["blockedBy"] = roots
-        else:
-            entry["rootCause"] = True
-        out.append(entry)
-    return out
+    found = await asyncio.gather(*(one(r) for r in WORKLOAD_RESOURCES.values()))
+    return [o for objs in found for o in objs]
 
 
 async def collect(api: ApiClient, namespace: str | None) -> Graph:
-    """The graph of the Flux sources and appliers in ``namespace`` (None: everywhere), with
-    objects they reference elsewhere fetched one by one."""
+    """The graph of the Flux sources, appliers and workloads in ``namespace`` (None:
+    everywhere), with the Flux objects they reference elsewhere fetched one by one, and a
+    missing node for anything referenced that does not exist."""
     graph = Graph()
     listed = await list_many(api, [*SOURCE_KINDS, *APPLIER_KINDS], namespace)
-    add_objects(graph, (o for objs in listed.values() for o in objs))
+    graph.add_flux(o for objs in listed.values() for o in objs)
+    for obj in await _workloads(api, namespace):
+        graph.add_workload(_workload_node(obj), manager_key(obj))
     fetched = 0
     for _ in range(2):  # references of references, once more
-        missing = sorted(graph.referenced())
-        if not missing:
-            break
-        for ident in missing:
+        for ident in sorted(graph.referenced()):
             kind, ns, name = ident.split("/", 2)
-            obj = None
             if fetched < MAX_FETCHED and kind in KINDS:
                 fetched += 1
-                obj = await find_object(api, KINDS[kind], ns, name)
-            if obj is None:
-                graph.nodes[ident] = Node(ident, missing=True)
-            else:
-                add_objects(graph, [obj])
+                found = await find_object(api, KINDS[kind], ns, name)
+                if found is not None:
+                    graph.add_flux([found])
+    graph.complete()
     return graph
 
 
@@ -264,19 +122,22 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
         scope = ns or "(all namespaces)"
         if name:
             info = kinds.flux_kind(kind or "Kustomization")
-            target = node_id(info.kind, env.namespace(namespace), name)
-            if target not in graph.nodes:
+            target = key_of(info.kind, env.namespace(namespace), name)
+            if target not in graph.nodes or graph.nodes[target].missing:
                 raise ObjectNotFoundError(
                     f"{target} is not among the Flux objects of {scope}: check kind, name "
                     "and namespace"
                 )
-            graph = component(graph, target)
+            graph = graph.scoped(focus=target)
             scope = target
+        else:
+            graph = graph.scoped(namespace=ns)
         data: Obj = {
             "scope": scope,
-            "nodes": [n.to_dict() for n in sorted(graph.nodes.values(), key=lambda n: n.id)],
+            "nodes": [node_dict(n) for n in sorted(graph.nodes.values(), key=lambda n: n.id)],
             "edges": [str(e) for e in sorted(graph.edges)],
-            "problems": problems(graph) or "none: every node is ready or progressing",
+            "problems": problems(graph, lambda text: clip(text, 300))
+            or "none: every node is ready or progressing",
         }
         return respond(data, env.settings.max_output)
 

@@ -1,6 +1,6 @@
 """HelmRelease values: ``get_helmrelease_values`` and ``compare_helmrelease_values``.
 
-Values are composed as helm-controller composes them (:mod:`weir.helm.values`): the
+Values are composed as helm-controller composes them (:mod:`weir.helmengine.values`): the
 ``valuesFrom`` ConfigMaps and Secrets in order, then the inline ``spec.values``. They are
 composed twice: once from the real data, to compare, and once with every value that comes from a
 Secret replaced by ``***``, to show. So a comparison can tell that two secret values differ
@@ -20,20 +20,20 @@ from kubernetes_asyncio.client import ApiClient
 from mcp_types import CallToolResult
 from pydantic import Field
 
+from weir.actions.masking import MASK, has_mask, mask_leaves
 from weir.actions.objects import get_object, meta, status
 from weir.api import KINDS
-from weir.helm.errors import ValuesError
-from weir.helm.values import Values, ValuesRef, compose_values, read_values
+from weir.helmengine.errors import ValuesError
+from weir.helmengine.values import Values, ValuesRef, compose_values, read_values
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS, SECRETS
 from weir.mcp.env import ToolEnv
-from weir.mcp.masking import MASK, has_mask, mask_leaves
 from weir.mcp.output import parse_path, respond, select
-from weir.mcp.registry import READ, ToolSpec
+from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import Name, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 Data = dict[str, str | bytes]
 MAX_DIFFERENCES = 200
 

@@ -26,11 +26,11 @@ from weir.kube.resources import ResourceRef
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import respond
-from weir.mcp.registry import READ, ToolSpec
+from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.events import events_for
 from weir.mcp.tools.params import ApiVersion, Kind, Limit, Name, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 REPLICA_SETS = ResourceRef("apps", "v1", "replicasets", True, "ReplicaSet")
 DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
 

@@ -14,20 +14,20 @@ from kubernetes_asyncio.client import ApiClient
 from mcp_types import CallToolResult
 from pydantic import Field
 
+from weir import yamlio
 from weir.actions.trace import manager_of
 from weir.errors import UsageError
 from weir.kube import apply as kapi
 from weir.kube.errors import ConflictError, NotFoundError
 from weir.kube.resources import ResourceRef, mapper_for
-from weir.kustomize import yamlio
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import respond
-from weir.mcp.registry import ToolSpec, writes
 from weir.mcp.settings import FIELD_MANAGER
+from weir.mcp.tooling import ToolSpec, writes
 from weir.mcp.tools.params import ApiVersion, Kind, Name, Namespace
+from weir.types import Obj
 
-Obj = dict[str, Any]
 MAX_OBJECTS = 50
 
 AllowFluxManaged = Annotated[

@@ -28,10 +28,10 @@ from weir.kube.informer import list_all
 from weir.kube.resources import ResourceRef
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import clip, respond
-from weir.mcp.registry import READ, ToolSpec
 from weir.mcp.summaries import age
+from weir.mcp.tooling import READ, ToolSpec
+from weir.types import Obj
 
-Obj = dict[str, Any]
 LEASES = ResourceRef("coordination.k8s.io", "v1", "leases", True, "Lease")
 DEPLOYMENTS = ResourceRef("apps", "v1", "deployments", True, "Deployment")
 PART_OF = "app.kubernetes.io/part-of"

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp_types import CallToolResult
 from pydantic import Field
 
 from weir.actions.errors import ObjectNotFoundError
+from weir.actions.masking import mask_object
 from weir.kube import apply as kapi
 from weir.kube import transport
 from weir.kube.errors import NotFoundError
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
-from weir.mcp.masking import mask_object
 from weir.mcp.output import respond, select, tidy
-from weir.mcp.registry import READ, ToolSpec
 from weir.mcp.summaries import summary
+from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import (
     AllNamespaces,
     ApiVersion,
@@ -26,8 +26,7 @@ from weir.mcp.tools.params import (
     Name,
     Namespace,
 )
-
-Obj = dict[str, Any]
+from weir.types import Obj
 
 
 def tools(env: ToolEnv) -> list[ToolSpec]:

@@ -26,7 +26,7 @@ import cel
 from cel import stdlib
 from kubernetes_asyncio.client import ApiClient
 
-from weir.api.registry import KINDS
+from weir.api.kinds import KINDS
 from weir.errors import ConfigError, WeirError
 from weir.kube import apply
 from weir.kube.informer import list_all

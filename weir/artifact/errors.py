@@ -1,0 +1,45 @@
+"""Errors of artifacts as consumers and producers handle them (download, digest, unpack).
+
+::
+
+    ArtifactError (weir.errors.WeirError)         reason ArtifactFailed
+    ├── ArtifactFetchError                        HTTP download failed
+    ├── DigestMismatchError                       the bytes do not hash to the advertised digest
+    ├── UnsafeArchiveError                        the tarball tries to escape or is too large
+    └── InvalidVersionError                       a malformed semver version or range
+
+Every class carries ``reason`` (a Flux condition reason) and ``retryable``.
+"""
+
+from __future__ import annotations
+
+from weir.errors import WeirError
+
+ARTIFACT_FETCH_FAILED = "ArtifactFailed"
+
+
+class ArtifactError(WeirError):
+    """A consumer could not download or unpack an artifact."""
+
+    reason: str = ARTIFACT_FETCH_FAILED
+    retryable: bool = True
+
+
+class ArtifactFetchError(ArtifactError):
+    """The artifact could not be downloaded (HTTP error status, connection failure)."""
+
+
+class DigestMismatchError(ArtifactError):
+    """The artifact's bytes do not hash to the digest advertised in ``status.artifact``."""
+
+
+class UnsafeArchiveError(ArtifactError):
+    """The tarball holds an entry that would escape the destination, or is too large."""
+
+    retryable = False
+
+
+class InvalidVersionError(ArtifactError):
+    """A version or version range does not parse (``spec.ref.semver``, ``spec.version``)."""
+
+    retryable = False

@@ -1,0 +1,387 @@
+"""Reproducible artifact tarballs, and their safe extraction.
+
+:func:`write_tarball` packs a directory so that the same content always gives the same bytes:
+entries sorted by path, modification times, owners and group names zeroed, modes normalised
+(directories 0750, files 0600, executables 0700, as Flux writes them), gzip header without a name
+or time. Only regular files, directories and symlinks that stay inside the directory are
+archived; devices, FIFOs, sockets and symlinks pointing outside (or dangling) are left out.
+
+:func:`extract` is what consumers run on an artifact they downloaded. It checks the digest
+before reading a single entry, then refuses anything that could write or point outside the
+destination: absolute names, ``..`` components, links leaving the tree, writing through a link,
+devices and FIFOs; it caps the total size and the number of entries. On any failure the
+destination is emptied again.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import shutil
+import stat
+import tarfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from weir.artifact.errors import DigestMismatchError, UnsafeArchiveError
+
+DIR_MODE = 0o750
+FILE_MODE = 0o600
+EXEC_MODE = 0o700
+
+DEFAULT_MAX_SIZE = 1 << 30  # 1 GiB unpacked
+DEFAULT_MAX_FILES = 100_000
+_CHUNK = 1 << 16
+
+DIGEST_ALGORITHMS = ("sha256", "sha384", "sha512")
+
+Filter = Callable[[str, bool], bool]
+"""``filter(relpath, is_dir) -> True`` to leave the path out of the archive."""
+
+
+# --------------------------------------------------------------------------------- digests
+def parse_digest(digest: str) -> tuple[str, str]:
+    """``"sha256:<hex>"`` -> ("sha256", "<hex>"); raises for an unsupported algorithm."""
+    algo, sep, hexdigest = digest.partition(":")
+    if not sep or algo not in DIGEST_ALGORITHMS or not hexdigest:
+        raise DigestMismatchError(
+            f"unsupported artifact digest {digest!r}: expected '<algorithm>:<hex>' with one of "
+            f"{', '.join(DIGEST_ALGORITHMS)}"
+        )
+    return algo, hexdigest.lower()
+
+
+def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
+    """``<algorithm>:<hex>`` of a file's bytes."""
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return f"{algorithm}:{h.hexdigest()}"
+
+
+def verify_digest(path: str | os.PathLike[str], expected: str) -> None:
+    """Raise :class:`DigestMismatchError` unless the file hashes to ``expected``."""
+    algo, want = parse_digest(expected)
+    got = file_digest(path, algo)
+    if got != f"{algo}:{want}":
+        raise DigestMismatchError(
+            f"artifact digest mismatch: expected {expected}, got {got}; the file changed or was "
+            "corrupted in transit, fetch it again"
+        )
+
+
+# --------------------------------------------------------------------------------- writing
+@dataclass(frozen=True)
+class TarballInfo:
+    digest: str
+    size: int
+    files: int
+
+
+class _HashingWriter(io.RawIOBase):
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        b = bytes(data)
+        self.out.write(b)
+        self.hash.update(b)
+        self.size += len(b)
+        return len(b)
+
+
+def _walk(root: Path, rel: str, keep: Filter | None, out: list[tuple[str, os.stat_result]]) -> None:
+    base = root / rel if rel else root
+    with os.scandir(base) as it:
+        names = sorted(e.name for e in it)
+    for name in names:
+        relpath = f"{rel}/{name}" if rel else name
+        st = os.lstat(root / relpath)
+        is_dir = stat.S_ISDIR(st.st_mode)
+        excluded = keep is not None and keep(relpath, is_dir)
+        if is_dir:
+            if not excluded:
+                out.append((relpath, st))
+            # Descend anyway: a pattern may re-include files below an excluded directory.
+            _walk(root, relpath, keep, out)
+        elif not excluded and (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            out.append((relpath, st))
+
+
+def _link_inside(root: Path, relpath: str) -> str | None:
+    """The symlink's target if it resolves inside ``root`` (and exists), else None."""
+    target = os.readlink(root / relpath)
+    if os.path.isabs(target):
+        return None
+    real_root = os.path.realpath(root)
+    resolved = os.path.realpath(root / relpath)
+    if not (resolved == real_root or resolved.startswith(real_root + os.sep)):
+        return None
+    if not os.path.exists(resolved):
+        return None
+    return target
+
+
+def write_tarball(
+    src: str | os.PathLike[str], out: BinaryIO, exclude: Filter | None = None
+) -> TarballInfo:
+    """Write ``src`` as a reproducible tar.gz to ``out``; returns its sha256 digest and size."""
+    root = Path(src)
+    entries: list[tuple[str, os.stat_result]] = []
+    _walk(root, "", exclude, entries)
+    writer = _HashingWriter(out)
+    files = 0
+    # A fixed gzip header (no file name, mtime 0) keeps the bytes reproducible.
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=writer, mtime=0, compresslevel=6) as gz,
+        tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for relpath, st in entries:
+            info = tarfile.TarInfo(relpath)
+            info.mtime = 0
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            if stat.S_ISDIR(st.st_mode):
+                info.type = tarfile.DIRTYPE
+                info.mode = DIR_MODE
+                tar.addfile(info)
+            elif stat.S_ISLNK(st.st_mode):
+                target = _link_inside(root, relpath)
+                if target is None:
+                    continue
+                info.type = tarfile.SYMTYPE
+                info.linkname = target
+                info.mode = 0o777
+                tar.addfile(info)
+            else:
+                info.mode = EXEC_MODE if st.st_mode & 0o111 else FILE_MODE
+                with open(root / relpath, "rb") as fh:
+                    info.size = os.fstat(fh.fileno()).st_size
+                    tar.addfile(info, fh)
+                files += 1
+    return TarballInfo(f"sha256:{writer.hash.hexdigest()}", writer.size, files)
+
+
+# ------------------------------------------------------------------------------ extraction
+def _safe_name(name: str) -> list[str]:
+    """Components of a member name; raises for absolute paths and ``..``."""
+    if not name or "\x00" in name:
+        raise UnsafeArchiveError(f"tarball entry with an empty or invalid name {name!r}")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise UnsafeArchiveError(f"tarball entry {name!r} has an absolute path")
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        raise UnsafeArchiveError(f"tarball entry {name!r} climbs out with '..'")
+    return parts
+
+
+def _check_parents(dest: Path, parts: list[str]) -> Path:
+    """Create the parent directories of an entry; refuse to go through anything but real dirs."""
+    current = dest
+    for part in parts[:-1]:
+        current = current / part
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            os.mkdir(current, DIR_MODE | 0o700)
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            raise UnsafeArchiveError(
+                f"tarball entry {'/'.join(parts)!r} would be written through "
+                f"{current.relative_to(dest)!s}, which is not a directory"
+            )
+    return current / parts[-1]
+
+
+def _inside(dest_real: str, path: str) -> bool:
+    return path == dest_real or path.startswith(dest_real + os.sep)
+
+
+def extract(
+    tarball: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    expected_digest: str | None,
+    *,
+    max_size: int = DEFAULT_MAX_SIZE,
+    max_files: int = DEFAULT_MAX_FILES,
+) -> int:
+    """Verify ``tarball`` against ``expected_digest`` and unpack it into ``dest`` safely.
+
+    ``dest`` is created if missing and must be empty. Returns the number of entries written.
+    Raises :class:`DigestMismatchError` or :class:`UnsafeArchiveError`; nothing is ever written
+    outside ``dest``, and ``dest`` is emptied again on failure.
+    """
+    out = Path(dest)
+    out.mkdir(parents=True, exist_ok=True)
+    if any(out.iterdir()):
+        raise UnsafeArchiveError(f"extraction directory {out} is not empty")
+    with open(tarball, "rb") as fh:
+        if expected_digest is not None:
+            algo, want = parse_digest(expected_digest)
+            h = hashlib.new(algo)
+            while chunk := fh.read(_CHUNK):
+                h.update(chunk)
+            if h.hexdigest() != want:
+                raise DigestMismatchError(
+                    f"artifact digest mismatch: expected {expected_digest}, got "
+                    f"{algo}:{h.hexdigest()}; fetch the artifact again"
+                )
+            fh.seek(0)
+        try:
+            return _extract_members(fh, out, max_size, max_files)
+        except BaseException:
+            _empty(out)
+            raise
+
+
+def _extract_members(fh: BinaryIO, dest: Path, max_size: int, max_files: int) -> int:
+    try:
+        tar = tarfile.open(fileobj=fh, mode="r|*")  # noqa: SIM115 - closed by the with below
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise UnsafeArchiveError(f"artifact is not a readable tarball: {exc}") from exc
+    unpacker = _Unpacker(tar, dest, max_size, max_files)
+    with tar:
+        try:
+            for member in tar:
+                unpacker.add(member)
+        except (tarfile.TarError, EOFError, zlib.error) as exc:
+            raise UnsafeArchiveError(f"artifact tarball is corrupt: {exc}") from exc
+    unpacker.check_links()
+    return unpacker.count
+
+
+class _Unpacker:
+    """Writes the members of a streamed tarball under ``dest``, one at a time, refusing
+    anything that would escape it or exceed the limits."""
+
+    def __init__(self, tar: tarfile.TarFile, dest: Path, max_size: int, max_files: int) -> None:
+        self.tar = tar
+        self.dest_real = os.path.realpath(dest)
+        self.dest_abs = os.path.abspath(dest)
+        self.dest = Path(self.dest_abs)
+        self.max_size = max_size
+        self.max_files = max_files
+        self.total = 0
+        self.count = 0
+        self.links: list[Path] = []
+
+    def add(self, member: tarfile.TarInfo) -> None:
+        self.count += 1
+        if self.count > self.max_files:
+            raise UnsafeArchiveError(
+                f"tarball has more than {self.max_files} entries; refusing to unpack it"
+            )
+        parts = _safe_name(member.name)
+        if not parts:
+            return  # "." or "./": the root itself
+        target = _check_parents(self.dest, parts)
+        existing = _lstat(target)
+        if member.isdir():
+            self._directory(member, target, existing)
+            return
+        if existing is not None:
+            raise UnsafeArchiveError(f"duplicate tarball entry {member.name!r}")
+        if member.isreg():
+            self._grow(member.size)
+            src = self.tar.extractfile(member)
+            assert src is not None
+            _write_file(target, src, member.mode)
+        elif member.issym():
+            self._symlink(member, target)
+        elif member.islnk():
+            self._hardlink(member, target)
+        else:
+            _refuse_special(member)
+
+    def _grow(self, size: int) -> None:
+        self.total += size
+        if self.total > self.max_size:
+            raise UnsafeArchiveError(
+                f"tarball unpacks to more than {self.max_size} bytes; refusing it"
+            )
+
+    def _directory(
+        self, member: tarfile.TarInfo, target: Path, existing: os.stat_result | None
+    ) -> None:
+        if existing is None:
+            os.mkdir(target, DIR_MODE | 0o700)
+        elif not stat.S_ISDIR(existing.st_mode):
+            raise UnsafeArchiveError(f"duplicate tarball entry {member.name!r}")
+
+    def _symlink(self, member: tarfile.TarInfo, target: Path) -> None:
+        link = member.linkname
+        if not link or os.path.isabs(link):
+            raise UnsafeArchiveError(f"symlink {member.name!r} points to an absolute path {link!r}")
+        resolved = os.path.normpath(os.path.join(os.path.dirname(target), link))
+        if not _inside(self.dest_abs, resolved):
+            raise UnsafeArchiveError(
+                f"symlink {member.name!r} points outside the artifact: {link!r}"
+            )
+        os.symlink(link, target)
+        self.links.append(target)
+
+    def _hardlink(self, member: tarfile.TarInfo, target: Path) -> None:
+        lparts = _safe_name(member.linkname)
+        source = self.dest.joinpath(*lparts) if lparts else self.dest
+        sst = _lstat(source)
+        if sst is None or not stat.S_ISREG(sst.st_mode):
+            raise UnsafeArchiveError(
+                f"hard link {member.name!r} must point to a regular file extracted "
+                f"before it, not {member.linkname!r}"
+            )
+        self._grow(sst.st_size)
+        shutil.copyfile(source, target, follow_symlinks=False)
+
+    def check_links(self) -> None:
+        """Links are checked again once everything exists: a later entry can change what an
+        earlier link resolves to."""
+        for link_path in self.links:
+            if not _inside(self.dest_real, os.path.realpath(link_path)):
+                raise UnsafeArchiveError(
+                    f"symlink {link_path.relative_to(self.dest)!s} resolves outside the artifact"
+                )
+
+
+def _refuse_special(member: tarfile.TarInfo) -> None:
+    kind = "device" if (member.ischr() or member.isblk()) else "special file"
+    if member.isfifo():
+        kind = "FIFO"
+    raise UnsafeArchiveError(
+        f"tarball entry {member.name!r} is a {kind}; artifacts hold only files, "
+        "directories and links"
+    )
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _write_file(target: Path, src: IO[bytes], mode: int) -> None:
+    perm = 0o755 if mode & 0o111 else 0o644
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, perm)
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(fd, perm)
+        while chunk := src.read(_CHUNK):
+            out.write(chunk)
+
+
+def _empty(directory: Path) -> None:
+    for child in directory.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
