@@ -13,8 +13,11 @@ setup:            ## install uv, the locked Python env and the Go-built Kubernet
 binaries:         ## build (or find cached) kube-apiserver, kcm, scheduler, etcd, kwok
 	@scripts/build-k8s-binaries.sh
 
-tools:            ## test-only tools built from Go modules (sops, to encrypt test fixtures)
+tools:            ## test-only tools and real peers built from Go modules, cached (docs/testing.md)
 	@scripts/build-sops.sh >/dev/null
+	@scripts/build-versitygw.sh >/dev/null
+	@scripts/build-alertmanager.sh >/dev/null
+	@scripts/build-gitea.sh >/dev/null
 
 ui:               ## build the UI bundle into weir/web/static (skipped when up to date)
 	@scripts/build-ui.sh
@@ -41,7 +44,7 @@ test-unit: setup tools
 test-integration: setup tools
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-test-e2e: setup ui browser
+test-e2e: setup tools ui browser
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
 up: export WEIR_UP_STARTED := $(shell date +%s.%N)

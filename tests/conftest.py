@@ -11,6 +11,8 @@
 - ``git_server`` / ``git_repo``: a loopback Git HTTP server and a fresh repository per test.
 - ``chart_repo`` / ``oci_registry``: a loopback Helm chart repository (per test) and OCI
   registry (per session).
+- ``gitea`` / ``gitea_user`` / ``gitea_repo``, ``s3_server`` / ``s3_bucket``, ``alertmanager``,
+  ``http_sink``: the real peers built by ``make tools`` (weir/testing/peer_fixtures.py).
 
 Set ``WEIR_TEST_KEEP_CLUSTER=1`` to leave the control plane running after the session for debugging.
 """
@@ -34,8 +36,29 @@ from weir.runtime.manager import Manager
 from weir.testing.controllers import running_controllers
 from weir.testing.fixtures import git_repo, git_server
 from weir.testing.helm_fixtures import chart_repo, oci_registry
+from weir.testing.peer_fixtures import (
+    alertmanager,
+    gitea,
+    gitea_repo,
+    gitea_user,
+    http_sink,
+    s3_bucket,
+    s3_server,
+)
 
-__all__ = ["chart_repo", "git_repo", "git_server", "oci_registry"]  # re-exported fixtures
+__all__ = [  # re-exported fixtures
+    "alertmanager",
+    "chart_repo",
+    "git_repo",
+    "git_server",
+    "gitea",
+    "gitea_repo",
+    "gitea_user",
+    "http_sink",
+    "oci_registry",
+    "s3_bucket",
+    "s3_server",
+]
 
 _TIERS = ("unit", "integration", "e2e")
 

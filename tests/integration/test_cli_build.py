@@ -289,7 +289,7 @@ async def test_build_bad_input(tmp_path: Path) -> None:
     assert unknown.code == 2
     assert "unknown kind 'widgets'" in one_error_line(unknown)
     assert helm.code == 2
-    assert "works on Kustomizations, not HelmRelease" in one_error_line(helm)
+    assert "works on Kustomizations and ResourceSets, not HelmRelease" in one_error_line(helm)
     assert no_dir.code == 2
     assert "--path" in one_error_line(no_dir)
     assert "nope: not found" in one_error_line(no_dir)
