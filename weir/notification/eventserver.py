@@ -17,7 +17,7 @@ from aiohttp import web
 from weir.log import kv
 from weir.notification.dispatch import RATE_LIMITED, STANDBY, Dispatcher
 from weir.notification.event import FluxEvent
-from weir.notification.server import HttpServer
+from weir.notification.server import HttpServer, read_body
 
 log = logging.getLogger("weir.notification")
 MAX_EVENT = 1 << 20
@@ -25,10 +25,8 @@ MAX_EVENT = 1 << 20
 
 def make_app(dispatcher: Dispatcher) -> web.Application:
     async def handle(request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_EVENT:
-            return web.Response(status=413, text="event too large\n")
-        body = await request.content.read(MAX_EVENT + 1)
-        if len(body) > MAX_EVENT:
+        body = await read_body(request, MAX_EVENT)
+        if body is None:
             return web.Response(status=413, text="event too large\n")
         try:
             event = FluxEvent.from_json(orjson.loads(body))

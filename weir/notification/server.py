@@ -20,6 +20,22 @@ def parse_addr(addr: str, flag: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or None when it is larger than ``limit`` bytes. (One
+    ``content.read(n)`` returns what has arrived so far, which may be only part of a body sent
+    in several TCP segments: a signature computed on that would not match.)"""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class HttpServer:
     """Serves ``app`` on ``addr`` between :meth:`start` and :meth:`stop`."""
 

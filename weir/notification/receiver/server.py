@@ -36,12 +36,14 @@ from weir.log import kv
 from weir.notification.metrics import NotificationMetrics
 from weir.notification.receiver.resources import ResourceRequester
 from weir.notification.receiver.verify import Unauthorized, WebhookError, verify
-from weir.notification.server import HttpServer
+from weir.notification.server import HttpServer, read_body
 
 log = logging.getLogger("weir.notification")
 
 Obj = dict[str, Any]
 HOOK_PREFIX = "/hook/"
+DELIVERY_HEADERS = ("X-GitHub-Delivery", "X-Gitea-Delivery", "X-Gitlab-Event-UUID", "X-Request-Id")
+"""Headers naming one delivery, logged so that a refusal can be matched with the sender's log."""
 
 
 def webhook_path(token: str, name: str, namespace: str) -> str:
@@ -108,10 +110,8 @@ class ReceiverHandler:
         kind = str((receivers[0].get("spec") or {}).get("type") or "")
         if not self._leading():
             return self._answer(kind, 503, "not the leader")
-        if request.content_length is not None and request.content_length > self.max_body:
-            return self._answer(kind, 413, "payload too large")
-        body = await request.content.read(self.max_body + 1)
-        if len(body) > self.max_body:
+        body = await read_body(request, self.max_body)
+        if body is None:
             return self._answer(kind, 413, "payload too large")
         status, messages = 200, []
         for receiver in receivers:
@@ -130,14 +130,21 @@ class ReceiverHandler:
         meta, spec = receiver["metadata"], receiver.get("spec") or {}
         ref = f"{meta['namespace']}/{meta['name']}"
         kind = str(spec.get("type") or "")
+        delivery = next((request.headers[h] for h in DELIVERY_HEADERS if h in request.headers), "")
         try:
             token = await read_token(self.api, str(meta["namespace"]), receiver)
             event, payload = verify(kind, token, request.headers, body, spec.get("events") or ())
         except Unauthorized as e:
-            log.warning("webhook refused", extra=kv(receiver=ref, type=kind, error=str(e)))
+            log.warning(
+                "webhook refused",
+                extra=kv(receiver=ref, type=kind, delivery=delivery, error=str(e)),
+            )
             return 401, "unauthorized"
         except WebhookError as e:
-            log.warning("webhook refused", extra=kv(receiver=ref, type=kind, error=str(e)))
+            log.warning(
+                "webhook refused",
+                extra=kv(receiver=ref, type=kind, delivery=delivery, error=str(e)),
+            )
             return e.status, str(e)
         except KubeError as e:
             log.warning("unable to read the receiver's token", extra=kv(receiver=ref, error=str(e)))
@@ -154,6 +161,7 @@ class ReceiverHandler:
                 receiver=ref,
                 type=kind,
                 event=event,
+                delivery=delivery,
                 annotated=outcome.annotated,
                 skipped=outcome.skipped,
                 errors=len(outcome.errors),
