@@ -24,6 +24,7 @@ from kubernetes_asyncio.client import ApiClient
 from tests.support.flux import REVISION, create, git_repository
 from tests.support.notify_sink import Sink, serving
 from tests.support.waiting import wait_for
+from tests.unit.test_notification_payloads import SLACK_MESSAGE, TEAMS_MESSAGE, check
 from weir.api.kinds import KINDS
 from weir.devcluster.process import free_port
 from weir.kube import apply
@@ -215,7 +216,20 @@ async def test_events_reach_alerts(kube: ApiClient, nc: Notification, sink: Sink
             {"type": "slack", "address": f"{sink.url}/slack", "channel": "ops"},
         ),
     )
+    await create(
+        kube,
+        notification("Provider", ns, "teams", {"type": "msteams", "address": f"{sink.url}/teams"}),
+    )
     sources = [{"kind": "GitRepository", "name": "*"}]
+    await create(
+        kube,
+        notification(
+            "Alert",
+            ns,
+            "teams",
+            {"providerRef": {"name": "teams"}, "eventSeverity": "error", "eventSources": sources},
+        ),
+    )
     await create(
         kube,
         notification(
@@ -244,7 +258,7 @@ async def test_events_reach_alerts(kube: ApiClient, nc: Notification, sink: Sink
             },
         ),
     )
-    for name in ("generic", "slack"):
+    for name in ("generic", "slack", "teams"):
         await wait_for(kube, KINDS["Provider"].resource, ns, name, ready_is("True"), name)
     repo = git_repository(ns, "app")
     repo["metadata"]["annotations"] = {"event.toolkit.fluxcd.io/team": "platform"}
@@ -256,6 +270,7 @@ async def test_events_reach_alerts(kube: ApiClient, nc: Notification, sink: Sink
     await recorder.normal(repo, "NewArtifact", "stored artifact for revision", meta)
 
     slack = await sink.wait_for(lambda r: r.path == "/slack")
+    check(SLACK_MESSAGE, slack.json())  # Slack's documented schema
     attachment = slack.json()["attachments"][0]
     assert attachment["text"] == "authentication required"  # the socket error was excluded
     assert attachment["color"] == "danger"
@@ -263,6 +278,12 @@ async def test_events_reach_alerts(kube: ApiClient, nc: Notification, sink: Sink
     fields = {f["title"]: f["value"] for f in attachment["fields"]}
     assert fields == {"revision": REVISION, "summary": "test cluster", "team": "platform"}
     assert slack.json()["channel"] == "ops"
+
+    teams = await sink.wait_for(lambda r: r.path == "/teams" and b"authentication" in r.body)
+    check(TEAMS_MESSAGE, teams.json())  # an Adaptive Card as Teams workflows take it
+    items = teams.json()["attachments"][0]["content"]["body"][0]["items"]
+    assert items[0]["text"] == f"gitrepository/app.{ns}"
+    assert items[1]["text"] == "authentication required"
 
     stored = await sink.wait_for(lambda r: r.path == "/generic" and b"stored" in r.body)
     generic = stored.json()
