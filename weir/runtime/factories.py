@@ -219,3 +219,15 @@ REGISTRY.register(
     "Provider, Alert (notification.toolkit.fluxcd.io/v1beta3), Receiver (v1): alerts out, "
     "webhooks in",
 )
+REGISTRY.register(
+    "operator",
+    "weir.operator.controller:controllers",
+    "FluxInstance, FluxReport (fluxcd.controlplane.io/v1); runs the instance's controllers",
+    default=False,
+)
+REGISTRY.register(
+    "plan",
+    "weir.operator.instance.planwatch:controllers",
+    "the controllers a settings ConfigMap names (--plan-configmap)",
+    default=False,
+)
