@@ -112,26 +112,25 @@ def test_printer_columns() -> None:
     assert columns("GitRepository") == [url, age, ready, status]
     assert columns("OCIRepository") == [url, ready, status, age]
     assert columns("Bucket")[0] == ("Endpoint", "string", ".spec.endpoint")
-    assert columns("Provider") == [age]
+    # weir gives Provider and Alert a status (ADR 0008), so they show Ready like the others
+    assert columns("Provider") == [age, ready, status]
+    assert columns("Alert") == [age, ready, status]
 
 
 def test_status_subresource_and_default() -> None:
-    for kind, crd in _by_kind().items():
+    # every kind has one, Provider and Alert included (weir's addition, ADR 0008)
+    for crd in _by_kind().values():
         version = crd["spec"]["versions"][0]
         props = version["schema"]["openAPIV3Schema"]["properties"]
-        if kind in ("Provider", "Alert"):
-            assert "subresources" not in version
-            assert "status" not in props
-        else:
-            assert version["subresources"] == {"status": {}}
-            assert props["status"]["default"] == {"observedGeneration": -1}
-            assert props["status"]["properties"]["conditions"]["items"]["required"] == [
-                "type",
-                "status",
-                "lastTransitionTime",
-                "reason",
-                "message",
-            ]
+        assert version["subresources"] == {"status": {}}
+        assert props["status"]["default"] == {"observedGeneration": -1}
+        assert props["status"]["properties"]["conditions"]["items"]["required"] == [
+            "type",
+            "status",
+            "lastTransitionTime",
+            "reason",
+            "message",
+        ]
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

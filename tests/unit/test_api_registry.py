@@ -57,8 +57,8 @@ def test_kind_info() -> None:
     assert ks.crd_name == "kustomizations.kustomize.toolkit.fluxcd.io"
     assert [c.name for c in ks.printer_columns] == ["Age", "Ready", "Status"]
     assert ks.has_status
-    assert not KINDS["Provider"].has_status
-    assert not KINDS["Alert"].has_status
+    assert KINDS["Provider"].has_status  # weir's addition to v1beta3 (ADR 0008)
+    assert KINDS["Alert"].has_status
     assert KINDS["Receiver"].has_status
     assert [c.name for c in KINDS["HelmChart"].printer_columns] == [
         "Chart",

@@ -12,6 +12,15 @@ from weir.api import KINDS, FluxObject, parse_object
 
 DIGEST = "sha256:" + "9f8e7d6c5b4a3921" * 4
 
+INITIALIZED = """
+  - type: Ready
+    status: "True"
+    reason: Succeeded
+    message: Initialized
+    observedGeneration: 2
+    lastTransitionTime: "2026-11-25T10:00:00Z"
+"""
+
 READY = """
   - type: Ready
     status: "True"
@@ -541,7 +550,7 @@ status:
         "notification.toolkit.fluxcd.io/v1beta3",
         "Provider",
         "github-status",
-        """
+        f"""
 spec:
   type: github
   address: https://github.com/etherwurst/fleet
@@ -556,13 +565,16 @@ spec:
   certSecretRef:
     name: github-ca
   suspend: false
+status:  # weir's addition to v1beta3 (ADR 0008)
+  observedGeneration: 2
+  conditions:{INITIALIZED}
 """,
     ),
     "Alert": _doc(
         "notification.toolkit.fluxcd.io/v1beta3",
         "Alert",
         "on-call",
-        """
+        f"""
 spec:
   providerRef:
     name: slack
@@ -583,6 +595,9 @@ spec:
   eventMetadata:
     cluster: aks-prod-weu
   summary: production alerts
+status:  # weir's addition to v1beta3 (ADR 0008)
+  observedGeneration: 2
+  conditions:{INITIALIZED}
 """,
     ),
     "Receiver": _doc(
@@ -888,6 +903,7 @@ def test_status_helpers() -> None:
     assert healthy is not None
     assert healthy.message.startswith("Health check passed")
     assert ks.condition("Stalled") is None
-    provider = parse_object(OBJECTS["Provider"])
-    assert provider.conditions() == []
-    assert not provider.is_ready()
+    provider = parse_object(OBJECTS["Provider"])  # a status in weir (ADR 0008)
+    assert provider.is_ready()
+    assert [c.message for c in provider.conditions()] == ["Initialized"]
+    assert not parse_object({**OBJECTS["Provider"], "status": None}).is_ready()

@@ -200,7 +200,7 @@ _ALL: tuple[KindInfo, ...] = (
         singular="provider",
         model=notification.Provider,
         categories=NOTIFICATIONS,
-        printer_columns=(AGE,),
+        printer_columns=(AGE, READY, STATUS),
         controller="notification-controller",
     ),
     KindInfo(
@@ -211,7 +211,7 @@ _ALL: tuple[KindInfo, ...] = (
         singular="alert",
         model=notification.Alert,
         categories=NOTIFICATIONS,
-        printer_columns=(AGE,),
+        printer_columns=(AGE, READY, STATUS),
         controller="notification-controller",
     ),
     KindInfo(

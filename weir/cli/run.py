@@ -17,6 +17,7 @@ from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
 from weir.errors import ConfigError, UsageError
 from weir.helm.settings import HelmSettings
 from weir.kustomize.settings import KustomizeSettings
+from weir.notification.settings import NotificationSettings
 from weir.operator.settings import OperatorSettings
 from weir.runtime.durations import parse_duration
 from weir.runtime.factories import REGISTRY
@@ -30,6 +31,7 @@ from weir.web.settings import WebSettings
 _DEFAULTS = RunSettings()
 _LE = LeaderElectionSettings()
 _STORAGE = StorageSettings()
+_NOTIFY = NotificationSettings()
 _OPERATOR = OperatorSettings()
 
 
@@ -167,6 +169,28 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "every Kustomization with spec.decryption may use.",
         ),
     ] = None,
+    receiver_addr: Annotated[
+        str,
+        typer.Option(
+            "--receiver-addr",
+            "--receiverAddr",
+            help="Address of the webhook receiver server (Receivers); 0 disables.",
+        ),
+    ] = _NOTIFY.receiver_addr,
+    events_addr: Annotated[
+        str,
+        typer.Option(
+            "--events-addr",
+            help="Address of Flux's event endpoint, for Flux's own controllers to POST events "
+            "to; 0 (the default) disables it.",
+        ),
+    ] = _NOTIFY.events_addr,
+    rate_limit_interval: Annotated[
+        str,
+        typer.Option(
+            "--rate-limit-interval", help="Window in which duplicate events are not re-sent."
+        ),
+    ] = "5m",
     operator_mode: Annotated[
         str,
         typer.Option(
@@ -285,6 +309,12 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             no_cross_namespace_refs=no_cross_namespace_refs,
             default_service_account=default_service_account,
         ),
+        NotificationSettings(
+            receiver_addr=_address("--receiver-addr", receiver_addr),
+            events_addr=_address("--events-addr", events_addr),
+            rate_limit_interval=_duration("--rate-limit-interval", rate_limit_interval),
+            no_cross_namespace_refs=no_cross_namespace_refs,
+        ),
         WebSettings(
             addr=web_addr,
             base_path=web_base_path,
@@ -354,6 +384,15 @@ def _leader_election(  # noqa: PLR0917 - one parameter per flag
             "leader election needs lease duration > renew deadline > 1.2 x retry period > 0"
         )
     return le
+
+
+def _address(flag: str, value: str) -> str:
+    """``host:port``, ``:port`` or ``0`` (disabled); anything else is a usage error."""
+    text = value.strip()
+    _, sep, port = text.rpartition(":")
+    if text != "0" and (not sep or not port.isdigit()):
+        raise UsageError(f"{flag}={value}: use host:port (e.g. 127.0.0.1:9292 or :9292), or 0")
+    return text
 
 
 _UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1 << 10, "mi": 1 << 20, "gi": 1 << 30}

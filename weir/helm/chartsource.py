@@ -55,6 +55,10 @@ class ChartArtifact:
     digest: str
     revision: str
     metadata: dict[str, str]
+    origin_revision: str | None = None
+    """The revision of what the chart was built from, for Events (``originRevision``): the
+    Git commit (or Bucket revision) of a HelmChart from a GitRepository/Bucket, or an OCI
+    artifact's ``org.opencontainers.image.revision``."""
 
     @property
     def oci_digest(self) -> str | None:
@@ -67,6 +71,9 @@ class ChartArtifact:
     @property
     def display(self) -> str:
         return f"{self.kind} '{self.namespace}/{self.name}'"
+
+
+OCI_REVISION_ANNOTATION = "org.opencontainers.image.revision"
 
 
 def helmchart_name(hr_namespace: str, hr_name: str) -> str:
@@ -205,6 +212,11 @@ class ChartSources:
                     f"{kind} '{ns}/{name}' is not ready: {ready.get('message', '')}", failed=True
                 )
             return self._wait(f"{kind} '{ns}/{name}' is not ready yet", failed=False)
+        metadata = {str(k): str(v) for k, v in (artifact.get("metadata") or {}).items()}
+        origin = metadata.get(OCI_REVISION_ANNOTATION)
+        source_kind = ((source.get("spec") or {}).get("sourceRef") or {}).get("kind")
+        if kind == "HelmChart" and source_kind in ("GitRepository", "Bucket"):
+            origin = status.get("observedSourceArtifactRevision") or origin
         return ChartArtifact(
             kind,
             ns,
@@ -212,7 +224,8 @@ class ChartSources:
             str(artifact.get("url")),
             str(artifact.get("digest")),
             str(artifact.get("revision")),
-            {str(k): str(v) for k, v in (artifact.get("metadata") or {}).items()},
+            metadata,
+            str(origin) if origin else None,
         )
 
     def _wait(self, message: str, *, failed: bool) -> Result:

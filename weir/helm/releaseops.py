@@ -90,6 +90,10 @@ class Run:
         if self.events is None:
             return
         annotations = {f"{GROUP}/revision": self.revision}
+        if self.config_digest:
+            annotations[f"{GROUP}/token"] = self.config_digest
+        if self.artifact.origin_revision:
+            annotations[f"{GROUP}/originRevision"] = self.artifact.origin_revision
         if self.chart.info.app_version:
             annotations[f"{GROUP}/app-version"] = self.chart.info.app_version
         if self.artifact.oci_digest:
