@@ -84,6 +84,8 @@ def test_short_names_as_flux_has_them() -> None:
         "HelmRepository": ["helmrepo"],
         "HelmChart": ["hc"],
         "Bucket": None,
+        "ExternalArtifact": ["ea"],
+        "ArtifactGenerator": ["ag"],
         "Kustomization": ["ks"],
         "HelmRelease": ["hr"],
         "Provider": None,
@@ -111,6 +113,13 @@ def test_printer_columns() -> None:
     assert columns("OCIRepository") == [url, ready, status, age]
     assert columns("Bucket")[0] == ("Endpoint", "string", ".spec.endpoint")
     assert columns("Provider") == [age]
+    assert columns("ExternalArtifact") == [
+        age,
+        ready,
+        status,
+        ("Source", "string", ".spec.sourceRef.name"),
+    ]
+    assert columns("ArtifactGenerator") == [age, ready, status]
 
 
 def test_status_subresource_and_default() -> None:
@@ -122,7 +131,9 @@ def test_status_subresource_and_default() -> None:
             assert "status" not in props
         else:
             assert version["subresources"] == {"status": {}}
-            assert props["status"]["default"] == {"observedGeneration": -1}
+            # ExternalArtifact has no observedGeneration (its producer writes it), as in Flux
+            if kind != "ExternalArtifact":
+                assert props["status"]["default"] == {"observedGeneration": -1}
             assert props["status"]["properties"]["conditions"]["items"]["required"] == [
                 "type",
                 "status",
@@ -138,7 +149,8 @@ def test_schemas_are_structural(kind: str) -> None:
     assert schema["type"] == "object"
     assert schema["properties"]["metadata"] == {"type": "object"}
     assert schema["properties"]["apiVersion"]["type"] == "string"
-    assert schema["required"] == ["spec"]
+    # an ExternalArtifact's spec is optional, as in Flux
+    assert schema.get("required") == (None if kind == "ExternalArtifact" else ["spec"])
     text = json.dumps(schema)
     for banned in ('"$ref"', '"anyOf"', '"oneOf"', '"allOf"', '"title"', '"const"', '"$defs"'):
         assert banned not in text, banned

@@ -199,7 +199,7 @@ def build_controller(
 REGISTRY.register(
     "source",
     "weir.source.controller:controllers",
-    "GitRepository, HelmRepository, HelmChart, OCIRepository (source.toolkit.fluxcd.io/v1)",
+    "GitRepository, HelmRepository, HelmChart, OCIRepository, Bucket (source.toolkit.fluxcd.io/v1)",
 )
 REGISTRY.register(
     "kustomize",

@@ -1,6 +1,6 @@
 """The source controllers ``weir run`` starts (``--controllers=source``): GitRepository,
-HelmRepository, HelmChart and OCIRepository, with the artifact storage and its HTTP server
-(one storage per process, shared by every source kind).
+HelmRepository, HelmChart, OCIRepository and Bucket, with the artifact storage and its HTTP
+server (one storage per process, shared by every source kind).
 
 HelmCharts watch their sources through the shared informers: a new artifact of a
 HelmRepository, GitRepository or Bucket queues the HelmCharts built from it at once.
@@ -17,6 +17,7 @@ from weir.runtime.controller import Controller
 from weir.runtime.factories import ControllerContext, build_controller
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.watches import DependentsTracker, artifact_state, ref_of
+from weir.source.bucket import BucketReconciler
 from weir.source.gitrepository import GitRepositoryReconciler
 from weir.source.helmchart import SOURCE_KINDS, HelmChartReconciler
 from weir.source.helmrepository import HelmRepositoryReconciler
@@ -78,6 +79,7 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     out = [build("GitRepository", GitRepositoryReconciler(ctx.api, storage, git_informer.get))]
     out.append(build("HelmRepository", HelmRepositoryReconciler(ctx.api, storage)))
     out.append(build("OCIRepository", OCIRepositoryReconciler(ctx.api, storage)))
+    out.append(build("Bucket", BucketReconciler(ctx.api, storage)))
 
     chart_informer = ctx.informers.get(
         lookup("HelmChart").resource, {SOURCE_INDEX: index_by_source_ref}
