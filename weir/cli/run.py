@@ -157,6 +157,15 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "--requeue-dependency", help="Retry delay while a source or dependency is not ready."
         ),
     ] = "30s",
+    feature_gates: Annotated[
+        str | None,
+        typer.Option(
+            "--feature-gates",
+            help="Flux feature gates, Name=true|false,... weir honours ExternalArtifact (on by "
+            "default: weir runs the ArtifactGenerator controller); other Flux gates are "
+            "accepted and ignored.",
+        ),
+    ] = None,
     sops_age_secret: Annotated[
         str | None,
         typer.Option(
@@ -192,10 +201,13 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         leader_election_namespace,
     )
     requeue = _duration("--requeue-dependency", requeue_dependency)
+    gates = parse_feature_gates(feature_gates)
+    external_artifact = gates.get("ExternalArtifact", True)
     features = (
         SourceSettings(
             storage=StorageSettings(storage_path, storage_addr, storage_adv_addr),
             requeue_dependency=requeue,
+            no_cross_namespace_refs=no_cross_namespace_refs,
         ),
         KustomizeSettings(
             no_cross_namespace_refs=no_cross_namespace_refs,
@@ -203,11 +215,13 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             default_service_account=default_service_account,
             requeue_dependency=requeue,
             sops_age_secret=_secret_ref("--sops-age-secret", sops_age_secret),
+            external_artifact=external_artifact,
         ),
         HelmSettings(
             requeue_dependency=requeue,
             no_cross_namespace_refs=no_cross_namespace_refs,
             default_service_account=default_service_account,
+            external_artifact=external_artifact,
         ),
         WebSettings(
             addr=web_addr,
@@ -265,6 +279,24 @@ def _leader_election(  # noqa: PLR0917 - one parameter per flag
             "leader election needs lease duration > renew deadline > 1.2 x retry period > 0"
         )
     return le
+
+
+def parse_feature_gates(value: str | None) -> dict[str, bool]:
+    """``--feature-gates=A=true,B=false`` as Flux's controllers read it."""
+    gates: dict[str, bool] = {}
+    for raw_item in (value or "").split(","):
+        item = raw_item.strip()
+        if not item:
+            continue
+        name, sep, raw = item.partition("=")
+        flag = raw.strip().lower()
+        if not sep or not name.strip() or flag not in ("true", "false"):
+            raise UsageError(
+                f"--feature-gates: {item!r} is not Name=true or Name=false "
+                "(e.g. --feature-gates=ExternalArtifact=true)"
+            )
+        gates[name.strip()] = flag == "true"
+    return gates
 
 
 def _secret_ref(flag: str, value: str | None) -> tuple[str, str] | None:

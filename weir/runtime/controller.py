@@ -239,7 +239,7 @@ class Controller:
         finalizer = self.reconciler.finalizer
         if meta.get("deletionTimestamp"):
             return await self._delete(key, obj, olog)
-        if (obj.get("spec") or {}).get("suspend") is True:
+        if self.reconciler.is_suspended(obj):
             olog.info("reconciliation is suspended for this object")
             self.queue.forget(key)
             return "suspended"

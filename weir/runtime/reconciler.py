@@ -36,6 +36,11 @@ class Reconciler(abc.ABC):
         """Bring the world in line with ``obj``; raise ``Stalled`` for terminal errors and any
         other exception for transient ones."""
 
+    def is_suspended(self, obj: Obj) -> bool:
+        """Whether the object asks not to be reconciled: ``spec.suspend: true`` (a kind may
+        use another marker, e.g. an ArtifactGenerator's reconcile annotation)."""
+        return (obj.get("spec") or {}).get("suspend") is True
+
     async def finalize(self, obj: Obj) -> Result | None:
         """Clean up before ``obj`` is deleted. Return None or a success to let the deletion
         proceed; raise (or return a waiting result) to keep the finalizer and try again."""
