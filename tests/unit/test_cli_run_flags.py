@@ -45,5 +45,5 @@ def test_feature_gates() -> None:
 
 @pytest.mark.parametrize("value", ["ExternalArtifact", "ExternalArtifact=yes", "=true"])
 def test_malformed_feature_gates(value: str) -> None:
-    with pytest.raises(UsageError, match="--feature-gates: .* is not Name=true or Name=false"):
+    with pytest.raises(UsageError, match=r"--feature-gates: .* is not Name=true or Name=false"):
         parse_feature_gates(value)
