@@ -224,6 +224,26 @@ async def test_routine_runs_write_nothing_and_record_no_event(parts: Parts) -> N
     controller.queue.shutdown()
 
 
+async def test_a_suspended_object_is_not_reconciled(parts: Parts) -> None:
+    """``Reconciler.is_suspended`` (``spec.suspend`` by default) skips the run: nothing is
+    called, nothing written."""
+    controller, informer, writer, reconciler, _ = parts
+    ran: list[str] = []
+
+    async def record(obj: Obj) -> Result:
+        ran.append(obj["metadata"]["name"])
+        return Result.success()
+
+    reconciler.step = record
+    informer.put(_thing(suspend=True))
+    await _run(controller)
+    assert (ran, writer.patches) == ([], [])
+    informer.put(_thing(suspend=False))
+    await _run(controller)
+    assert ran == ["a"]
+    controller.queue.shutdown()
+
+
 async def test_invalid_interval_stalls(parts: Parts) -> None:
     controller, informer, _, reconciler, _ = parts
     reconciler.step = None
