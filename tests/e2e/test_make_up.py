@@ -28,6 +28,7 @@ from weir.types import Obj
 
 pytestmark = pytest.mark.timeout(600)
 T = TypeVar("T")
+INSTANCES = ResourceRef("fluxcd.controlplane.io", "v1", "fluxinstances", True, "FluxInstance")
 EVENTS = ResourceRef("", "v1", "events", True, "Event")
 KS = ResourceRef("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", True, "Kustomization")
 STATEFULSETS = ResourceRef("apps", "v1", "statefulsets", True, "StatefulSet")
@@ -81,6 +82,16 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         # Every Kustomization and HelmRelease of the fleet is Ready; every workload Available.
         assert names(snap, "Kustomization") == KUSTOMIZATIONS
         assert names(snap, "HelmRelease") == HELM_RELEASES
+
+        # The fleet's FluxInstance (the installation guide's manifest) ran the controllers.
+        instance = await kapi.get(api, INSTANCES, "flux-system", "flux")
+        ready = [c for c in instance["status"]["conditions"] if c["type"] == "Ready"]
+        assert ready[0]["status"] == "True", instance["status"]
+        assert {c["name"] for c in instance["status"]["components"]} >= {
+            "source-controller",
+            "kustomize-controller",
+            "helm-controller",
+        }
         assert all(r.current for r in snap.appliers), [r for r in snap.appliers if not r.current]
         assert {(w.kind, w.namespace, w.name) for w in snap.workloads} == WORKLOADS
         assert all(w.available for w in snap.workloads), snap.workloads
@@ -89,7 +100,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         assert helm_repo.ready == "True"
         root = snap.find("Kustomization", "flux-system", "flux-system")
         assert root is not None
-        assert root.revision == f"main@sha1:{fleet.head()}"
+        assert root.revision == f"refs/heads/main@sha1:{fleet.head()}"  # the instance sets ref.name
         claims, _ = await list_all(api, PVCS)
         assert {c["metadata"]["name"] for c in claims} >= {"data-erigon-0", "chain-exports"}
         assert all(c["status"]["phase"] == "Bound" for c in claims)
@@ -185,7 +196,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
                 )
             text = "\n".join(str(getattr(c, "text", "")) for c in answer.content)
             assert "spec.schedule" in text
-            assert f"revision main@sha1:{bad}" in text
+            assert f"revision refs/heads/main@sha1:{bad}" in text
 
         # ... and `git revert` repairs it.
         await asyncio.to_thread(fleet.git, "revert", "--no-edit", bad)
@@ -204,9 +215,10 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         entries = [
             (h["metadata"]["revision"], h["lastReconciledStatus"]) for h in ks["status"]["history"]
         ]
-        revert = f"{fleet.branch}@sha1:{fixed.strip()}"
+        ref = f"refs/heads/{fleet.branch}"  # the FluxInstance's sync.ref
+        revert = f"{ref}@sha1:{fixed.strip()}"
         assert entries[0] == (revert, "ReconciliationSucceeded"), entries
-        assert (f"{fleet.branch}@sha1:{bad}", "ReconciliationFailed") in entries, entries
+        assert (f"{ref}@sha1:{bad}", "ReconciliationFailed") in entries, entries
         children = [(p.pid, p.argv) for p in demo.services.processes]
 
     # Leaving the context stops everything make up started.

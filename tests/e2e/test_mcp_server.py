@@ -46,6 +46,7 @@ HELM_SECRET = "helm-secret-value-42"
 WRITE_TOOLS = {"reconcile", "suspend", "resume", "apply_manifest", "delete_resource"}
 READ_TOOLS = {
     "get_overview",
+    "get_flux_instance",
     "get_resource",
     "list_resources",
     "get_events",
@@ -292,6 +293,9 @@ async def every_tool(mcp: Client, api: ApiClient, fleet: Fleet) -> None:
         assert hints.destructive_hint is not None
         assert hints.idempotent_hint is not None
         assert hints.read_only_hint == (tool.name in READ_TOOLS), tool.name
+
+    installation = data(await mcp.call_tool("get_flux_instance", {}))
+    assert installation["summary"].startswith(("FluxInstance ", "no FluxInstance")), installation
 
     overview = data(await mcp.call_tool("get_overview", {"namespace": ns}))
     ks_report = overview["kinds"]["Kustomization"]

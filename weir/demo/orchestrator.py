@@ -38,6 +38,7 @@ from weir.demo.status import Snapshot, snapshot
 from weir.devcluster import DevCluster
 from weir.errors import WeirError
 from weir.kube.client import api_client
+from weir.operator.instance.components import available as available_components
 from weir.testing.chartrepo import ChartRepoServer
 from weir.testing.gitserver import GitHttpServer
 
@@ -151,13 +152,23 @@ class Demo:
         self._spawn(self._provisioner())
         async with self._step(f"weir started ({self.services.describe()})"):
             await self._start_weir()
-        async with self._step(f"bootstrapped flux-system from {s.cluster_path}"):
+        operator = self.services.uses_operator()
+        how = "the FluxInstance" if operator else "flux-system"
+        async with self._step(f"bootstrapped {how} from {s.cluster_path}"):
             variables = {
                 "HELM_REPO_URL": self.endpoints.chart_url,
                 "CLUSTER_NAME": "etherwurst-local",
                 **s.cluster_vars,
             }
-            await bootstrap.bootstrap(self.api, git_url, s.branch, s.cluster_path, variables)
+            await bootstrap.bootstrap(
+                self.api,
+                git_url,
+                s.branch,
+                s.cluster_path,
+                variables,
+                instance=s.instance_manifest if operator else None,
+                components=available_components() if operator else (),
+            )
         self._spawn(PushNotifier(self.api, self.fleet, bootstrap.NAMESPACE, bootstrap.NAME).run())
         self._record()
 

@@ -29,6 +29,10 @@ class DemoSettings:
     branch: str = "main"
     nodes: int = 3
     controllers: str = "*"
+    """``weir run --controllers`` when the operator is off."""
+    operator: bool = True
+    """Run weir as the operator (``--controllers=operator``): the fleet's FluxInstance
+    (``flux-instance.yaml``) creates the sync objects and runs the controllers in-process."""
     ui_addr: str = "127.0.0.1:9080"
     """Web UI (``--web-addr`` of ``weir run``, or ``weir ui``); ``0`` disables it."""
     mcp_addr: str = "127.0.0.1:9081"
@@ -42,6 +46,11 @@ class DemoSettings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root).absolute())
         object.__setattr__(self, "example", Path(self.example).absolute())
+
+    @property
+    def instance_manifest(self) -> Path:
+        """The fleet's FluxInstance (the installation guide's manifest)."""
+        return self.example / "flux-instance.yaml"
 
     @property
     def cluster_dir(self) -> Path:

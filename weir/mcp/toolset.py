@@ -13,11 +13,24 @@ from weir.mcp.tools import (
     helm,
     history,
     manifests,
+    operator,
     overview,
     resources,
 )
 
-GROUPS = (overview, resources, events, graph, history, explain, diff, helm, flux, manifests)
+GROUPS = (
+    overview,
+    operator,
+    resources,
+    events,
+    graph,
+    history,
+    explain,
+    diff,
+    helm,
+    flux,
+    manifests,
+)
 
 
 def all_tools(env: ToolEnv) -> list[ToolSpec]:

@@ -36,11 +36,6 @@ class Reconciler(abc.ABC):
         """Bring the world in line with ``obj``; raise ``Stalled`` for terminal errors and any
         other exception for transient ones."""
 
-    def is_suspended(self, obj: Obj) -> bool:
-        """Whether the object asks not to be reconciled: ``spec.suspend: true`` (a kind may
-        use another marker, e.g. an ArtifactGenerator's reconcile annotation)."""
-        return (obj.get("spec") or {}).get("suspend") is True
-
     async def finalize(self, obj: Obj) -> Result | None:
         """Clean up before ``obj`` is deleted. Return None or a success to let the deletion
         proceed; raise (or return a waiting result) to keep the finalizer and try again."""
@@ -49,6 +44,11 @@ class Reconciler(abc.ABC):
     async def close(self) -> None:
         """Release what the reconciler holds (clients, caches) when the process stops."""
         return None
+
+    def is_suspended(self, obj: Obj) -> bool:
+        """Whether runs are suspended: ``spec.suspend: true`` (Flux's kinds; the operator's
+        kinds and ArtifactGenerators use an annotation instead)."""
+        return (obj.get("spec") or {}).get("suspend") is True
 
     def interval(self, obj: Obj) -> float | None:
         """Seconds until the next run after a success: ``spec.interval`` (a Flux duration)."""
