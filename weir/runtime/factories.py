@@ -202,6 +202,11 @@ REGISTRY.register(
     "GitRepository, HelmRepository, HelmChart, OCIRepository, Bucket (source.toolkit.fluxcd.io/v1)",
 )
 REGISTRY.register(
+    "source-watcher",
+    "weir.source.controller:watcher_controllers",
+    "ArtifactGenerator (source.extensions.fluxcd.io/v1beta1) -> ExternalArtifacts",
+)
+REGISTRY.register(
     "kustomize",
     "weir.kustomize.controller:controllers",
     "Kustomization (kustomize.toolkit.fluxcd.io/v1)",

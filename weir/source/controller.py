@@ -1,7 +1,8 @@
-"""The source controllers ``weir run`` starts (``--controllers=source``): GitRepository,
-HelmRepository, HelmChart, OCIRepository and Bucket, with the artifact storage and its HTTP
-server (one storage per process, shared by every source kind); and ArtifactGenerator (Flux's
-source-watcher), whose ExternalArtifacts live in the same storage.
+"""The source controllers ``weir run`` starts: ``--controllers=source`` (source-controller:
+GitRepository, HelmRepository, HelmChart, OCIRepository and Bucket) and
+``--controllers=source-watcher`` (ArtifactGenerator, whose ExternalArtifacts are written to
+the same storage), with the artifact storage and its HTTP server (one per process, shared by
+both).
 
 HelmCharts watch their sources through the shared informers: a new artifact of a
 HelmRepository, GitRepository or Bucket queues the HelmCharts built from it at once. So do
@@ -78,11 +79,16 @@ class _Closing:
         await self.reconciler.close()
 
 
+def storage_service(ctx: ControllerContext) -> StorageService:
+    """The process's one artifact storage and server (source-controller and source-watcher
+    share it)."""
+    settings = ctx.feature(SourceSettings)
+    return ctx.shared_service(StorageService, lambda: StorageService(settings.storage))
+
+
 def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     settings = ctx.feature(SourceSettings)
-    service = StorageService(settings.storage)
-    ctx.services.append(service)
-    storage = service.storage
+    storage = storage_service(ctx).storage
 
     def build(kind: str, reconciler: Reconciler) -> Controller:
         info = lookup(kind)
@@ -113,15 +119,14 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
             inf, DependentsTracker(chart_informer, SOURCE_INDEX, artifact_state, ref_of(kind))
         )
     out.append(charts)
-    out.append(_artifact_generators(ctx, storage, settings))
     return out
 
 
-def _artifact_generators(
-    ctx: ControllerContext, storage: Storage, settings: SourceSettings
-) -> Controller:
-    """The ArtifactGenerator controller (source-watcher): its sources and its own
-    ExternalArtifacts queue it."""
+def watcher_controllers(ctx: ControllerContext) -> Sequence[Controller]:
+    """``--controllers=source-watcher``: the ArtifactGenerator controller; its sources and its
+    own ExternalArtifacts queue it."""
+    settings = ctx.feature(SourceSettings)
+    storage = storage_service(ctx).storage
     info = lookup("ArtifactGenerator")
     generators = ctx.informers.get(
         info.resource, {SOURCES_INDEX: index_by_sources, OWN_INDEX: own_ref}
@@ -147,4 +152,4 @@ def _artifact_generators(
     controller.watch(
         external, DependentsTracker(generators, OWN_INDEX, artifact_state, generator_of)
     )
-    return controller
+    return [controller]
