@@ -254,6 +254,66 @@ status:
   observedIgnore: "*.parquet"
 """,
     ),
+    "ExternalArtifact": _doc(
+        "source.toolkit.fluxcd.io/v1",
+        "ExternalArtifact",
+        "apps",
+        f"""
+spec:
+  sourceRef:
+    apiVersion: source.extensions.fluxcd.io/v1beta1
+    kind: ArtifactGenerator
+    name: fleet
+    namespace: flux-system
+status:
+  conditions:{READY}
+  artifact:{ARTIFACT}
+""",
+    ),
+    "ArtifactGenerator": _doc(
+        "source.extensions.fluxcd.io/v1beta1",
+        "ArtifactGenerator",
+        "fleet",
+        f"""
+spec:
+  sources:
+  - alias: repo
+    kind: GitRepository
+    name: flux-system
+  - alias: chart
+    kind: OCIRepository
+    name: erigon-chart
+    namespace: charts
+  artifacts:
+  - name: apps
+    originRevision: "@repo"
+    copy:
+    - from: "@repo/apps/**"
+      to: "@artifact/"
+      exclude: ["*.md", "**/testdata/**"]
+  - name: erigon
+    revision: "@chart"
+    copy:
+    - from: "@chart/"
+      to: "@artifact/"
+    - from: "@repo/values/erigon-prod.yaml"
+      to: "@artifact/erigon/values.yaml"
+      strategy: Merge
+    - from: "@chart/*.tgz"
+      to: "@artifact/vendor/"
+      strategy: Extract
+status:
+  observedGeneration: 3
+  conditions:{READY}
+  lastHandledReconcileAt: "2026-11-25T09:59:58.123456789Z"
+  observedSourcesDigest: sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+  inventory:
+  - name: apps
+    namespace: flux-system
+    digest: sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+    filename: "3162378418.tar.gz"
+""",
+    ),
     "Kustomization": _doc(
         "kustomize.toolkit.fluxcd.io/v1",
         "Kustomization",

@@ -245,6 +245,25 @@ async def test_events_carry_the_revision_and_its_origin(parts: Parts) -> None:
     assert events.annotations == [
         {f"{group}/revision": "latest@sha256:abc", f"{group}/originRevision": "main@sha1:def"}
     ]
+
+
+async def test_a_suspended_object_is_not_reconciled(parts: Parts) -> None:
+    """``Reconciler.is_suspended`` (``spec.suspend`` by default) skips the run: nothing is
+    called, nothing written."""
+    controller, informer, writer, reconciler, _ = parts
+    ran: list[str] = []
+
+    async def record(obj: Obj) -> Result:
+        ran.append(obj["metadata"]["name"])
+        return Result.success()
+
+    reconciler.step = record
+    informer.put(_thing(suspend=True))
+    await _run(controller)
+    assert (ran, writer.patches) == ([], [])
+    informer.put(_thing(suspend=False))
+    await _run(controller)
+    assert ran == ["a"]
     controller.queue.shutdown()
 
 

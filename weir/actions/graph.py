@@ -6,7 +6,8 @@ workloads they manage, each with its status word (:mod:`weir.actions.health`). E
 (``from`` -> ``to``, "to needs from"):
 
 - ``source``: a source to what consumes its artifact (GitRepository -> Kustomization,
-  HelmRepository -> HelmChart -> HelmRelease, OCIRepository -> HelmRelease, ...);
+  HelmRepository -> HelmChart -> HelmRelease, OCIRepository -> HelmRelease, each source of an
+  ArtifactGenerator -> the generator -> its ExternalArtifacts -> their consumers, ...);
 - ``dependsOn``: a dependency to its dependent (``spec.dependsOn``);
 - ``manages``: a Kustomization/HelmRelease to what it applied (its inventory, and the objects
   that carry its owner labels).
@@ -67,12 +68,13 @@ def _spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def source_of(obj: Mapping[str, Any]) -> str | None:
     """``Kind/ns/name`` of the object a Flux object takes its artifact from: a
-    Kustomization's or HelmChart's ``sourceRef``; a HelmRelease's ``chartRef``, its generated
-    HelmChart (``status.helmChart``) or its chart's ``sourceRef``."""
+    Kustomization's or HelmChart's ``sourceRef``; an ExternalArtifact's ``sourceRef`` (its
+    generator); a HelmRelease's ``chartRef``, its generated HelmChart (``status.helmChart``)
+    or its chart's ``sourceRef``."""
     spec = _spec(obj)
     namespace = str(meta(obj).get("namespace", ""))
     kind = obj.get("kind")
-    if kind in ("Kustomization", "HelmChart"):
+    if kind in ("Kustomization", "HelmChart", "ExternalArtifact"):
         return ref_key(spec.get("sourceRef"), namespace)
     if kind == "HelmRelease":
         if spec.get("chartRef"):
@@ -84,6 +86,17 @@ def source_of(obj: Mapping[str, Any]) -> str | None:
         chart_spec = (spec.get("chart") or {}).get("spec") or {}
         return ref_key(chart_spec.get("sourceRef"), namespace)
     return None
+
+
+def sources_of(obj: Mapping[str, Any]) -> list[str]:
+    """Every object a Flux object reads artifacts from: an ArtifactGenerator's
+    ``spec.sources``, otherwise :func:`source_of`."""
+    if obj.get("kind") != "ArtifactGenerator":
+        found = source_of(obj)
+        return [found] if found else []
+    namespace = str(meta(obj).get("namespace", ""))
+    refs = (ref_key(src, namespace) for src in _spec(obj).get("sources") or [])
+    return sorted({r for r in refs if r})
 
 
 def depends_on(obj: Mapping[str, Any]) -> list[str]:
@@ -188,9 +201,7 @@ def flux_edges(obj: Mapping[str, Any]) -> set[Edge]:
     """The edges a Flux object's spec, status and labels declare."""
     me = id_of(obj)
     out: set[Edge] = set()
-    source = source_of(obj)
-    if source:
-        out.add(Edge(source, me, "source"))
+    out |= {Edge(source, me, "source") for source in sources_of(obj)}
     out |= {Edge(dep, me, "dependsOn") for dep in depends_on(obj)}
     if obj.get("kind") in APPLIER_KINDS:
         for ref in entries(obj):

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from weir.api import fluxinstance, helm, kustomize, notification, resourceset, source
+from weir.api import (
+    artifactgenerator,
+    fluxinstance,
+    helm,
+    kustomize,
+    notification,
+    resourceset,
+    source,
+)
 from weir.api.object import FluxObject
 from weir.errors import ConfigError
 from weir.kube.resources import ResourceRef
@@ -167,6 +175,35 @@ _ALL: tuple[KindInfo, ...] = (
             STATUS,
         ),
         controller="source-controller",
+    ),
+    KindInfo(
+        kind="ExternalArtifact",
+        group=source.GROUP,
+        version="v1",
+        plural="externalartifacts",
+        singular="externalartifact",
+        model=source.ExternalArtifact,
+        short_names=("ea",),
+        categories=SOURCES,
+        printer_columns=(
+            AGE,
+            READY,
+            STATUS,
+            PrinterColumn("Source", "string", ".spec.sourceRef.name"),
+        ),
+        controller="source-watcher",
+    ),
+    KindInfo(
+        kind="ArtifactGenerator",
+        group=artifactgenerator.GROUP,
+        version="v1beta1",
+        plural="artifactgenerators",
+        singular="artifactgenerator",
+        model=artifactgenerator.ArtifactGenerator,
+        short_names=("ag",),
+        categories=SOURCES,
+        printer_columns=(AGE, READY, STATUS),
+        controller="source-watcher",
     ),
     KindInfo(
         kind="Kustomization",

@@ -161,6 +161,15 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "--requeue-dependency", help="Retry delay while a source or dependency is not ready."
         ),
     ] = "30s",
+    feature_gates: Annotated[
+        str | None,
+        typer.Option(
+            "--feature-gates",
+            help="Flux feature gates, Name=true|false,... weir honours ExternalArtifact (on by "
+            "default: weir runs the ArtifactGenerator controller); other Flux gates are "
+            "accepted and ignored.",
+        ),
+    ] = None,
     sops_age_secret: Annotated[
         str | None,
         typer.Option(
@@ -287,10 +296,13 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         leader_election_namespace,
     )
     requeue = _duration("--requeue-dependency", requeue_dependency)
+    gates = parse_feature_gates(feature_gates)
+    external_artifact = gates.get("ExternalArtifact", True)
     features = (
         SourceSettings(
             storage=StorageSettings(storage_path, storage_addr, storage_adv_addr),
             requeue_dependency=requeue,
+            no_cross_namespace_refs=no_cross_namespace_refs,
         ),
         KustomizeSettings(
             no_cross_namespace_refs=no_cross_namespace_refs,
@@ -298,6 +310,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             default_service_account=default_service_account,
             requeue_dependency=requeue,
             sops_age_secret=_secret_ref("--sops-age-secret", sops_age_secret),
+            external_artifact=external_artifact,
             build_workers=build_workers,
             build_memory_limit=_size("--build-memory-limit", build_memory_limit),
             build_timeout=_duration("--build-timeout", build_timeout),
@@ -308,6 +321,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             requeue_dependency=requeue,
             no_cross_namespace_refs=no_cross_namespace_refs,
             default_service_account=default_service_account,
+            external_artifact=external_artifact,
         ),
         NotificationSettings(
             receiver_addr=_address("--receiver-addr", receiver_addr),
@@ -393,6 +407,24 @@ def _address(flag: str, value: str) -> str:
     if text != "0" and (not sep or not port.isdigit()):
         raise UsageError(f"{flag}={value}: use host:port (e.g. 127.0.0.1:9292 or :9292), or 0")
     return text
+
+
+def parse_feature_gates(value: str | None) -> dict[str, bool]:
+    """``--feature-gates=A=true,B=false`` as Flux's controllers read it."""
+    gates: dict[str, bool] = {}
+    for raw_item in (value or "").split(","):
+        item = raw_item.strip()
+        if not item:
+            continue
+        name, sep, raw = item.partition("=")
+        flag = raw.strip().lower()
+        if not sep or not name.strip() or flag not in ("true", "false"):
+            raise UsageError(
+                f"--feature-gates: {item!r} is not Name=true or Name=false "
+                "(e.g. --feature-gates=ExternalArtifact=true)"
+            )
+        gates[name.strip()] = flag == "true"
+    return gates
 
 
 _UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1 << 10, "mi": 1 << 20, "gi": 1 << 30}

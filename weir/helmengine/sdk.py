@@ -285,7 +285,8 @@ class SdkEngine(HelmEngine):
             raise UnsupportedOptionError(
                 f"storageNamespace {storage_namespace!r} differs from the release namespace "
                 f"{namespace!r}: the Helm engine (helm-python-sdk 0.2.2) stores releases in the "
-                "release namespace; remove spec.storageNamespace or set it to the target namespace"
+                "release namespace; move the records around the action "
+                "(weir.helm.storage.SecretsStorage.staged) and pass no storage_namespace"
             )
 
     @contextlib.contextmanager
@@ -615,9 +616,15 @@ class SdkEngine(HelmEngine):
 
     # --------------------------------------------------------------------------- reads
     async def history(
-        self, access: ClusterAccess, name: str, namespace: str, *, max_revisions: int | None = None
+        self,
+        access: ClusterAccess,
+        name: str,
+        namespace: str,
+        *,
+        max_revisions: int | None = None,
+        storage_namespace: str | None = None,
     ) -> list[Release]:
-        cfg = self._config(access, namespace)
+        cfg = self._config(access, storage_namespace or namespace)
 
         def run() -> list[Release]:
             rows = self._call("helm_history", cfg._raw(), name, _opts(max=max_revisions))
@@ -629,9 +636,15 @@ class SdkEngine(HelmEngine):
             return []
 
     async def status(
-        self, access: ClusterAccess, name: str, namespace: str, *, revision: int | None = None
+        self,
+        access: ClusterAccess,
+        name: str,
+        namespace: str,
+        *,
+        revision: int | None = None,
+        storage_namespace: str | None = None,
     ) -> Release:
-        cfg = self._config(access, namespace)
+        cfg = self._config(access, storage_namespace or namespace)
 
         def run() -> Release:
             full = self._call("helm_get", cfg._raw(), name, _opts(revision=revision))
@@ -654,8 +667,9 @@ class SdkEngine(HelmEngine):
         *,
         all_values: bool = False,
         revision: int | None = None,
+        storage_namespace: str | None = None,
     ) -> dict[str, Any]:
-        cfg = self._config(access, namespace)
+        cfg = self._config(access, storage_namespace or namespace)
 
         def run() -> dict[str, Any]:
             values = self._call(

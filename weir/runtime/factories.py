@@ -203,7 +203,12 @@ def build_controller(
 REGISTRY.register(
     "source",
     "weir.source.controller:controllers",
-    "GitRepository, HelmRepository, HelmChart, OCIRepository (source.toolkit.fluxcd.io/v1)",
+    "GitRepository, HelmRepository, HelmChart, OCIRepository, Bucket (source.toolkit.fluxcd.io/v1)",
+)
+REGISTRY.register(
+    "source-watcher",
+    "weir.source.controller:watcher_controllers",
+    "ArtifactGenerator (source.extensions.fluxcd.io/v1beta1) -> ExternalArtifacts",
 )
 REGISTRY.register(
     "kustomize",

@@ -37,7 +37,7 @@ def _features(storage_dir: Path, requeue_dependency: float) -> tuple[object, ...
 async def running_controllers(
     kubeconfig: str,
     storage_dir: Path,
-    controllers: str = "source,kustomize,helm",
+    controllers: str = "source,source-watcher,kustomize,helm",
     *,
     concurrent: int = 4,
     requeue_dependency: float = 1.0,
