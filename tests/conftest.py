@@ -37,7 +37,7 @@ from weir.testing.helm_fixtures import chart_repo, oci_registry
 
 __all__ = ["chart_repo", "git_repo", "git_server", "oci_registry"]  # re-exported fixtures
 
-_TIERS = ("unit", "integration", "e2e")
+_TIERS = ("unit", "integration", "e2e", "security")
 
 
 def _tier(item: pytest.Item) -> int:
