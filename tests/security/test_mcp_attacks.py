@@ -85,7 +85,7 @@ async def weir_mcp_http(kubeconfig: str, namespace: str, *args: str) -> AsyncIte
         stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stderr is not None
-    url, seen = "", []
+    url, seen = "", list[str]()
     drain: asyncio.Task[bytes] | None = None
     try:
         async with asyncio.timeout(30):

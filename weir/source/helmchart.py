@@ -431,8 +431,9 @@ class HelmChartReconciler(Reconciler):
             )
             tgz = await self.engine().package(chart_dir, out, version=revision, values=values)
         except HelmError as e:
+            message = _without_paths(str(e), root)
             raise failed(
-                obj, "ChartPackageFailed", f"failed to package chart at {path!r}: {e}"
+                obj, "ChartPackageFailed", f"failed to package chart at {path!r}: {message}"
             ) from e
         data = await asyncio.to_thread(tgz.read_bytes)
         return _Built(data, name, revision, PACKAGE_SUCCEEDED, "packaged")
@@ -466,7 +467,10 @@ class HelmChartReconciler(Reconciler):
                     chart_dir, work / "out", version=revision, values=values
                 )
             except HelmError as e:
-                raise failed(obj, "ChartPackageFailed", f"failed to apply valuesFiles: {e}") from e
+                message = _without_paths(str(e), work / "chart")
+                raise failed(
+                    obj, "ChartPackageFailed", f"failed to apply valuesFiles: {message}"
+                ) from e
             return await asyncio.to_thread(tgz.read_bytes)
         except (SourceError, ArtifactError) as e:
             raise failed(obj, "ChartPackageFailed", f"bad chart archive: {e}") from e
@@ -526,3 +530,11 @@ class HelmChartReconciler(Reconciler):
     def _fetch_failed(self, obj: Obj, err: HelmError) -> Exception:
         """A repository failure is retried (the index may change) whatever the error says."""
         return failed(obj, err.reason, str(err))
+
+
+def _without_paths(text: str, root: Path) -> str:
+    """``text`` without the controller's temporary directory ``root`` (a path inside it reads
+    relative to the source): messages never show the controller's host paths."""
+    for where in {str(root), str(root.resolve())}:
+        text = text.replace(f"{where}/", "").replace(where, ".")
+    return text
