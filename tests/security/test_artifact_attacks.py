@@ -13,6 +13,10 @@
   own storage address (``..``, encoded ``..``, hidden files, symlinks): refused, downloaded
   instead of read;
 - an include of a GitRepository copied to ``../..``: refused;
+- a ``.sourceignore`` glob that backtracks exponentially (``*a*a*a...b``) on a long file name:
+  the artifact is still made (it once stalled the source controller);
+- YAML bombs in a values ConfigMap, a chart index or a manifest: an anchor holding an alias of
+  itself (a cyclic object), a billion laughs (10^9 nodes from 1 KB): refused, as go-yaml does;
 - a chart that fails to package: the message names no host path of the controller.
 """
 
@@ -28,12 +32,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
+from weir import yamlio
 from weir.artifact.errors import UnsafeArchiveError
 from weir.artifact.local import LocalArtifacts
 from weir.artifact.tarball import extract
-from weir.helmengine.errors import ChartError
+from weir.helmengine.errors import ChartError, ValuesError
 from weir.helmengine.sdk import SdkEngine
+from weir.helmengine.values import read_values
 from weir.runtime.result import Stalled
 from weir.source.git import checkout, resolve_remote
 from weir.source.gitrepository import _inside
@@ -42,6 +49,7 @@ from weir.source.revision import GitRef
 from weir.source.server import ArtifactServer
 from weir.source.storage import Storage
 from weir.testing.gitrepo import SYMLINK, GitRepoFixture
+from weir.yamlio import KubeLoader
 
 HOST_SECRET = "the controller's own file"
 
@@ -94,6 +102,54 @@ def test_an_include_cannot_be_copied_out_of_the_repository(tmp_path: Path) -> No
     for escape in ("../..", "../x", "/etc", "a/../../b"):
         with pytest.raises(Stalled, match="outside the repository"):
             _inside(tmp_path / "src", escape)
+
+
+@pytest.mark.timeout(120)
+async def test_a_hostile_sourceignore_does_not_stall_the_archive(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".sourceignore").write_text("*a" * 30 + "b\n" + "**/" + "*a" * 30 + "c\n")
+    (repo / ("a" * 250)).write_text("kept")
+    (repo / "deploy").mkdir()
+    (repo / "deploy" / ("a" * 200 + "c")).write_text("ignored")
+    storage = Storage(tmp_path / "storage", "127.0.0.1:1")
+    artifact = await storage.archive(
+        repo,
+        kind="GitRepository",
+        namespace="tenant",
+        name="repo",
+        revision="main@sha1:" + "0" * 40,
+        ignore=IgnoreRules.for_directory(repo),
+    )
+    out = tmp_path / "out"
+    extract(storage.local_path(artifact), out, artifact["digest"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([".sourceignore", "a" * 250, "deploy"])
+    assert list((out / "deploy").iterdir()) == []
+
+
+def _laughs(levels: int = 9) -> str:
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("bomb", "refusal"),
+    [
+        (_laughs(), "excessive aliasing"),
+        ("values: &v {nested: [*v]}\n", "contains an alias of itself"),
+        ("a: &a {<<: *a}\n", "contains an alias of itself"),
+    ],
+    ids=["billion laughs", "anchor containing itself", "merge key of itself"],
+)
+def test_yaml_bombs_are_refused(bomb: str, refusal: str) -> None:
+    with pytest.raises(yamlio.YAMLError, match=refusal):
+        yamlio.load(bomb)
+    with pytest.raises(ValuesError, match=refusal):  # a valuesFrom ConfigMap of a tenant
+        read_values(bomb.encode())
+    with pytest.raises(yaml.YAMLError, match=refusal):  # a chart repository's index.yaml
+        yaml.load(bomb, Loader=KubeLoader)
 
 
 # ----------------------------------------------------------------------------- tarballs
