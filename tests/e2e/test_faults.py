@@ -370,8 +370,7 @@ async def _watch_first(f: Fleet, event: str, ks: str) -> None:
     from kubernetes_asyncio.client import CoreV1Api  # noqa: PLC0415
 
     core = CoreV1Api(f.api)
-    w = watch.Watch()
-    try:
+    async with watch.Watch() as w:  # closes the client the Watch makes for itself
         async for ev in w.stream(
             core.list_namespaced_config_map,
             f.namespace,
@@ -380,8 +379,6 @@ async def _watch_first(f: Fleet, event: str, ks: str) -> None:
         ):
             if ev["type"] == event:
                 return
-    finally:
-        w.stop()
     pytest.fail(f"no {event} ConfigMap of {ks} within {CONVERGE}s\n{f.logs()}")
 
 
