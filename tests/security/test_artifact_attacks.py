@@ -201,6 +201,8 @@ TARBALL_ATTACKS: dict[str, tuple[Entry, ...]] = {
     "symlink replaced by a file": (_special("f", SYM, "g"), _file("f")),
     "symlink chain resolving out": (_special("x", SYM, "."), _special("y", SYM, "x/..")),
     "symlink redirected after use": (_special("y", SYM, "x/.."), _special("x", SYM, ".")),
+    "symlink loop": (_special("a", SYM, "b"), _special("b", SYM, "a")),
+    "symlink to itself": (_special("a", SYM, "a"),),
     "hard link out": (_special("h", HARD, "../../etc/passwd"),),
     "hard link to an absolute path": (_special("h", HARD, "/etc/passwd"),),
     "hard link to nothing": (_special("h", HARD, "nothing"),),
