@@ -76,7 +76,11 @@ async def target(kube: ApiClient, ui: WebUI, namespace: str, tmp_path: Path) -> 
         art["url"] = f"http://{server.addr}/gitrepository/{ns}/fleet/abc.tar.gz"
         art["path"] = f"gitrepository/{ns}/fleet/abc.tar.gz"
         await demo.create(kube, repo, {"artifact": art})
-        await demo.create(kube, demo.kustomization(ns, "victim", "./apps"))
+        # Its source is another one: the session's controllers (running when this tier runs)
+        # must not keep a download from the artifact server open.
+        victim = demo.kustomization(ns, "victim", "./apps")
+        victim["spec"]["sourceRef"]["name"] = "elsewhere"
+        await demo.create(kube, victim)
         await eventually(
             lambda: (
                 ui.cache.row("Kustomization", ns, "victim")
