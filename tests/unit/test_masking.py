@@ -114,6 +114,11 @@ def test_differences_of_values_trees() -> None:
     assert (
         path_text(["labels", "app.kubernetes.io/name", 0]) == "labels['app.kubernetes.io/name'][0]"
     )
+    # As shown (masked): a masked value on either side is never compared.
+    shown_a = {"db": {"password": MASK, "user": "u"}, "l": [MASK]}
+    shown_b = {"db": {"password": "guess", "user": "u"}, "l": [MASK]}
+    found = differences(shown_a, shown_b, masked=True)
+    assert [(path_text(p), c) for p, c in found] == [("db.password", "unknown"), ("l", "unknown")]
 
 
 def test_one_rule_for_every_front_end() -> None:

@@ -13,7 +13,6 @@ import typer
 from mcp import Client
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
-from starlette.applications import Starlette
 from typer.testing import CliRunner
 
 from weir.actions.errors import ReconcileTimeoutError
@@ -24,7 +23,7 @@ from weir.errors import UsageError
 from weir.mcp import McpSettings, build_http_app, build_server
 from weir.mcp.audit import CallLog
 from weir.mcp.env import ToolEnv
-from weir.mcp.server import transport_security
+from weir.mcp.server import host_rule
 from weir.mcp.tooling import READ, ToolSpec, describe_error, wrap
 
 WRITES = {"reconcile", "suspend", "resume", "apply_manifest", "delete_resource"}
@@ -94,26 +93,26 @@ def test_settings_are_checked() -> None:
     assert McpSettings().identity == "kubeconfig user"
 
 
-def test_transport_security_allows_loopback_and_named_hosts() -> None:
-    settings = transport_security("0.0.0.0", 9081, ("mcp.example.com", "10.0.0.1:8443"))
-    assert settings.enable_dns_rebinding_protection
-    hosts = settings.allowed_hosts
-    for host in ("127.0.0.1:*", "localhost:*", "[::1]:*", "mcp.example.com", "10.0.0.1:8443"):
-        assert host in hosts
-    assert "127.0.0.1:9081" in hosts
-    assert "evil.example.com:*" not in hosts
+def test_host_rule_allows_loopback_addresses_and_named_hosts() -> None:
+    rule = host_rule("0.0.0.0", ("mcp.example.com", "mcp.internal:8443"))
+    for host in ("127.0.0.1:9081", "localhost:1", "[::1]:9081", "10.1.2.3", "mcp.example.com:80"):
+        assert rule.host_allowed(host), host
+    assert rule.host_allowed("mcp.internal:8443")
+    assert not rule.host_allowed("mcp.internal:9081")
+    assert not rule.host_allowed("evil.example.com:9081")
 
 
 async def test_http_app_refuses_foreign_host_headers() -> None:
-    app = build_http_app(build_server(McpSettings()), path="/mcp")
-    assert isinstance(app, Starlette)  # without --users-file: the SDK's app as it is
-    async with app.router.lifespan_context(app):
+    server = build_server(McpSettings())
+    app = build_http_app(server, path="/mcp")
+    async with server.session_manager.run():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport) as http:
             body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
             headers = {"Host": "evil.example.com", "Accept": "application/json, text/event-stream"}
             refused = await http.post("http://evil.example.com/mcp", json=body, headers=headers)
-    assert refused.status_code in (400, 403, 421)
+    assert refused.status_code == 421
+    assert "allowed-host" in refused.json()["error"]
     with pytest.raises(UsageError, match="must start with /"):
         build_http_app(build_server(McpSettings()), path="mcp")
 

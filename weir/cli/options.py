@@ -211,6 +211,15 @@ WebUsersFileOpt = Annotated[
         "token; actions then impersonate them.",
     ),
 ]
+WebAllowedHostsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--web-allowed-hosts",
+        help="Host names the web UI answers besides IP addresses, localhost and the --web-addr "
+        "host (DNS-rebinding protection): the ingress hosts, e.g. weir.example.com or "
+        "*.example.com; comma-separated or repeated.",
+    ),
+]
 WebAuthProxyHeaderOpt = Annotated[
     str | None,
     typer.Option(

@@ -13,7 +13,7 @@ import typer
 from weir import log as runtime_logging
 from weir.auth.users import AuthSettings
 from weir.cli.logopts import checked_logging
-from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
+from weir.cli.options import WebAllowedHostsOpt, WebAuthProxyHeaderOpt, WebUsersFileOpt
 from weir.errors import ConfigError, UsageError
 from weir.helm.settings import HelmSettings
 from weir.kustomize.settings import KustomizeSettings
@@ -277,6 +277,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     ] = "",
     web_users_file: WebUsersFileOpt = None,
     web_auth_proxy_header: WebAuthProxyHeaderOpt = None,
+    web_allowed_hosts: WebAllowedHostsOpt = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="trace, debug, info, warning or error.")
     ] = _DEFAULTS.log_level,
@@ -333,6 +334,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             addr=web_addr,
             base_path=web_base_path,
             auth=AuthSettings.from_flags(web_users_file, web_auth_proxy_header),
+            allowed_hosts=tuple(web_allowed_hosts or ()),
         ).normalized(),
     )
     if operator_mode not in ("local", "cluster"):

@@ -14,6 +14,7 @@ from weir.auth.users import AuthSettings
 from weir.cli.options import (
     ContextOpt,
     KubeconfigOpt,
+    WebAllowedHostsOpt,
     WebAuthProxyHeaderOpt,
     WebUsersFileOpt,
 )
@@ -46,6 +47,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     ),
     users_file: WebUsersFileOpt = None,
     auth_proxy_header: WebAuthProxyHeaderOpt = None,
+    allowed_hosts: WebAllowedHostsOpt = None,
 ) -> None:
     """Serve the web dashboard: live status of every Flux object, graph, workloads, actions."""
     from weir.web import standalone  # noqa: PLC0415 -- starlette/uvicorn only when needed
@@ -58,6 +60,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         addr=addr,
         base_path=base_path,
         auth=AuthSettings.from_flags(users_file, auth_proxy_header),
+        allowed_hosts=tuple(allowed_hosts or ()),
     ).normalized()
     runtime_logging.configure(log_level.lower(), "json" if log_encoding == "json" else "console")
     sys.exit(

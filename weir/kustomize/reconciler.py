@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from weir.api.kustomize import KustomizationSpec
 from weir.artifact.cache import ArtifactCache
-from weir.artifact.errors import ArtifactError
+from weir.artifact.errors import ArtifactError, ArtifactFetchError, ArtifactNotFoundError
 from weir.kube import apply as kube
 from weir.kube import inventory
 from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
@@ -253,12 +253,7 @@ class KustomizationReconciler(Reconciler):
                 except KustomizeError as e:
                     raise self._failed(e, run) from e
         except ArtifactError as e:
-            raise ReconcileError(
-                "ArtifactFailed",
-                f"failed to fetch artifact for revision '{revision}': {e}",
-                revision=revision,
-                retry_after=retry,
-            ) from e
+            raise self._artifact_failed(e, revision, retry) from e
 
         try:
             skipped, changes = await self._apply(run, objects)
@@ -380,6 +375,25 @@ class KustomizationReconciler(Reconciler):
                 reason=ARTIFACT_FAILED,
             )
         return dict(artifact)
+
+    def _artifact_failed(self, e: ArtifactError, revision: str, retry: float) -> ReconcileError:
+        """The end of a run whose artifact could not be fetched. A download failure (the
+        artifact server has not stored it yet, or is not reachable, as after a leader failover)
+        retries after ``--requeue-dependency``, as Flux does, not after the retry interval; the
+        source storing the artifact (a new URL or time) wakes the Kustomization sooner."""
+        if isinstance(e, ArtifactNotFoundError):
+            delay = self.settings.requeue_dependency
+            message = (
+                f"Source is not ready, artifact not found, retrying in {format_duration(delay)}"
+            )
+            return ReconcileError(ARTIFACT_FAILED, message, revision=revision, retry_after=delay)
+        delay = self.settings.requeue_dependency if isinstance(e, ArtifactFetchError) else retry
+        return ReconcileError(
+            ARTIFACT_FAILED,
+            f"failed to fetch artifact for revision '{revision}': {e}",
+            revision=revision,
+            retry_after=delay,
+        )
 
     def _dependencies_ready(
         self, obj: Obj, spec: KustomizationSpec, revision: str

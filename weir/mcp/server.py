@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import signal
 import socket
 import threading
@@ -24,6 +23,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
 from weir import __version__
+from weir.auth.hosts import HostGate, HostRule, parse_allowed
 from weir.auth.users import Authenticator, AuthSettings, User
 from weir.errors import UsageError
 from weir.log import kv
@@ -48,8 +48,6 @@ resume drive the controllers; apply_manifest and delete_resource refuse objects 
 manages unless told otherwise. Outputs are bounded: use fields=, limit= and selectors.
 Secret values are masked. Every call is logged.
 """
-
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 def build_server(settings: McpSettings, *, api: ApiClient | None = None) -> MCPServer[ToolEnv]:
@@ -78,23 +76,11 @@ def build_server(settings: McpSettings, *, api: ApiClient | None = None) -> MCPS
     return server
 
 
-def transport_security(host: str, port: int, extra: tuple[str, ...]) -> TransportSecuritySettings:
-    """DNS-rebinding protection: only ``Host`` headers of loopback names, the bound host and
-    ``extra`` (``--allowed-host``) are accepted."""
-    hosts: list[str] = []
-    for given in (*LOOPBACK_HOSTS, host, *extra):
-        ipv6 = given.count(":") > 1 and not given.startswith("[")
-        name = f"[{given}]" if ipv6 else given
-        if re.search(r":(\d+|\*)$", name):  # the port is given
-            hosts.append(name)
-        else:
-            hosts.extend([name, f"{name}:*"])
-    if port:
-        hosts = [*hosts, *(f"{h.removesuffix(':*')}:{port}" for h in hosts if h.endswith(":*"))]
-    origins = [f"http://{h}" for h in hosts] + [f"https://{h}" for h in hosts]
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
-    )
+def host_rule(host: str, extra: tuple[str, ...]) -> HostRule:
+    """DNS-rebinding protection (:mod:`weir.auth.hosts`, the web UI's rule): ``Host`` headers
+    of IP addresses, ``localhost``, the bound host name and ``extra`` (``--allowed-host``) are
+    answered; a browser's ``Origin`` must be the server's own or an allowed host."""
+    return HostRule.for_listener(host, parse_allowed(extra, "--allowed-host"))
 
 
 def build_http_app(
@@ -102,24 +88,25 @@ def build_http_app(
     *,
     path: str = DEFAULT_PATH,
     host: str = "127.0.0.1",
-    port: int = 0,
     allowed_hosts: tuple[str, ...] = (),
     users: tuple[User, ...] = (),
 ) -> ASGIApp:
     """The streamable-HTTP ASGI app serving ``server`` at ``path``, behind
-    :class:`~weir.mcp.auth.BearerGate` when ``users`` are given. Its lifespan runs the session
-    manager: when mounting it in another Starlette app, enter ``server.session_manager.run()``
-    in the host app's lifespan (mounted lifespans do not run)."""
+    :class:`~weir.auth.hosts.HostGate` (DNS-rebinding protection; the SDK's own check is off so
+    that one rule decides) and :class:`~weir.mcp.auth.BearerGate` when ``users`` are given. Its
+    lifespan runs the session manager: when mounting it in another Starlette app, enter
+    ``server.session_manager.run()`` in the host app's lifespan (mounted lifespans do not
+    run)."""
     if not path.startswith("/"):
         raise UsageError(f"--path {path!r} must start with /, e.g. /mcp")
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=path,
-        transport_security=transport_security(host, port, allowed_hosts),
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         host=host,
     )
     if users:
         app = BearerGate(app, Authenticator(AuthSettings(mode="token", users=users)), path)
-    return app
+    return HostGate(app, host_rule(host, allowed_hosts), "mcp")
 
 
 class _Server(uvicorn.Server):
@@ -167,7 +154,6 @@ async def serve_http(
         server,
         path=path,
         host=address.host,
-        port=port,
         allowed_hosts=allowed_hosts,
         users=users,
     )

@@ -183,7 +183,7 @@ async def resource_artifact(request: Request, st: WebState) -> Response:
     info, obj = await _flux_object(request, st)
     if info.kind not in SOURCE_KINDS:
         return error(400, f"{info.kind} is not a source: it has no artifact")
-    return await artifact_response(obj)
+    return await artifact_response(obj, st.local)
 
 
 def _cross_site(request: Request) -> Response | None:

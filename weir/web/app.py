@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from weir.auth.hosts import HostGate
 from weir.web.api import ENDPOINTS, wrap
 from weir.web.openapi import document
 from weir.web.responses import JSON, error
@@ -104,4 +105,5 @@ def routes(state: WebState) -> list[BaseRoute]:
 def create_app(state: WebState) -> ASGIApp:
     app = Starlette(routes=routes(state))
     app.state.web = state
-    return SecurityHeaders(AuthGate(app, state))
+    gated = HostGate(AuthGate(app, state), state.settings.host_rule(), "web")
+    return SecurityHeaders(gated)

@@ -17,6 +17,7 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir.artifact.local import LocalArtifacts
 from weir.runtime.factories import ControllerContext
 from weir.runtime.informers import InformerPool
 from weir.runtime.metrics import RuntimeMetrics
@@ -44,6 +45,7 @@ class WebUI:
         label_selector: str | None = None,
         metrics: RuntimeMetrics | None = None,
         mode: str = "standalone",
+        local: LocalArtifacts | None = None,
     ) -> None:
         self.settings = settings.normalized()
         self.changes = ChangeLog()
@@ -52,7 +54,7 @@ class WebUI:
         )
         self.runner = ActionRunner(api, self.changes, self.settings.action_timeout)
         self.state = WebState(
-            api, self.cache, self.changes, self.settings, self.runner, metrics, mode
+            api, self.cache, self.changes, self.settings, self.runner, metrics, mode, local
         )
         self.server = WebServer(create_app(self.state), self.settings.addr)
 
@@ -86,6 +88,7 @@ class WebService:
             label_selector=ctx.label_selector,
             metrics=ctx.metrics,
             mode="embedded",
+            local=ctx.shared_service(LocalArtifacts, LocalArtifacts),
         )
 
     async def start(self) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir.artifact.local import LocalArtifacts
 from weir.auth.users import Authenticator
 from weir.runtime.metrics import RuntimeMetrics
 from weir.web.cache import ViewCache
@@ -25,6 +26,8 @@ class WebState:
     """The ``weir run`` process's metrics (None for ``weir ui``)."""
     mode: str = "standalone"
     """``embedded`` in ``weir run``, ``standalone`` in ``weir ui``."""
+    local: LocalArtifacts | None = None
+    """``weir run``'s own artifact storage: its artifacts are served from disk."""
     auth: Authenticator = field(init=False)
     """Resolves who sends each request (from ``settings.auth``)."""
 

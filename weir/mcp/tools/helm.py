@@ -3,8 +3,10 @@
 Values are composed as helm-controller composes them (:mod:`weir.helmengine.values`): the
 ``valuesFrom`` ConfigMaps and Secrets in order, then the inline ``spec.values``. They are
 composed twice: once from the real data, to compare, and once with every value that comes from a
-Secret replaced by ``***``, to show. So a comparison can tell that two secret values differ
-without revealing either.
+Secret replaced by ``***``, to show. A comparison compares what it shows: a path where either
+side is a masked value is ``unknown``, whether the values are equal or not. (Comparing the real
+values would confirm a guess: a HelmRelease with the guessed value inline, compared with one
+whose value comes from a Secret, would show no difference exactly when the guess is right.)
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from weir.types import Obj
 
 Data = dict[str, str | bytes]
 MAX_DIFFERENCES = 200
+UNKNOWN = "unknown"
+"""The change of a path whose value is masked on one side at least (not compared)."""
 
 
 def refs_of(hr: Mapping[str, Any]) -> list[ValuesRef]:
@@ -163,10 +167,12 @@ def path_text(parts: Sequence[str | int]) -> str:
 
 
 def differences(
-    a: Any, b: Any, path: tuple[str | int, ...] = ()
+    a: Any, b: Any, path: tuple[str | int, ...] = (), *, masked: bool = False
 ) -> list[tuple[tuple[str | int, ...], str]]:
     """Paths where two values trees differ: ``changed``, ``onlyInA`` or ``onlyInB``. Maps are
-    compared key by key; lists and scalars as a whole."""
+    compared key by key; lists and scalars as a whole. With ``masked`` (the trees as shown,
+    Secret values masked) a value that is or holds the mask on either side is ``unknown``:
+    never compared, so that the answer says nothing about it."""
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         out: list[tuple[tuple[str | int, ...], str]] = []
         for key in sorted({*a, *b}, key=str):
@@ -175,8 +181,10 @@ def differences(
             elif key not in a:
                 out.append(((*path, key), "onlyInB"))
             else:
-                out.extend(differences(a[key], b[key], (*path, key)))
+                out.extend(differences(a[key], b[key], (*path, key), masked=masked))
         return out
+    if masked and (has_mask(a) or has_mask(b)):
+        return [(path, UNKNOWN)]
     return [] if a == b else [(path, "changed")]
 
 
@@ -235,14 +243,15 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
     ) -> CallToolResult:
         """Compare the values of two HelmReleases (e.g. staging and production): chart and
         version, valuesFrom sources, and every path whose value differs. Values from Secrets
-        are compared but shown masked (`secret: true`)."""
+        are masked and not compared: such a path is listed with change `unknown` and
+        `secret: true`, whether the values are equal or not."""
         api = await env.api()
         ns_a = env.namespace(namespace)
         ns_b = other_namespace or ns_a
         mask = env.settings.mask_secrets
         hr_a, a = await _load(api, name, ns_a, mask)
         hr_b, b = await _load(api, other_name, ns_b, mask)
-        found = differences(a.real, b.real)
+        found = differences(a.shown, b.shown, masked=True) if mask else differences(a.real, b.real)
         rows = []
         for path, change in found[:MAX_DIFFERENCES]:
             shown_a, shown_b = _at(a.shown, path), _at(b.shown, path)
@@ -264,6 +273,7 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
                 "changed": sum(1 for _, c in found if c == "changed"),
                 "onlyInA": sum(1 for _, c in found if c == "onlyInA"),
                 "onlyInB": sum(1 for _, c in found if c == "onlyInB"),
+                UNKNOWN: sum(1 for _, c in found if c == UNKNOWN),
             },
             "differences": rows or "none: the values are identical",
         }
