@@ -39,6 +39,8 @@ log = logging.getLogger("weir.web")
 
 Row = dict[str, Any]
 INVOLVED_INDEX = "involved"
+AUDIT_PREFIX = "event.toolkit.fluxcd.io/"
+"""Annotations of the ``WebAction`` audit Events (who did what) that rows keep."""
 DEPENDS_INDEX = "weir-web/dependsOn"
 
 _WORKLOAD_META = ("name", "namespace", "uid", "labels", "generation", "creationTimestamp")
@@ -107,9 +109,13 @@ def slim_event(obj: Obj) -> Obj:
         if k in meta
     }
     annotations = meta.get("annotations") or {}
-    revisions = {k: v for k, v in annotations.items() if str(k).endswith("/revision")}
-    if revisions:
-        out["metadata"]["annotations"] = revisions
+    kept = {
+        k: v
+        for k, v in annotations.items()
+        if str(k).endswith("/revision") or str(k).startswith(AUDIT_PREFIX)
+    }
+    if kept:
+        out["metadata"]["annotations"] = kept
     return out
 
 
@@ -150,6 +156,7 @@ class ViewCache:
         self.version = 0
         """Bumped at every change of a row (for the sorted-list caches)."""
         self._sorted: dict[tuple[Any, ...], tuple[int, list[Row]]] = {}
+        self._namespaces: tuple[int, frozenset[str]] = (-1, frozenset())
 
     # ------------------------------------------------------------------------- lifecycle
     def _shared(self, resource: ResourceRef) -> Informer | None:
@@ -320,6 +327,16 @@ class ViewCache:
         for kind in kinds if kinds is not None else self._workload_rows:
             yield from self._workload_rows.get(kind, {}).values()
 
+    def namespaces(self) -> frozenset[str]:
+        """The namespaces that hold Flux objects or managed workloads (cached per version)."""
+        version, found = self._namespaces
+        if version != self.version:
+            found = frozenset(r["namespace"] for r in self.flux_rows()) | frozenset(
+                r["namespace"] for r in self.workload_rows()
+            )
+            self._namespaces = (self.version, found)
+        return found
+
     def flux_objects(self, kind: str) -> list[Obj]:
         inf = self.flux.get(kind)
         return inf.list() if inf is not None else []
@@ -359,9 +376,11 @@ def event_row(event: Mapping[str, Any]) -> Row:
     when = event_time(event)
     source = event.get("source") or {}
     meta = event.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
     inv = event.get("involvedObject") or {}
     return {
         "uid": meta.get("uid") or meta.get("name"),
+        "namespace": str(meta.get("namespace") or inv.get("namespace") or ""),
         "seq": int(rv) if (rv := str(meta.get("resourceVersion", ""))).isdigit() else 0,
         "time": when.isoformat() if when else None,
         "type": str(event.get("type", "")),
@@ -371,5 +390,6 @@ def event_row(event: Mapping[str, Any]) -> Row:
         "object": involved_key(event),
         "objectKind": str(inv.get("kind", "")),
         "component": str(source.get("component") or event.get("reportingComponent") or ""),
-        "revision": next(iter((meta.get("annotations") or {}).values()), ""),
+        "revision": next((v for k, v in annotations.items() if str(k).endswith("/revision")), ""),
+        "user": annotations.get(f"{AUDIT_PREFIX}username", ""),
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from weir.actions.health import STALE_AFTER, unattended
@@ -42,9 +43,11 @@ def controller_health(
     *,
     now: float | None = None,
     stale_after: float = STALE_AFTER,
+    visible: Callable[[str, str], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """One entry per controller: ``name``, ``status`` (``ok``, ``degraded``, ``idle``,
-    ``syncing``), ``kinds``, ``objects``, ``unattended``, ``runs`` and a ``message``."""
+    ``syncing``), ``kinds``, ``objects``, ``unattended``, ``runs`` and a ``message``. With
+    ``visible`` (a signed-in user's scope) the counts cover what that user may see."""
     now = time.time() if now is None else now
     runs = runs_by_kind(metrics)
     synced = cache.synced()
@@ -57,6 +60,10 @@ def controller_health(
         objects = stale = 0
         for kind in kinds:
             for obj in cache.flux_objects(kind):
+                if visible is not None and not visible(
+                    kind, str((obj.get("metadata") or {}).get("namespace", ""))
+                ):
+                    continue
                 objects += 1
                 stale += unattended(obj, now, stale_after)
         kind_runs = {k: runs[k] for k in kinds if k in runs}

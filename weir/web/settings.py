@@ -43,7 +43,11 @@ class WebSettings:
     action_timeout: float = 300.0
     """How long a UI action waits for the controller's answer before reporting a timeout."""
     auth: AuthSettings = field(default_factory=AuthSettings)
-    """Sign-in and who actions run as (``--web-users-file``, ``--web-auth-proxy-header``)."""
+    """Sign-in and who actions run as (``--web-config``, ``--web-users-file``,
+    ``--web-auth-proxy-header``)."""
+    access_ttl: float = 60.0
+    """How long a signed-in user's access (what they may list, per namespace) is kept before
+    it is reviewed again (``--web-access-ttl``); actions are always checked when they run."""
 
     @property
     def enabled(self) -> bool:
