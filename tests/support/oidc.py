@@ -13,7 +13,7 @@ import httpx
 import yaml
 
 from weir.devcluster.process import free_port
-from weir.testing.gitea import GiteaServer, GiteaUser, OAuth2App
+from weir.testing.gitea import GiteaServer, GiteaUser, OAuth2App, pkce_pair
 
 
 def oidc_app(gitea: GiteaServer, owner: GiteaUser, port: int) -> OAuth2App:
@@ -73,3 +73,26 @@ async def sign_in(
 def code_of(callback: str) -> tuple[str, str]:
     query = parse_qs(urlsplit(callback).query)
     return query["code"][0], query["state"][0]
+
+
+def id_token_for(gitea: GiteaServer, user: GiteaUser, app: OAuth2App) -> str:
+    """An ID token of ``user`` for ``app`` (``aud`` = its client ID), as an agent's own OIDC
+    client would get it: the authorization code flow with PKCE, scopes openid, email, groups."""
+    verifier, challenge = pkce_pair()
+    url = gitea.authorize_url(app, scope="openid email profile groups", code_challenge=challenge)
+    with gitea.sign_in(user) as session:
+        callback = gitea.authorize(session, url)
+    code, _ = code_of(callback)
+    tokens = httpx.post(
+        f"{gitea.base_url}/login/oauth/access_token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": app.redirect_uris[0],
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "code_verifier": verifier,
+        },
+    )
+    tokens.raise_for_status()
+    return str(tokens.json()["id_token"])

@@ -15,21 +15,24 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from kubernetes_asyncio.client import ApiClient
 from mcp.server import MCPServer
+from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from weir import __version__
-from weir.auth.users import Authenticator, AuthSettings, User
+from weir.auth.users import User
 from weir.errors import UsageError
 from weir.log import kv
 from weir.mcp.arguments import ToolServer
 from weir.mcp.audit import CallLog
-from weir.mcp.auth import BearerGate
+from weir.mcp.auth import BearerGate, TokenCallers, callers_for
 from weir.mcp.env import ToolEnv
 from weir.mcp.settings import DEFAULT_PATH, McpSettings
 from weir.mcp.tooling import register
@@ -105,21 +108,48 @@ def build_http_app(
     port: int = 0,
     allowed_hosts: tuple[str, ...] = (),
     users: tuple[User, ...] = (),
+    settings: McpSettings | None = None,
 ) -> ASGIApp:
     """The streamable-HTTP ASGI app serving ``server`` at ``path``, behind
-    :class:`~weir.mcp.auth.BearerGate` when ``users`` are given. Its lifespan runs the session
-    manager: when mounting it in another Starlette app, enter ``server.session_manager.run()``
-    in the host app's lifespan (mounted lifespans do not run)."""
+    :class:`~weir.mcp.auth.BearerGate` when callers authenticate (``users``, or ``settings``
+    with a users file or an OIDC web config; OIDC adds the protected resource metadata). Its
+    lifespan runs the session manager: when mounting it in another Starlette app, enter
+    ``server.session_manager.run()`` in the host app's lifespan (mounted lifespans do not
+    run)."""
     if not path.startswith("/"):
         raise UsageError(f"--path {path!r} must start with /, e.g. /mcp")
-    app: ASGIApp = server.streamable_http_app(
+    starlette = server.streamable_http_app(
         streamable_http_path=path,
         transport_security=transport_security(host, port, allowed_hosts),
         host=host,
     )
-    if users:
-        app = BearerGate(app, Authenticator(AuthSettings(mode="token", users=users)), path)
+    app: ASGIApp = starlette
+    if settings is not None and settings.oidc is not None:
+        callers = callers_for(settings)
+        assert callers is not None
+        name = f"[{host}]" if ":" in host else host
+        resource = settings.resource_url or f"http://{name}:{port}{path}"
+        metadata = protected_resource_routes(resource, settings)
+        starlette.router.routes.extend(metadata)
+        app = BearerGate(app, callers, path, str(build_resource_metadata_url(AnyHttpUrl(resource))))
+    elif users or (settings is not None and settings.users):
+        found = users or (settings.users if settings is not None else ())
+        app = BearerGate(app, TokenCallers(McpSettings(users=found)), path)
     return app
+
+
+def protected_resource_routes(resource: str, settings: McpSettings) -> list[Route]:
+    """RFC 9728 metadata for ``resource``: the OIDC issuer is its authorization server."""
+    oauth2 = settings.oidc.oauth2 if settings.oidc is not None else None
+    assert oauth2 is not None
+    # Strings, not AnyHttpUrl objects: the metadata model keeps them as given, and an issuer
+    # is compared character by character (RFC 8414), so no "/" may be added to it.
+    return create_protected_resource_routes(
+        resource_url=cast(AnyHttpUrl, resource),
+        authorization_servers=[cast(AnyHttpUrl, oauth2.issuer_url)],
+        scopes_supported=list(oauth2.scopes),
+        resource_name="weir MCP server",
+    )
 
 
 class _Server(uvicorn.Server):
@@ -159,6 +189,7 @@ async def serve_http(
     allowed_hosts: tuple[str, ...] = (),
     on_listening: Callable[[str], None] | None = None,
     users: tuple[User, ...] = (),
+    settings: McpSettings | None = None,
 ) -> None:
     """Serve streamable HTTP on ``address`` until cancelled or signalled."""
     sock = bind(address)
@@ -170,12 +201,15 @@ async def serve_http(
         port=port,
         allowed_hosts=allowed_hosts,
         users=users,
+        settings=settings,
     )
     host = f"[{address.host}]" if ":" in address.host else address.host
     url = f"http://{host}:{port}{path}"
-    if address.host not in ("127.0.0.1", "::1", "localhost") and not users:
+    secured = bool(users) or (settings is not None and (settings.users or settings.oidc))
+    if address.host not in ("127.0.0.1", "::1", "localhost") and not secured:
         log.warning(
-            "mcp server listens beyond loopback without authentication: pass --users-file "
+            "mcp server listens beyond loopback without authentication: pass --web-config "
+            "(OIDC bearer tokens) or --users-file "
             "(bearer tokens; calls impersonate the caller), or protect it otherwise and prefer "
             "--read-only",
             extra=kv(url=url),
