@@ -67,7 +67,7 @@ def _key(obj: dict[str, Any]) -> str:
 def groups_of(graph: Graph, by: str | None) -> dict[str, str]:
     """The group of every node (see the module docstring); empty without ``by``."""
     if by == "namespace":
-        return {k: n.namespace for k, n in graph.nodes.items()}
+        return {k: f"Namespace/{n.namespace}" for k, n in graph.nodes.items()}
     if by != "kustomization":
         return {}
     managed_by: dict[str, str] = {}

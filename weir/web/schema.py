@@ -67,7 +67,7 @@ class GraphNode(_Model):
     view: Literal["resource", "workload"]
     group: str | None = Field(
         default=None,
-        description="The node's group when the graph is grouped (a namespace, or the "
+        description="The node's group when the graph is grouped (Namespace/<name>, or the "
         "Kind/namespace/name of the root applier that manages it)",
     )
 

@@ -11,6 +11,9 @@ import { useData, useKeys } from "../hooks";
 import { navigate, queryString, useLocation } from "../router";
 import { toggleFavorite } from "../store";
 
+/** The RBAC verb each action needs (weir checks it before acting). */
+const VERBS: Record<string, string> = { "reconcile-source": "reconcile" };
+
 const ACTION_LABELS: Record<string, string> = {
   reconcile: "Reconcile",
   "reconcile-source": "Reconcile with source",
@@ -72,7 +75,7 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
         toggleFavorite(key);
         return true;
       }
-      if (e.key === "r" && actionsOn && data?.actions.includes("reconcile")) {
+      if (e.key === "r" && actionsOn && data?.actions.includes("reconcile") && data.allowed?.reconcile !== false) {
         void act("reconcile");
         return true;
       }
@@ -98,22 +101,35 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
         <div class="actions">
           {data.actions
             .filter((a) => a !== "download")
-            .map((a) => (
-              <button
-                class={`action ${a === "suspend" ? "warn" : ""}`}
-                data-action={a}
-                disabled={busy !== null || !actionsOn}
-                title={actionsOn ? undefined : (who?.actionsDisabledReason ?? undefined)}
-                onClick={() => act(a)}
-              >
-                {busy === a ? "…" : ACTION_LABELS[a]}
+            .map((a) => {
+              const granted = data.allowed?.[a] !== false;
+              const why = !actionsOn
+                ? (who?.actionsDisabledReason ?? undefined)
+                : granted
+                  ? undefined
+                  : `Your role does not grant "${VERBS[a] ?? a}" on ${row.kind} in ${row.namespace}`;
+              return (
+                <button
+                  class={`action ${a === "suspend" ? "warn" : ""}`}
+                  data-action={a}
+                  disabled={busy !== null || !actionsOn || !granted}
+                  title={why}
+                  onClick={() => act(a)}
+                >
+                  {busy === a ? "…" : ACTION_LABELS[a]}
+                </button>
+              );
+            })}
+          {data.actions.includes("download") &&
+            (data.allowed?.download === false ? (
+              <button class="action" data-action="download" disabled title={`Your role does not grant "download" on ${row.kind} in ${row.namespace}`}>
+                Download artifact
               </button>
+            ) : (
+              <a class="button action" href={artifactUrl(key)} download data-action="download">
+                Download artifact
+              </a>
             ))}
-          {data.actions.includes("download") && (
-            <a class="button action" href={artifactUrl(key)} download data-action="download">
-              Download artifact
-            </a>
-          )}
           <Link href={`graph${queryString({ focus: key })}`} class="button" data-action="graph">
             Graph
           </Link>
