@@ -5,7 +5,6 @@ groups; the Events page's filters; where a sign-in may return to."""
 from __future__ import annotations
 
 import re
-
 from typing import cast
 
 import pytest
