@@ -17,7 +17,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from tests.integration.test_web_api import HEADERS, fleet
 from tests.support.oidc import oidc_app, sign_in, ui_port, web_config, write_config
-from tests.support.rbac import bind, install_web_roles
+from tests.support.rbac import bind, binding_seen, install_web_roles
 from weir.auth.oidc import SESSION_COOKIE
 from weir.auth.users import AuthSettings
 from weir.auth.webconfig import load_web_config
@@ -70,6 +70,7 @@ async def test_sign_in_through_gitea_and_see_what_rbac_allows(
     ui, user = setup.ui, setup.user
     await fleet(kube, ui, namespace)
     await bind(kube, "flux-web-user", setup.org, namespace)
+    await binding_seen(ui, user.email, setup.org, namespace)
     async with httpx.AsyncClient(base_url=ui.url, timeout=20, headers=HEADERS) as http:
         assert (await http.get("/api/v1/resources")).status_code == 401
         me = (await http.get("/api/v1/auth/whoami")).json()

@@ -22,7 +22,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from tests.integration.test_web_api import HEADERS, KS, fleet
 from tests.integration.test_web_sse import messages
-from tests.support.rbac import bind, install_web_roles
+from tests.support.rbac import bind, binding_seen, install_web_roles
 from tests.support.waiting import eventually
 from weir.actions.workloads import RESTARTABLE
 from weir.auth.users import AuthSettings
@@ -112,6 +112,7 @@ async def test_a_namespace_user_sees_that_namespace_only(
     await two_fleets(kube, ui, eth, other)
     group = f"eth-{eth}"
     await bind(kube, "flux-web-user", group, eth)
+    await binding_seen(ui, f"dana-{eth}", group, eth)
     me = as_user(f"dana-{eth}", group)
     async with httpx.AsyncClient(base_url=ui.url, timeout=10) as http:
         everything = await get(http, "/api/v1/resources", me, limit=1000)
@@ -162,6 +163,7 @@ async def test_the_live_stream_carries_only_visible_changes(
     await two_fleets(kube, ui, eth, other)
     group = f"eth-{eth}"
     await bind(kube, "flux-web-user", group, eth)
+    await binding_seen(ui, f"erin-{eth}", group, eth)
     me = as_user(f"erin-{eth}", group)
     seen: list[str] = []
     async with (

@@ -9,7 +9,10 @@ from pathlib import Path
 import yaml
 from kubernetes_asyncio.client import ApiClient
 
+from tests.support.waiting import eventually
+from weir.auth.users import Identity
 from weir.kube import apply
+from weir.web.service import WebUI
 
 RBAC = "rbac.authorization.k8s.io"
 
@@ -79,3 +82,14 @@ async def bind(
         "subjects": [{"apiGroup": RBAC, "kind": "Group", "name": group}],
     }
     await apply.apply(api, binding, manager, force=True)
+
+
+async def binding_seen(ui: WebUI, user: str, group: str, namespace: str) -> None:
+    """Wait until the UI's RoleBinding index sees ``group`` bound in ``namespace`` (a new
+    binding counts from then on)."""
+    index = ui.bindings
+    assert index is not None, "the UI has no sign-in: it reviews nobody's access"
+    who = Identity(user, (group,))
+    await eventually(
+        lambda: namespace in (index.namespaces_for(who) or set()), f"{group}'s RoleBinding"
+    )

@@ -3,7 +3,18 @@ wildcards, subresources and resourceNames; what a user sees per namespace."""
 
 from __future__ import annotations
 
-from weir.auth.rbac import NamespaceRules, Resource, Rule, UserAccess
+from typing import cast
+
+from kubernetes_asyncio.client import ApiClient
+
+from weir.auth.rbac import (
+    AccessReviewer,
+    NamespaceRules,
+    Resource,
+    Rule,
+    UserAccess,
+    subject_matches,
+)
 from weir.auth.users import Identity
 
 KS = Resource("kustomize.toolkit.fluxcd.io", "kustomizations")
@@ -50,3 +61,41 @@ def test_user_access_per_namespace() -> None:
     everyone = UserAccess(Identity("root"), (KS, PODS), frozenset({KS, PODS}), made=0.0)
     assert everyone.everywhere
     assert everyone.missing(["a", "b"]) == []
+
+
+def test_subjects_match_like_the_rbac_authorizer() -> None:
+    ada = Identity("ada", ("team-eth",))
+    assert subject_matches({"kind": "User", "name": "ada"}, ada)
+    assert subject_matches({"kind": "Group", "name": "team-eth"}, ada)
+    assert subject_matches({"kind": "Group", "name": "system:authenticated"}, ada)
+    assert not subject_matches(
+        {"kind": "Group", "name": "system:authenticated"}, Identity("system:anonymous")
+    )
+    assert not subject_matches({"kind": "Group", "name": "ada"}, ada)
+    sa = Identity("system:serviceaccount:agents:helper")
+    assert subject_matches({"kind": "ServiceAccount", "namespace": "agents", "name": "helper"}, sa)
+
+
+class FakeBindings:
+    """An in-memory fake of the RoleBinding index: namespaces by user."""
+
+    def __init__(self, found: dict[str, set[str]] | None) -> None:
+        self.found = found
+
+    def namespaces_for(self, identity: Identity) -> set[str] | None:
+        return None if self.found is None else self.found.get(identity.user, set())
+
+
+async def test_only_bound_namespaces_are_reviewed() -> None:
+    reviewer = AccessReviewer(cast(ApiClient, None), (KS,), bindings=FakeBindings({"ada": set()}))
+    access = UserAccess(Identity("ada"), (KS,), frozenset(), made=0.0, complete=True)
+    await reviewer.ensure(access, ["a", "b", "c"])  # no request: nothing binds ada there
+    assert reviewer.requests == 0
+    assert access.visible_namespaces(["a", "b", "c"]) == []
+    assert access.missing(["a", "b", "c"]) == []
+    # A binding that changes makes its users be reviewed again.
+    reviewer._users[access.identity] = access
+    reviewer.binding_changed([{"kind": "User", "name": "bob"}])
+    assert access.identity in reviewer._users
+    reviewer.binding_changed([{"kind": "User", "name": "ada"}])
+    assert access.identity not in reviewer._users

@@ -4,13 +4,20 @@ per user.
 
 For each user (:class:`UserAccess`), made on first use and renewed after ``ttl``:
 
-1. **Cluster-wide reads**: one ``SelfSubjectAccessReview`` per resource the views read
-   (``list`` in all namespaces), sent as the user (impersonated). A resource the user may list
-   everywhere needs nothing more.
+1. **Cluster-wide reads**: one ``SelfSubjectRulesReview``, sent as the user (impersonated),
+   for a namespace that does not exist (:data:`NO_NAMESPACE`): the rules it returns are those
+   the user holds in every namespace (ClusterRoleBindings). A resource the user may list
+   everywhere needs nothing more. When that review is incomplete (an authorizer other than
+   RBAC answers too), one ``SelfSubjectAccessReview`` per resource (``list`` in all
+   namespaces) decides instead.
 2. **Per namespace**: for the other resources, one ``SelfSubjectRulesReview`` per namespace
    that holds objects (asked when a view first needs that namespace), which lists every rule
    that applies to the user there; the rules are matched here (verbs, API groups, resources,
-   ``*`` wildcards; rules limited to ``resourceNames`` never grant a list).
+   ``*`` wildcards; rules limited to ``resourceNames`` never grant a list). With a
+   :class:`BindingIndex` (the web UI watches RoleBindings: one watch for everyone) and a
+   complete cluster-wide review (RBAC alone decides), only the namespaces where a RoleBinding
+   names the user, one of their groups or ``system:authenticated`` are reviewed: elsewhere
+   RBAC grants them nothing beyond the cluster-wide rules.
 3. **Actions**: each action is checked with a ``SelfSubjectAccessReview`` for its verb on the
    very object, at the moment it runs (:meth:`AccessReviewer.allowed`), never from the cache.
 
@@ -18,8 +25,9 @@ A rules review can be incomplete (an authorizer other than RBAC, such as a webho
 namespace then counts as visible for the resources the rules do not grant but an access
 review does (``list`` on that resource in that namespace, one review each, cached too).
 
-The cost is per user and per ``ttl``, not per request: ``len(resources)`` reviews, plus one per
-namespace for users who cannot list everywhere (:attr:`AccessReviewer.requests` counts them).
+The cost is per user and per ``ttl``, not per request: one review, plus one per namespace
+that holds objects for users who cannot list everywhere (:attr:`AccessReviewer.requests`
+counts them; ``bench/web_rbac_bench.py`` measures them).
 The reviewer keeps at most ``capacity`` users (least recently used go first).
 """
 
@@ -31,7 +39,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from kubernetes_asyncio.client import ApiClient
 
@@ -45,9 +53,36 @@ log = logging.getLogger("weir.auth")
 
 SSAR = ResourceRef("authorization.k8s.io", "v1", "selfsubjectaccessreviews", False)
 SSRR = ResourceRef("authorization.k8s.io", "v1", "selfsubjectrulesreviews", False)
+NO_NAMESPACE = "weir-rbac-cluster-scope-probe"
+"""A namespace name nobody uses: its rules review holds exactly the cluster-wide rules."""
 DEFAULT_TTL = 60.0
 DEFAULT_CAPACITY = 100
 CONCURRENCY = 8
+
+
+AUTHENTICATED = "system:authenticated"
+"""The group the API server adds to every impersonated user (but ``system:anonymous``)."""
+
+
+class BindingIndex(Protocol):
+    """Where RoleBindings name someone: the namespaces a user may hold namespace-scoped rules
+    in (None: not known now, so every namespace is reviewed)."""
+
+    def namespaces_for(self, identity: Identity) -> set[str] | None: ...
+
+
+def subject_matches(subject: Mapping[str, Any], identity: Identity) -> bool:
+    """Whether a RoleBinding subject names ``identity`` (as the RBAC authorizer matches)."""
+    kind, name = subject.get("kind"), subject.get("name")
+    if kind == "User":
+        return bool(name == identity.user)
+    if kind == "Group":
+        return name in identity.groups or (
+            name == AUTHENTICATED and identity.user != "system:anonymous"
+        )
+    if kind == "ServiceAccount":
+        return identity.user == f"system:serviceaccount:{subject.get('namespace')}:{name}"
+    return False
 
 
 @dataclass(frozen=True, order=True)
@@ -117,6 +152,8 @@ class UserAccess:
     cluster: frozenset[Resource]
     made: float
     namespaces: dict[str, NamespaceRules] = field(default_factory=dict)
+    complete: bool = False
+    """Whether the cluster-wide review was complete (RBAC alone decides)."""
     version: int = 0
     """Bumped whenever a namespace is added (for caches of filtered lists)."""
 
@@ -161,8 +198,10 @@ class AccessReviewer:
         *,
         ttl: float = DEFAULT_TTL,
         capacity: int = DEFAULT_CAPACITY,
+        bindings: BindingIndex | None = None,
     ) -> None:
         self.api = api
+        self.bindings = bindings
         self.resources = tuple(sorted(set(resources)))
         self.ttl = ttl
         self.capacity = capacity
@@ -198,21 +237,35 @@ class AccessReviewer:
 
     async def _make(self, identity: Identity) -> UserAccess:
         api = self.client_for(identity)
-        answers = await asyncio.gather(
-            *(self._review(api, "list", r, None) for r in self.resources)
-        )
-        cluster = frozenset(r for r, ok in zip(self.resources, answers, strict=True) if ok)
+        rules = await self._rules(api, NO_NAMESPACE)
+        if rules.incomplete:
+            answers = await asyncio.gather(
+                *(self._review(api, "list", r, None) for r in self.resources)
+            )
+            cluster = frozenset(r for r, ok in zip(self.resources, answers, strict=True) if ok)
+        else:
+            cluster = frozenset(r for r in self.resources if rules.allows("list", r))
         log.debug(
             "user access reviewed",
             extra=kv(user=identity.user, clusterWide=sorted(str(r) for r in cluster)),
         )
-        return UserAccess(identity, self.resources, cluster, time.monotonic())
+        return UserAccess(
+            identity, self.resources, cluster, time.monotonic(), complete=not rules.incomplete
+        )
 
     async def ensure(self, access: UserAccess, namespaces: Iterable[str]) -> UserAccess:
         """Review the namespaces of ``namespaces`` that ``access`` does not know yet."""
         missing = access.missing(namespaces)
-        if missing:
-            await asyncio.gather(*(self._namespace(access, ns) for ns in missing))
+        if not missing:
+            return access
+        bound = self.bindings.namespaces_for(access.identity) if self.bindings else None
+        if bound is not None and access.complete:
+            for ns in missing:
+                if ns not in bound:  # no RoleBinding names them there: nothing more to grant
+                    access.namespaces[ns] = NamespaceRules((), False)
+            access.version += 1
+            missing = [ns for ns in missing if ns in bound]
+        await asyncio.gather(*(self._namespace(access, ns) for ns in missing))
         return access
 
     async def scope(self, identity: Identity, namespaces: Iterable[str]) -> UserAccess:
@@ -225,19 +278,7 @@ class AccessReviewer:
             if namespace in access.namespaces:
                 return
             api = self.client_for(access.identity)
-            body = {
-                "apiVersion": "authorization.k8s.io/v1",
-                "kind": "SelfSubjectRulesReview",
-                "spec": {"namespace": namespace},
-            }
-            async with self._limit:
-                self.requests += 1
-                answer = await apply.create(api, SSRR, body)
-            status = answer.get("status") or {}
-            found = NamespaceRules(
-                tuple(Rule.from_api(r) for r in status.get("resourceRules") or ()),
-                bool(status.get("incomplete")),
-            )
+            found = await self._rules(api, namespace)
             if found.incomplete:
                 for resource in access.resources:
                     if resource not in access.cluster and not found.allows("list", resource):
@@ -246,6 +287,22 @@ class AccessReviewer:
                         )
             access.namespaces[namespace] = found
             access.version += 1
+
+    async def _rules(self, api: ApiClient, namespace: str) -> NamespaceRules:
+        """The rules review of ``namespace`` as the client's user."""
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectRulesReview",
+            "spec": {"namespace": namespace},
+        }
+        async with self._limit:
+            self.requests += 1
+            answer = await apply.create(api, SSRR, body)
+        status = answer.get("status") or {}
+        return NamespaceRules(
+            tuple(Rule.from_api(r) for r in status.get("resourceRules") or ()),
+            bool(status.get("incomplete")),
+        )
 
     async def _review(
         self,
@@ -297,3 +354,10 @@ class AccessReviewer:
 
     def forget(self, identity: Identity) -> None:
         self._users.pop(identity, None)
+
+    def binding_changed(self, subjects: Iterable[Mapping[str, Any]]) -> None:
+        """A RoleBinding naming ``subjects`` was added, changed or removed: the users it names
+        are reviewed again at their next request (not after the ``ttl``)."""
+        named = list(subjects)
+        for identity in [i for i in self._users if any(subject_matches(s, i) for s in named)]:
+            self.forget(identity)
