@@ -121,20 +121,25 @@ async def watcher(url: str, name: str, group: str, stop: asyncio.Event, done: Co
     async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as http:
 
         async def stream() -> None:
-            async with http.stream("GET", "/api/v1/stream") as resp:
-                async for _ in resp.aiter_lines():
-                    if stop.is_set():
-                        return
+            with contextlib.suppress(httpx.HTTPError):
+                async with http.stream("GET", "/api/v1/stream") as resp:
+                    async for _ in resp.aiter_lines():
+                        if stop.is_set():
+                            return
 
         streaming = asyncio.create_task(stream())
         n = 0
         try:
             while not stop.is_set():
-                (await http.get("/api/v1/overview")).raise_for_status()
-                done["overview"] += 1
-                if n % 5 == 0:
-                    (await http.get("/api/v1/resources", params={"limit": 100})).raise_for_status()
-                    done["resources"] += 1
+                try:
+                    (await http.get("/api/v1/overview")).raise_for_status()
+                    done["overview"] += 1
+                    if n % 5 == 0:
+                        page = await http.get("/api/v1/resources", params={"limit": 100})
+                        page.raise_for_status()
+                        done["resources"] += 1
+                except httpx.HTTPError:
+                    done["errors"] += 1
                 n += 1
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 2.0)
@@ -197,6 +202,7 @@ async def window(
         "churn patches/s (the benchmark's own)": writes / elapsed,
         "other requests/s": (total - reviews - watches - writes) / elapsed,
         "UI requests/s (dashboard, lists)": (done["overview"] + done["resources"]) / elapsed,
+        "UI requests failed": float(done["errors"]),
         "reviews sent by the UI": float(
             (ui.state.reviewer.requests if ui.state.reviewer else 0) - reviews_before
         ),

@@ -243,3 +243,46 @@ export function objectPath(key: string, view: "resource" | "workload" = "resourc
 export function artifactUrl(key: string): string {
   return apiUrl(`${objectPath(key)}/artifact`);
 }
+
+export interface ValueChange {
+  path: string;
+  change: "changed" | "onlyInA" | "onlyInB";
+  before?: unknown;
+  after?: unknown;
+  secret?: boolean;
+}
+
+export interface ReleaseRevision {
+  version: number;
+  status: string;
+  chart: string;
+  chartVersion: string;
+  appVersion: string;
+  deployed: string | null;
+  description: string;
+  current: boolean;
+  changes: {
+    chart: { before: string; after: string } | null;
+    appVersion: { before: string; after: string } | null;
+    values: ValueChange[];
+    valuesTruncated: boolean;
+  };
+}
+
+export interface Revisions {
+  revisions: ReleaseRevision[];
+  missing: string[];
+  valuesShown: boolean;
+  allowed: boolean;
+}
+
+/** Roll a HelmRelease back to a release revision (it is suspended first). */
+export async function rollback(key: string, revision: number): Promise<{ message: string }> {
+  const path = `${objectPath(key)}/rollback`;
+  return parse(
+    await fetch(apiUrl(path, { revision: String(revision) }), {
+      method: "POST",
+      headers: { "X-Weir-Request": "1", Accept: "application/json" },
+    }),
+  );
+}

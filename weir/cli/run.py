@@ -221,6 +221,8 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             base_path=web_base_path,
             auth=AuthSettings.from_flags(web_users_file, web_auth_proxy_header, web_config),
             access_ttl=_duration("--web-access-ttl", web_access_ttl),
+            kubeconfig=kubeconfig,
+            context=context,
         ).normalized(),
     )
     settings = RunSettings(

@@ -64,6 +64,8 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         base_path=base_path,
         auth=AuthSettings.from_flags(users_file, auth_proxy_header, web_config),
         access_ttl=parse_duration(access_ttl, "--web-access-ttl"),
+        kubeconfig=kubeconfig,
+        context=context,
     ).normalized()
     runtime_logging.configure(log_level.lower(), "json" if log_encoding == "json" else "console")
     sys.exit(

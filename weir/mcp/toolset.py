@@ -5,7 +5,9 @@ from __future__ import annotations
 from weir.mcp.env import ToolEnv
 from weir.mcp.tooling import ToolSpec
 from weir.mcp.tools import (
+    cluster,
     diff,
+    docs,
     events,
     explain,
     flux,
@@ -17,7 +19,20 @@ from weir.mcp.tools import (
     resources,
 )
 
-GROUPS = (overview, resources, events, graph, history, explain, diff, helm, flux, manifests)
+GROUPS = (
+    overview,
+    resources,
+    events,
+    graph,
+    history,
+    explain,
+    diff,
+    helm,
+    cluster,
+    docs,
+    flux,
+    manifests,
+)
 
 
 def all_tools(env: ToolEnv) -> list[ToolSpec]:

@@ -91,6 +91,10 @@ class Scope:
             if self.access.sees(EVENT_RESOURCE, ns):
                 yield event
 
+    def filtered_event(self, row: Row) -> bool:
+        """Whether the scope sees an Event row."""
+        return self.access is None or self.access.sees(EVENT_RESOURCE, _event_namespace(row))
+
     def namespaces(self, namespaces: Iterable[str]) -> list[str]:
         if self.access is None:
             return sorted(set(namespaces))

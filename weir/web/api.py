@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,11 +13,14 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from weir.actions.errors import ObjectNotFoundError
+from weir.actions.helmrevisions import release_history, storage_namespace
 from weir.actions.objects import get_object
 from weir.api import KindInfo
 from weir.auth import users as auth
+from weir.auth.rbac import Resource
 from weir.auth.signin import Caller
 from weir.errors import WeirError
+from weir.helmengine.engine import ClusterAccess
 from weir.kube import apply
 from weir.kube.errors import NotFoundError
 from weir.log import kv
@@ -103,14 +106,24 @@ async def scope(request: Request, st: WebState) -> Scope:
     return await scope_of(request, st.reviewer, st.cache)
 
 
+def _scoped_counts(st: WebState, sc: Scope, kinds: Iterable[str]) -> dict[str, int]:
+    """Rows of ``kinds`` the scope sees, by status word (a sum of the cache's counts)."""
+    wanted = set(kinds)
+    total: Counter[str] = Counter()
+    for (kind, namespace), counter in st.cache.counts.items():
+        if kind in wanted and sc.allows(kind, namespace):
+            total.update(counter)
+    out = {s: total.get(s, 0) for s in STATUSES}
+    out["total"] = sum(total.values())
+    return out
+
+
 async def overview(request: Request, st: WebState) -> Response:
     cache = st.cache
     sc = await scope(request, st)
-    kinds = [
-        {"kind": info.kind, **_counts(sc.rows(cache.flux_rows([info.kind])))} for info in FLUX_KINDS
-    ]
+    kinds = [{"kind": info.kind, **_scoped_counts(st, sc, [info.kind])} for info in FLUX_KINDS]
     failing = sorted(
-        (r for r in sc.rows(cache.flux_rows()) if r["status"] == "failed"),
+        sc.rows(cache.failing.values()),
         key=lambda r: r["lastTransition"] or "",
         reverse=True,
     )
@@ -122,14 +135,14 @@ async def overview(request: Request, st: WebState) -> Response:
             "synced": all(synced.values()),
             "syncedKinds": synced,
             "kinds": kinds,
-            "totals": _counts(sc.rows(cache.flux_rows())),
-            "workloads": _counts(sc.rows(cache.workload_rows())),
+            "totals": _scoped_counts(st, sc, [k.kind for k in FLUX_KINDS]),
+            "workloads": _scoped_counts(st, sc, WORKLOADS),
             "failing": failing[:50],
             "failingTotal": len(failing),
             "controllers": controller_health(
                 cache, st.metrics, visible=sc.allows if sc.filtered else None
             ),
-            "feed": web_events.feed(cache, limit=40, scope=sc),
+            "feed": web_events.recent(cache, limit=40, scope=sc),
             "head": st.changes.event_id(st.changes.head),
             "access": {
                 "filtered": sc.filtered,
@@ -254,8 +267,45 @@ async def resource_action(request: Request, st: WebState) -> Response:
         return error(403, reason)
     p = request.path_params
     info = _info(p["kind"])
+    if p["action"] == "rollback":
+        return await _rollback(request, st, info)
     body = await st.runner.run(p["action"], info, p["namespace"], p["name"], identity_of(request))
     return JSON(body, status_code=202 if body.get("actionId") else 200)
+
+
+async def _rollback(request: Request, st: WebState, info: KindInfo) -> Response:
+    p = request.path_params
+    revision = request.query_params.get("revision", "")
+    if not revision.isdigit():
+        raise BadQueryError("revision: the release revision to roll back to (a number)")
+    sc = await scope(request, st)
+    sc.require(info.kind, p["namespace"], "get")
+    access = ClusterAccess(kubeconfig=st.settings.kubeconfig, context=st.settings.context)
+    body = await st.runner.rollback(
+        info,
+        p["namespace"],
+        p["name"],
+        revision=int(revision),
+        identity=identity_of(request),
+        access=access,
+    )
+    return JSON(body)
+
+
+async def resource_revisions(request: Request, st: WebState) -> Response:
+    info, obj, _ = await _flux_object(request, st)
+    if info.kind != "HelmRelease":
+        return error(400, f"{info.kind} has no Helm release revisions")
+    identity = identity_of(request)
+    show = True
+    if identity is not None and st.reviewer is not None:
+        secrets = Resource("", "secrets")
+        show = await st.reviewer.allowed(identity, "get", secrets, storage_namespace(obj))
+    body = await release_history(st.api, obj, show_values=show)
+    body["allowed"] = (await st.runner.allowed_actions(identity, info, ["rollback"], obj))[
+        "rollback"
+    ]
+    return JSON(body)
 
 
 # ---------------------------------------------------------------------------- sign-in
@@ -578,9 +628,22 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "POST",
         "/api/v1/resources/{kind}/{namespace}/{name}/{action}",
         resource_action,
-        f"Run an action ({', '.join(ACTIONS)}); needs the {ACTION_HEADER} header",
+        f"Run an action ({', '.join(ACTIONS)}, or rollback?revision=N for a HelmRelease); "
+        f"needs the {ACTION_HEADER} header",
         "ActionResult",
-        (*_OBJ, Param("action", "path", "The action", required=True, enum=ACTIONS)),
+        (
+            *_OBJ,
+            Param("action", "path", "The action", required=True, enum=(*ACTIONS, "rollback")),
+            Param("revision", description="rollback: the release revision to go back to"),
+        ),
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/resources/{kind}/{namespace}/{name}/revisions",
+        resource_revisions,
+        "A HelmRelease's release revisions and what each changed (chart, values)",
+        "Revisions",
+        _OBJ,
     ),
     Endpoint(
         "GET",

@@ -1,7 +1,8 @@
 """Controller health for the dashboard, from what the caches show.
 
 For each Flux controller (source-, kustomize-, helm-, notification-controller) and the kinds it
-owns: how many objects, and how many look unattended: a spec change
+owns: how many objects (from the cache's counts), and how many look unattended (among the
+objects the cache marks as needing attention): a spec change
 (``generation > status.observedGeneration``) or a ``reconcile.fluxcd.io/requestedAt`` request
 left unhandled for longer than ``stale_after`` seconds (suspended objects never count:
 :func:`weir.actions.health.unattended`). A controller with unattended objects is
@@ -56,16 +57,21 @@ def controller_health(
     for info in FLUX_KINDS:
         by_controller[info.controller].append(info.kind)
     out = []
+    watched: dict[str, list[str]] = defaultdict(list)
+    for key in cache.attention:
+        watched[key.split("/", 1)[0]].append(key)
     for name, kinds in by_controller.items():
         objects = stale = 0
         for kind in kinds:
-            for obj in cache.flux_objects(kind):
-                if visible is not None and not visible(
-                    kind, str((obj.get("metadata") or {}).get("namespace", ""))
-                ):
+            for (k, namespace), counter in cache.counts.items():
+                if k == kind and (visible is None or visible(kind, namespace)):
+                    objects += sum(counter.values())
+            for key in watched.get(kind, ()):
+                _, namespace, obj_name = key.split("/", 2)
+                if visible is not None and not visible(kind, namespace):
                     continue
-                objects += 1
-                stale += unattended(obj, now, stale_after)
+                obj = cache.get(kind, namespace, obj_name)
+                stale += obj is not None and unattended(obj, now, stale_after)
         kind_runs = {k: runs[k] for k in kinds if k in runs}
         failing_kinds = [k for k in kinds if k in errors]
         if not all(synced.get(k, False) for k in kinds):

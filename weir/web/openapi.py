@@ -149,6 +149,29 @@ SCHEMAS: dict[str, Schema] = {
         errors=_array(_STR),
         cursor={"type": ["string", "null"], "description": "Ask again with since=<cursor>"},
     ),
+    "Revisions": _object(
+        ["revisions", "missing", "valuesShown"],
+        revisions=_array(
+            _object(
+                ["version", "status", "chart", "chartVersion", "changes"],
+                version=_INT,
+                status=_STR,
+                chart=_STR,
+                chartVersion=_STR,
+                appVersion=_STR,
+                deployed=_NSTR,
+                description=_STR,
+                current={"type": "boolean"},
+                changes=_OBJ,
+            )
+        ),
+        missing=_array(_STR),
+        valuesShown={
+            "type": "boolean",
+            "description": "False: the caller may not read Secrets there, values are left out",
+        },
+        allowed={"type": "boolean", "description": "Whether the caller may roll back"},
+    ),
     "WorkloadActionResult": _object(
         ["action", "key", "message"], action=_STR, key=_STR, message=_STR, job=_STR
     ),

@@ -37,6 +37,7 @@ from weir.actions.errors import (
     ReconcileTimeoutError,
     SuspendedError,
 )
+from weir.actions.helmrevisions import check_rollback_target, read_revisions, storage_namespace
 from weir.actions.objects import get_object, is_suspended, object_name
 from weir.actions.reconcile import ReconcileOutcome, reconcile, request_reconcile, wait_reconciled
 from weir.actions.suspend import resume, suspend
@@ -45,6 +46,9 @@ from weir.api import KindInfo
 from weir.auth.rbac import AccessReviewer, Resource
 from weir.auth.users import Identity
 from weir.errors import UsageError, WeirError
+from weir.helmengine.engine import ClusterAccess, HelmEngine, RollbackOptions
+from weir.helmengine.errors import EngineUnavailableError, HelmError
+from weir.helmengine.service import default_engine
 from weir.kube import apply
 from weir.kube.client import acting_as
 from weir.kube.errors import ApiError, ForbiddenError, NotFoundError
@@ -131,6 +135,7 @@ class ActionRunner:
         self.timeout = timeout
         self.events = EventRecorder(api, COMPONENT)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._engine: HelmEngine | None = None
         self.reviewer: AccessReviewer | None = None
         """Checks custom verbs (set by the web state when sign-in is on)."""
         self.access_mode = "Impersonated"
@@ -208,6 +213,69 @@ class ActionRunner:
         )
         return body
 
+    async def rollback(
+        self,
+        info: KindInfo,
+        namespace: str,
+        name: str,
+        *,
+        revision: int,
+        identity: Identity | None,
+        access: ClusterAccess,
+    ) -> Obj:
+        """Suspend a HelmRelease and roll its release back to ``revision`` (see
+        :mod:`weir.actions.helmrevisions`). Needs the custom verb ``rollback``; the suspend
+        runs like the other actions (as the user, or as weir with FineGrained), Helm's rollback
+        as the HelmRelease's own identity (its ``serviceAccountName``, else weir's), as its
+        controller would run a remediation."""
+        if info.kind != "HelmRelease":
+            raise ActionError(400, f"{info.kind} has no release to roll back")
+        await self.authorize(identity, "rollback", resource_ref(info), namespace, name)
+        hr = await get_object(self.api, info, namespace, name)
+        revisions, _ = await read_revisions(self.api, hr)
+        target = check_rollback_target(revisions, revision)
+        obj = await suspend(
+            self.client_for(identity), info, namespace, name, field_manager=FIELD_MANAGER
+        )
+        account = (hr.get("spec") or {}).get("serviceAccountName")
+        as_hr = access.as_service_account(namespace, account) if account else access
+        try:
+            engine = self._engine or default_engine(concurrency=1)
+        except EngineUnavailableError as e:
+            raise ActionError(501, f"Helm is not available in this process: {e}") from e
+        self._engine = engine
+        options = RollbackOptions(revision=revision, storage_namespace=storage_namespace(hr))
+        try:
+            release = await engine.rollback(as_hr, target.name, target.namespace, options)
+        except HelmError as e:
+            raise ActionError(
+                502, f"Helm could not roll {target.name} back to revision {revision}: {e}"
+            ) from e
+        key = key_of(info.kind, namespace, name)
+        self.record(obj, "rollback", identity, f"revision {revision}")
+        log.info(
+            "web action",
+            extra=kv(
+                action="rollback",
+                kind=info.kind,
+                namespace=namespace,
+                name=name,
+                revision=revision,
+                user=identity.user if identity else None,
+            ),
+        )
+        return {
+            "action": "rollback",
+            "key": key,
+            "revision": release.revision,
+            "row": flux_row(obj),
+            "message": (
+                f"rolled {key} back to revision {revision} (now revision {release.revision}, "
+                f"chart {target.chart} {target.chart_version}) and suspended it: fix Git, then "
+                "resume it"
+            ),
+        }
+
     def record(self, obj: Obj, action: str, identity: Identity | None, subject: str = "") -> None:
         """Audit an action done outside :meth:`run` (downloads, workload actions)."""
         self._spawn(audit(self.events, obj, action, identity, subject))
@@ -280,6 +348,9 @@ class ActionRunner:
         return body, obj, background
 
     async def close(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await engine.aclose()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -45,6 +45,10 @@ class WebSettings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     """Sign-in and who actions run as (``--web-config``, ``--web-users-file``,
     ``--web-auth-proxy-header``)."""
+    kubeconfig: str | None = None
+    """The kubeconfig weir was started with (for Helm's rollback, which talks to the cluster
+    through its own client); None: in-cluster or the default kubeconfig."""
+    context: str | None = None
     access_ttl: float = 60.0
     """How long a signed-in user's access (what they may list, per namespace) is kept before
     it is reviewed again (``--web-access-ttl``); actions are always checked when they run."""
