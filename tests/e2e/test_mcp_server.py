@@ -58,6 +58,10 @@ READ_TOOLS = {
     "diff_kustomization",
     "get_helmrelease_values",
     "compare_helmrelease_values",
+    "get_api_versions",
+    "get_kubeconfig_contexts",
+    "set_kubeconfig_context",
+    "search_docs",
 }
 
 
@@ -294,6 +298,19 @@ async def every_tool(mcp: Client, api: ApiClient, fleet: Fleet) -> None:
         assert hints.destructive_hint is not None
         assert hints.idempotent_hint is not None
         assert hints.read_only_hint == (tool.name in READ_TOOLS), tool.name
+
+    versions = data(await mcp.call_tool("get_api_versions", {"group": "fluxcd.io"}))
+    assert versions["kinds"]["Kustomization.kustomize.toolkit.fluxcd.io"] == (
+        "kustomize.toolkit.fluxcd.io/v1"
+    )
+    contexts = data(await mcp.call_tool("get_kubeconfig_contexts", {}))
+    assert contexts["current"] == "weir-dev"
+    switched = data(await mcp.call_tool("set_kubeconfig_context", {"name": "weir-dev"}))
+    assert switched["context"] == "weir-dev"
+    found = data(await mcp.call_tool("search_docs", {"query": "web config OIDC issuer"}))
+    assert any("oidc" in r["text"].lower() for r in found["results"])
+    prompts = {p.name for p in (await mcp.list_prompts()).prompts}
+    assert prompts == {"debug_flux_kustomization", "debug_flux_helmrelease"}
 
     overview = data(await mcp.call_tool("get_overview", {"namespace": ns}))
     ks_report = overview["kinds"]["Kustomization"]

@@ -34,6 +34,7 @@ from weir.mcp.arguments import ToolServer
 from weir.mcp.audit import CallLog
 from weir.mcp.auth import BearerGate, TokenCallers, callers_for
 from weir.mcp.env import ToolEnv
+from weir.mcp.prompts import register as register_prompts
 from weir.mcp.settings import DEFAULT_PATH, McpSettings
 from weir.mcp.tooling import register
 from weir.mcp.toolset import all_tools
@@ -45,11 +46,14 @@ INSTRUCTIONS = """\
 weir's MCP server: inspect and operate a Kubernetes cluster run with GitOps (Flux's APIs:
 GitRepository, OCIRepository, HelmRepository, HelmChart, Kustomization, HelmRelease).
 Start with get_overview. To find why something fails, use explain_failure on it (any kind),
-then get_dependency_graph, get_events, get_history and get_pod_logs. Before reconciling, use
-diff_kustomization to see what would change. Changes belong in Git: reconcile, suspend and
-resume drive the controllers; apply_manifest and delete_resource refuse objects that Flux
-manages unless told otherwise. Outputs are bounded: use fields=, limit= and selectors.
-Secret values are masked. Every call is logged.
+then get_dependency_graph, get_events, get_history and get_pod_logs (the prompts
+debug_flux_kustomization and debug_flux_helmrelease walk through it). search_docs
+answers questions about weir itself; get_api_versions lists the kinds the cluster
+serves. Before reconciling, use diff_kustomization to see what would change. Changes
+belong in Git: reconcile, suspend and resume drive the controllers; apply_manifest and
+delete_resource refuse objects that Flux manages unless told otherwise. Outputs are
+bounded: use fields=, limit= and selectors. Secret values are masked. Every call is
+logged.
 """
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -77,7 +81,11 @@ def build_server(settings: McpSettings, *, api: ApiClient | None = None) -> MCPS
         lifespan=lifespan,
     )
     names = register(server, all_tools(env), env, calls)
-    log.debug("mcp tools registered", extra=kv(tools=names, readOnly=settings.read_only))
+    prompts = register_prompts(server)
+    log.debug(
+        "mcp tools registered",
+        extra=kv(tools=names, prompts=prompts, readOnly=settings.read_only),
+    )
     return server
 
 
