@@ -24,7 +24,7 @@ from tests.integration.test_web_api import HEADERS, KS, fleet
 from tests.integration.test_web_sse import messages
 from tests.support.rbac import bind, binding_seen, install_web_roles
 from tests.support.waiting import eventually
-from weir.actions.workloads import RESTARTABLE
+from weir.actions.workloads import JOBS, RESTARTABLE
 from weir.auth.users import AuthSettings
 from weir.kube import apply
 from weir.kube.events import EVENTS
@@ -266,3 +266,73 @@ async def test_viewers_read_everything_and_admins_act(
         )
         assert refused.status_code == 403
         assert json.loads(refused.text)["error"].startswith(f'User "vic-{eth}" cannot restart')
+
+
+async def test_workload_logs_and_run_job_as_the_user(
+    kube: ApiClient, ui: WebUI, namespace: str
+) -> None:
+    """A CronJob's job run by an admin (and refused to a viewer), the log endpoint as each
+    user (no pods run in this tier: an empty answer, not an error)."""
+    ns = namespace
+    await fleet(kube, ui, ns)
+    await kapi_apply_cronjob(kube, ns)
+    admins, viewers = f"job-admins-{ns}", f"job-viewers-{ns}"
+    await bind(kube, "flux-web-admin", admins, ns)
+    await bind(kube, "flux-web-user", viewers, ns)
+    await binding_seen(ui, "ann", admins, ns)
+    await binding_seen(ui, "val", viewers, ns)
+    admin, viewer = as_user("ann", admins), as_user("val", viewers)
+    await eventually(lambda: ui.cache.row("CronJob", ns, "export"), "the CronJob cached")
+    async with httpx.AsyncClient(base_url=ui.url, timeout=10) as http:
+        shown = await get(http, f"/api/v1/workloads/CronJob/{ns}/export", viewer)
+        assert shown["allowed"] == {"run-job": False, "logs": True}
+        shown = await get(http, f"/api/v1/workloads/CronJob/{ns}/export", admin)
+        assert shown["allowed"] == {"run-job": True, "logs": True}
+        refused = await http.post(f"/api/v1/workloads/CronJob/{ns}/export/run-job", headers=viewer)
+        assert refused.status_code == 403
+        ran = await http.post(f"/api/v1/workloads/CronJob/{ns}/export/run-job", headers=admin)
+        assert ran.status_code == 200, ran.text
+        job = await apply.get(kube, JOBS, ns, ran.json()["job"])
+        assert job["metadata"]["ownerReferences"][0]["name"] == "export"
+        assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
+        logs = await get(http, f"/api/v1/workloads/Deployment/{ns}/podinfo/logs", viewer)
+        assert logs == {"lines": [], "containers": [], "errors": [], "cursor": None}
+        bad = await http.get(
+            f"/api/v1/workloads/Deployment/{ns}/podinfo/logs",
+            params={"tailLines": "0"},
+            headers=viewer,
+        )
+        assert bad.status_code == 400
+
+
+async def kapi_apply_cronjob(kube: ApiClient, ns: str) -> None:
+    await apply.apply(
+        kube,
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {
+                "name": "export",
+                "namespace": ns,
+                "labels": {
+                    "kustomize.toolkit.fluxcd.io/name": "apps",
+                    "kustomize.toolkit.fluxcd.io/namespace": ns,
+                },
+            },
+            "spec": {
+                "schedule": "0 3 * * *",
+                "jobTemplate": {
+                    "spec": {
+                        "template": {
+                            "spec": {
+                                "restartPolicy": "Never",
+                                "containers": [{"name": "cryo", "image": "example.invalid/cryo:1"}],
+                            }
+                        }
+                    }
+                },
+            },
+        },
+        "weir-test",
+        force=True,
+    )
