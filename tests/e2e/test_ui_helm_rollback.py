@@ -162,12 +162,18 @@ async def test_release_history_and_rollback(
         await history.locator("[data-action=rollback][data-revision='1']").click()
         await expect(page.locator(".toast").last).to_contain_text("back to revision 1")
         await expect(page.locator(".detail-head .badge")).to_have_text("Suspended")
+        await expect(history.locator("[data-revision='3']")).to_contain_text("v3 deployed")
         await shot(page, "helm-release-rolled-back")
     finally:
         await context.close()
 
     hr = await kapi.get(kube, HR, ns, "app")
     assert hr["spec"]["suspend"] is True
+    async with httpx.AsyncClient(base_url=plain.url, timeout=30) as http:
+        after = (await http.get(revisions_path)).json()
+    assert [(r["version"], r["current"]) for r in after["revisions"]][:2] == [(3, True), (2, False)]
+    rolled = after["revisions"][0]["changes"]
+    assert rolled["chart"] == {"before": "app 1.1.0", "after": "app 1.0.0"}
     assert ("3", "deployed") in await release_secrets(kube, ns, "app")
     assert await cm_data(kube, ns, "app-config") == {"message": "one"}
     stored = await kapi.get(kube, SECRETS, ns, "app-secret")

@@ -271,7 +271,7 @@ export interface ReleaseRevision {
 
 export interface Revisions {
   revisions: ReleaseRevision[];
-  missing: string[];
+  unreadable: string[];
   valuesShown: boolean;
   allowed: boolean;
 }

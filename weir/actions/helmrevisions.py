@@ -1,8 +1,10 @@
 """What changed between the Helm release revisions of a HelmRelease, and rolling back to one.
 
-Revisions come from Helm's storage (``sh.helm.release.v1.<release>.v<N>`` Secrets in the
-storage namespace, the revisions ``status.history`` names): chart, chart and app version,
-status, when, and the values the release was made with (Helm's ``config``). Each revision is
+Revisions come from Helm's storage: the ``sh.helm.release.v1.<release>.v<N>`` Secrets of the
+release in the storage namespace, the newest :data:`MAX_REVISIONS` (a rollback's own revision
+too, which ``status.history`` of a suspended HelmRelease does not record). Each gives the
+chart, chart and app version, status, when, and the values the release was made with (Helm's
+``config``). Each revision is
 compared with the one before it: chart version, app version, and every values path that
 changed.
 
@@ -28,11 +30,11 @@ from weir.actions.helmvalues import compose, differences, path_text, value_at
 from weir.actions.masking import MASK
 from weir.actions.objects import meta, status
 from weir.errors import UsageError
-from weir.kube import apply
-from weir.kube.errors import NotFoundError
+from weir.kube.informer import list_all
 from weir.types import Obj
 
 MAX_CHANGES = 100
+MAX_REVISIONS = 10
 
 
 @dataclass(frozen=True)
@@ -56,40 +58,57 @@ def storage_namespace(hr: Mapping[str, Any]) -> str:
     return str(spec.get("storageNamespace") or meta(hr).get("namespace", ""))
 
 
-async def read_revisions(api: ApiClient, hr: Mapping[str, Any]) -> tuple[list[Revision], list[str]]:
-    """The revisions ``status.history`` names, newest first, and the ones it could not read."""
-    where = storage_namespace(hr)
-    found: list[Revision] = []
-    missing: list[str] = []
+def release_name(hr: Mapping[str, Any]) -> str:
+    """The Helm release's name: the latest snapshot's, else ``spec.releaseName``, else
+    ``[targetNamespace-]name`` (Flux's rule)."""
     for snap in status(hr).get("history") or []:
-        if not isinstance(snap, Mapping) or not snap.get("name") or not snap.get("version"):
-            continue
-        secret = f"sh.helm.release.v1.{snap['name']}.v{snap['version']}"
+        if isinstance(snap, Mapping) and snap.get("name"):
+            return str(snap["name"])
+    spec = hr.get("spec") or {}
+    if spec.get("releaseName"):
+        return str(spec["releaseName"])
+    name = str(meta(hr).get("name", ""))
+    target = spec.get("targetNamespace")
+    return f"{target}-{name}" if target and target != meta(hr).get("namespace") else name
+
+
+def _revision(release: Mapping[str, Any]) -> Revision:
+    chart = (release.get("chart") or {}).get("metadata") or {}
+    info = release.get("info") or {}
+    config = release.get("config") or {}
+    return Revision(
+        version=int(release.get("version") or 0),
+        name=str(release.get("name", "")),
+        namespace=str(release.get("namespace", "")),
+        status=str(info.get("status", "")),
+        chart=str(chart.get("name", "")),
+        chart_version=str(chart.get("version", "")),
+        app_version=str(chart.get("appVersion", "")),
+        deployed=info.get("last_deployed") or info.get("first_deployed"),
+        description=str(info.get("description", "")),
+        config=config if isinstance(config, dict) else {},
+    )
+
+
+async def read_revisions(api: ApiClient, hr: Mapping[str, Any]) -> tuple[list[Revision], list[str]]:
+    """The release's revisions in Helm's storage, newest first (at most
+    :data:`MAX_REVISIONS`), and the storage Secrets that could not be decoded."""
+    where, name = storage_namespace(hr), release_name(hr)
+    items, _ = await list_all(
+        api, SECRETS, namespace=where, label_selector=f"owner=helm,name={name}"
+    )
+    found: list[Revision] = []
+    broken: list[str] = []
+    for obj in items:
         try:
-            obj = await apply.get(api, SECRETS, where, secret)
             release = decode_release(str((obj.get("data") or {}).get("release", "")))
-        except (NotFoundError, ValueError):
-            missing.append(f"{where}/{secret}")
+        except (ValueError, OSError):
+            broken.append(f"{where}/{obj['metadata'].get('name')}")
             continue
-        chart = (release.get("chart") or {}).get("metadata") or {}
-        info = release.get("info") or {}
-        config = release.get("config") or {}
-        found.append(
-            Revision(
-                version=int(release.get("version") or snap["version"]),
-                name=str(release.get("name") or snap["name"]),
-                namespace=str(release.get("namespace") or snap.get("namespace") or ""),
-                status=str(info.get("status", "")),
-                chart=str(chart.get("name", "")),
-                chart_version=str(chart.get("version", "")),
-                app_version=str(chart.get("appVersion", "")),
-                deployed=info.get("last_deployed") or info.get("first_deployed"),
-                description=str(info.get("description", "")),
-                config=config if isinstance(config, dict) else {},
-            )
-        )
+        if release.get("version"):
+            found.append(_revision(release))
     found.sort(key=lambda r: r.version, reverse=True)
-    return found, missing
+    return found[:MAX_REVISIONS], broken
 
 
 def _secret_paths(shown: Any, path: tuple[str | int, ...] = ()) -> set[tuple[str | int, ...]]:
@@ -139,10 +158,10 @@ def changes(
 
 
 async def release_history(api: ApiClient, hr: Mapping[str, Any], *, show_values: bool) -> Obj:
-    """``{revisions: [...], missing, valuesShown}`` for the UI's History tab: each revision
+    """``{revisions: [...], unreadable, valuesShown}`` for the UI's History tab: each revision
     with what it changed against the one before it. ``api`` reads Helm's storage Secrets
     (weir's own identity: the caller may not)."""
-    revisions, missing = await read_revisions(api, hr)
+    revisions, unreadable = await read_revisions(api, hr)
     secret = _secret_paths((await compose(api, hr, mask=True)).shown)
     current = revisions[0].version if revisions else None
     out = []
@@ -161,7 +180,7 @@ async def release_history(api: ApiClient, hr: Mapping[str, Any], *, show_values:
                 "changes": changes(older, rev, secret, show_values),
             }
         )
-    return {"revisions": out, "missing": missing, "valuesShown": show_values}
+    return {"revisions": out, "unreadable": unreadable, "valuesShown": show_values}
 
 
 def check_rollback_target(revisions: Sequence[Revision], revision: int) -> Revision:

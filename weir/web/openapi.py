@@ -150,7 +150,7 @@ SCHEMAS: dict[str, Schema] = {
         cursor={"type": ["string", "null"], "description": "Ask again with since=<cursor>"},
     ),
     "Revisions": _object(
-        ["revisions", "missing", "valuesShown"],
+        ["revisions", "unreadable", "valuesShown"],
         revisions=_array(
             _object(
                 ["version", "status", "chart", "chartVersion", "changes"],
@@ -165,7 +165,7 @@ SCHEMAS: dict[str, Schema] = {
                 changes=_OBJ,
             )
         ),
-        missing=_array(_STR),
+        unreadable=_array(_STR),
         valuesShown={
             "type": "boolean",
             "description": "False: the caller may not read Secrets there, values are left out",

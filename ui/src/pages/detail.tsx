@@ -380,7 +380,7 @@ function ReleaseHistory(props: { objKey: string; path: string; timeline: Timelin
   return (
     <div data-testid="release-history">
       {!data.valuesShown && <p class="hint">Your role may not read Secrets in the release's namespace: the changed values paths are listed without their values.</p>}
-      {data.missing.length > 0 && <p class="hint small">Not in Helm's storage any more: {data.missing.join(", ")}</p>}
+      {data.unreadable.length > 0 && <p class="hint small">Unreadable in Helm's storage: {data.unreadable.join(", ")}</p>}
       <ol class="timeline">
         {data.revisions.map((r) => {
           const c = r.changes;
