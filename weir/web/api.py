@@ -213,7 +213,7 @@ async def _flux_object(request: Request, st: WebState) -> tuple[KindInfo, dict[s
         inf = st.cache.flux.get(info.kind)
         if inf is not None and inf.synced:
             raise ObjectNotFoundError(f"{info.kind} {p['namespace']}/{p['name']} not found")
-        api = st.runner.client_for(identity_of(request))
+        api = st.runner.reader_for(identity_of(request))
         obj = await get_object(api, info, p["namespace"], p["name"])  # cache not ready
     return info, obj, sc
 
@@ -437,7 +437,7 @@ async def workload(request: Request, st: WebState) -> Response:
         return error(404, f"unknown workload kind {p['kind']!r}: use one of {', '.join(WORKLOADS)}")
     sc = await scope(request, st)
     sc.require(kind, p["namespace"], "get")
-    api = st.runner.client_for(identity_of(request))
+    api = st.runner.reader_for(identity_of(request))
     found = await workload_detail(api, st.cache, kind, p["namespace"], p["name"], visible=sc.allows)
     if found is None:
         return error(404, f"{kind} {p['namespace']}/{p['name']} not found")
@@ -471,7 +471,7 @@ async def workload_logs(request: Request, st: WebState) -> Response:
         return error(404, f"unknown workload kind {p['kind']!r}: use one of {', '.join(WORKLOADS)}")
     sc = await scope(request, st)
     sc.require(kind, p["namespace"], "get")
-    api = st.runner.client_for(identity_of(request))
+    api = st.runner.reader_for(identity_of(request))
     try:
         obj = await apply.get(api, WORKLOADS[kind], p["namespace"], p["name"])
     except NotFoundError:

@@ -280,6 +280,13 @@ class ActionRunner:
         """Audit an action done outside :meth:`run` (downloads, workload actions)."""
         self._spawn(audit(self.events, obj, action, identity, subject))
 
+    def reader_for(self, identity: Identity | None) -> ApiClient:
+        """The client reads go through: always as the user when one is signed in (FineGrained
+        is about actions only)."""
+        if identity is None:
+            return self.api
+        return acting_as(self.api, identity.user, identity.groups)
+
     def client_for(self, identity: Identity | None) -> ApiClient:
         """The client an action runs with (see the module docstring)."""
         if identity is None or self.access_mode == "FineGrained":
