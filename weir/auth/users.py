@@ -14,7 +14,10 @@ Three modes (:class:`AuthSettings`):
 
 When someone is signed in, actions impersonate them (``Impersonate-User`` and
 ``Impersonate-Group``), so the cluster's RBAC decides and a refusal comes back as the API server
-said it. Reads come from weir's caches and are the same for every signed-in user.
+said it; reads are filtered by what they may list (:mod:`weir.auth.rbac`, ADR 0013). The
+``anonymous`` and ``oidc`` modes come from the Flux Operator's web config
+(:mod:`weir.auth.webconfig`, :mod:`weir.auth.oidc`); :mod:`weir.auth.signin` resolves the
+caller whatever the mode.
 
 The users file::
 
