@@ -5,7 +5,7 @@ PY := .venv/bin/python
 WEIR := .venv/bin/weir
 PYTEST_ARGS ?=
 
-.PHONY: setup binaries tools ui browser check fmt test test-unit test-integration test-e2e up down bench
+.PHONY: setup binaries tools ui browser check fmt test test-unit test-integration test-e2e up down bench bench-fleet
 
 setup:            ## install uv, the locked Python env and the Go-built Kubernetes binaries
 	@scripts/setup.sh
@@ -18,6 +18,7 @@ tools:            ## test-only tools and real peers built from Go modules, cache
 	@scripts/build-versitygw.sh >/dev/null
 	@scripts/build-alertmanager.sh >/dev/null
 	@scripts/build-gitea.sh >/dev/null
+	@scripts/build-helm.sh >/dev/null
 
 ui:               ## build the UI bundle into weir/web/static (skipped when up to date)
 	@scripts/build-ui.sh
@@ -56,3 +57,6 @@ down:             ## stop what `make up` started (from another terminal, or afte
 
 bench: setup      ## benchmarks (not part of `make test`)
 	$(PY) -m bench
+
+bench-fleet: setup ## N Kustomizations, this tree against BEFORE=<older tree> (FLEET_ARGS=--count 500)
+	$(PY) -m bench.fleet_bench $(if $(BEFORE),--before "$(BEFORE)") --after . $(FLEET_ARGS)

@@ -60,7 +60,7 @@ __all__ = [  # re-exported fixtures
     "s3_server",
 ]
 
-_TIERS = ("unit", "integration", "e2e")
+_TIERS = ("unit", "integration", "e2e", "security")
 
 
 def _tier(item: pytest.Item) -> int:
@@ -135,7 +135,11 @@ async def controllers(
     storage = tmp_path_factory.mktemp("storage")
     log_file = tmp_path_factory.mktemp("logs") / "weir.log"
     async with running_controllers(
-        kubeconfig, storage, sops_age_secret=SOPS_AGE_SECRET, log_file=log_file
+        kubeconfig,
+        storage,
+        sops_age_secret=SOPS_AGE_SECRET,
+        log_file=log_file,
+        health_addr="127.0.0.1:0",
     ) as manager:
         yield manager
     # Logged as `weir run` logs (info, JSON): reconcile failures the tests provoke are ERROR

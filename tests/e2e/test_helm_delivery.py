@@ -749,7 +749,18 @@ async def test_bad_inputs_are_reported(
 
     # A chart version the repository does not have.
     await helm_release(api, ns, "missing", chart=chart_template("strict", "9.9.9"))
-    hr = await wait_for(api, HR, ns, "missing", not_ready("ArtifactFailed"), "missing version")
+    # the HelmChart may first wait for the HelmRepository's index; then it names the version
+    hr = await wait_for(
+        api,
+        HR,
+        ns,
+        "missing",
+        lambda o: (
+            not_ready("ArtifactFailed")(o)
+            and "9.9.9" in (conditions.get(o, "Ready") or {}).get("message", "")
+        ),
+        "missing version",
+    )
     message = (conditions.get(hr, "Ready") or {})["message"]
     assert f"HelmChart '{ns}/{ns}-missing' is not ready" in message
     assert "9.9.9" in message

@@ -28,20 +28,23 @@ from weir.types import Obj
 
 pytestmark = pytest.mark.timeout(600)
 T = TypeVar("T")
+INSTANCES = ResourceRef("fluxcd.controlplane.io", "v1", "fluxinstances", True, "FluxInstance")
 EVENTS = ResourceRef("", "v1", "events", True, "Event")
+HELM_REPOS = ResourceRef(
+    "source.toolkit.fluxcd.io", "v1", "helmrepositories", True, "HelmRepository"
+)
+GIT_REPOS = ResourceRef("source.toolkit.fluxcd.io", "v1", "gitrepositories", True, "GitRepository")
 KS = ResourceRef("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", True, "Kustomization")
 STATEFULSETS = ResourceRef("apps", "v1", "statefulsets", True, "StatefulSet")
-ERIGON_HR = "clusters/etherwurst/apps/erigon/helmrelease.yaml"
-CRONJOB = "clusters/etherwurst/apps/cryo/cronjob.yaml"
+ERIGON_HR = "clusters/etherwurst/apps/erigon.yaml"
+CRONJOB = "clusters/etherwurst/apps/cryo-job.yaml"
 CRONJOBS = ResourceRef("batch", "v1", "cronjobs", True, "CronJob")
-KUSTOMIZATIONS = {("flux-system", n) for n in ("flux-system", "infrastructure", "apps")}
+KUSTOMIZATIONS = {("flux-system", "flux-system")}
 HELM_RELEASES = {
     ("ethereum", "erigon"),
     ("ethereum", "lighthouse"),
-    ("ethereum", "otterscan"),
     ("blockscout", "blockscout"),
-    ("monitoring", "prometheus"),
-    ("monitoring", "grafana"),
+    ("monitoring", "kube-prometheus-stack"),
 }
 WORKLOADS = {
     ("StatefulSet", "ethereum", "erigon"),
@@ -81,15 +84,32 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         # Every Kustomization and HelmRelease of the fleet is Ready; every workload Available.
         assert names(snap, "Kustomization") == KUSTOMIZATIONS
         assert names(snap, "HelmRelease") == HELM_RELEASES
+
+        # The fleet's FluxInstance (the installation guide's manifest) ran the controllers.
+        instance = await kapi.get(api, INSTANCES, "flux-system", "flux")
+        ready = [c for c in instance["status"]["conditions"] if c["type"] == "Ready"]
+        assert ready[0]["status"] == "True", instance["status"]
+        assert {c["name"] for c in instance["status"]["components"]} >= {
+            "source-controller",
+            "kustomize-controller",
+            "helm-controller",
+        }
         assert all(r.current for r in snap.appliers), [r for r in snap.appliers if not r.current]
         assert {(w.kind, w.namespace, w.name) for w in snap.workloads} == WORKLOADS
         assert all(w.available for w in snap.workloads), snap.workloads
-        helm_repo = snap.find("HelmRepository", "flux-system", "etherwurst")
-        assert helm_repo is not None
-        assert helm_repo.ready == "True"
+        # The guide's two HelmRepositories, served by the local mirror (a patch, not an edit).
+        for repo in ("ethpandaops", "prometheus-community"):
+            helm_repo = snap.find("HelmRepository", "flux-system", repo)
+            assert helm_repo is not None
+            assert helm_repo.ready == "True"
+        live_repo = await kapi.get(api, HELM_REPOS, "flux-system", "ethpandaops")
+        assert live_repo["spec"]["url"] == demo.endpoints.chart_url
+        # The FluxInstance's Git secret, created like `flux create secret git`, is used.
+        git_repo = await kapi.get(api, GIT_REPOS, "flux-system", "flux-system")
+        assert git_repo["spec"]["secretRef"] == {"name": "flux-system"}
         root = snap.find("Kustomization", "flux-system", "flux-system")
         assert root is not None
-        assert root.revision == f"main@sha1:{fleet.head()}"
+        assert root.revision == f"refs/heads/main@sha1:{fleet.head()}"  # the instance sets ref.name
         claims, _ = await list_all(api, PVCS)
         assert {c["metadata"]["name"] for c in claims} >= {"data-erigon-0", "chain-exports"}
         assert all(c["status"]["phase"] == "Bound" for c in claims)
@@ -147,7 +167,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
 
         async def rolled_out() -> Snapshot | None:
             s = await demo.snapshot()
-            apps = s.find("Kustomization", "flux-system", "apps")
+            apps = s.find("Kustomization", "flux-system", "flux-system")
             done = apps is not None and sha in apps.revision and s.all_ready and s.all_available
             return s if done else None
 
@@ -165,10 +185,10 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
 
         async def apps_failed() -> Any:
             s = await demo.snapshot()
-            apps = s.find("Kustomization", "flux-system", "apps")
+            apps = s.find("Kustomization", "flux-system", "flux-system")
             return apps if apps is not None and apps.failed else None
 
-        apps = await eventually(apps_failed, "the apps Kustomization to fail", 120)
+        apps = await eventually(apps_failed, "the flux-system Kustomization to fail", 120)
         assert apps.reason == "ReconciliationFailed"
         assert "CronJob/data/cryo-export dry-run failed" in apps.message
         assert "spec.schedule" in apps.message
@@ -181,11 +201,11 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
             async with Client(demo.endpoints.mcp_url, read_timeout_seconds=60) as mcp:
                 answer = await mcp.call_tool(
                     "explain_failure",
-                    {"kind": "Kustomization", "name": "apps", "namespace": "flux-system"},
+                    {"kind": "Kustomization", "name": "flux-system", "namespace": "flux-system"},
                 )
             text = "\n".join(str(getattr(c, "text", "")) for c in answer.content)
             assert "spec.schedule" in text
-            assert f"revision main@sha1:{bad}" in text
+            assert f"revision refs/heads/main@sha1:{bad}" in text
 
         # ... and `git revert` repairs it.
         await asyncio.to_thread(fleet.git, "revert", "--no-edit", bad)
@@ -194,19 +214,20 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
 
         async def recovered() -> Snapshot | None:
             s = await demo.snapshot()
-            apps = s.find("Kustomization", "flux-system", "apps")
+            apps = s.find("Kustomization", "flux-system", "flux-system")
             return s if apps is not None and fixed in apps.revision and s.all_ready else None
 
         await eventually(recovered, "the revert applied", 120)
 
         # The tour, step 4: the history is Flux's (docs/kustomize.md#history-statushistory).
-        ks = await kapi.get(api, KS, "flux-system", "apps")
+        ks = await kapi.get(api, KS, "flux-system", "flux-system")
         entries = [
             (h["metadata"]["revision"], h["lastReconciledStatus"]) for h in ks["status"]["history"]
         ]
-        revert = f"{fleet.branch}@sha1:{fixed.strip()}"
+        ref = f"refs/heads/{fleet.branch}"  # the FluxInstance's sync.ref
+        revert = f"{ref}@sha1:{fixed.strip()}"
         assert entries[0] == (revert, "ReconciliationSucceeded"), entries
-        assert (f"{fleet.branch}@sha1:{bad}", "ReconciliationFailed") in entries, entries
+        assert (f"{ref}@sha1:{bad}", "ReconciliationFailed") in entries, entries
         children = [(p.pid, p.argv) for p in demo.services.processes]
 
     # Leaving the context stops everything make up started.

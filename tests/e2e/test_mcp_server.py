@@ -48,6 +48,7 @@ HELM_SECRET = "helm-secret-value-42"
 WRITE_TOOLS = {"reconcile", "suspend", "resume", "apply_manifest", "delete_resource"}
 READ_TOOLS = {
     "get_overview",
+    "get_flux_instance",
     "get_resource",
     "list_resources",
     "get_events",
@@ -311,6 +312,8 @@ async def every_tool(mcp: Client, api: ApiClient, fleet: Fleet) -> None:
     assert any("oidc" in r["text"].lower() for r in found["results"])
     prompts = {p.name for p in (await mcp.list_prompts()).prompts}
     assert prompts == {"debug_flux_kustomization", "debug_flux_helmrelease"}
+    installation = data(await mcp.call_tool("get_flux_instance", {}))
+    assert installation["summary"].startswith(("FluxInstance ", "no FluxInstance")), installation
 
     overview = data(await mcp.call_tool("get_overview", {"namespace": ns}))
     ks_report = overview["kinds"]["Kustomization"]

@@ -15,6 +15,7 @@ from weir.kustomize import metadata as md
 from weir.kustomize.build import Manifest, build
 from weir.kustomize.errors import ArtifactPathError, BuildError
 from weir.kustomize.generate import BuildSpec
+from weir.kustomize.sandbox import Limits
 from weir.kustomize.substitute import substitute_all
 
 DEPLOYMENT = """\
@@ -256,15 +257,22 @@ async def test_paths_and_symlinks_must_stay_inside(tmp_path: Path) -> None:
         await build(root, BuildSpec(path="app"), allow_remote=False)
 
 
-async def test_build_timeout_kills_kustomize(tmp_path: Path) -> None:
+async def test_build_timeout_kills_kustomize(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = write(tmp_path / "repo", {"svc.yaml": SERVICE})
+    # a private temporary directory: other processes on the machine make workspaces too
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
     pid_file = tmp_path / "pid"
     slow = tmp_path / "slow-kubectl"
     slow.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 30\n")
     slow.chmod(0o755)
     workspaces = build_workspaces()
-    with pytest.raises(BuildError, match=r"timed out after 0.5s"):
-        await build(root, BuildSpec(), timeout=0.5, kubectl=str(slow))
+    with pytest.raises(BuildError, match=r"ran longer than 0.5s"):
+        # a shell script cannot run in the sandbox (it may only execute kubectl itself)
+        await build(root, BuildSpec(), timeout=0.5, kubectl=str(slow), limits=Limits(sandbox="off"))
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
     assert build_workspaces() == workspaces

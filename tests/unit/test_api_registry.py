@@ -24,6 +24,8 @@ def test_kinds() -> None:
         "Receiver",
         "ResourceSet",
         "ResourceSetInputProvider",
+        "FluxInstance",
+        "FluxReport",
     }
     assert {k: i.api_version for k, i in KINDS.items()} == {
         "GitRepository": "source.toolkit.fluxcd.io/v1",
@@ -38,6 +40,8 @@ def test_kinds() -> None:
         "Receiver": "notification.toolkit.fluxcd.io/v1",
         "ResourceSet": "fluxcd.controlplane.io/v1",
         "ResourceSetInputProvider": "fluxcd.controlplane.io/v1",
+        "FluxInstance": "fluxcd.controlplane.io/v1",
+        "FluxReport": "fluxcd.controlplane.io/v1",
     }
 
 

@@ -611,6 +611,121 @@ status:
   webhookPath: /hook/bed6d00b5555b1603e1f59b94d7fdbca58089cb5663633fb83f2815dc626d92b
 """,
     ),
+    "FluxInstance": _doc(
+        "fluxcd.controlplane.io/v1",
+        "FluxInstance",
+        "flux",
+        f"""
+spec:
+  distribution:
+    version: "2.x"
+    registry: ghcr.io/fluxcd
+    variant: upstream-alpine
+    imagePullSecret: pull
+    artifact: oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests
+    artifactPullSecret: artifact-pull
+  components: [source-controller, kustomize-controller, helm-controller]
+  commonMetadata:
+    labels: {{team: platform}}
+    annotations: {{owner: sre}}
+  cluster:
+    type: azure
+    size: large
+    domain: cluster.local
+    multitenant: true
+    tenantDefaultServiceAccount: flux
+    tenantDefaultDecryptionServiceAccount: decrypt
+    tenantDefaultKubeConfigServiceAccount: kubeconfig
+    objectLevelWorkloadIdentity: true
+    multitenantWorkloadIdentity: true
+    networkPolicy: false
+  sharding:
+    key: sharding.fluxcd.io/key
+    shards: [shard1, shard2]
+    storage: persistent
+  storage:
+    class: standard
+    size: 10Gi
+  kustomize:
+    patches:
+    - target: {{kind: Deployment, name: kustomize-controller}}
+      patch: |
+        - op: add
+          path: /spec/template/spec/nodeSelector
+          value: {{kubernetes.io/os: linux}}
+  wait: true
+  migrateResources: false
+  sync:
+    name: fleet
+    kind: GitRepository
+    url: https://github.com/my-org/fleet.git
+    ref: refs/heads/main
+    path: clusters/prod
+    pullSecret: flux-system
+    provider: github
+    interval: 5m
+status:
+  observedGeneration: 2
+  conditions:{READY}
+  lastHandledReconcileAt: "2026-11-25T09:59:58Z"
+  lastHandledForceAt: "2026-11-25T09:00:00Z"
+  lastAttemptedRevision: v2.9.0@sha256:4cc5babdb1279ad0177bf513292deadbf
+  lastAppliedRevision: v2.8.0@sha256:4cc5babdb1279ad0177bf513292deadbf
+  components:
+  - name: kustomize-controller
+    repository: ghcr.io/weir-gitops/weir
+    tag: 0.1.0
+    digest: sha256:48a032574dd45c39750ba0f1488e6f1ae36756a38f40976a6b7a588d83acefc1
+  inventory:
+    entries:
+    - id: flux-system_kustomize-controller_apps_Deployment
+      v: v1
+  history:
+  - digest: sha256:4cc5babdb1279ad0177bf513292deadbfa3f7b7c3da0be7fa53b39ab434f7219
+    firstReconciled: "2026-11-25T09:00:00Z"
+    lastReconciled: "2026-11-25T10:00:00Z"
+    lastReconciledDuration: 2.8s
+    lastReconciledStatus: ReconciliationSucceeded
+    totalReconciliations: 3
+    metadata: {{flux: v2.9.0}}
+  notApplicable:
+  - field: spec.distribution.artifact
+    reason: weir renders its controllers from its own code
+""",
+    ),
+    "FluxReport": _doc(
+        "fluxcd.controlplane.io/v1",
+        "FluxReport",
+        "flux",
+        f"""
+spec:
+  distribution:
+    status: Installed
+    version: v2.9.0
+    managedBy: weir
+  cluster: {{serverVersion: v1.36.3, platform: linux/amd64, nodes: 2}}
+  operator: {{apiVersion: fluxcd.controlplane.io/v1, version: 0.1.0, platform: linux/amd64}}
+  components:
+  - name: kustomize-controller
+    image: ghcr.io/weir-gitops/weir:0.1.0
+    ready: true
+    status: "Current Deployment is available. Replicas: 1"
+  reconcilers:
+  - apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    stats: {{running: 2, failing: 0, suspended: 1, totalSize: 3.7 MiB}}
+  sync:
+    id: kustomization/flux-system
+    path: clusters/prod
+    ready: true
+    source: https://github.com/my-org/fleet.git
+    status: "Applied revision: refs/heads/main@sha1:a90cd1ac35de01c175f7199315d3f4cd60195911"
+status:
+  observedGeneration: 2
+  conditions:{READY}
+  lastReported: "2026-11-25T10:00:00Z"
+""",
+    ),
     "ResourceSet": _doc(
         "fluxcd.controlplane.io/v1",
         "ResourceSet",
@@ -741,7 +856,8 @@ def test_complete_objects_round_trip(kind: str) -> None:
 def test_minimal_objects_round_trip(kind: str) -> None:
     """Without status and optional fields nothing is added on the way back."""
     raw = {k: v for k, v in OBJECTS[kind].items() if k != "status"}
-    raw["metadata"] = {"name": "x", "namespace": "default"}
+    name = "flux" if kind in ("FluxInstance", "FluxReport") else "x"  # a CEL rule: only flux
+    raw["metadata"] = {"name": name, "namespace": "default"}
     model: FluxObject = parse_object(raw)
     assert model.model_dump(exclude_none=True) == raw
 

@@ -1,4 +1,5 @@
-"""spec.path resolution, symlink checks, the private copy, and kustomization confinement."""
+"""spec.path resolution, symlink checks, the closure of a path, its workspace copy, and
+kustomization confinement."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from weir.kustomize.confine import check_kustomizations
+from weir.kustomize.confine import check_kustomizations, closure
 from weir.kustomize.errors import ArtifactPathError, BuildError
-from weir.kustomize.workspace import check_symlinks, private_copy, resolve_path
+from weir.kustomize.workspace import check_symlinks, materialize, resolve_path
 
 
 @pytest.fixture
@@ -57,15 +58,33 @@ def test_symlinks(repo: Path) -> None:
         check_symlinks(repo)
 
 
-def test_private_copy_rewrites_absolute_links(repo: Path, tmp_path: Path) -> None:
+def test_workspace_holds_only_what_the_path_reaches(repo: Path, tmp_path: Path) -> None:
+    (repo / "apps" / "kustomization.yaml").write_text("resources: [abs, rel/cm.yaml]\n")
     (repo / "apps" / "abs").symlink_to(repo / "apps" / "base" / "cm.yaml")
     (repo / "apps" / "rel").symlink_to("base")
-    copy = private_copy(repo, tmp_path / "copy")
+    (repo / "other").mkdir()
+    (repo / "other" / "kustomization.yaml").write_text("resources: [/etc/passwd]\n")
+    found = closure(repo, resolve_path(repo, "apps"))
+    assert found.files == {"apps/kustomization.yaml", "apps/base/cm.yaml"}
+    assert found.links == {"apps/abs": "apps/base/cm.yaml", "apps/rel": "apps/base"}
+    copy = materialize(found, tmp_path / "copy")
     assert os.readlink(copy / "apps" / "abs") == "base/cm.yaml"
     assert os.readlink(copy / "apps" / "rel") == "base"
-    assert (copy / "apps" / "abs").resolve() == (copy / "apps" / "base" / "cm.yaml").resolve()
+    assert not (copy / "file.yaml").exists()
+    assert not (copy / "other").exists()
     (copy / "apps" / "base" / "cm.yaml").write_text("changed")
     assert (repo / "apps" / "base" / "cm.yaml").read_text() == "x"
+
+
+def test_inputs_digest_follows_the_closure(repo: Path) -> None:
+    (repo / "apps" / "kustomization.yaml").write_text("resources: [base/cm.yaml]\n")
+    first = closure(repo, resolve_path(repo, "apps")).digest
+    (repo / "file.yaml").write_text("changed elsewhere")
+    assert closure(repo, resolve_path(repo, "apps")).digest == first
+    (repo / "apps" / "base" / "cm.yaml").write_text("changed")
+    assert closure(repo, resolve_path(repo, "apps")).digest != first
+    (repo / "apps" / "kustomization.yaml").write_text("resources: [https://example.com/x.yaml]\n")
+    assert closure(repo, resolve_path(repo, "apps")).digest is None
 
 
 def kustomization(repo: Path, text: str) -> None:

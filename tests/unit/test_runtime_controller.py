@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
 from weir.runtime import conditions
 from weir.runtime.controller import Controller, ControllerSettings, split_key
@@ -359,4 +361,72 @@ async def test_a_cache_that_does_not_catch_up_puts_the_key_back() -> None:
     writer.deliver()
     await _run(controller)
     assert seen == [0, 1]
+    controller.queue.shutdown()
+
+
+class GoneWriter(MemoryWriter):
+    """The object was deleted by someone else while the run went on (404 on the write)."""
+
+    async def patch_status(self, obj: Obj, patch: dict[str, Any]) -> Obj | None:
+        status = {"code": 404, "reason": "NotFound", "message": 'things "a" not found'}
+        raise NotFoundError("PATCH", "/apis/test.weir.dev/v1/things/a/status", status)
+
+
+async def test_an_object_deleted_during_its_run_is_not_an_error() -> None:
+    informer = MemoryInformer()
+    reconciler = Scripted()
+    controller = Controller(
+        "Thing",
+        THINGS,
+        reconciler,
+        informer,
+        writer=GoneWriter(informer),
+        settings=ControllerSettings(),
+    )
+
+    async def fine(obj: Obj) -> Result:
+        return Result.success()
+
+    reconciler.step = fine
+    informer.put(_thing())
+    await _run(controller)
+    assert controller.queue.num_requeues("ns/a") == 0, "no backoff: nothing failed"
+    controller.queue.shutdown()
+
+
+class GoneBeforeFinalizer(MemoryWriter):
+    """The object was deleted before the run could add its finalizer (404 on the patch)."""
+
+    async def add_finalizer(self, obj: Obj, finalizer: str) -> None:
+        status = {"code": 404, "reason": "NotFound", "message": 'things "a" not found'}
+        raise NotFoundError("PATCH", "/apis/test.weir.dev/v1/things/a", status)
+
+
+class WithFinalizer(Scripted):
+    finalizer = "finalizers.test.weir.dev"
+
+
+async def test_an_object_deleted_before_its_finalizer_is_added_is_not_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    informer = MemoryInformer()
+    reconciler = WithFinalizer()
+    controller = Controller(
+        "Thing",
+        THINGS,
+        reconciler,
+        informer,
+        writer=GoneBeforeFinalizer(informer),
+        settings=ControllerSettings(),
+    )
+
+    async def never(obj: Obj) -> Result:
+        raise AssertionError("the reconciler must not run for an object that is gone")
+
+    reconciler.step = never
+    informer.put(_thing())
+    with caplog.at_level(logging.DEBUG):
+        await _run(controller)
+    assert controller.queue.num_requeues("ns/a") == 0, "no backoff: nothing failed"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     controller.queue.shutdown()

@@ -279,3 +279,59 @@ async def test_a_cancelled_getter_passes_its_wakeup_on() -> None:
     q.add("k")  # wakes `first`
     first.cancel()
     assert await asyncio.wait_for(second, 1) == "k"
+
+
+async def _peak_with(q: WorkQueue, keys: list[str], release: asyncio.Event) -> int:
+    """Queue ``keys`` whose handlers block until ``release``; return how many run at once."""
+    for key in keys:
+        q.add(key)
+    for _ in range(200):
+        await asyncio.sleep(0.005)
+    return q.in_flight
+
+
+async def test_set_workers_grows_and_shrinks_a_running_queue() -> None:
+    q = WorkQueue()
+    release = asyncio.Event()
+
+    async def handler(key: str) -> None:
+        await release.wait()
+
+    runner = asyncio.create_task(q.run(handler, 2))
+    assert await _peak_with(q, [f"a{i}" for i in range(6)], release) == 2
+    q.set_workers(5)
+    assert q.workers == 5
+    assert await _peak_with(q, [], release) == 5, "new workers take queued keys at once"
+    q.set_workers(1)
+    release.set()
+    for _ in range(200):
+        await asyncio.sleep(0.005)
+    assert q.in_flight == 0
+    release.clear()
+    assert await _peak_with(q, [f"b{i}" for i in range(4)], release) == 1
+    release.set()
+    q.shutdown()
+    await asyncio.wait_for(runner, 2)
+
+
+async def test_shrinking_lets_idle_workers_go_and_growing_again_reuses_busy_ones() -> None:
+    q = WorkQueue()
+    release = asyncio.Event()
+
+    async def handler(key: str) -> None:
+        await release.wait()
+
+    runner = asyncio.create_task(q.run(handler, 4))
+    q.add("busy")
+    await asyncio.sleep(0.02)
+    q.set_workers(1)  # three idle workers leave now; the busy one stays
+    q.set_workers(3)  # two new ones
+    assert await _peak_with(q, ["x", "y", "z"], release) == 3
+    release.set()
+    q.shutdown()
+    await asyncio.wait_for(runner, 2)
+
+
+async def test_set_workers_refuses_zero() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        WorkQueue().set_workers(0)

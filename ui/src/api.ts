@@ -62,6 +62,8 @@ export interface Controller {
   runs: Record<string, Record<string, number>>;
   inProcess: boolean;
   message: string;
+  /** The FluxReport's components of this controller (and its shards), when the operator runs. */
+  report?: { name: string; ready: boolean; status: string; image: string }[];
 }
 
 export type Counts = Record<Status | "total", number>;

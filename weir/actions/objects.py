@@ -157,8 +157,13 @@ def condition_status(obj: Mapping[str, Any], type_: str) -> str:
 
 
 def is_suspended(obj: Mapping[str, Any]) -> bool:
+    """``spec.suspend: true``, or the Flux Operator's ``fluxcd.controlplane.io/reconcile:
+    disabled`` annotation."""
     spec = obj.get("spec")
-    return isinstance(spec, dict) and spec.get("suspend") is True
+    if isinstance(spec, dict) and spec.get("suspend") is True:
+        return True
+    annotations = meta(obj).get("annotations") or {}
+    return str(annotations.get("fluxcd.controlplane.io/reconcile", "")).lower() == "disabled"
 
 
 def revision(obj: Mapping[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""Suspending and resuming reconciliation (``spec.suspend``).
+"""Suspending and resuming reconciliation (``spec.suspend``; the Flux Operator's kinds use the
+annotation ``fluxcd.controlplane.io/reconcile: disabled|enabled`` instead).
 
 Resume clears ``spec.suspend`` and sets a fresh ``reconcile.fluxcd.io/requestedAt`` in the same
 merge patch, so the controller runs at once; the caller may then wait for the token with
@@ -16,8 +17,13 @@ from weir.api import KindInfo
 from weir.kube import apply
 from weir.types import Obj
 
+OPERATOR_GROUP = "fluxcd.controlplane.io"
+RECONCILE_ANNOTATION = "fluxcd.controlplane.io/reconcile"
+
 
 def _check(info: KindInfo) -> None:
+    if info.group == OPERATOR_GROUP:
+        return
     spec = info.model.model_fields.get("spec")
     spec_type = getattr(spec, "annotation", None)
     fields = getattr(spec_type, "model_fields", {})
@@ -31,13 +37,11 @@ async def suspend(
     """Set ``spec.suspend: true``; returns the patched object."""
     _check(info)
     await get_object(api, info, namespace, name)  # a clear error when it does not exist
+    body: Obj = {"spec": {"suspend": True}}
+    if info.group == OPERATOR_GROUP:
+        body = {"metadata": {"annotations": {RECONCILE_ANNOTATION: "disabled"}}}
     return await apply.patch(
-        api,
-        resource_for(info),
-        namespace,
-        name,
-        {"spec": {"suspend": True}},
-        field_manager=field_manager,
+        api, resource_for(info), namespace, name, body, field_manager=field_manager
     )
 
 
@@ -54,7 +58,10 @@ async def resume(
     _check(info)
     await get_object(api, info, namespace, name)
     token = token or new_token()
-    body = {"spec": {"suspend": None}, "metadata": {"annotations": {REQUESTED_AT: token}}}
+    body: Obj = {"spec": {"suspend": None}, "metadata": {"annotations": {REQUESTED_AT: token}}}
+    if info.group == OPERATOR_GROUP:
+        annotations = {REQUESTED_AT: token, RECONCILE_ANNOTATION: "enabled"}
+        body = {"metadata": {"annotations": annotations}}
     patched = await apply.patch(
         api, resource_for(info), namespace, name, body, field_manager=field_manager
     )

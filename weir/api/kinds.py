@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from weir.api import helm, kustomize, notification, resourceset, source
+from weir.api import fluxinstance, helm, kustomize, notification, resourceset, source
 from weir.api.object import FluxObject
 from weir.errors import ConfigError
 from weir.kube.resources import ResourceRef
@@ -57,6 +57,8 @@ class KindInfo:
     namespaced: bool = True
     controller: str = ""
     """The Flux controller that owns this kind (``source-controller``, ...)."""
+    aliases: tuple[str, ...] = ()
+    """More names weir's CLI accepts, not in the CRD (the Flux Operator CLI's ``instance``)."""
 
     @property
     def api_version(self) -> str:
@@ -82,7 +84,7 @@ class KindInfo:
 
     def names(self) -> tuple[str, ...]:
         """Every name ``kubectl get`` accepts for this kind (lower case)."""
-        return (self.kind.lower(), self.plural, self.singular, *self.short_names)
+        return (self.kind.lower(), self.plural, self.singular, *self.short_names, *self.aliases)
 
 
 def _categories(extra: str) -> tuple[str, ...]:
@@ -93,7 +95,7 @@ SOURCES = _categories("fluxcd-sources")
 APPLIERS = _categories("fluxcd-appliers")
 NOTIFICATIONS = _categories("fluxcd-notifications")
 
-_ALL = (
+_ALL: tuple[KindInfo, ...] = (
     KindInfo(
         kind="GitRepository",
         group=source.GROUP,
@@ -246,6 +248,42 @@ _ALL = (
         controller="flux-operator",
     ),
 )
+
+_ALL += (
+    KindInfo(
+        kind="FluxInstance",
+        group=fluxinstance.GROUP,
+        version="v1",
+        plural="fluxinstances",
+        singular="fluxinstance",
+        model=fluxinstance.FluxInstance,
+        aliases=("instance",),
+        printer_columns=(
+            AGE,
+            READY,
+            STATUS,
+            PrinterColumn("Revision", "string", ".status.lastAttemptedRevision"),
+        ),
+        controller="flux-operator",
+    ),
+    KindInfo(
+        kind="FluxReport",
+        group=fluxinstance.GROUP,
+        version="v1",
+        plural="fluxreports",
+        singular="fluxreport",
+        model=fluxinstance.FluxReport,
+        aliases=("report",),
+        printer_columns=(
+            AGE,
+            READY,
+            STATUS,
+            PrinterColumn("Entitlement", "string", ".spec.distribution.entitlement", 1),
+        ),
+        controller="flux-operator",
+    ),
+)
+"""The operator's kinds (``fluxcd.controlplane.io/v1``; ``weir.operator``)."""
 
 KINDS: Mapping[str, KindInfo] = MappingProxyType({k.kind: k for k in _ALL})
 """The kinds weir serves, by kind name (``KINDS["Kustomization"]``)."""

@@ -22,6 +22,7 @@ from weir.cli.options import (
 from weir.errors import ConfigError, UsageError
 from weir.helm.settings import HelmSettings
 from weir.kustomize.settings import KustomizeSettings
+from weir.operator.settings import OperatorSettings
 from weir.runtime.durations import parse_duration
 from weir.runtime.factories import REGISTRY
 from weir.runtime.manager import Manager
@@ -34,6 +35,7 @@ from weir.web.settings import WebSettings
 _DEFAULTS = RunSettings()
 _LE = LeaderElectionSettings()
 _STORAGE = StorageSettings()
+_OPERATOR = OperatorSettings()
 
 
 def _duration(flag: str, value: str) -> float:
@@ -170,6 +172,75 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "every Kustomization with spec.decryption may use.",
         ),
     ] = None,
+    operator_mode: Annotated[
+        str,
+        typer.Option(
+            "--operator-mode",
+            help="operator: 'local' runs the FluxInstance's controllers in this process, "
+            "'cluster' applies them as Deployments.",
+        ),
+    ] = _OPERATOR.mode,
+    operator_namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--operator-namespace",
+            help="operator: the namespace of the FluxInstance and FluxReport "
+            "(default: $RUNTIME_NAMESPACE, the pod's namespace, else flux-system).",
+        ),
+    ] = None,
+    reporting_interval: Annotated[
+        str, typer.Option("--reporting-interval", help="operator: FluxReport refresh interval.")
+    ] = "5m",
+    distribution_catalog: Annotated[
+        str | None,
+        typer.Option(
+            "--distribution-catalog",
+            help="operator: YAML file of the weir releases to choose from (default: this one).",
+        ),
+    ] = None,
+    plan_configmap: Annotated[
+        str | None,
+        typer.Option(
+            "--plan-configmap",
+            help="Run the controllers a FluxInstance unit's settings ConfigMap (NAMESPACE/NAME) "
+            "names, following its changes live (implies --controllers=plan).",
+        ),
+    ] = None,
+    build_workers: Annotated[
+        int | None,
+        typer.Option(
+            "--build-workers",
+            help="Worker processes for kustomize builds and substitution (default: CPUs, 2-8).",
+        ),
+    ] = None,
+    build_memory_limit: Annotated[
+        str,
+        typer.Option(
+            "--build-memory-limit", help="Memory one kustomize build may use (e.g. 512Mi, 1Gi)."
+        ),
+    ] = "1Gi",
+    build_timeout: Annotated[
+        str,
+        typer.Option(
+            "--build-timeout",
+            help="Longest a kustomize build may run (spec.timeout when shorter).",
+        ),
+    ] = "5m",
+    build_sandbox: Annotated[
+        str,
+        typer.Option(
+            "--build-sandbox",
+            help="Confine kustomize to its workspace with Landlock: auto, required or off.",
+        ),
+    ] = "auto",
+    skip_unchanged: Annotated[
+        bool,
+        typer.Option(
+            "--skip-unchanged/--no-skip-unchanged",
+            help="Skip build and apply when the inputs, the spec and the applied objects did "
+            "not change.",
+        ),
+    ] = True,
     web_addr: Annotated[
         str, typer.Option("--web-addr", help="Address of the web UI; 0 disables.")
     ] = DEFAULT_WEB_ADDR,
@@ -210,6 +281,11 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             default_service_account=default_service_account,
             requeue_dependency=requeue,
             sops_age_secret=_secret_ref("--sops-age-secret", sops_age_secret),
+            build_workers=build_workers,
+            build_memory_limit=_size("--build-memory-limit", build_memory_limit),
+            build_timeout=_duration("--build-timeout", build_timeout),
+            build_sandbox=_choice("--build-sandbox", build_sandbox, ("auto", "required", "off")),
+            skip_unchanged=skip_unchanged,
         ),
         HelmSettings(
             requeue_dependency=requeue,
@@ -224,6 +300,19 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             kubeconfig=kubeconfig,
             context=context,
         ).normalized(),
+    )
+    if operator_mode not in ("local", "cluster"):
+        raise UsageError(f"--operator-mode={operator_mode}: use local or cluster")
+    if plan_configmap:
+        if controllers not in (_DEFAULTS.controllers, "plan"):
+            raise UsageError("--plan-configmap names the controllers: drop --controllers")
+        controllers = "plan"
+    operator = OperatorSettings(
+        mode="local" if operator_mode == "local" else "cluster",
+        namespace=operator_namespace,
+        reporting_interval=_duration("--reporting-interval", reporting_interval),
+        catalog=distribution_catalog,
+        plan_configmap=plan_configmap,
     )
     settings = RunSettings(
         controllers=controllers,
@@ -243,7 +332,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         log_level=level,
         log_encoding=encoding,
         leader_election=le,
-        features=features,
+        features=(*features, operator),
     )
     if settings.min_retry_delay <= 0 or settings.max_retry_delay < settings.min_retry_delay:
         raise UsageError("--min-retry-delay must be positive and at most --max-retry-delay")
@@ -275,6 +364,28 @@ def _leader_election(  # noqa: PLR0917 - one parameter per flag
             "leader election needs lease duration > renew deadline > 1.2 x retry period > 0"
         )
     return le
+
+
+_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1 << 10, "mi": 1 << 20, "gi": 1 << 30}
+
+
+def _size(flag: str, value: str) -> int:
+    """A Kubernetes-style quantity of bytes: ``512Mi``, ``1Gi``, ``1000000``."""
+    number = value.rstrip("KkMmGgi")
+    unit = value[len(number) :].lower()
+    try:
+        size = int(float(number) * _UNITS[unit])
+    except (ValueError, KeyError):
+        raise UsageError(f"{flag}={value}: use a size such as 512Mi or 1Gi") from None
+    if size < 16 << 20:
+        raise UsageError(f"{flag}={value}: at least 16Mi")
+    return size
+
+
+def _choice(flag: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise UsageError(f"{flag}={value}: use one of {', '.join(choices)}")
+    return value
 
 
 def _secret_ref(flag: str, value: str | None) -> tuple[str, str] | None:

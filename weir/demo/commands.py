@@ -23,11 +23,13 @@ def run_argv(
     log_level: str,
     lease_namespace: str,
     web: tuple[str, int] | None = None,
+    operator_namespace: str | None = None,
 ) -> list[str]:
-    """``weir run`` with every controller, artifacts on a free loopback port, leader election
+    """``weir run`` with ``controllers``, artifacts on a free loopback port, leader election
     with its Lease in ``lease_namespace`` (as an in-cluster install runs, so ``get_overview`` and
-    ``kubectl get leases`` see the controllers), and the web UI when ``web`` is given (the build
-    must have ``--web-addr``)."""
+    ``kubectl get leases`` see the controllers), the web UI when ``web`` is given (the build
+    must have ``--web-addr``), and with ``operator_namespace`` the operator's flags
+    (``controllers`` is then ``operator``)."""
     argv = [
         *weir_command(),
         "run",
@@ -45,6 +47,8 @@ def run_argv(
     ]
     if web is not None:
         argv.append(f"--web-addr={web[0]}:{web[1]}")
+    if operator_namespace is not None:
+        argv += ["--operator-mode=local", f"--operator-namespace={operator_namespace}"]
     return argv
 
 

@@ -19,6 +19,7 @@ from weir.demo.settings import DemoSettings
 from weir.errors import WeirError
 
 START_TIMEOUT = 120.0
+OPERATOR_NAMESPACE = "flux-system"
 
 
 class ServiceExited(WeirError):
@@ -50,10 +51,14 @@ class WeirServices:
         self.urls.logs[name] = log_file
         return proc
 
+    def uses_operator(self) -> bool:
+        """Whether weir runs as the operator (asked for, and this build has it)."""
+        return self.settings.operator and "operator" in self.features.controllers
+
     def describe(self) -> str:
         """What will be started, e.g. ``controllers, web UI, MCP``."""
         f, s = self.features, self.settings
-        parts = ["controllers"]
+        parts = ["operator and its controllers" if self.uses_operator() else "controllers"]
         if f.ui and s.ui_addr.strip() not in ("", "0"):
             parts.append("web UI")
         if f.mcp and s.mcp_addr.strip() not in ("", "0"):
@@ -76,11 +81,12 @@ class WeirServices:
         assert metrics is not None
         ui = resolve_addr(s.ui_addr) if f.ui else None
         mcp = resolve_addr(s.mcp_addr) if f.mcp else None
+        operator = self.uses_operator()
         weir = self._process(
             "weir",
             commands.run_argv(
                 kubeconfig=kubeconfig,
-                controllers=s.controllers,
+                controllers="operator" if operator else s.controllers,
                 storage_path=s.storage_dir,
                 health=health,
                 metrics=metrics,
@@ -88,6 +94,7 @@ class WeirServices:
                 log_level=s.log_level,
                 lease_namespace=lease_namespace,
                 web=ui if f.run_web_addr else None,
+                operator_namespace=OPERATOR_NAMESPACE if operator else None,
             ),
         )
         ui_proc = None

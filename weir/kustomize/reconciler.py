@@ -16,6 +16,7 @@ import base64
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,19 +34,27 @@ from weir.kube import inventory
 from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
-from weir.kustomize.apply import ApplyOptions, apply_all
+from weir.kustomize import sandbox
+from weir.kustomize.apply import ApplyOptions, ChangeSet, apply_all
+from weir.kustomize.build import Manifest, build_inputs, build_output
+from weir.kustomize.buildcache import BuildCache, spec_key
 from weir.kustomize.celhealth import HealthRules
 from weir.kustomize.errors import KustomizeError
+from weir.kustomize.generate import BuildSpec
+from weir.kustomize.pool import BuildPool
 from weir.kustomize.prune import deletes_on_finalize, prune, waits_on_finalize
+from weir.kustomize.redact import Scrubber
 from weir.kustomize.render import (
     cluster_decryptor,
     cluster_variables,
     default_timeout,
+    post_build,
     prepare_objects,
-    render,
     spec_timeout,
 )
 from weir.kustomize.settings import KustomizeSettings
+from weir.kustomize.unchanged import Applied, fingerprint, record, untouched
+from weir.kustomize.variables import Variables
 from weir.kustomize.wait import wait_for_health
 from weir.log import kv
 from weir.runtime import conditions
@@ -136,6 +145,15 @@ class _Run:
     """``spec.timeout`` in seconds."""
     retry: float
     revision: str
+    scrub: Scrubber = field(default_factory=Scrubber)
+    """Secret values and host paths to keep out of messages."""
+    values: Mapping[str, str] | None = None
+    """The post-build variables, once loaded."""
+
+    @property
+    def key(self) -> str:
+        meta = self.obj["metadata"]
+        return f"{meta['namespace']}/{meta['name']}"
 
 
 ARTIFACT_FAILED = "ArtifactFailed"
@@ -165,10 +183,45 @@ class KustomizationReconciler(Reconciler):
         )
         self.clients = _Clients(api)
         self.artifacts = ArtifactCache()
+        self.limits = sandbox.Limits(
+            memory=self.settings.build_memory_limit,
+            timeout=self.settings.build_timeout,
+            sandbox=self.settings.build_sandbox,  # type: ignore[arg-type]
+        )
+        self.pool = BuildPool(self.settings.build_workers)
+        self.builds = BuildCache()
+        self.applied: dict[str, Applied] = {}
+        """What the last successful run of each Kustomization applied (see
+        :mod:`weir.kustomize.unchanged`)."""
+        self.builds_by_key: Counter[str] = Counter()
+        """kustomize builds run, by ``namespace/name`` (for tests and benchmarks)."""
+        self.skips_by_key: Counter[str] = Counter()
+        """Runs skipped as unchanged, by ``namespace/name``."""
+        reason = sandbox.support()
+        if reason and self.limits.sandbox == "auto":
+            log.warning(
+                "kustomize builds are not confined by the kernel; only the static check of "
+                "the files they reach protects the controller's files",
+                extra=kv(reason=reason),
+            )
 
     # -- the run ------------------------------------------------------------------------------
 
     async def reconcile(self, obj: Obj) -> Result:
+        scrub = Scrubber()
+        scrub.add_path(str(self.artifacts.root), "<artifact>")
+        try:
+            return await self._reconcile(obj, scrub)
+        except (Stalled, ReconcileError) as e:
+            clean = scrub(e.message)
+            if clean != e.message:
+                e.message, e.args = clean, (clean,)
+                e.__cause__, e.__suppress_context__ = None, True
+            raise
+        finally:
+            scrub.conditions(obj)
+
+    async def _reconcile(self, obj: Obj, scrub: Scrubber) -> Result:
         started = time.monotonic()
         spec = _parse(obj)
         status = obj.setdefault("status", {})
@@ -185,14 +238,18 @@ class KustomizationReconciler(Reconciler):
             return waiting
         status["lastAttemptedRevision"] = revision
         rules = self._health_rules(spec, revision)
-        run = _Run(obj, spec, await self._client(obj, spec), timeout, retry, revision)
+        run = _Run(obj, spec, await self._client(obj, spec), timeout, retry, revision, scrub)
+        previous = self.applied.pop(run.key, None)
 
         try:
             async with self.artifacts.extracted(
                 str(artifact["url"]), str(artifact["digest"]), run.limit
             ) as root:
                 try:
-                    objects, digest = await self._build(run, root)
+                    same = await self._unchanged(run, root, str(artifact["digest"]), previous)
+                    if same is not None:
+                        return await self._skip(run, artifact, same, rules, started)
+                    objects, digest, fp = await self._build(run, root, str(artifact["digest"]))
                 except KustomizeError as e:
                     raise self._failed(e, run) from e
         except ArtifactError as e:
@@ -204,12 +261,21 @@ class KustomizationReconciler(Reconciler):
             ) from e
 
         try:
-            skipped = await self._apply(run, objects)
+            skipped, changes = await self._apply(run, objects)
             checked = await self._health(run, objects, skipped, rules)
         except KustomizeError as e:
             _record_history(obj, digest, e.reason, revision, time.monotonic() - started)
             raise self._failed(e, run) from e
+        if fp is not None and self.settings.skip_unchanged:
+            applied = record(fp, digest, status.get("inventory"), changes)
+            if applied is not None:
+                self.applied[run.key] = applied
+        return self._succeeded(run, artifact, digest, checked, started)
 
+    def _succeeded(
+        self, run: _Run, artifact: Obj, digest: str, checked: float | None, started: float
+    ) -> Result:
+        obj, status, revision = run.obj, run.obj["status"], run.revision
         status["lastAppliedRevision"] = revision
         origin = (artifact.get("metadata") or {}).get("org.opencontainers.image.revision")
         if origin:
@@ -221,10 +287,27 @@ class KustomizationReconciler(Reconciler):
                 "Succeeded",
                 f"Health check passed in {format_duration(checked)}",
             )
-        else:
+        elif not (run.spec.wait or run.spec.health_checks):
             conditions.delete(obj, HEALTHY)
         _record_history(obj, digest, SUCCEEDED, revision, time.monotonic() - started)
         return Result.success(f"Applied revision: {revision}", reason=SUCCEEDED, revision=revision)
+
+    async def _skip(
+        self, run: _Run, artifact: Obj, applied: Applied, rules: HealthRules, started: float
+    ) -> Result:
+        """Nothing changed since ``applied``: no build, no apply (see
+        :mod:`weir.kustomize.unchanged`). Explicit ``healthChecks`` still run (they may name
+        objects this Kustomization does not apply); ``wait`` is implied by the untouched
+        objects."""
+        self.skips_by_key[run.key] += 1
+        checked = None
+        if run.spec.health_checks and not run.spec.wait:
+            try:
+                checked = await self._health(run, [], set(), rules)
+            except KustomizeError as e:
+                raise self._failed(e, run) from e
+        self.applied[run.key] = applied
+        return self._succeeded(run, artifact, applied.digest, checked, started)
 
     async def finalize(self, obj: Obj) -> Result | None:
         """Delete the inventory on deletion as ``deletionPolicy`` says (MirrorPrune follows
@@ -237,6 +320,7 @@ class KustomizationReconciler(Reconciler):
         ):
             return None
         meta = obj["metadata"]
+        self.applied.pop(f"{meta['namespace']}/{meta['name']}", None)
         try:
             parsed = _parse(obj)
             api = await self._client(obj, parsed)
@@ -318,13 +402,94 @@ class KustomizationReconciler(Reconciler):
             return self.clients.impersonate(ns, sa)
         return self.api
 
-    async def _build(self, run: _Run, root: Path) -> tuple[list[Obj], str]:
-        """Build and substitute (variables read with the controller's own client); returns the
-        objects and the digest recorded in the history."""
-        rendered = await render(
-            root,
+    async def _variables(self, run: _Run) -> Mapping[str, str]:
+        """The post-build variables (read once per run); Secret values go to the scrubber."""
+        if run.values is None:
+            assert run.spec.post_build is not None
+            loader = cluster_variables(self.api, run.obj["metadata"]["namespace"])
+            values = await loader(run.spec.post_build)
+            if isinstance(values, Variables):
+                run.scrub.add_secrets(values.sensitive)
+            run.values = values
+        return run.values
+
+    def _fingerprint(self, run: _Run, inputs: str | None) -> str | None:
+        if inputs is None or run.spec.decryption is not None:
+            return None
+        values = dict(run.values) if run.values is not None else None
+        return fingerprint(
+            inputs, run.obj.get("spec") or {}, values, self.settings.strict_substitution
+        )
+
+    async def _unchanged(
+        self, run: _Run, root: Path, artifact: str, previous: Applied | None
+    ) -> Applied | None:
+        """``previous`` when this run may be skipped (see :mod:`weir.kustomize.unchanged`)."""
+        if previous is None or not self.settings.skip_unchanged:
+            return None
+        if run.spec.decryption is not None:
+            return None
+        build_spec = BuildSpec.from_spec(run.spec)
+        key = spec_key(build_spec)
+        known, inputs = self.builds.inputs(artifact, key)
+        if not known:
+            inputs = await build_inputs(
+                root,
+                build_spec,
+                allow_remote=not self.settings.no_remote_bases,
+                timeout=min(run.limit, self.limits.timeout),
+                pool=self.pool,
+            )
+            self.builds.put_inputs(artifact, key, inputs)
+        if run.spec.post_build is not None:
+            await self._variables(run)
+        if self._fingerprint(run, inputs) != previous.fingerprint:
+            return None
+        if (run.obj.get("status") or {}).get("inventory") != previous.inventory:
+            return None
+        meta = run.obj["metadata"]
+        if not await untouched(run.api, previous, meta["name"], meta["namespace"]):
+            return None
+        return previous
+
+    async def _build(
+        self, run: _Run, root: Path, artifact: str
+    ) -> tuple[list[Obj], str, str | None]:
+        """Build (or reuse a build of the same inputs) and substitute (variables read with the
+        controller's own client); returns the objects, the digest recorded in the history, and
+        the fingerprint of the inputs (None when they cannot be fingerprinted)."""
+        build_spec = BuildSpec.from_spec(run.spec)
+        key = spec_key(build_spec)
+        known, inputs = self.builds.inputs(artifact, key)
+        manifests: list[Manifest] | None = None
+        built_digest: str | None = None
+        if known and inputs is not None:
+            cached = self.builds.get(inputs, key)
+            if cached is not None:
+                manifests, built_digest = cached
+        if manifests is None:
+            self.builds_by_key[run.key] += 1
+            out = await build_output(
+                root,
+                build_spec,
+                timeout=run.limit,
+                allow_remote=not self.settings.no_remote_bases,
+                limits=self.limits,
+                pool=self.pool,
+            )
+            manifests, inputs, built_digest = out.manifests, out.inputs, out.digest
+            self.builds.put_inputs(artifact, key, inputs)
+            if inputs is not None:
+                self.builds.put(inputs, key, manifests, built_digest)
+
+        async def variables(_: object) -> Mapping[str, str]:
+            return await self._variables(run)
+
+        rendered = await post_build(
+            manifests,
+            built_digest,
             run.spec,
-            variables=cluster_variables(self.api, run.obj["metadata"]["namespace"]),
+            variables=variables,
             decrypt=cluster_decryptor(
                 self.api,
                 run.obj["metadata"]["namespace"],
@@ -332,13 +497,16 @@ class KustomizationReconciler(Reconciler):
                 fallback=self.settings.sops_age_secret,
             ),
             strict=self.settings.strict_substitution,
-            allow_remote=not self.settings.no_remote_bases,
             timeout=run.limit,
+            pool=self.pool,
         )
-        return rendered.objects, rendered.digest
+        return rendered.objects, rendered.digest, self._fingerprint(run, inputs)
 
-    async def _apply(self, run: _Run, objects: list[Obj]) -> set[inventory.ObjectRef]:
-        """Apply, prune and record the inventory; returns the objects skipped by ssa policies."""
+    async def _apply(
+        self, run: _Run, objects: list[Obj]
+    ) -> tuple[set[inventory.ObjectRef], ChangeSet]:
+        """Apply, prune and record the inventory; returns the objects skipped by ssa policies
+        and the change set."""
         obj, spec, api = run.obj, run.spec, run.api
         meta = obj["metadata"]
         prepared = prepare_objects(objects, spec, name=meta["name"], namespace=meta["namespace"])
@@ -357,7 +525,7 @@ class KustomizationReconciler(Reconciler):
             result.raise_for_failures()
         else:
             status["inventory"] = inventory.to_wire(new)
-        return {c.entry.ref for c in changes.changes if c.action == "skipped"}
+        return {c.entry.ref for c in changes.changes if c.action == "skipped"}, changes
 
     async def _health(
         self,
@@ -398,6 +566,7 @@ class KustomizationReconciler(Reconciler):
     async def close(self) -> None:
         await self.clients.close()
         await self.artifacts.close()
+        self.pool.close()
 
 
 def _parse(obj: Obj) -> KustomizationSpec:

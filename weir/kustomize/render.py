@@ -19,19 +19,18 @@ Callers differ only in what they hand in: where the artifact is, where the varia
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from weir import yamlio
 from weir.kustomize import metadata, sops
-from weir.kustomize.build import Manifest, build
+from weir.kustomize.build import Manifest, build_output, objects_digest
 from weir.kustomize.generate import BuildSpec
-from weir.kustomize.substitute import substitute_all
+from weir.kustomize.pool import BuildPool, default_pool
+from weir.kustomize.sandbox import Limits
+from weir.kustomize.substitute import substitute_job
 from weir.kustomize.variables import load_variables
 from weir.types import Obj
 
@@ -130,13 +129,14 @@ class Rendered:
     """The objects a Kustomization builds, after substitution (not yet prepared)."""
 
     objects: list[Obj]
+    known_digest: str | None = None
+    """The digest, when a build worker computed it already."""
 
     @cached_property
     def digest(self) -> str:
         """``sha256:<hex>`` of the objects as sorted YAML: the ``digest`` of Flux's
         ``status.history`` entries."""
-        text = yaml.safe_dump_all(self.objects, sort_keys=True)
-        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        return self.known_digest or objects_digest(self.objects)
 
 
 async def render(
@@ -148,6 +148,8 @@ async def render(
     strict: bool = True,
     allow_remote: bool = True,
     timeout: float,  # noqa: ASYNC109 - kustomize runs in a subprocess killed at the deadline
+    limits: Limits | None = None,
+    pool: BuildPool | None = None,
 ) -> Rendered:
     """Build ``spec.path`` of the artifact at ``root`` and substitute ``spec.postBuild`` (see
     the module docstring). ``strict``: an undefined variable without a default fails (the
@@ -155,22 +157,63 @@ async def render(
     ``--no-remote-bases``. Raises :class:`~weir.kustomize.errors.KustomizeError` (and whatever
     ``variables`` raises). Without ``decrypt`` encrypted objects stay as they are (``weir
     build`` masks them)."""
-    manifests = await build(
-        root, BuildSpec.from_spec(spec), timeout=timeout, allow_remote=allow_remote
+    out = await build_output(
+        root,
+        BuildSpec.from_spec(spec),
+        timeout=timeout,
+        allow_remote=allow_remote,
+        limits=limits,
+        pool=pool,
     )
+    return await post_build(
+        out.manifests,
+        out.digest,
+        spec,
+        variables=variables,
+        decrypt=decrypt,
+        strict=strict,
+        timeout=timeout,
+        pool=pool,
+    )
+
+
+async def post_build(
+    manifests: list[Manifest],
+    built_digest: str | None,
+    spec: KustomizationSpec,
+    *,
+    variables: VariablesLoader,
+    decrypt: Decryptor | None = None,
+    strict: bool = True,
+    timeout: float,  # noqa: ASYNC109 - enforced by the worker
+    pool: BuildPool | None = None,
+) -> Rendered:
+    """The steps of :func:`render` after the build: decryption, then substitution (in a build
+    worker, off the event loop)."""
+    digest = built_digest
     if decrypt is not None:
         decrypted = await decrypt([m.object for m in manifests])
+        if any(plain is not None for plain in decrypted):
+            digest = None
         manifests = [
             m if plain is None else Manifest(yamlio.dump(plain), plain)
             for m, plain in zip(manifests, decrypted, strict=True)
         ]
-    objects = [m.object for m in manifests]
     if spec.post_build is not None:
         values = await variables(spec.post_build)
-        objects = substitute_all(
-            manifests, values, strict=strict, strategy=spec.post_build.substitute_strategy
+        objects, digest = await (pool or default_pool()).call(
+            substitute_job,
+            manifests,
+            dict(values),
+            strict,
+            spec.post_build.substitute_strategy,
+            timeout=timeout,
         )
-    return Rendered(objects)
+        return Rendered(objects, digest)
+    objects = [m.object for m in manifests]
+    if digest is None:
+        digest = await (pool or default_pool()).call(objects_digest, objects, timeout=timeout)
+    return Rendered(objects, digest)
 
 
 def prepare_objects(

@@ -24,3 +24,18 @@ class KustomizeSettings:
     """(namespace, name) of a Secret whose ``*.agekey`` entries every Kustomization with
     ``spec.decryption`` may use besides its own ``secretRef`` (``--sops-age-secret``, Flux 2.7's
     controller-level keys)."""
+    build_workers: int | None = None
+    """Build worker processes (``--build-workers``; None: the number of CPUs, 2 to 8). Builds,
+    substitution and YAML parsing run there, never on the event loop."""
+    build_memory_limit: int = 1 << 30
+    """Resident memory one kustomize build may use, in bytes (``--build-memory-limit``, 1Gi:
+    the memory limit of Flux's kustomize-controller)."""
+    build_timeout: float = 300.0
+    """Longest a kustomize build may run (``--build-timeout``, 5m; ``spec.timeout`` when
+    shorter)."""
+    build_sandbox: str = "auto"
+    """``--build-sandbox``: ``auto`` (confine kustomize with Landlock when the kernel offers
+    it), ``required`` (refuse to build without), ``off``."""
+    skip_unchanged: bool = True
+    """Skip build and apply when nothing changed (``--no-skip-unchanged`` turns it off): same
+    inputs of spec.path, same spec and variables, and the applied objects untouched since."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from weir import yamlio
-from weir.kustomize.build import Manifest
+from weir.kustomize.build import Manifest, objects_digest
 from weir.kustomize.envsubst import UndefinedVariableError, expand
 from weir.kustomize.errors import SubstitutionError
 
@@ -112,3 +112,12 @@ def substitute_all(
     validate_names(variables)
     always = strategy == "Always"
     return [substitute_manifest(m, variables, strict=strict, always=always) for m in manifests]
+
+
+def substitute_job(
+    manifests: list[Manifest], variables: dict[str, str], strict: bool, strategy: Strategy | None
+) -> tuple[list[dict[str, Any]], str]:
+    """:func:`substitute_all` as a build-worker job (:mod:`weir.kustomize.pool`): the objects
+    and their history digest."""
+    objects = substitute_all(manifests, variables, strict=strict, strategy=strategy)
+    return objects, objects_digest(objects)

@@ -27,6 +27,13 @@ def _clean(value: str) -> str:
     return value.replace("\n", "")
 
 
+class Variables(dict[str, str]):
+    """Merged variables, remembering which values came from Secrets (:attr:`sensitive`), so
+    that every message the controller writes can redact them (:mod:`weir.kustomize.redact`)."""
+
+    sensitive: frozenset[str] = frozenset()
+
+
 def variables_from_object(obj: Mapping[str, Any]) -> dict[str, str]:
     """The variables a ConfigMap (``data``) or Secret (base64 ``data``) provides."""
     data = obj.get("data") or {}
@@ -59,6 +66,7 @@ async def load_variables(api: ApiClient, namespace: str, post_build: PostBuild) 
     """Read the ``substituteFrom`` objects of a Kustomization in ``namespace`` and merge them
     with the inline variables. Raises :class:`SubstitutionError` naming the object that failed."""
     layers = []
+    secret_values: set[str] = set()
     for ref in post_build.substitute_from or []:
         resource = SECRETS if ref.kind == "Secret" else CONFIG_MAPS
         try:
@@ -72,5 +80,10 @@ async def load_variables(api: ApiClient, namespace: str, post_build: PostBuild) 
             ) from e
         except ApiError as e:
             raise SubstitutionError(f"substitute from '{ref.kind}/{ref.name}' error: {e}") from e
-        layers.append(variables_from_object(obj))
-    return merge_variables(layers, post_build.substitute)
+        layer = variables_from_object(obj)
+        if ref.kind == "Secret":
+            secret_values.update(layer.values())
+        layers.append(layer)
+    merged = Variables(merge_variables(layers, post_build.substitute))
+    merged.sensitive = frozenset(secret_values)
+    return merged

@@ -1,12 +1,16 @@
-"""The private copy of an artifact a build works on, and the rule that nothing escapes it.
+"""The private workspace a build works in: a copy of only what ``spec.path`` reaches.
 
 Flux builds in a directory it just extracted from the artifact tarball, so it may write the
-generated ``kustomization.yaml`` there. weir gets a directory that may be shared between builds,
-so :func:`private_copy` copies it first, and every edit happens in the copy, which is removed
-after the build.
+generated ``kustomization.yaml`` there. weir shares one extracted artifact between the builds of
+every Kustomization of a source (read-only), so :func:`materialize` copies the files of the
+build's :class:`~weir.kustomize.confine.Closure` -- the path's kustomizations, manifests,
+patches, generator inputs, and the symlinks on the way, at their places relative to the root --
+into a fresh directory. The cost of a build therefore follows its own path, not the size of the
+repository, and kustomize (confined to the workspace by :mod:`weir.kustomize.sandbox`) cannot
+even see the rest of the artifact.
 
-Safety: ``spec.path`` must resolve inside the artifact root, and so must every symlink in the
-artifact (kustomize would follow a link to ``/etc`` as happily as one to ``../base``).
+Safety: ``spec.path`` must resolve inside the artifact root (:func:`resolve_path`), and so must
+every symlink the build passes through (checked by :mod:`weir.kustomize.confine`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import shutil
 from pathlib import Path
 
+from weir.kustomize.confine import Closure
 from weir.kustomize.errors import ArtifactPathError
 
 
@@ -33,7 +38,7 @@ def resolve_path(root: Path, path: str | None) -> Path:
     target = (real_root / (path or "").lstrip("/")).resolve()
     if not _inside(target, real_root):
         raise ArtifactPathError(
-            f"spec.path {shown!r} points outside the source artifact (to {target}): "
+            f"spec.path {shown!r} points outside the source artifact: "
             "use a path inside the repository"
         )
     if not target.exists():
@@ -47,7 +52,8 @@ def resolve_path(root: Path, path: str | None) -> Path:
 
 
 def check_symlinks(root: Path) -> None:
-    """Refuse any symlink under ``root`` whose target resolves outside ``root``."""
+    """Refuse any symlink under ``root`` whose target resolves outside ``root`` (for tools that
+    vet a whole artifact; builds check the links their path passes through)."""
     real_root = root.resolve(strict=True)
     for current, dirs, files in os.walk(real_root):
         for name in (*dirs, *files):
@@ -60,19 +66,23 @@ def check_symlinks(root: Path) -> None:
                 )
 
 
-def private_copy(root: Path, dest: Path) -> Path:
-    """Copy the artifact at ``root`` to ``dest`` (which must not exist) and return ``dest``.
-
-    Symlinks are copied as symlinks; absolute ones (checked to point inside ``root`` by
-    :func:`check_symlinks`) are rewritten relative, so that they point into the copy.
-    """
-    real_root = root.resolve(strict=True)
-    shutil.copytree(real_root, dest, symlinks=True)
-    for current, dirs, files in os.walk(dest):
-        for name in (*dirs, *files):
-            link = Path(current, name)
-            if link.is_symlink() and os.path.isabs(target := os.readlink(link)):
-                inside = Path(target).resolve().relative_to(real_root)
-                link.unlink()
-                link.symlink_to(os.path.relpath(dest / inside, link.parent))
+def materialize(found: Closure, dest: Path) -> Path:
+    """Copy the files of ``found`` to ``dest`` (created; must not exist) at the same relative
+    places, recreate its symlinks as relative links into ``dest``, and return ``dest``."""
+    dest.mkdir(parents=True)
+    made: set[Path] = {dest}
+    for rel in sorted(found.files):
+        target = dest / rel
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        shutil.copyfile(found.root / rel, target)
+    for rel, points_to in sorted(found.links.items()):
+        link = dest / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        goal = dest / points_to
+        if not goal.exists():  # a directory link whose files were all copied through it
+            goal.mkdir(parents=True, exist_ok=True)
+        if not os.path.lexists(link):
+            link.symlink_to(os.path.relpath(goal, link.parent))
     return dest

@@ -15,12 +15,14 @@ from weir.mcp.tools import (
     helm,
     history,
     manifests,
+    operator,
     overview,
     resources,
 )
 
 GROUPS = (
     overview,
+    operator,
     resources,
     events,
     graph,

@@ -20,10 +20,11 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from weir.errors import WeirError
+from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
 from weir.log import BoundLogger, kv, object_logger
 from weir.runtime import conditions, outcome, reasons
@@ -115,7 +116,7 @@ class Controller:
         )
         self._log = BoundLogger(log, {"controller": self.name, **self.settings.labels})
         informer.add_handler(self._on_event)
-        self._metrics.watch_resources(kind, informer.list)
+        self._unwatch = self._metrics.watch_resources(kind, informer.list)
         self._synced = False
         self._written: dict[str, int] = {}
         """key -> resourceVersion of this controller's last write to the object."""
@@ -137,6 +138,15 @@ class Controller:
         self._log.info("starting workers", extra=kv(workers=self.settings.workers))
         await self.queue.run(self._process, self.settings.workers)
 
+    def set_workers(self, workers: int) -> None:
+        """Change the number of concurrent reconciles live (``--concurrent``): more workers
+        start at once, surplus ones stop after their current run; nothing restarts."""
+        if workers == self.settings.workers:
+            return
+        self.settings = replace(self.settings, workers=workers)
+        self.queue.set_workers(workers)
+        self._log.info("workers changed", extra=kv(workers=workers))
+
     def shutdown(self) -> None:
         """Stop taking work; in-flight runs continue (see :meth:`wait_idle`)."""
         self.queue.shutdown()
@@ -145,6 +155,7 @@ class Controller:
         return await self.queue.wait_idle(timeout)
 
     async def stop_cache(self) -> None:
+        self._unwatch()
         await self.informer.stop()
 
     def watch(self, informer: InformerLike, map_keys: Callable[[str, Obj], Iterable[str]]) -> None:
@@ -239,12 +250,17 @@ class Controller:
         finalizer = self.reconciler.finalizer
         if meta.get("deletionTimestamp"):
             return await self._delete(key, obj, olog)
-        if (obj.get("spec") or {}).get("suspend") is True:
+        if self.reconciler.is_suspended(obj):
             olog.info("reconciliation is suspended for this object")
             self.queue.forget(key)
             return "suspended"
         if finalizer and finalizer not in (meta.get("finalizers") or []):
-            self._remember(key, await self._writer.add_finalizer(obj, finalizer))
+            try:
+                self._remember(key, await self._writer.add_finalizer(obj, finalizer))
+            except NotFoundError:  # deleted before the run began: the watch reports it
+                olog.debug("object deleted before its finalizer was added")
+                self.queue.forget(key)
+                return "gone"
             meta.setdefault("finalizers", []).append(finalizer)
         before = obj
         if outcome.needs_progress_report(obj):
@@ -290,8 +306,14 @@ class Controller:
     async def _write_status(self, key: str, before: Obj, after: Obj) -> None:
         """The single status write: the merge patch between two versions, if any."""
         patch = status_patch(before, after)
-        if patch:
-            self._remember(key, await self._writer.patch_status(after, patch))
+        if not patch:
+            return
+        try:
+            written = await self._writer.patch_status(after, patch)
+        except NotFoundError:  # deleted while the run went on: nothing left to report on
+            self._log.info("object deleted during the run, status not written", extra=kv(key=key))
+            return
+        self._remember(key, written)
 
     def _requeue(self, key: str, result: Result, interval: float | None) -> None:
         if result.outcome is Outcome.FAILED and result.delay is None:

@@ -209,3 +209,15 @@ REGISTRY.register(
 REGISTRY.register(
     "helm", "weir.helm.controller:controllers", "HelmRelease (helm.toolkit.fluxcd.io/v2)"
 )
+REGISTRY.register(
+    "operator",
+    "weir.operator.controller:controllers",
+    "FluxInstance, FluxReport (fluxcd.controlplane.io/v1); runs the instance's controllers",
+    default=False,
+)
+REGISTRY.register(
+    "plan",
+    "weir.operator.instance.planwatch:controllers",
+    "the controllers a settings ConfigMap names (--plan-configmap)",
+    default=False,
+)

@@ -73,6 +73,12 @@ class Manager:
         self._exit_code = 0
         self._ctx: ControllerContext | None = None
         self._services: list[Service] = []
+        self._caches_started = False
+
+    @property
+    def services(self) -> list[Service]:
+        """The services started for the controllers (artifact server, controller groups)."""
+        return list(self._services)
 
     def request_stop(self) -> None:
         """Begin a graceful shutdown (what SIGTERM/SIGINT do)."""
@@ -83,7 +89,7 @@ class Manager:
     def ready(self) -> tuple[bool, dict[str, Any]]:
         """``/readyz``: every cache has synced (standbys included)."""
         synced = {c.name: c.synced for c in self.controllers}
-        ok = self._stop is not None and all(synced.values()) and not self._stopping
+        ok = self._caches_started and all(synced.values()) and not self._stopping
         return ok, {"caches": synced, "leader": self.leading}
 
     async def run(self) -> int:
@@ -113,6 +119,7 @@ class Manager:
             )
             await self.endpoints.start()
             if await self._until_stopped(self._start_caches()):
+                self._caches_started = True
                 await self._serve(api, lease_namespace)
         finally:
             await self._teardown(api if own_api else None)
@@ -194,9 +201,12 @@ class Manager:
         """What the leader does: run every controller's workers until shutdown."""
         self._set_leading(True)
         log.info("starting controllers", extra=kv(identity=self.identity))
+        assert self._stop is not None
         async with asyncio.TaskGroup() as tg:
             for controller in self.controllers:
                 tg.create_task(controller.run(), name=f"controller/{controller.name}")
+            if not self.controllers:  # only services work (--plan-configmap): stay until stopped
+                tg.create_task(self._stop.wait(), name="until-stopped")
 
     def _stopped_leading(self) -> None:
         self._set_leading(False)

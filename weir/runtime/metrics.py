@@ -53,10 +53,19 @@ class _ResourceCollector(Collector):
     """Counts cached objects per kind by Ready status and suspension at scrape time."""
 
     def __init__(self) -> None:
-        self._sources: dict[str, Callable[[], Iterable[Obj]]] = {}
+        self._sources: dict[str, list[Callable[[], Iterable[Obj]]]] = {}
 
-    def add(self, kind: str, lister: Callable[[], Iterable[Obj]]) -> None:
-        self._sources[kind] = lister
+    def add(self, kind: str, lister: Callable[[], Iterable[Obj]]) -> Callable[[], None]:
+        """Count ``lister``'s objects under ``kind`` (added to those of other listers of the
+        kind, e.g. shards); returns the function that stops counting them."""
+        listers = self._sources.setdefault(kind, [])
+        listers.append(lister)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                listers.remove(lister)
+
+        return remove
 
     def collect(self) -> Iterator[Metric]:
         ready = GaugeMetricFamily(
@@ -67,10 +76,10 @@ class _ResourceCollector(Collector):
         suspended = GaugeMetricFamily(
             "weir_resources_suspended", "Objects with spec.suspend true.", labels=["kind"]
         )
-        for kind, lister in self._sources.items():
+        for kind, listers in self._sources.items():
             counts = dict.fromkeys((reasons.TRUE, reasons.FALSE, reasons.UNKNOWN, "None"), 0)
             n_suspended = 0
-            for obj in lister():
+            for obj in (o for lister in listers for o in lister()):
                 counts[str(conditions.status_of(obj, reasons.READY))] += 1
                 n_suspended += bool((obj.get("spec") or {}).get("suspend"))
             for status, n in counts.items():
@@ -134,9 +143,10 @@ class RuntimeMetrics:
         """Hooks for a controller's :class:`~weir.runtime.workqueue.WorkQueue`."""
         return _QueueObserver(self, controller)
 
-    def watch_resources(self, kind: str, lister: Callable[[], Iterable[Obj]]) -> None:
-        """Count ``lister()``'s objects of ``kind`` in the resource gauges at each scrape."""
-        self._resources.add(kind, lister)
+    def watch_resources(self, kind: str, lister: Callable[[], Iterable[Obj]]) -> Callable[[], None]:
+        """Count ``lister()``'s objects of ``kind`` in the resource gauges at each scrape;
+        returns the function that stops it (a controller that stops)."""
+        return self._resources.add(kind, lister)
 
     def observe_run(
         self, kind: str, namespace: str, name: str, result: str, seconds: float

@@ -45,6 +45,11 @@ class Reconciler(abc.ABC):
         """Release what the reconciler holds (clients, caches) when the process stops."""
         return None
 
+    def is_suspended(self, obj: Obj) -> bool:
+        """Whether runs are suspended: ``spec.suspend: true`` (Flux's kinds; the operator's
+        kinds use an annotation instead)."""
+        return (obj.get("spec") or {}).get("suspend") is True
+
     def interval(self, obj: Obj) -> float | None:
         """Seconds until the next run after a success: ``spec.interval`` (a Flux duration)."""
         raw = (obj.get("spec") or {}).get("interval")

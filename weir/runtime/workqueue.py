@@ -34,6 +34,11 @@ class QueueShutDown(Exception):
     """Raised by :meth:`WorkQueue.get` once the queue is shut down."""
 
 
+class _Retired(Exception):
+    """Raised by :meth:`WorkQueue.get` in an idle worker that :meth:`WorkQueue.set_workers`
+    let go."""
+
+
 class QueueObserver(Protocol):
     """Receives the queue's metrics (see :mod:`weir.runtime.metrics`)."""
 
@@ -66,6 +71,10 @@ class WorkQueue:
         self._getters: deque[asyncio.Future[None]] = deque()
         self._idle: asyncio.Event | None = None
         self._shutting_down = False
+        self._handler: Callable[[str], Awaitable[None]] | None = None
+        self._workers: set[asyncio.Task[None]] = set()
+        self._target = 0
+        self._retire = 0
 
     # -- adding -------------------------------------------------------------------------------
 
@@ -197,19 +206,70 @@ class WorkQueue:
         """Process keys with ``workers`` concurrent handlers until :meth:`shutdown`.
 
         A handler that raises is logged and its key retried with backoff; handlers are expected
-        to deal with their own errors.
+        to deal with their own errors. :meth:`set_workers` changes the number while it runs.
         """
         if workers < 1:
             raise ValueError("workers must be at least 1")
-        async with asyncio.TaskGroup() as tg:
-            for i in range(workers):
-                tg.create_task(self._worker(handler), name=f"{self.name}-worker-{i}")
+        self._handler = handler
+        self._target = 0
+        try:
+            self.set_workers(workers)
+            while self._workers:
+                done, _ = await asyncio.wait(
+                    set(self._workers), return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    if not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+        finally:
+            for task in list(self._workers):
+                task.cancel()
+            if self._workers:
+                await asyncio.wait(set(self._workers))
+            self._handler = None
+
+    @property
+    def workers(self) -> int:
+        """How many workers :meth:`run` keeps (0 when not running)."""
+        return self._target if self._handler is not None else 0
+
+    def set_workers(self, workers: int) -> None:
+        """Change the number of concurrent handlers of a running queue, live: new workers
+        start at once; surplus idle workers stop at once, busy ones after their current key.
+        Before :meth:`run` it only records the number."""
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        if self._handler is None:
+            self._target = workers
+            return
+        current = self._target
+        self._target = workers
+        if workers > current:
+            cancelled = min(self._retire, workers - current)
+            self._retire -= cancelled  # surplus workers still busy keep going instead
+            for i in range(workers - current - cancelled):
+                task = asyncio.get_running_loop().create_task(
+                    self._worker(self._handler), name=f"{self.name}-worker-{current + i}"
+                )
+                self._workers.add(task)
+                task.add_done_callback(self._workers.discard)
+            return
+        surplus = current - workers
+        while surplus and self._getters:
+            waiter = self._getters.pop()
+            if not waiter.done():
+                waiter.set_exception(_Retired())
+                surplus -= 1
+        self._retire += surplus
 
     async def _worker(self, handler: Callable[[str], Awaitable[None]]) -> None:
         while True:
+            if self._retire > 0:
+                self._retire -= 1
+                return
             try:
                 key = await self.get()
-            except QueueShutDown:
+            except (QueueShutDown, _Retired):
                 return
             try:
                 await handler(key)

@@ -7,7 +7,10 @@ objects the cache marks as needing attention): a spec change
 left unhandled for longer than ``stale_after`` seconds (suspended objects never count:
 :func:`weir.actions.health.unattended`). A controller with unattended objects is
 ``degraded`` (is it running?). In ``weir run`` the process's own metrics add the runs each
-kind had, by outcome.
+kind had, by outcome. When the operator writes a FluxReport, each controller also gets the
+report's components for it (``report``: the Deployment or in-process group of the component
+and of each of its shards, with readiness and kstatus), and a component the report says is not
+ready makes the controller ``degraded`` with the report's message.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from weir.actions.health import STALE_AFTER, unattended
 from weir.runtime.metrics import RuntimeMetrics
+from weir.types import Obj
 from weir.web.cache import ViewCache
 from weir.web.kinds import FLUX_KINDS
 
@@ -38,6 +42,20 @@ def runs_by_kind(metrics: RuntimeMetrics | None) -> dict[str, dict[str, int]]:
     return dict(out)
 
 
+def report_components(cache: ViewCache) -> list[Obj]:
+    """The components of the FluxReport(s) in the cache (normally one, ``flux``)."""
+    out: list[Obj] = []
+    for report in cache.flux_objects("FluxReport"):
+        for component in (report.get("spec") or {}).get("components") or []:
+            if isinstance(component, dict) and component.get("name"):
+                out.append({k: component.get(k) for k in ("name", "ready", "status", "image")})
+    return out
+
+
+def _units_of(name: str, components: list[Obj]) -> list[Obj]:
+    return [c for c in components if c["name"] == name or str(c["name"]).startswith(name + "-")]
+
+
 def controller_health(
     cache: ViewCache,
     metrics: RuntimeMetrics | None = None,
@@ -51,6 +69,7 @@ def controller_health(
     ``visible`` (a signed-in user's scope) the counts cover what that user may see."""
     now = time.time() if now is None else now
     runs = runs_by_kind(metrics)
+    reported = report_components(cache)
     synced = cache.synced()
     errors = cache.errors()
     by_controller: dict[str, list[str]] = defaultdict(list)
@@ -82,6 +101,9 @@ def controller_health(
             )
             if failing_kinds:
                 message += f" ({errors[failing_kinds[0]]})"
+        elif [u for u in _units_of(name, reported) if not u.get("ready")]:
+            down = next(u for u in _units_of(name, reported) if not u.get("ready"))
+            state, message = "degraded", f"{down['name']}: {down.get('status') or 'not ready'}"
         elif stale:
             state = "degraded"
             message = f"{stale} object(s) not reconciled for over {stale_after:g}s: is it running?"
@@ -99,6 +121,7 @@ def controller_health(
                 "runs": kind_runs,
                 "inProcess": bool(kind_runs),
                 "message": message,
+                "report": _units_of(name, reported),
             }
         )
     return out

@@ -80,6 +80,11 @@ SCHEMAS: dict[str, Schema] = {
         unattended=_INT,
         runs=_OBJ,
         message=_STR,
+        report={
+            **_array(_OBJ),
+            "description": "the FluxReport's components of this controller (and its shards): "
+            "name, ready, status, image",
+        },
     ),
     "Overview": _object(
         ["kinds", "totals", "failing", "controllers", "feed", "head", "synced"],

@@ -78,6 +78,15 @@ export function Dashboard() {
                 <div>
                   <strong>{c.name}</strong> <span class="muted">{c.kinds.join(", ")}</span>
                   <p class="message">{c.message}</p>
+                  {c.report && c.report.length > 0 && (
+                    <ul class="muted small report-units" data-testid="report-units">
+                      {c.report.map((u) => (
+                        <li data-unit={u.name} data-ready={String(u.ready)}>
+                          {u.ready ? "✔" : "✖"} {u.name}: {u.status} <span class="image" title={u.image}>({u.image.split("@")[0]})</span>
+                        </li>
+                      ))}
+                    </ul>
+                  )}
                   {c.inProcess && (
                     <p class="muted small">
                       runs in this process:{" "}

@@ -1,0 +1,42 @@
+"""The operator's settings (``weir run --operator-*`` flags, read with
+``RunSettings.feature(OperatorSettings)``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+from weir.runtime.settings import pod_namespace
+
+DEFAULT_NAMESPACE = "flux-system"
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    """How ``weir run --controllers=operator`` runs FluxInstances and the FluxReport."""
+
+    mode: Literal["local", "cluster"] = "local"
+    """``local``: the instance's controllers run in this process (``make up``, a laptop);
+    ``cluster``: the operator applies them as Deployments (``--operator-mode``)."""
+    namespace: str | None = None
+    """The operator's namespace, the only one a FluxInstance is accepted in
+    (``--operator-namespace``); None: ``$RUNTIME_NAMESPACE``, the pod's namespace, else
+    ``flux-system``."""
+    reporting_interval: float = 300.0
+    """Default interval of the FluxReport (``--reporting-interval``, Flux's 5m); the report's
+    ``fluxcd.controlplane.io/reconcileEvery`` annotation overrides it."""
+    catalog: str | None = None
+    """YAML file listing the weir releases to choose from (``--distribution-catalog``);
+    None: the running weir."""
+    plan_configmap: str | None = None
+    """``NS/NAME`` of a unit's settings ConfigMap to run (``--plan-configmap``; how the
+    operator's Deployments run)."""
+
+    def resolved_namespace(self) -> str:
+        return (
+            self.namespace
+            or os.environ.get("RUNTIME_NAMESPACE")
+            or pod_namespace()
+            or DEFAULT_NAMESPACE
+        )
