@@ -301,8 +301,12 @@ async def test_workload_logs_and_run_job_as_the_user(
         job = await apply.get(kube, JOBS, ns, ran.json()["job"])
         assert job["metadata"]["ownerReferences"][0]["name"] == "export"
         assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
+        # Whether pods run depends on the tier's nodes (kwok's serve no logs): either none, or
+        # one error per container naming it, never a failed request.
         logs = await get(http, f"/api/v1/workloads/Deployment/{ns}/podinfo/logs", viewer)
-        assert logs == {"lines": [], "containers": [], "errors": [], "cursor": None}
+        assert logs["lines"] == []
+        assert len(logs["errors"]) == len(logs["containers"])
+        assert all(e.startswith("podinfo-") for e in logs["errors"])
         bad = await http.get(
             f"/api/v1/workloads/Deployment/{ns}/podinfo/logs",
             params={"tailLines": "0"},
