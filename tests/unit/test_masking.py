@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from weir.actions.helmvalues import differences, masked_data, path_text
 from weir.actions.masking import (
     BUILD,
     DISPLAY,
@@ -19,7 +20,6 @@ from weir.actions.masking import (
     scrub,
 )
 from weir.helmengine.values import ValuesRef, compose_values
-from weir.mcp.tools.helm import differences, masked_data, path_text
 
 
 def b64(text: str) -> str:

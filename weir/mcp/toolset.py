@@ -5,7 +5,9 @@ from __future__ import annotations
 from weir.mcp.env import ToolEnv
 from weir.mcp.tooling import ToolSpec
 from weir.mcp.tools import (
+    cluster,
     diff,
+    docs,
     events,
     explain,
     flux,
@@ -28,6 +30,8 @@ GROUPS = (
     explain,
     diff,
     helm,
+    cluster,
+    docs,
     flux,
     manifests,
 )

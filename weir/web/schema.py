@@ -65,6 +65,11 @@ class GraphNode(_Model):
     message: str
     revision: str
     view: Literal["resource", "workload"]
+    group: str | None = Field(
+        default=None,
+        description="The node's group when the graph is grouped (Namespace/<name>, or the "
+        "Kind/namespace/name of the root applier that manages it)",
+    )
 
 
 class GraphEdge(_Model):
@@ -82,6 +87,7 @@ class Graph(_Model):
     edges: list[GraphEdge]
     truncated: bool
     total: int
+    group: Literal["namespace", "kustomization"] | None = None
 
 
 MODELS: tuple[type[BaseModel], ...] = (Row, GraphNode, GraphEdge, Graph)

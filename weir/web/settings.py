@@ -46,7 +46,15 @@ class WebSettings:
     action_timeout: float = 300.0
     """How long a UI action waits for the controller's answer before reporting a timeout."""
     auth: AuthSettings = field(default_factory=AuthSettings)
-    """Sign-in and who actions run as (``--web-users-file``, ``--web-auth-proxy-header``)."""
+    """Sign-in and who actions run as (``--web-config``, ``--web-users-file``,
+    ``--web-auth-proxy-header``)."""
+    kubeconfig: str | None = None
+    """The kubeconfig weir was started with (for Helm's rollback, which talks to the cluster
+    through its own client); None: in-cluster or the default kubeconfig."""
+    context: str | None = None
+    access_ttl: float = 60.0
+    """How long a signed-in user's access (what they may list, per namespace) is kept before
+    it is reviewed again (``--web-access-ttl``); actions are always checked when they run."""
     allowed_hosts: tuple[str, ...] = ()
     """Host names the UI answers besides IP addresses, ``localhost`` and the ``--web-addr``
     host (``--web-allowed-hosts``: the ingress hosts); see :mod:`weir.auth.hosts`."""
