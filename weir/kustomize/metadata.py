@@ -18,18 +18,40 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from weir.kube.inventory import set_owner_labels
+from weir.ssa.policies import (
+    DISABLED,
+    ENABLED,
+    KUSTOMIZE,
+    SSA_IF_NOT_PRESENT,
+    SSA_IGNORE,
+    SSA_MERGE,
+    SSA_OVERRIDE,
+    has_policy,
+    policy,
+)
 
-SSA_KEY = "kustomize.toolkit.fluxcd.io/ssa"
-FORCE_KEY = "kustomize.toolkit.fluxcd.io/force"
-PRUNE_KEY = "kustomize.toolkit.fluxcd.io/prune"
-RECONCILE_KEY = "kustomize.toolkit.fluxcd.io/reconcile"
+__all__ = [
+    "DISABLED",
+    "ENABLED",
+    "FORCE_KEY",
+    "PRUNE_KEY",
+    "RECONCILE_KEY",
+    "SSA_IF_NOT_PRESENT",
+    "SSA_IGNORE",
+    "SSA_KEY",
+    "SSA_MERGE",
+    "SSA_OVERRIDE",
+    "has_policy",
+    "normalize",
+    "policy",
+    "prepare",
+    "set_common_metadata",
+]
 
-SSA_OVERRIDE = "Override"
-SSA_MERGE = "Merge"
-SSA_IF_NOT_PRESENT = "IfNotPresent"
-SSA_IGNORE = "Ignore"
-ENABLED = "Enabled"
-DISABLED = "Disabled"
+SSA_KEY = KUSTOMIZE.ssa[0]
+FORCE_KEY = KUSTOMIZE.force
+PRUNE_KEY = KUSTOMIZE.prune
+RECONCILE_KEY = KUSTOMIZE.reconcile
 
 _POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),
@@ -40,26 +62,6 @@ _POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
-
-
-def policy(obj: Mapping[str, Any], key: str) -> str | None:
-    """The value of ``key`` in the object's annotations, else its labels."""
-    meta = obj.get("metadata") or {}
-    for field in ("annotations", "labels"):
-        value = (meta.get(field) or {}).get(key)
-        if value is not None:
-            return str(value)
-    return None
-
-
-def has_policy(obj: Mapping[str, Any], key: str, value: str) -> bool:
-    """True when ``key`` is set to ``value`` (case-insensitive) in annotations or labels."""
-    meta = obj.get("metadata") or {}
-    wanted = value.casefold()
-    return any(
-        str((meta.get(field) or {}).get(key, "")).casefold() == wanted
-        for field in ("annotations", "labels")
-    )
 
 
 def set_common_metadata(
