@@ -47,6 +47,8 @@ WRITE_TOOLS = {"reconcile", "suspend", "resume", "apply_manifest", "delete_resou
 READ_TOOLS = {
     "get_overview",
     "get_flux_instance",
+    "get_resourcesets",
+    "explain_resourceset",
     "get_resource",
     "list_resources",
     "get_events",

@@ -10,6 +10,7 @@ import { expectOutcome, notify } from "../components/toasts";
 import { useData, useKeys } from "../hooks";
 import { navigate, queryString, useLocation } from "../router";
 import { toggleFavorite } from "../store";
+import { ProviderInputs, ResourceSetInputs } from "./operator";
 
 const ACTION_LABELS: Record<string, string> = {
   reconcile: "Reconcile",
@@ -196,6 +197,8 @@ function Overview({ data }: { data: Detail }) {
           ]}
         />
       </Section>
+      {row.kind === "ResourceSet" && <ResourceSetInputs object={data.object as Record<string, unknown>} />}
+      {row.kind === "ResourceSetInputProvider" && <ProviderInputs object={data.object as Record<string, unknown>} />}
     </div>
   );
 }
