@@ -19,13 +19,16 @@ from typing import Any
 
 import pytest
 from kubernetes_asyncio import client
+from mcp import Client
 
+from tests.support.cli import weir
 from tests.support.operator import condition
 from tests.support.waiting import eventually, wait_for
 from weir.api.kinds import lookup
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import CONFIG_MAPS
+from weir.mcp import McpSettings, build_server
 from weir.runtime.manager import Manager
 from weir.testing.controllers import running_resourcesets
 from weir.testing.gitea_api import GiteaRepo, GiteaUser
@@ -122,6 +125,7 @@ async def request(kube: client.ApiClient, namespace: str, token: str) -> Obj:
 
 
 async def test_pull_request_previews(
+    kubeconfig: str,
     kube: client.ApiClient,
     namespace: str,
     operator: Manager,
@@ -154,6 +158,26 @@ async def test_pull_request_previews(
     await eventually(lambda: env_at(first), "the preview environment", 60)
     rset = await kapi.get(kube, RSETS, namespace, "analytics-previews")
     assert condition(rset)["reason"] == "ReconciliationSucceeded"
+
+    # as a person sees it: weir get rset|rsip, and the MCP tools through the SDK's client
+    listed = await weir("get", "rset", "-n", namespace, "-o", "json", kubeconfig=kubeconfig)
+    assert listed.code == 0, listed.stderr
+    assert "analytics-previews" in listed.stdout
+    providers = await weir("get", "rsip", "-n", namespace, kubeconfig=kubeconfig)
+    assert providers.code == 0, providers.stderr
+    assert "analytics-prs" in providers.stdout
+    async with Client(build_server(McpSettings(kubeconfig=kubeconfig))) as mcp:
+        result = await mcp.call_tool(
+            "explain_resourceset", {"name": "analytics-previews", "namespace": namespace}
+        )
+        assert not result.is_error
+        answer = result.structured_content
+        assert isinstance(answer, dict)
+        assert answer["inventory"] == [f"{namespace}_analytics-pr-{pr.number}__ConfigMap"]
+        assert answer["providers"][0]["inputs"][0]["sha"] == first
+        overview = await mcp.call_tool("get_resourcesets", {"namespace": namespace})
+        rows = (overview.structured_content or {})["resourceSets"]
+        assert rows[0]["providers"] == [f"{namespace}/analytics-prs"]
 
     # labelled hold: a new commit on the branch changes nothing
     repo.add_labels(pr.number, ["hold"])
