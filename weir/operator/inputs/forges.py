@@ -73,10 +73,18 @@ class Credentials:
 
 class _Http:
     def __init__(
-        self, timeout: float, verify: ssl.SSLContext | bool, headers: Mapping[str, str]
+        self,
+        timeout: float,
+        verify: ssl.SSLContext | bool,
+        headers: Mapping[str, str],
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.client = httpx.AsyncClient(
-            timeout=timeout, verify=verify, headers=dict(headers), follow_redirects=False
+            timeout=timeout,
+            verify=verify,
+            headers=dict(headers),
+            follow_redirects=False,
+            transport=transport,
         )
 
     async def close(self) -> None:
@@ -500,6 +508,8 @@ def open_forge(
     *,
     timeout: float,
     verify: ssl.SSLContext | bool = True,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Forge:
-    """A client for one repository (close it with :meth:`Forge.close`)."""
-    return FORGES[forge](url, _Http(timeout, verify, _headers(forge, creds)))
+    """A client for one repository (close it with :meth:`Forge.close`); ``transport``
+    replaces the network (unit tests replay recorded answers)."""
+    return FORGES[forge](url, _Http(timeout, verify, _headers(forge, creds), transport))

@@ -28,6 +28,7 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from weir.api.resourceset import ResourceSetInputProvider
+from weir.errors import ConfigError
 from weir.kube.events import EventRecorder
 from weir.log import kv, object_logger
 from weir.oci.auth import credentials_from_dockerconfig
@@ -82,7 +83,7 @@ def annotation_seconds(obj: Obj, key: str, default: float) -> float:
         return default
     try:
         return parse_duration(str(raw))
-    except ValueError:
+    except (ValueError, ConfigError):
         return default
 
 

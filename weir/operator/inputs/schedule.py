@@ -70,7 +70,7 @@ class _Cron:
             ) from e
         try:
             self.window = parse_duration(entry.window or "0s")
-        except ValueError as e:
+        except (ValueError, ConfigError) as e:
             raise ScheduleError(f"failed to validate {where}: window: {e}") from e
         spec = entry.cron.strip()
         self.every: float | None = None
@@ -78,7 +78,7 @@ class _Cron:
         if spec.lower().startswith("@every "):
             try:
                 self.every = parse_duration(spec.split(None, 1)[1])
-            except ValueError as e:
+            except (ValueError, ConfigError) as e:
                 raise ScheduleError(f"failed to validate {where}: {spec!r}: {e}") from e
             if self.every <= 0:
                 raise ScheduleError(f"failed to validate {where}: {spec!r}: must be positive")
