@@ -9,10 +9,11 @@ change), the inventory it generated and its history, with findings first."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from kubernetes_asyncio.client import ApiClient
 from mcp_types import CallToolResult
+from pydantic import Field
 
 from weir.actions.graph import selector_matches
 from weir.api.kinds import KINDS
@@ -22,6 +23,9 @@ from weir.kube.informer import list_all
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import respond
 from weir.mcp.tooling import READ, ToolSpec
+from weir.mcp.tools.params import Name, Namespace
+
+AllNamespaces = Annotated[str | None, Field(description="Namespace; default: every namespace.")]
 
 Obj = dict[str, Any]
 
@@ -161,7 +165,7 @@ async def explain(api: ApiClient, name: str, namespace: str) -> Obj:
 
 
 def tools(env: ToolEnv) -> list[ToolSpec]:
-    async def get_resourcesets(namespace: str = "") -> CallToolResult:
+    async def get_resourcesets(namespace: AllNamespaces = None) -> CallToolResult:
         """List the ResourceSets (Ready, revision, number of generated objects, the input
         providers they read) and the ResourceSetInputProviders (type, URL, number of exported
         input sets, deployment windows and when the next one opens). ``namespace``: one
@@ -173,16 +177,17 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
             data = {"error": f"cannot list ResourceSets: {e.reason or e.code}"}
         return respond(data, env.settings.max_output)
 
-    async def explain_resourceset(name: str, namespace: str = "flux-system") -> CallToolResult:
+    async def explain_resourceset(name: Name, namespace: Namespace = None) -> CallToolResult:
         """Explain one ResourceSet: findings first (why it is not ready, a provider outside
         its deployment window or exporting nothing, a dependency not ready), then its
         providers with their exported inputs, its dependsOn, the objects it generated and its
         history."""
         api = await env.api()
+        ns = env.namespace(namespace)
         try:
-            data = await explain(api, name, namespace)
+            data = await explain(api, name, ns)
         except ApiError as e:
-            data = {"error": f"cannot read ResourceSet {namespace}/{name}: {e.reason or e.code}"}
+            data = {"error": f"cannot read ResourceSet {ns}/{name}: {e.reason or e.code}"}
         return respond(data, env.settings.max_output)
 
     return [
