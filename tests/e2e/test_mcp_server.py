@@ -298,6 +298,10 @@ async def every_tool(mcp: Client, api: ApiClient, fleet: Fleet) -> None:
 
     installation = data(await mcp.call_tool("get_flux_instance", {}))
     assert installation["summary"].startswith(("FluxInstance ", "no FluxInstance")), installation
+    sets = data(await mcp.call_tool("get_resourcesets", {"namespace": ns}))
+    assert sets == {"resourceSets": [], "providers": []}
+    missing = data(await mcp.call_tool("explain_resourceset", {"name": "none", "namespace": ns}))
+    assert "not found" in missing["error"]
 
     overview = data(await mcp.call_tool("get_overview", {"namespace": ns}))
     ks_report = overview["kinds"]["Kustomization"]

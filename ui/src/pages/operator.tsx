@@ -2,7 +2,7 @@
 // and a ResourceSetInputProvider's exported inputs, deployment windows and next window. Read
 // from the object itself (spec and status), as the Flux Operator's status page shows them.
 import { objectPath } from "../api";
-import { Ago, Code, Empty, KeyValue, Link, Section } from "../components/common";
+import { Code, Empty, KeyValue, Link, Section } from "../components/common";
 
 type Obj = Record<string, unknown>;
 
@@ -114,9 +114,7 @@ export function ProviderInputs({ object }: { object: Obj }) {
             [
               "Next window",
               next ? (
-                <span data-next-window={String(next.when)}>
-                  {String(next.when)} (<Ago time={String(next.when)} />)
-                </span>
+                <span data-next-window={String(next.when)}>{String(next.when)}</span>
               ) : schedule.length ? (
                 "open now"
               ) : (
