@@ -18,6 +18,7 @@ tools:            ## test-only tools and real peers built from Go modules, cache
 	@scripts/build-versitygw.sh >/dev/null
 	@scripts/build-alertmanager.sh >/dev/null
 	@scripts/build-gitea.sh >/dev/null
+	@scripts/build-helm.sh >/dev/null
 
 ui:               ## build the UI bundle into weir/web/static (skipped when up to date)
 	@scripts/build-ui.sh

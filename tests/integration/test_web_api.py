@@ -117,12 +117,19 @@ async def test_pagination_walks_every_row_once(
     kube: ApiClient, ui: WebUI, http: httpx.AsyncClient, namespace: str
 ) -> None:
     await demo.bulk(kube, namespace, 45, failing_every=5)
+    # the seeded statuses are written after the objects: wait until the cache has both
     await eventually(
         lambda: (
-            len([r for r in ui.cache.flux_rows(["Kustomization"]) if r["namespace"] == namespace])
+            len(
+                [
+                    r
+                    for r in ui.cache.flux_rows(["Kustomization"])
+                    if r["namespace"] == namespace and r["status"] != "unknown"
+                ]
+            )
             == 45
         ),
-        "45 Kustomizations cached",
+        "45 Kustomizations cached with their statuses",
     )
     seen: list[str] = []
     token = None

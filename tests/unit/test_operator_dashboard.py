@@ -14,7 +14,7 @@ from weir.runtime.metrics import RuntimeMetrics
 
 DASHBOARD = (
     Path(__file__).resolve().parents[2]
-    / "examples/etherwurst/charts/grafana/dashboards/flux-cluster.json"
+    / "examples/etherwurst/charts/kube-prometheus-stack/charts/grafana/dashboards/flux-cluster.json"
 )
 METRIC = re.compile(r"\b((?:flux|gotk|weir)_[a-z_]+)")
 

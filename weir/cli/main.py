@@ -17,10 +17,12 @@ from weir.cli import (
     check,
     cluster,
     crds,
+    create,
     diff,
     events,
     export,
     get,
+    install,
     logs,
     mcp,
     reconcile,
@@ -61,6 +63,9 @@ app.command(name="version")(version.command)
 app.add_typer(cluster.app, name="cluster")
 app.command(name="crds")(crds.crds)
 app.command(name="run")(run.command)
+app.command(name="install")(install.install)
+app.command(name="uninstall")(install.uninstall)
+app.add_typer(create.app, name="create")
 
 
 def _usage_message(e: typer.TyperException) -> str:

@@ -8,7 +8,7 @@ One module per job:
   a clone in ``.weir/fleet-work`` to edit and push from;
 - :mod:`~weir.demo.charts` — the example's charts in a loopback Helm repository;
 - :mod:`~weir.demo.provisioner` — a stand-in CSI provisioner, so claims bind under kwok;
-- :mod:`~weir.demo.bootstrap` — flux-system: cluster-settings, GitRepository, Kustomization;
+- :mod:`~weir.demo.bootstrap` — the Git secret, the FluxInstance and its mirror patches;
 - :mod:`~weir.demo.services` — ``weir run``, the web UI and the MCP server as processes, with
   :mod:`~weir.demo.features` (what this build has), :mod:`~weir.demo.commands` (their command
   lines) and :mod:`~weir.demo.procs` (start, probe, stop by pid);

@@ -50,9 +50,12 @@ class FleetRepo:
         return self.git("rev-parse", "HEAD")
 
 
-def publish(example: Path, bare: Path, work: Path, url: str, branch: str) -> FleetRepo:
+def publish(  # noqa: PLR0917
+    example: Path, bare: Path, work: Path, url: str, branch: str, push_url: str | None = None
+) -> FleetRepo:
     """Replace ``bare`` and ``work`` with a one-commit repository holding ``example``, pushed to
-    ``url`` (the server must serve ``bare`` there)."""
+    ``url`` (the server must serve ``bare`` there; ``push_url``, the same with credentials, is
+    the work clone's ``origin``)."""
     for path in (bare, work):
         shutil.rmtree(path, ignore_errors=True)
     GitRepoFixture.create(bare, url, default_branch=branch)
@@ -61,7 +64,7 @@ def publish(example: Path, bare: Path, work: Path, url: str, branch: str) -> Fle
     repo.git("init", "--quiet", f"--initial-branch={branch}")
     repo.git("config", "user.name", AUTHOR_NAME)
     repo.git("config", "user.email", AUTHOR_EMAIL)
-    repo.git("remote", "add", "origin", url)
+    repo.git("remote", "add", "origin", push_url or url)
     repo.git("add", "-A")
     repo.git("commit", "--quiet", "-m", "etherwurst fleet: infrastructure and apps")
     repo.git("push", "--quiet", "--set-upstream", "origin", branch)

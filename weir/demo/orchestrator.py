@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -104,6 +105,9 @@ class Demo:
         self.started_at = 0.0
         self.ready_after: float | None = None
         self._recorded = False
+        # The local Git server asks for these; make up creates the FluxInstance's pull secret
+        # with them (as `flux create secret git` would) and gives them to the work clone.
+        self.git_credentials = ("etherwurst", secrets.token_urlsafe(12))
 
     # ------------------------------------------------------------------------------ steps
     @contextlib.asynccontextmanager
@@ -135,10 +139,18 @@ class Demo:
             self.cluster_started = inherited or not was_up
             self._record()
         async with self._step("fleet repository served over Git HTTP"):
-            self.git = GitHttpServer(s.git_root).start()
+            self.git = GitHttpServer(s.git_root, basic_auth=self.git_credentials).start()
             git_url = self.git.url(s.repo_name)
+            user, password = self.git_credentials
+            push_url = git_url.replace("http://", f"http://{user}:{password}@", 1)
             self.fleet = await asyncio.to_thread(
-                gitfleet.publish, s.example, s.git_root / s.repo_name, s.work_dir, git_url, s.branch
+                gitfleet.publish,
+                s.example,
+                s.git_root / s.repo_name,
+                s.work_dir,
+                git_url,
+                s.branch,
+                push_url,
             )
             self.endpoints.git_url = git_url
         async with self._step("charts packaged into a Helm repository"):
@@ -155,17 +167,13 @@ class Demo:
         operator = self.services.uses_operator()
         how = "the FluxInstance" if operator else "flux-system"
         async with self._step(f"bootstrapped {how} from {s.cluster_path}"):
-            variables = {
-                "HELM_REPO_URL": self.endpoints.chart_url,
-                "CLUSTER_NAME": "etherwurst-local",
-                **s.cluster_vars,
-            }
             await bootstrap.bootstrap(
                 self.api,
                 git_url,
                 s.branch,
                 s.cluster_path,
-                variables,
+                self.endpoints.chart_url,
+                self.git_credentials,
                 instance=s.instance_manifest if operator else None,
                 components=available_components() if operator else (),
             )

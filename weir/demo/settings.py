@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import weir
@@ -39,8 +39,6 @@ class DemoSettings:
     """MCP over streamable HTTP (``weir mcp --transport http``); ``0`` disables it."""
     requeue_dependency: str = "5s"
     """How soon a Kustomization waiting on a dependency retries (Flux's default is 30s)."""
-    cluster_vars: dict[str, str] = field(default_factory=dict)
-    """Extra entries of the ``cluster-settings`` ConfigMap (post-build variables)."""
     log_level: str = "info"
 
     def __post_init__(self) -> None:
@@ -50,7 +48,7 @@ class DemoSettings:
     @property
     def instance_manifest(self) -> Path:
         """The fleet's FluxInstance (the installation guide's manifest)."""
-        return self.example / "flux-instance.yaml"
+        return self.example / "clusters" / "etherwurst" / "flux-system" / "flux-instance.yaml"
 
     @property
     def cluster_dir(self) -> Path:

@@ -1,7 +1,8 @@
 """The Flux Operator's Prometheus metrics, on weir's ``/metrics``.
 
 Gauges of value 1 whose labels carry the state, so that the Flux Operator's Grafana
-dashboards (and ours, ``examples/etherwurst/charts/grafana/dashboards/flux.json``) work:
+dashboards (and ours, the example fleet's ``flux-cluster.json``: examples/etherwurst/charts/
+kube-prometheus-stack/charts/grafana/dashboards) work:
 
 - ``flux_instance_info{uid, kind, name, exported_namespace, ready, reason, suspended,
   registry, revision}``: the FluxInstance, refreshed at each of its reconciliations;
