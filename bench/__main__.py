@@ -5,7 +5,7 @@ from __future__ import annotations
 import runpy
 import sys
 
-BENCHMARKS = ["bench.gitops_bench", "bench.helm_bench"]
+BENCHMARKS = ["bench.gitops_bench", "bench.helm_bench", "bench.receiver_bench"]
 
 if __name__ == "__main__":
     for module in BENCHMARKS:

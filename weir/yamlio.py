@@ -13,8 +13,10 @@ PyYAML implements YAML 1.1 in full, which differs from the Go decoders Kubernete
 
 from __future__ import annotations
 
+import functools
+import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -88,4 +90,192 @@ def dump(value: Any) -> str:
     text: str = yaml.dump(
         value, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1 << 30
     )
+    return text
+
+
+# ----------------------------------------------------------------------------- Go's encoder
+# ``sigs.k8s.io/yaml`` Marshal (go-yaml v2 behind a JSON round trip) is how Kubernetes tools
+# written in Go print objects: ``flux build``, ``kubectl``, and Helm when it encodes values.
+# :func:`dump_go` writes the same text: keys in go-yaml's order, go-yaml v2's scalar styles
+# (a string that would read as another type is double-quoted; one that cannot be plain is
+# single-quoted), numbers as a JSON round trip leaves them, lines folded at 80 columns.
+
+_GO_BOOL = re.compile(
+    r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE"
+    r"|on|On|ON|off|Off|OFF)$"
+)
+_GO_NULL = re.compile(r"^(?:~|null|Null|NULL)$")
+_GO_INT = re.compile(r"^[-+]?(?:0[bB][01_]+|0[oO]?[0-7_]+|0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)$")
+_GO_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_GO_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_GO_TIMESTAMP = re.compile(
+    r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$"
+)
+
+
+def go_needs_quotes(text: str) -> bool:
+    """Whether go-yaml v2 would read the plain scalar as something other than a string."""
+    return bool(
+        text == ""
+        or _GO_BOOL.match(text)
+        or _GO_NULL.match(text)
+        or _GO_INT.match(text)
+        or _GO_FLOAT.match(text)
+        or _GO_BASE60.match(text)
+        or _GO_TIMESTAMP.match(text)
+    )
+
+
+class _GoResolver(yaml.resolver.BaseResolver):
+    """Implicit types as go-yaml v2 resolves plain scalars (used only for emitting)."""
+
+
+_GoResolver.add_implicit_resolver("tag:yaml.org,2002:bool", _GO_BOOL, None)
+_GoResolver.add_implicit_resolver("tag:yaml.org,2002:null", _GO_NULL, None)
+_GoResolver.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), None)
+_GoResolver.add_implicit_resolver("tag:yaml.org,2002:int", _GO_INT, None)
+_GoResolver.add_implicit_resolver("tag:yaml.org,2002:float", _GO_FLOAT, None)
+_GoResolver.add_implicit_resolver("tag:yaml.org,2002:timestamp", _GO_TIMESTAMP, None)
+
+
+class _GoDumper(
+    yaml.emitter.Emitter,
+    yaml.serializer.Serializer,
+    yaml.representer.SafeRepresenter,
+    _GoResolver,
+):
+    """PyYAML's emitter (a port of libyaml, like go-yaml's) with go-yaml v2's scalar choices.
+    Mappings keep the order they are given in (:func:`dump_go` sorts them first)."""
+
+    def __init__(self, stream: Any, **kwargs: Any) -> None:
+        yaml.emitter.Emitter.__init__(
+            self, stream, canonical=False, indent=2, width=80, allow_unicode=True, line_break="\n"
+        )
+        yaml.serializer.Serializer.__init__(self, encoding=None, explicit_start=False)
+        yaml.representer.SafeRepresenter.__init__(
+            self, default_style=None, default_flow_style=False, sort_keys=False
+        )
+        _GoResolver.__init__(self)
+
+
+def _go_str(dumper: _GoDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value:
+        style: str | None = "|"
+    elif go_needs_quotes(value):
+        style = '"'
+    else:
+        style = None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _go_float(dumper: _GoDumper, value: float) -> yaml.ScalarNode:
+    if math.isnan(value):
+        text = ".NaN"
+    elif math.isinf(value):
+        text = "+.Inf" if value > 0 else "-.Inf"
+    else:
+        text = repr(value)
+        if "e" in text:
+            mantissa, _, exponent = text.partition("e")
+            sign = "-" if exponent.startswith("-") else "+"
+            text = f"{mantissa}e{sign}{exponent.lstrip('+-').rjust(2, '0')}"
+    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+
+
+_GoDumper.add_representer(str, _go_str)
+_GoDumper.add_representer(float, _go_float)
+
+
+class _GoV3Dumper(_GoDumper):
+    """go-yaml v3's choice: a string that cannot be plain is double-quoted, never
+    single-quoted."""
+
+    def choose_scalar_style(self) -> str:
+        style: str = super().choose_scalar_style()
+        return '"' if style == "'" else style
+
+
+def key_text(key: Any) -> str:
+    """A map key as JSON has it (``true``, ``null``, ``1``)."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return str(key)
+
+
+def _number(text: str, start: int, base: int) -> tuple[int, int]:
+    """``base`` followed by the run of digits at ``start`` as a number, and where the run
+    ends (go-yaml's arithmetic, rune minus ``'0'``)."""
+    end, number = start, base
+    while end < len(text) and text[end].isdigit():
+        number = number * 10 + ord(text[end]) - ord("0")
+        end += 1
+    return number, end
+
+
+def go_key_compare(a: str, b: str) -> int:
+    """go-yaml v2's order of string map keys (``sorter.go``): letters compare by code point,
+    a non-letter sorts before a letter, runs of digits compare by their value (``a2`` before
+    ``a10``; a leading zero counts once the run has a non-zero digit before it), and a prefix
+    comes first."""
+    for i, (ca, cb) in enumerate(zip(a, b, strict=False)):
+        if ca == cb:
+            continue
+        al, bl = ca.isalpha(), cb.isalpha()
+        if al and bl:
+            return -1 if ca < cb else 1
+        if al or bl:
+            return 1 if al else -1
+        base = 0
+        if "0" in (ca, cb):
+            j = i - 1
+            while j >= 0 and a[j].isdigit():
+                if a[j] != "0":
+                    base = 1
+                    break
+                j -= 1
+        an, ai = _number(a, i, base)
+        bn, bi = _number(b, i, base)
+        if an != bn:
+            return -1 if an < bn else 1
+        if ai != bi:
+            return -1 if ai < bi else 1
+        return -1 if ca < cb else 1
+    return (len(a) > len(b)) - (len(a) < len(b))
+
+
+_GO_KEY = functools.cmp_to_key(go_key_compare)
+
+
+def go_normalize(value: Any) -> Any:
+    """What a JSON round trip in Go leaves: string keys in go-yaml's order, float64 numbers
+    (integral ones printed as integers), anything else as text."""
+    if isinstance(value, Mapping):
+        items = {key_text(k): go_normalize(v) for k, v in value.items()}
+        return {k: items[k] for k in sorted(items, key=_GO_KEY)}
+    if isinstance(value, (list, tuple)):
+        return [go_normalize(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if math.isfinite(number) and number.is_integer() and abs(number) < 1e21:
+            integral = int(number)
+            if -(1 << 63) <= integral < (1 << 64):
+                return integral
+        return number
+    return str(value)
+
+
+def dump_go(value: Any, *, double_quotes: bool = False) -> str:
+    """``value`` as ``sigs.k8s.io/yaml`` Marshal writes it (see above); ``double_quotes``:
+    as go-yaml v3 quotes strings (dyff, and so ``flux diff``, prints with it)."""
+    dumper = _GoV3Dumper if double_quotes else _GoDumper
+    text: str = yaml.dump(go_normalize(value), Dumper=dumper)
     return text

@@ -402,6 +402,17 @@ async def every_tool(mcp: Client, api: ApiClient, fleet: Fleet) -> None:
     resumed = data(await mcp.call_tool("resume", {"kind": "ks", "name": "apps"}))
     assert resumed["suspended"] is False
     assert resumed["ready"] is True
+    # each write leaves an audit Event (reaching Alerts like any Event), naming the caller
+    recorded, _ = await list_all(api, EVENTS, namespace=ns)
+    audits = [
+        e["message"]
+        for e in recorded
+        if e.get("reason") == "McpAction" and e["involvedObject"]["name"] == "apps"
+    ]
+    for action in ("reconcile", "suspend", "resume"):
+        assert any(
+            m.startswith(f"{action} requested through the weir MCP server by") for m in audits
+        )
 
     manifest = configmap("from-agent", owner="mcp")
     created = data(await mcp.call_tool("apply_manifest", {"manifest": manifest}))

@@ -5,7 +5,6 @@ Kustomization and variables, and one-line errors for bad input."""
 from __future__ import annotations
 
 import asyncio
-import base64
 from pathlib import Path
 from typing import Any
 
@@ -133,25 +132,27 @@ async def test_build_offline_like_the_controller(tmp_path: Path) -> None:
     repo = write_fleet(tmp_path / "fleet")
     ks_file = str(repo / "clusters/production/apps.yaml")
     args = ("build", "ks", "apps", "--path", str(repo / "apps/production"))
-    dry, as_json, strict = await asyncio.gather(
+    dry, as_json, strict, masked = await asyncio.gather(
         weir(*args, "--kustomization-file", ks_file, "--dry-run", *OFFLINE),
         weir(*args, "--kustomization-file", ks_file, "--dry-run", "-o", "json", *OFFLINE),
         weir(*args, "--kustomization-file", ks_file, "--dry-run", "--strict-substitute", *OFFLINE),
+        weir(*args, "--kustomization-file", ks_file, "--dry-run", "--mask-secrets", *OFFLINE),
     )
     objs = docs(dry)
-    assert dry.stdout.startswith("---\n")
-    assert list(objs) == [
-        "ConfigMap/extra",
+    assert dry.stdout.startswith("apiVersion: v1\n")  # as flux build: keys sorted
+    assert dry.stdout.endswith("---\n")  # each document followed by ---
+    assert list(objs) == [  # kustomize's order, as Flux prints it: the resources' order
         "ConfigMap/web-config",
-        "Secret/web-creds",
+        "ConfigMap/extra",
         "Deployment/web",
+        "Secret/web-creds",
     ]
     deploy = objs["Deployment/web"]
     assert deploy["metadata"]["namespace"] == "prod"  # targetNamespace
     assert deploy["spec"]["replicas"] == 3  # the spec's patch
     container = deploy["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "nginx:1.27"  # images
-    assert container["ports"] == [{"containerPort": 80, "protocol": "TCP"}]  # normalized
+    assert container["ports"] == [{"containerPort": 80}]  # printed as built (not normalized)
     assert deploy["metadata"]["labels"] == {
         "team": "web",
         "kustomize.toolkit.fluxcd.io/name": "apps",
@@ -159,16 +160,17 @@ async def test_build_offline_like_the_controller(tmp_path: Path) -> None:
     }
     assert objs["ConfigMap/web-config"]["data"] == {"color": "blue", "cluster": "production"}
     secret = objs["Secret/web-creds"]
-    assert "stringData" not in secret
-    assert base64.b64decode(secret["data"]["password"]) == b"******"
-    assert "hunter2" not in dry.stdout
+    assert secret["stringData"] == {"password": "hunter2"}  # flux build prints plaintext
     assert "--dry-run skips substituteFrom (ConfigMap/cluster-vars)" in dry.stderr
+    hidden = docs(masked)["Secret/web-creds"]
+    assert hidden["stringData"] == {"password": "******"}  # --mask-secrets: every value
+    assert "hunter2" not in masked.stdout
 
     assert as_json.code == 0, as_json
     listed = as_json.json()
     assert listed["kind"] == "List"
     kinds = [o["kind"] for o in listed["items"]]
-    assert kinds == ["ConfigMap", "ConfigMap", "Secret", "Deployment"]
+    assert kinds == ["ConfigMap", "ConfigMap", "Deployment", "Secret"]
 
     assert strict.code == 0, strict  # every variable used without a default is set inline
 
@@ -244,10 +246,10 @@ async def test_build_recursive(tmp_path: Path) -> None:
     assert list(docs(alone)) == [
         "Kustomization/apps",
         "Kustomization/team",
-        "ConfigMap/extra",
         "ConfigMap/web-config",
-        "Secret/web-creds",
+        "ConfigMap/extra",
         "Deployment/web",
+        "Secret/web-creds",
     ]
     assert docs(alone)["Deployment/web"]["metadata"]["labels"]["team"] == "web"
     assert (
@@ -278,7 +280,7 @@ async def test_build_bad_input(tmp_path: Path) -> None:
         wrong_name,
     ) = await asyncio.gather(
         weir("build", "widgets", "apps", "--path", str(repo), *OFFLINE),
-        weir("build", "hr", "apps", "--path", str(repo), *OFFLINE),
+        weir("build", "hr", "apps", "--path", str(repo / "apps/production"), *OFFLINE),
         weir(*base, "--path", str(repo / "nope")),
         weir(*base),
         weir(*base, "--path", str(repo / "broken")),
@@ -288,8 +290,8 @@ async def test_build_bad_input(tmp_path: Path) -> None:
     )
     assert unknown.code == 2
     assert "unknown kind 'widgets'" in one_error_line(unknown)
-    assert helm.code == 2
-    assert "works on Kustomizations and ResourceSets, not HelmRelease" in one_error_line(helm)
+    assert helm.code == 1  # weir build hr renders HelmReleases; this build has none
+    assert "the build of --path has no HelmRelease 'apps'" in one_error_line(helm)
     assert no_dir.code == 2
     assert "--path" in one_error_line(no_dir)
     assert "nope: not found" in one_error_line(no_dir)

@@ -60,11 +60,11 @@ async def test_diff_exit_codes_and_changes(
 
     before = await weir(*args, kubeconfig=kubeconfig)
     assert before.code == 1, before
-    assert before.stdout.splitlines() == [
-        f"► ConfigMap/{ns}/extra created",
+    assert before.stdout.splitlines() == [  # in build order, as flux diff lists them
         f"► ConfigMap/{ns}/web-config created",
-        f"► Secret/{ns}/web-creds created",
+        f"► ConfigMap/{ns}/extra created",
         f"► Deployment/{ns}/web created",
+        f"► Secret/{ns}/web-creds created",
     ]
     assert "✗ changes: 4 created" in before.stderr
 
@@ -91,26 +91,53 @@ async def test_diff_exit_codes_and_changes(
     await kapi.patch(kube, CONFIG_MAPS, ns, "web-config", label, field_manager="kubectl-label")
 
     file = ("--kustomization-file", str(changed_ks))
-    text, data = await asyncio.gather(
+    text, data, flux = await asyncio.gather(
         weir(*args, *file, kubeconfig=kubeconfig),
         weir(*args, *file, "-o", "json", kubeconfig=kubeconfig),
+        weir(*args, *file, "-o", "flux", "--progress-bar=false", kubeconfig=kubeconfig),
     )
     assert text.code == 1, text
     assert text.stdout.splitlines() == [
-        f"► ConfigMap/{ns}/new created",
         f"► ConfigMap/{ns}/web-config configured (takes over the fields managed by kubectl-label)",
         "  metadata.labels.owner",
         "    - someone",
-        f"► Secret/{ns}/web-creds configured",
-        "  data.password",
-        "    - *** (before)",
-        "    + *** (after)",
+        f"► ConfigMap/{ns}/new created",
         f"► Deployment/{ns}/web configured",
         "  spec.replicas",
         "    - 3",
         "    + 4",
+        f"► Secret/{ns}/web-creds configured",
+        "  data.password",
+        "    - *** (before)",
+        "    + *** (after)",
         f"► ConfigMap/{ns}/extra deleted",
     ]
+    assert flux.code == 1, flux  # flux diff's text, for scripts that read it
+    assert flux.stdout == (
+        f"► ConfigMap/{ns}/web-config drifted\n"
+        "\n"
+        "metadata.labels\n"
+        "  - one map entry removed:\n"
+        "    owner: someone\n"
+        "\n"
+        f"► ConfigMap/{ns}/new created\n"
+        f"► Deployment/{ns}/web drifted\n"
+        "\n"
+        "spec.replicas\n"
+        "  ± value change\n"
+        "    - 3\n"
+        "    + 4\n"
+        "\n"
+        f"► Secret/{ns}/web-creds drifted\n"
+        "\n"
+        "data.password\n"
+        "  ± value change\n"
+        "    - *** (before)\n"
+        "    + *** (after)\n"
+        "\n"
+        f"► ConfigMap/{ns}/extra deleted\n"
+    )
+    assert "✗ identified at least one change, exiting with non-zero exit code" in flux.stderr
     assert "hunter" not in text.stdout
     assert "✗ changes: 1 created, 3 configured, 1 deleted" in text.stderr
 
@@ -180,9 +207,9 @@ async def test_diff_new_kinds_and_namespaces(
     assert result.code == 1, result
     assert result.stdout.splitlines() == [
         f"► CustomResourceDefinition/gadgets.{group} created",
+        f"► Gadget/{ns}/g created (its CRD is created by this build)",
         f"► Namespace/{ns}-new created",
         f"► ConfigMap/{ns}-new/c created (namespace {ns}-new is new)",
-        f"► Gadget/{ns}/g created (its CRD is created by this build)",
     ]
 
 

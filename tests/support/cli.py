@@ -44,8 +44,9 @@ async def weir(
     *args: str,
     kubeconfig: str | None = None,
     timeout: float = TIMEOUT,
+    cwd: str | Path | None = None,
 ) -> Result:
-    """Run ``weir ARGS [--kubeconfig K]`` to completion."""
+    """Run ``weir ARGS [--kubeconfig K]`` to completion (in ``cwd`` when given)."""
     full = (*args, "--kubeconfig", kubeconfig) if kubeconfig else args
     proc = await asyncio.create_subprocess_exec(
         WEIR,
@@ -53,6 +54,7 @@ async def weir(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=_env(),
+        cwd=cwd,
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)

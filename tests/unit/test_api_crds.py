@@ -84,6 +84,8 @@ def test_short_names_as_flux_has_them() -> None:
         "HelmRepository": ["helmrepo"],
         "HelmChart": ["hc"],
         "Bucket": None,
+        "ExternalArtifact": ["ea"],
+        "ArtifactGenerator": ["ag"],
         "Kustomization": ["ks"],
         "HelmRelease": ["hr"],
         "Provider": None,
@@ -112,26 +114,34 @@ def test_printer_columns() -> None:
     assert columns("GitRepository") == [url, age, ready, status]
     assert columns("OCIRepository") == [url, ready, status, age]
     assert columns("Bucket")[0] == ("Endpoint", "string", ".spec.endpoint")
-    assert columns("Provider") == [age]
+    # weir gives Provider and Alert a status (ADR 0008), so they show Ready like the others
+    assert columns("Provider") == [age, ready, status]
+    assert columns("Alert") == [age, ready, status]
+    assert columns("ExternalArtifact") == [
+        age,
+        ready,
+        status,
+        ("Source", "string", ".spec.sourceRef.name"),
+    ]
+    assert columns("ArtifactGenerator") == [age, ready, status]
 
 
 def test_status_subresource_and_default() -> None:
+    # every kind has one, Provider and Alert included (weir's addition, ADR 0008)
     for kind, crd in _by_kind().items():
         version = crd["spec"]["versions"][0]
         props = version["schema"]["openAPIV3Schema"]["properties"]
-        if kind in ("Provider", "Alert"):
-            assert "subresources" not in version
-            assert "status" not in props
-        else:
-            assert version["subresources"] == {"status": {}}
+        assert version["subresources"] == {"status": {}}
+        # ExternalArtifact has no observedGeneration (its producer writes it), as in Flux
+        if kind != "ExternalArtifact":
             assert props["status"]["default"] == {"observedGeneration": -1}
-            assert props["status"]["properties"]["conditions"]["items"]["required"] == [
-                "type",
-                "status",
-                "lastTransitionTime",
-                "reason",
-                "message",
-            ]
+        assert props["status"]["properties"]["conditions"]["items"]["required"] == [
+            "type",
+            "status",
+            "lastTransitionTime",
+            "reason",
+            "message",
+        ]
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -140,7 +150,8 @@ def test_schemas_are_structural(kind: str) -> None:
     assert schema["type"] == "object"
     assert schema["properties"]["metadata"] == {"type": "object"}
     assert schema["properties"]["apiVersion"]["type"] == "string"
-    assert schema["required"] == ["spec"]
+    # an ExternalArtifact's spec is optional, as in Flux
+    assert schema.get("required") == (None if kind == "ExternalArtifact" else ["spec"])
     text = json.dumps(schema)
     for banned in ('"$ref"', '"anyOf"', '"oneOf"', '"allOf"', '"title"', '"const"', '"$defs"'):
         assert banned not in text, banned

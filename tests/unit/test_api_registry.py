@@ -17,6 +17,8 @@ def test_kinds() -> None:
         "HelmRepository",
         "HelmChart",
         "Bucket",
+        "ExternalArtifact",
+        "ArtifactGenerator",
         "Kustomization",
         "HelmRelease",
         "Provider",
@@ -33,6 +35,8 @@ def test_kinds() -> None:
         "HelmRepository": "source.toolkit.fluxcd.io/v1",
         "HelmChart": "source.toolkit.fluxcd.io/v1",
         "Bucket": "source.toolkit.fluxcd.io/v1",
+        "ExternalArtifact": "source.toolkit.fluxcd.io/v1",
+        "ArtifactGenerator": "source.extensions.fluxcd.io/v1beta1",
         "Kustomization": "kustomize.toolkit.fluxcd.io/v1",
         "HelmRelease": "helm.toolkit.fluxcd.io/v2",
         "Provider": "notification.toolkit.fluxcd.io/v1beta3",
@@ -57,8 +61,8 @@ def test_kind_info() -> None:
     assert ks.crd_name == "kustomizations.kustomize.toolkit.fluxcd.io"
     assert [c.name for c in ks.printer_columns] == ["Age", "Ready", "Status"]
     assert ks.has_status
-    assert not KINDS["Provider"].has_status
-    assert not KINDS["Alert"].has_status
+    assert KINDS["Provider"].has_status  # weir's addition to v1beta3 (ADR 0008)
+    assert KINDS["Alert"].has_status
     assert KINDS["Receiver"].has_status
     assert [c.name for c in KINDS["HelmChart"].printer_columns] == [
         "Chart",

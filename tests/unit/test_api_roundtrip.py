@@ -12,6 +12,15 @@ from weir.api import KINDS, FluxObject, parse_object
 
 DIGEST = "sha256:" + "9f8e7d6c5b4a3921" * 4
 
+INITIALIZED = """
+  - type: Ready
+    status: "True"
+    reason: Succeeded
+    message: Initialized
+    observedGeneration: 2
+    lastTransitionTime: "2026-11-25T10:00:00Z"
+"""
+
 READY = """
   - type: Ready
     status: "True"
@@ -243,6 +252,66 @@ status:
   url: http://source-controller.flux-system.svc.cluster.local./bucket/flux-system/chain-exports/latest.tar.gz
   artifact:{ARTIFACT}
   observedIgnore: "*.parquet"
+""",
+    ),
+    "ExternalArtifact": _doc(
+        "source.toolkit.fluxcd.io/v1",
+        "ExternalArtifact",
+        "apps",
+        f"""
+spec:
+  sourceRef:
+    apiVersion: source.extensions.fluxcd.io/v1beta1
+    kind: ArtifactGenerator
+    name: fleet
+    namespace: flux-system
+status:
+  conditions:{READY}
+  artifact:{ARTIFACT}
+""",
+    ),
+    "ArtifactGenerator": _doc(
+        "source.extensions.fluxcd.io/v1beta1",
+        "ArtifactGenerator",
+        "fleet",
+        f"""
+spec:
+  sources:
+  - alias: repo
+    kind: GitRepository
+    name: flux-system
+  - alias: chart
+    kind: OCIRepository
+    name: erigon-chart
+    namespace: charts
+  artifacts:
+  - name: apps
+    originRevision: "@repo"
+    copy:
+    - from: "@repo/apps/**"
+      to: "@artifact/"
+      exclude: ["*.md", "**/testdata/**"]
+  - name: erigon
+    revision: "@chart"
+    copy:
+    - from: "@chart/"
+      to: "@artifact/"
+    - from: "@repo/values/erigon-prod.yaml"
+      to: "@artifact/erigon/values.yaml"
+      strategy: Merge
+    - from: "@chart/*.tgz"
+      to: "@artifact/vendor/"
+      strategy: Extract
+status:
+  observedGeneration: 3
+  conditions:{READY}
+  lastHandledReconcileAt: "2026-11-25T09:59:58.123456789Z"
+  observedSourcesDigest: sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+  inventory:
+  - name: apps
+    namespace: flux-system
+    digest: sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+    filename: "3162378418.tar.gz"
 """,
     ),
     "Kustomization": _doc(
@@ -541,7 +610,7 @@ status:
         "notification.toolkit.fluxcd.io/v1beta3",
         "Provider",
         "github-status",
-        """
+        f"""
 spec:
   type: github
   address: https://github.com/etherwurst/fleet
@@ -556,13 +625,16 @@ spec:
   certSecretRef:
     name: github-ca
   suspend: false
+status:  # weir's addition to v1beta3 (ADR 0008)
+  observedGeneration: 2
+  conditions:{INITIALIZED}
 """,
     ),
     "Alert": _doc(
         "notification.toolkit.fluxcd.io/v1beta3",
         "Alert",
         "on-call",
-        """
+        f"""
 spec:
   providerRef:
     name: slack
@@ -583,6 +655,9 @@ spec:
   eventMetadata:
     cluster: aks-prod-weu
   summary: production alerts
+status:  # weir's addition to v1beta3 (ADR 0008)
+  observedGeneration: 2
+  conditions:{INITIALIZED}
 """,
     ),
     "Receiver": _doc(
@@ -888,6 +963,7 @@ def test_status_helpers() -> None:
     assert healthy is not None
     assert healthy.message.startswith("Health check passed")
     assert ks.condition("Stalled") is None
-    provider = parse_object(OBJECTS["Provider"])
-    assert provider.conditions() == []
-    assert not provider.is_ready()
+    provider = parse_object(OBJECTS["Provider"])  # a status in weir (ADR 0008)
+    assert provider.is_ready()
+    assert [c.message for c in provider.conditions()] == ["Initialized"]
+    assert not parse_object({**OBJECTS["Provider"], "status": None}).is_ready()

@@ -70,8 +70,9 @@ def test_file_with_several_documents_picks_the_named_one(tmp_path: Path) -> None
     assert obj["metadata"] == {"name": "apps", "namespace": "staging"}
     assert parse_spec(obj, "x").path == "./apps"
     assert read_kustomization_file(file, "infra", None)["metadata"]["name"] == "infra"
-    with pytest.raises(KustomizationFileError, match="several Kustomizations named 'apps'"):
-        read_kustomization_file(file, "apps", None)
+    # as flux build: the first document of that name (in the namespace asked for)
+    assert read_kustomization_file(file, "apps", None)["metadata"]["namespace"] == "flux-system"
+    assert read_kustomization_file(file, "apps", "flux-system")["metadata"]["name"] == "apps"
     with pytest.raises(KustomizationFileError) as e:
         read_kustomization_file(file, "web", None)
     assert "has no Kustomization 'web'" in str(e.value)
@@ -102,7 +103,9 @@ def test_a_namespace_less_document_takes_the_namespace_asked_for(tmp_path: Path)
 def test_invalid_spec_names_the_field() -> None:
     obj = yaml.safe_load(KS.format(name="apps", namespace="ns"))
     obj["spec"]["interval"] = "ten minutes"
-    with pytest.raises(ConfigError, match=r"invalid Kustomization ns/apps: spec.interval: "):
+    with pytest.raises(
+        ConfigError, match=r"invalid Kustomization ns/apps \(1 problem\): spec.interval: "
+    ):
         parse_spec(obj, "Kustomization ns/apps")
 
 
@@ -189,7 +192,7 @@ def test_secret_values_are_masked_keys_kept() -> None:
         "metadata": {"name": "c"},
         "data": {"a": "b"},
     }
-    masked = mask_secrets([secret, sops, config])
+    masked = mask_secrets([secret, sops, config], BUILD)  # --mask-secrets
     assert masked[0]["data"] == {"password": b64(SECRET_MASK), "token": b64(SOPS_MASK)}
     assert masked[0]["stringData"] == {"raw": SECRET_MASK}
     assert masked[1]["data"] == {"key": b64(SOPS_MASK)}
@@ -208,9 +211,11 @@ def test_yaml_output_is_multi_document_and_quoted_as_kubernetes_reads() -> None:
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}, "data": {"n": "1e3"}},
     ]
     text = to_yaml(objs)
-    assert text.startswith("---\napiVersion: v1\n")
+    assert text.startswith("apiVersion: v1\ndata:\n")  # as flux build: keys sorted
+    assert text.endswith("---\n")
     assert text.count("---\n") == 2
-    assert [d["data"] for d in yaml.safe_load_all(text)] == [{"t": "12:30"}, {"n": "1e3"}]
+    docs = [d for d in yaml.safe_load_all(text) if d is not None]
+    assert [d["data"] for d in docs] == [{"t": "12:30"}, {"n": "1e3"}]
 
 
 def test_errors_become_one_line() -> None:

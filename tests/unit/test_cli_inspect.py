@@ -167,8 +167,9 @@ def test_revision_and_summary() -> None:
     assert (s.ready, s.suspended, s.message) == ("False", True, "msg")
     fresh = summarize(flux_obj("Kustomization", None))
     assert (fresh.ready, fresh.message) == ("Unknown", "waiting to be reconciled")
+    # Alerts have a status in weir (ADR 0008): one not reconciled yet waits like the others
     alert = summarize({**flux_obj("Alert", None), "status": None})
-    assert alert.ready == "-"
+    assert (alert.ready, alert.message) == ("Unknown", "waiting to be reconciled")
 
 
 def test_get_render_prefixes_kinds() -> None:

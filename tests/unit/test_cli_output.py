@@ -107,6 +107,8 @@ def test_kind_groups() -> None:
         "HelmRepository",
         "HelmChart",
         "Bucket",
+        "ExternalArtifact",
+        "ArtifactGenerator",
     }
     assert len(resolve_kinds("all")) == len(KINDS)
 

@@ -1,10 +1,10 @@
-"""`weir run` flags that name Secrets: ``--sops-age-secret``."""
+"""`weir run` flags that name Secrets (``--sops-age-secret``) and ``--feature-gates``."""
 
 from __future__ import annotations
 
 import pytest
 
-from weir.cli.run import _secret_ref
+from weir.cli.run import _secret_ref, parse_feature_gates
 from weir.errors import UsageError
 
 
@@ -33,3 +33,17 @@ def test_no_namespace_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("POD_NAMESPACE", raising=False)
     with pytest.raises(UsageError, match="pass <namespace>/keys"):
         _secret_ref("--sops-age-secret", "keys")
+
+
+def test_feature_gates() -> None:
+    assert parse_feature_gates(None) == {}
+    assert parse_feature_gates("ExternalArtifact=false, OOMWatch=TRUE") == {
+        "ExternalArtifact": False,
+        "OOMWatch": True,
+    }
+
+
+@pytest.mark.parametrize("value", ["ExternalArtifact", "ExternalArtifact=yes", "=true"])
+def test_malformed_feature_gates(value: str) -> None:
+    with pytest.raises(UsageError, match=r"--feature-gates: .* is not Name=true or Name=false"):
+        parse_feature_gates(value)

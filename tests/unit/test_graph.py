@@ -19,6 +19,9 @@ def obj(kind: str, name: str, ready: str | None = "True", ns: str = "fx", **spec
         "HelmRepository": "source.toolkit.fluxcd.io/v1",
         "Kustomization": "kustomize.toolkit.fluxcd.io/v1",
         "HelmRelease": "helm.toolkit.fluxcd.io/v2",
+        "Bucket": "source.toolkit.fluxcd.io/v1",
+        "ArtifactGenerator": "source.extensions.fluxcd.io/v1beta1",
+        "ExternalArtifact": "source.toolkit.fluxcd.io/v1",
     }
     out: Obj = {
         "apiVersion": groups[kind],
@@ -87,6 +90,37 @@ def test_edges_from_sources_dependencies_and_inventories() -> None:
         "Kustomization/fx/infra -> Kustomization/fx/apps (dependsOn)",
     ]
     assert graph.referenced() == {"GitRepository/elsewhere/own", "HelmRepository/fx/charts"}
+
+
+def test_artifact_generator_edges() -> None:
+    """Sources -> ArtifactGenerator -> ExternalArtifacts -> consumers (Flux 2.7 layout)."""
+    generator = obj(
+        "ArtifactGenerator",
+        "flux-system",
+        sources=[
+            {"alias": "repo", "kind": "GitRepository", "name": "fleet"},
+            {"alias": "cfg", "kind": "Bucket", "name": "cfg", "namespace": "other"},
+        ],
+        artifacts=[],
+    )
+    artifact = obj(
+        "ExternalArtifact",
+        "apps",
+        sourceRef={"kind": "ArtifactGenerator", "name": "flux-system", "namespace": "fx"},
+    )
+    apps = obj("Kustomization", "apps", sourceRef={"kind": "ExternalArtifact", "name": "apps"})
+    release = obj("HelmRelease", "web", chartRef={"kind": "ExternalArtifact", "name": "apps"})
+    graph = Graph()
+    graph.add_flux([generator, artifact, apps, release])
+    assert sorted(str(e) for e in graph.edges) == [
+        "ArtifactGenerator/fx/flux-system -> ExternalArtifact/fx/apps (source)",
+        "Bucket/other/cfg -> ArtifactGenerator/fx/flux-system (source)",
+        "ExternalArtifact/fx/apps -> HelmRelease/fx/web (source)",
+        "ExternalArtifact/fx/apps -> Kustomization/fx/apps (source)",
+        "GitRepository/fx/fleet -> ArtifactGenerator/fx/flux-system (source)",
+    ]
+    assert graph.nodes["ExternalArtifact/fx/apps"].layer == "source"
+    assert graph.nodes["ArtifactGenerator/fx/flux-system"].layer == "source"
 
 
 def test_problems_name_the_root_causes() -> None:

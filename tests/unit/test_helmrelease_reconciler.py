@@ -6,15 +6,17 @@ builder are the reconciler's ports (``weir.helm.ports``), given in-memory fakes 
 The engine here keeps releases in a dict with Helm's statuses (deployed, superseded, failed,
 uninstalled), so every path of the reconciler runs in milliseconds: install, upgrade on a
 change, failures counted per desired state, rollback and uninstall remediation, retries,
-RetryOnFailure, tests and ignored test failures, forceAt / resetAt, dependencies, and the
-storageNamespace limit. The end-to-end behaviour against a real cluster is in
-tests/e2e/test_helm_delivery.py.
+RetryOnFailure, tests and ignored test failures, forceAt / resetAt, dependencies, and a
+storage namespace other than the release namespace (the records port is an in-memory fake
+too). The end-to-end behaviour against a real cluster is in tests/e2e/test_helm_delivery.py
+and tests/integration/test_helm_storage_namespace.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -171,14 +173,26 @@ class MemoryEngine(HelmEngine):
         return replace(latest, hooks=(HookRun("smoke", ("test",), "Succeeded", None, None),))
 
     async def history(
-        self, access: ClusterAccess, name: str, namespace: str, *, max_revisions: int | None = None
+        self,
+        access: ClusterAccess,
+        name: str,
+        namespace: str,
+        *,
+        max_revisions: int | None = None,
+        storage_namespace: str | None = None,
     ) -> list[Release]:
-        return list(self.releases.get((namespace, name), []))
+        return list(self.releases.get((storage_namespace or namespace, name), []))
 
     async def status(
-        self, access: ClusterAccess, name: str, namespace: str, *, revision: int | None = None
+        self,
+        access: ClusterAccess,
+        name: str,
+        namespace: str,
+        *,
+        revision: int | None = None,
+        storage_namespace: str | None = None,
     ) -> Release:
-        return self._history(namespace, name)[-1]
+        return self._history(storage_namespace or namespace, name)[-1]
 
     async def get_values(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise AssertionError("not used")
@@ -189,6 +203,43 @@ class MemoryEngine(HelmEngine):
     @property
     def field_manager(self) -> str:
         return "memory"
+
+
+class MemoryStorage:
+    """The records port over :class:`MemoryEngine`'s dict (keyed by the namespace holding
+    them): moved into the release namespace for a write action and back after it."""
+
+    def __init__(self, engine: MemoryEngine) -> None:
+        self.engine = engine
+        self.moves: list[str] = []
+
+    def _move(self, name: str, src: str, dest: str) -> None:
+        records = self.engine.releases.pop((src, name), [])
+        if records:
+            self.engine.releases.setdefault((dest, name), [])[:0] = records
+
+    @contextlib.asynccontextmanager
+    async def staged(
+        self, api: Any, name: str, release_ns: str, storage_ns: str
+    ) -> AsyncIterator[None]:
+        if release_ns == storage_ns:
+            yield
+            return
+        self._move(name, storage_ns, release_ns)
+        self.moves.append(f"stage:{name}")
+        try:
+            yield
+        finally:
+            self.engine.releases.pop((storage_ns, name), None)
+            self._move(name, release_ns, storage_ns)
+            self.moves.append(f"unstage:{name}")
+
+    async def adopt(self, api: Any, name: str, from_ns: str, to_ns: str) -> bool:
+        if (to_ns, name) in self.engine.releases or (from_ns, name) not in self.engine.releases:
+            return False
+        self._move(name, from_ns, to_ns)
+        self.moves.append(f"adopt:{name}:{from_ns}->{to_ns}")
+        return True
 
 
 class Events:
@@ -249,6 +300,7 @@ async def empty_inventory(*args: Any) -> dict[str, Any]:
 class Harness:
     def __init__(self) -> None:
         self.engine = MemoryEngine()
+        self.storage = MemoryStorage(self.engine)
         self.events = Events()
         self.others: dict[tuple[str | None, str], Obj] = {}
         self.reconciler = HelmReleaseReconciler(
@@ -260,6 +312,7 @@ class Harness:
             settings=HelmSettings(requeue_dependency=5.0),
             read_latest=no_newer_copy,
             inventory=empty_inventory,
+            storage=self.storage,
         )
         self.reconciler.charts.remember(
             DIGEST,
@@ -522,9 +575,45 @@ async def test_dependencies_and_storage_namespace(h: Harness) -> None:
     }
     assert (await h.run()).outcome is Outcome.SUCCEEDED
 
+
+async def test_storage_namespace_other_than_the_release_namespace(h: Harness) -> None:
     h.spec(targetNamespace="elsewhere", storageNamespace="flux-system")
-    with pytest.raises(Stalled, match="storageNamespace"):
-        await h.run()
+    result = await h.run()
+    assert result.reason == "InstallSucceeded"
+    assert h.status["storageNamespace"] == "flux-system"
+    # the records live in the storage namespace; the action ran in the release namespace
+    assert [r.revision for r in h.engine.releases[("flux-system", "elsewhere-web")]] == [1]
+    assert ("elsewhere", "elsewhere-web") not in h.engine.releases
+    assert h.storage.moves == ["stage:elsewhere-web", "unstage:elsewhere-web"]
+    assert h.status["history"][0]["namespace"] == "elsewhere"
+
+    assert (await h.run()).outcome is Outcome.SUCCEEDED  # nothing to do: nothing moved
+    assert len(h.storage.moves) == 2
+
+    h.spec(values={"message": "two"})
+    assert (await h.run()).reason == "UpgradeSucceeded"
+    assert [r.status for r in h.engine.releases[("flux-system", "elsewhere-web")]] == [
+        "superseded",
+        "deployed",
+    ]
+
+
+async def test_default_storage_is_the_helmrelease_namespace(h: Harness) -> None:
+    h.spec(targetNamespace="elsewhere")
+    assert (await h.run()).reason == "InstallSucceeded"
+    assert h.status["storageNamespace"] == NS  # Flux's default, not the target namespace
+    assert ("apps", "elsewhere-web") in h.engine.releases
+
+
+async def test_storage_namespace_change_moves_the_records(h: Harness) -> None:
+    h.spec(targetNamespace="elsewhere", storageNamespace="elsewhere")
+    assert (await h.run()).reason == "InstallSucceeded"
+    h.spec(targetNamespace="elsewhere", storageNamespace="flux-system")
+    result = await h.run()
+    assert result.outcome is Outcome.SUCCEEDED
+    assert h.engine.calls == ["install"]  # moved, not reinstalled
+    assert h.storage.moves == ["adopt:elsewhere-web:elsewhere->flux-system"]
+    assert h.status["storageNamespace"] == "flux-system"
 
 
 async def test_release_name_change_uninstalls_the_old_release(h: Harness) -> None:

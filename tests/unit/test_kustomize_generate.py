@@ -112,15 +112,19 @@ def test_merge_spec() -> None:
         "components": ["../c1", "../c2"],
         "commonLabels": {"kept": "yes"},
         "buildMetadata": ["originAnnotations"],
+        "sortOptions": {"order": "fifo"},  # Flux's order: the resources' own
     }
     assert user["namespace"] == "old"  # the input is not modified
+    legacy = {"resources": ["a.yaml"], "sortOptions": {"order": "legacy"}}
+    assert merge_spec(legacy, BuildSpec(), Path("/nonexistent")) == legacy  # the user's choice
 
 
 def test_merge_spec_drops_missing_components_when_asked(tmp_path: Path) -> None:
     (tmp_path / "present").mkdir()
     spec = BuildSpec(components=("present", "absent"), ignore_missing_components=True)
-    assert merge_spec({}, spec, tmp_path) == {"components": ["present"]}
-    assert merge_spec({}, BuildSpec(), tmp_path) == {"resources": []}
+    fifo = {"sortOptions": {"order": "fifo"}}
+    assert merge_spec({}, spec, tmp_path) == {"components": ["present"], **fifo}
+    assert merge_spec({}, BuildSpec(), tmp_path) == {"resources": [], **fifo}
 
 
 def test_build_spec_from_a_kustomization_spec() -> None:
@@ -151,7 +155,11 @@ def test_write_kustomization_keeps_the_users_file_name(tmp_path: Path) -> None:
     files(tmp_path, {"kustomization.yml": "resources: [a.yaml]\n", "a.yaml": CM})
     written = write_kustomization(tmp_path, tmp_path, BuildSpec(name_prefix="x-"))
     assert written.name == "kustomization.yml"
-    assert yamlio.load(written.read_text()) == {"resources": ["a.yaml"], "namePrefix": "x-"}
+    assert yamlio.load(written.read_text()) == {
+        "resources": ["a.yaml"],
+        "namePrefix": "x-",
+        "sortOptions": {"order": "fifo"},
+    }
     assert not (tmp_path / "kustomization.yaml").exists()
 
     other = files(tmp_path / "gen", {"a.yaml": CM})

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from weir.api.source import Bucket
 from weir.helm.settings import HelmSettings
 from weir.kustomize.settings import KustomizeSettings
 from weir.operator.instance import distribution as dist
@@ -22,7 +23,7 @@ from weir.operator.instance.desired import (
 )
 from weir.operator.instance.patches import apply_patches
 from weir.operator.instance.plans import SettingsError, local_plans, run_settings
-from weir.operator.instance.render import render, settings_name
+from weir.operator.instance.render import render, settings_name, sync_objects
 from weir.operator.instance.syncref import git_ref, is_semver_range, oci_ref
 from weir.runtime.factories import ControllerRegistry
 from weir.runtime.settings import RunSettings
@@ -341,10 +342,17 @@ def test_an_invalid_size_names_the_field() -> None:
     assert "'small', 'medium' or 'large'" in err.value.message
 
 
-def test_a_bucket_sync_is_refused() -> None:
-    sync = {**GUIDE["spec"]["sync"], "kind": "Bucket", "url": "minio:9000", "ref": "fleet"}
-    with pytest.raises(InstanceError, match="does not reconcile Buckets"):
-        _desired(sync=sync)
+def test_a_bucket_sync() -> None:
+    sync = {**GUIDE["spec"]["sync"], "kind": "Bucket", "url": "http://minio:9000", "ref": "fleet"}
+    source, kustomization = sync_objects(_desired(sync=sync))
+    assert (source["kind"], source["spec"]["endpoint"], source["spec"]["bucketName"]) == (
+        "Bucket",
+        "minio:9000",
+        "fleet",
+    )
+    assert source["spec"]["insecure"] is True
+    assert kustomization["spec"]["sourceRef"]["kind"] == "Bucket"
+    Bucket.model_validate(source)  # a valid Bucket for weir's Bucket controller
 
 
 def test_a_component_missing_from_the_build() -> None:

@@ -86,6 +86,7 @@ class MemoryWriter:
 class MemoryEvents:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str]] = []
+        self.annotations: list[dict[str, str]] = []
 
     async def event(
         self,
@@ -96,6 +97,7 @@ class MemoryEvents:
         annotations: Mapping[str, str] | None = None,
     ) -> object:
         self.events.append((event_type, reason, message))
+        self.annotations.append(dict(annotations or {}))
         return None
 
 
@@ -223,6 +225,45 @@ async def test_routine_runs_write_nothing_and_record_no_event(parts: Parts) -> N
     scheduled = controller.queue.scheduled("ns/a")
     assert scheduled is not None
     assert 3600 * 0.95 <= scheduled <= 3600 * 1.05
+    controller.queue.shutdown()
+
+
+async def test_events_carry_the_revision_and_its_origin(parts: Parts) -> None:
+    """Flux's event metadata: ``<group>/revision``, and ``<group>/originRevision`` when the
+    status says the applied revision came from another (an OCI artifact's source commit)."""
+    controller, informer, _, reconciler, events = parts
+
+    async def applied(obj: Obj) -> Result:
+        obj["status"]["lastAppliedRevision"] = "latest@sha256:abc"
+        obj["status"]["lastAppliedOriginRevision"] = "main@sha1:def"
+        return Result.success("Applied revision: latest@sha256:abc", revision="latest@sha256:abc")
+
+    reconciler.step = applied
+    informer.put(_thing(interval="1h"))
+    await _run(controller)
+    group = THINGS.group
+    assert events.annotations == [
+        {f"{group}/revision": "latest@sha256:abc", f"{group}/originRevision": "main@sha1:def"}
+    ]
+
+
+async def test_a_suspended_object_is_not_reconciled(parts: Parts) -> None:
+    """``Reconciler.is_suspended`` (``spec.suspend`` by default) skips the run: nothing is
+    called, nothing written."""
+    controller, informer, writer, reconciler, _ = parts
+    ran: list[str] = []
+
+    async def record(obj: Obj) -> Result:
+        ran.append(obj["metadata"]["name"])
+        return Result.success()
+
+    reconciler.step = record
+    informer.put(_thing(suspend=True))
+    await _run(controller)
+    assert (ran, writer.patches) == ([], [])
+    informer.put(_thing(suspend=False))
+    await _run(controller)
+    assert ran == ["a"]
     controller.queue.shutdown()
 
 

@@ -119,6 +119,10 @@ def test_leader_election_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
             ["--enable-leader-election", "--leader-election-renew-deadline=1m"],
             "lease duration > renew deadline",
         ),
+        (["--receiver-addr=nine-two-nine-two"], "--receiver-addr=nine-two-nine-two"),
+        (["--receiverAddr=localhost"], "--receiver-addr=localhost"),
+        (["--events-addr=:port"], "--events-addr=:port"),
+        (["--rate-limit-interval=often"], "--rate-limit-interval"),
     ],
 )
 def test_run_rejects_bad_flags(args: list[str], message: str) -> None:
@@ -144,5 +148,9 @@ def test_run_help_lists_flux_flag_names() -> None:
         "--log-level",
         "--log-encoding",
         "--controllers",
+        "--receiver-addr",
+        "--receiverAddr",
+        "--events-addr",
+        "--rate-limit-interval",
     ):
         assert flag in result.output

@@ -51,8 +51,13 @@ def test_flux_status(conditions: list[Obj], spec: Obj, expected: str) -> None:
     assert st.flux_status(obj) == expected
 
 
-def test_kinds_without_status_are_ready() -> None:
-    assert st.flux_status(flux("Provider")) == "ready"
+def test_providers_show_their_ready_condition() -> None:
+    # weir gives Providers and Alerts a status (ADR 0008): not reconciled yet is unknown
+    assert st.flux_status(flux("Provider")) == "unknown"
+    ready = flux("Provider", status={"conditions": [cond("Ready", "True")]})
+    assert st.flux_status(ready) == "ready"
+    invalid = flux("Provider", status={"conditions": [cond("Ready", "False", "ValidationFailed")]})
+    assert st.flux_status(invalid) == "failed"
 
 
 def test_flux_row_and_references() -> None:

@@ -21,6 +21,8 @@ const FLUX_KINDS = [
   "HelmRepository",
   "HelmChart",
   "Bucket",
+  "ArtifactGenerator",
+  "ExternalArtifact",
   "Kustomization",
   "HelmRelease",
   "Provider",

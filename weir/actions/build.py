@@ -12,11 +12,14 @@ variables below, and strictness.
 - **The Kustomization** comes from ``--kustomization-file`` (a YAML file; several documents
   allowed, the one of that name is used), else from the cluster. ``--dry-run`` without a file
   builds with an empty spec (no patches, no substitution): a plain Flux build of the directory.
-- **The files** are those the source artifact would hold: the checkout root (the
-  ``--local-sources`` path of the Kustomization's source, else the nearest directory above
-  ``--path`` holding ``.git``, else ``--path`` itself) without ``.git`` and without what
-  ``.sourceignore`` files and ``--ignore-paths`` exclude (the source-controller's rules). As in
-  ``flux build``, ``--path`` replaces ``spec.path`` of the top Kustomization.
+- **The files** are those the source artifact would hold: the checkout root (:func:`choose_root`:
+  the ``--local-sources`` path of the Kustomization's source, else the nearest directory above
+  ``--path`` holding ``.git``, else the working directory when ``--path`` is inside it, as
+  ``flux build --in-memory-build`` roots its file system, else ``--path`` itself) without
+  ``.git`` and without what ``.sourceignore`` files and ``--ignore-paths`` exclude (the
+  source-controller's rules). As in ``flux build``, ``--path`` replaces ``spec.path`` of the
+  top Kustomization. A reference that still leaves the root fails with an error naming the
+  root and the fix (``--local-sources``).
 - **Variables**: the inline ``substitute`` map and the ``substituteFrom`` ConfigMaps/Secrets,
   read from the cluster; with ``dry_run`` nothing is read from a cluster and substituteFrom is
   skipped (as Flux does). Unset variables become empty unless ``strict_substitute`` (the flux
@@ -25,9 +28,15 @@ variables below, and strictness.
   the checkout of their source: a ``--local-sources`` path, or the parent's checkout when they
   use the same source. Others (and those with ``spec.kubeConfig``) are skipped with a note.
 
-:func:`mask_secrets` hides Secret values for printing with the ``BUILD`` policy of
-:mod:`weir.actions.masking`: SOPS-encrypted values become ``**SOPS**`` as ``flux build`` prints
-them, any other value ``******`` (base64-encoded in ``data``); the keys stay visible.
+**What is printed** (:func:`printed_objects`) is what ``flux build`` prints: the objects as
+kustomize built them (in kustomize's order: the order of the resources, not sorted), after
+substitution, with the owner labels and then ``commonMetadata``, not normalized (``stringData``
+stays, no defaults are added); nested Kustomizations' objects follow their parent's.
+:func:`mask_secrets` masks them with a policy of :mod:`weir.actions.masking`: by default
+:data:`~weir.actions.masking.FLUX_BUILD` (only SOPS-encrypted values, as ``flux build``),
+with ``--mask-secrets`` :data:`~weir.actions.masking.BUILD` (every value).
+:attr:`BuiltKustomization.objects` are the objects as the controller applies them
+(normalized), which ``weir diff`` compares.
 """
 
 from __future__ import annotations
@@ -46,8 +55,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from weir import yamlio
-from weir.actions.masking import BUILD, mask_objects
-from weir.errors import ConfigError, KubeError, UsageError
+from weir.actions.masking import FLUX_BUILD, MaskPolicy, mask_objects
+from weir.errors import ConfigError, KubeError, UsageError, WeirError
 from weir.types import Obj
 
 if TYPE_CHECKING:
@@ -63,6 +72,9 @@ KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 KUSTOMIZATION_API_VERSION = f"{KUSTOMIZE_GROUP}/v1"
 SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
 MAX_DEPTH = 10
+DEFAULT_TIMEOUT = 300.0
+"""The flux CLI's ``--timeout`` default (5m): how long a build may take."""
+OUTSIDE = "points outside the source artifact"
 
 
 class KustomizationFileError(ConfigError):
@@ -85,17 +97,26 @@ class BuildOptions:
     """Extra exclusions in ``.gitignore`` format, like a GitRepository's ``spec.ignore``."""
     suggest_dry_run: bool = True
     """Suggest ``--dry-run`` when reading substituteFrom from the cluster fails."""
+    timeout: float = DEFAULT_TIMEOUT
+    """How long one kustomize build may take (the flux CLI's ``--timeout``)."""
+    live_kustomization: bool = True
+    """Without a file, read the Kustomization from the cluster (else: an empty spec)."""
 
 
 @dataclass
 class BuiltKustomization:
     """A built Kustomization: the object used, its parsed spec, the objects it would apply (as
-    the controller applies them, unmasked) and, when recursive, the nested ones it builds."""
+    the controller applies them, unmasked), the objects as kustomize built them (``rendered``:
+    after substitution, before normalization) and, when recursive, the nested ones it builds
+    (``root``: the checkout it was built from, ``source``: its source's key)."""
 
     kustomization: Obj
     spec: KustomizationSpec
     objects: list[Obj]
     nested: list[BuiltKustomization] = field(default_factory=list)
+    rendered: list[Obj] = field(default_factory=list)
+    root: Path | None = None
+    source: str = ""
 
     @property
     def name(self) -> str:
@@ -118,6 +139,29 @@ class BuiltKustomization:
     def all_objects(self) -> list[Obj]:
         """Every object, this Kustomization's first, then those of the nested ones."""
         return [o for built in self.walk() for o in built.objects]
+
+    def printed(self) -> list[Obj]:
+        """This Kustomization's objects as ``flux build`` prints them (unmasked): the rendered
+        objects with the owner labels, then ``commonMetadata``."""
+        from weir.kube.inventory import set_owner_labels  # noqa: PLC0415
+        from weir.kustomize.metadata import set_common_metadata  # noqa: PLC0415
+
+        cm = self.spec.common_metadata
+        out = []
+        for obj in self.rendered:
+            copied = set_owner_labels(copy.deepcopy(obj), self.name, self.namespace)
+            if cm is not None:
+                set_common_metadata(copied, cm.labels, cm.annotations)
+            out.append(copied)
+        return out
+
+    def all_printed(self) -> list[Obj]:
+        """:meth:`printed` of this one, then of the nested ones (``flux build`` order)."""
+        return [o for built in self.walk() for o in built.printed()]
+
+    def source_roots(self) -> dict[str, Path]:
+        """``Kind/namespace/name`` of each source built from -> its local checkout."""
+        return {b.source: b.root for b in self.walk() if b.root is not None and b.source}
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -191,13 +235,42 @@ def checkout_root(path: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Root:
+    """The checkout a build sees, and why that directory."""
+
+    path: Path
+    why: str
+
+
+def choose_root(path: Path, local: Path | None, cwd: Path | None = None) -> Root:
+    """Where the source artifact of a build of ``path`` starts: the ``--local-sources``
+    directory holding ``path``; else the nearest directory above it holding ``.git``; else
+    the working directory when ``path`` is inside it (``flux build`` reads files relative to
+    it; not the home directory or ``/``, which would be copied whole); else ``path``."""
+    if local is not None and _inside(path, local):
+        return Root(local, "its --local-sources directory")
+    found = checkout_root(path)
+    if found != path or (path / ".git").exists():
+        return Root(found, "the nearest directory above --path holding .git")
+    here = (cwd or Path.cwd()).resolve()
+    if _inside(path, here) and here not in (Path.home().resolve(), Path(here.anchor)):
+        return Root(here, "the working directory: no .git above --path")
+    return Root(path, "--path itself: no .git above it, and it is not below the working directory")
+
+
 def _inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
 
 # ----------------------------------------------------------------------------- Kustomization
-def read_kustomization_file(file: Path, name: str, namespace: str | None) -> Obj:
-    """The Kustomization ``name`` (in ``namespace`` when given) defined in ``file``."""
+def read_kustomization_file(
+    file: Path, name: str, namespace: str | None, default: str | None = None
+) -> Obj:
+    """The Kustomization ``name`` defined in ``file``: as ``flux build`` picks it, the first
+    document of that name in ``namespace`` or without a namespace. Without ``namespace`` (no
+    ``-n``), the first one in ``default`` or without a namespace, else (more lenient than
+    Flux) the first one of that name in any namespace."""
     try:
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -217,12 +290,13 @@ def read_kustomization_file(file: Path, name: str, namespace: str | None) -> Obj
             f"{file} defines no {KUSTOMIZE_GROUP} Kustomization: give the file of the "
             f"Kustomization {name} (not kustomize's kustomization.yaml)"
         )
+    wanted = namespace or default
+    named = [d for d in found if _meta(d).get("name") == name]
     matching = [
-        d
-        for d in found
-        if _meta(d).get("name") == name
-        and (namespace is None or (_meta(d).get("namespace") or namespace) == namespace)
+        d for d in named if wanted is None or (_meta(d).get("namespace") or wanted) == wanted
     ]
+    if namespace is None and not matching:
+        matching = named
     if not matching:
         names = ", ".join(
             "/".join(str(p) for p in (_meta(d).get("namespace"), _meta(d).get("name")) if p)
@@ -230,11 +304,8 @@ def read_kustomization_file(file: Path, name: str, namespace: str | None) -> Obj
         )
         where = f" in namespace {namespace}" if namespace else ""
         raise KustomizationFileError(
-            f"{file} has no Kustomization {name!r}{where}; it defines: {names}"
-        )
-    if len(matching) > 1:
-        raise KustomizationFileError(
-            f"{file} defines several Kustomizations named {name!r}: pick one with -n"
+            f"{file} has no Kustomization {name!r}{where}; it defines: {names} "
+            "(pick the namespace with -n)"
         )
     return copy.deepcopy(matching[0])
 
@@ -253,18 +324,38 @@ def empty_kustomization(name: str, namespace: str) -> Obj:
     }
 
 
+LENIENT_DEFAULTS: dict[str, Any] = {
+    "interval": "0s",
+    "prune": False,
+    "sourceRef": {"kind": "GitRepository", "name": ""},
+}
+"""What ``flux build`` reads for a required field a Kustomization file leaves out (Go's zero
+values): a build does not need them."""
+
+
 def parse_spec(obj: Mapping[str, Any], where: str) -> KustomizationSpec:
-    """The spec of a Kustomization; :class:`~weir.errors.ConfigError` naming the bad field."""
+    """The spec of a Kustomization, as leniently as ``flux build`` reads it: the fields a
+    build does not need may be missing (:data:`LENIENT_DEFAULTS`). A spec that is really
+    invalid is a :class:`~weir.errors.ConfigError` naming every bad field at once."""
     from pydantic import ValidationError  # noqa: PLC0415 -- slow imports, only when building
 
     from weir.api.kustomize import KustomizationSpec  # noqa: PLC0415
 
+    raw = obj.get("spec")
+    if raw is not None and not isinstance(raw, Mapping):
+        raise ConfigError(f"invalid {where}: spec is not a map; fix the spec")
+    spec = {**LENIENT_DEFAULTS, **(raw or {})}
     try:
-        return KustomizationSpec.model_validate(obj.get("spec") or {})
+        return KustomizationSpec.model_validate(spec)
     except ValidationError as e:
-        first = e.errors()[0]
-        loc = ".".join(str(p) for p in first.get("loc", ()))
-        raise ConfigError(f"invalid {where}: spec.{loc}: {first['msg']}; fix the spec") from e
+        problems = []
+        for error in e.errors():
+            loc = ".".join(str(p) for p in error.get("loc", ()))
+            problem = f"spec.{loc}: {error['msg']}"
+            if problem not in problems:
+                problems.append(problem)
+        count = f"{len(problems)} problems" if len(problems) > 1 else "1 problem"
+        raise ConfigError(f"invalid {where} ({count}): {'; '.join(problems)}; fix the spec") from e
 
 
 # ----------------------------------------------------------------------------- the checkout
@@ -342,8 +433,10 @@ class Builder:
         """The Kustomization to build: from the file, from the cluster, or an empty one."""
         file = self.options.kustomization_file
         if file is not None:
-            obj = await asyncio.to_thread(read_kustomization_file, file, name, namespace)
-        elif self.options.dry_run:
+            obj = await asyncio.to_thread(
+                read_kustomization_file, file, name, namespace, default_namespace
+            )
+        elif self.options.dry_run or not self.options.live_kustomization:
             obj = empty_kustomization(name, namespace or default_namespace)
             self._notify(
                 f"► no --kustomization-file: building {obj['metadata']['namespace']}/{name} "
@@ -387,19 +480,33 @@ class Builder:
         where = f"Kustomization {ks_ns}/{name}"
         spec = parse_spec(ks, where)
         key = source_key(spec, ks_ns)
-        local = self.options.local_sources.get(key)
-        root = local if local is not None and _inside(path, local) else checkout_root(path)
-        staged = await self._stage(root)
-        rel = path.relative_to(root).as_posix()
+        root = choose_root(path, self.options.local_sources.get(key))
+        staged = await self._stage(root.path)
+        rel = path.relative_to(root.path).as_posix()
         if not (staged / rel).is_dir():
             raise UsageError(
                 f"--path {self.options.path} is excluded by .sourceignore or --ignore-paths: "
                 "the source artifact would not contain it"
             )
-        built = BuiltKustomization(ks, spec, await self._render(ks, spec, staged, rel, where))
+        try:
+            prepared, rendered = await self._render(ks, spec, staged, rel, where)
+        except WeirError as e:
+            if OUTSIDE not in str(e):
+                raise
+            raise type(e)(
+                f"{e}; the build's root is {root.path} ({root.why}): pass --local-sources "
+                f"{key}=<the repository's root directory>, or run weir from the repository's "
+                "root directory"
+            ) from e
+        built = BuiltKustomization(ks, spec, prepared, rendered=rendered, root=root.path)
+        built.source = key
         if self.options.recursive:
-            await self._nested(built, key, root, {(ks_ns, name)}, 1)
+            await self._nested(built, key, root.path, {(ks_ns, name)}, 1)
         return built
+
+    async def stage(self, root: Path) -> Path:
+        """The staged copy of the checkout at ``root`` (what its source artifact holds)."""
+        return await self._stage(root)
 
     async def _stage(self, root: Path) -> Path:
         if root not in self._staged:
@@ -412,10 +519,11 @@ class Builder:
 
     async def _render(
         self, ks: Obj, spec: KustomizationSpec, root: Path, path: str | None, where: str
-    ) -> list[Obj]:
-        """The controller's pipeline (:mod:`weir.kustomize.render`) on ``path`` of ``root``."""
+    ) -> tuple[list[Obj], list[Obj]]:
+        """The controller's pipeline (:mod:`weir.kustomize.render`) on ``path`` of ``root``:
+        the objects as the controller applies them, and as kustomize built them."""
         from weir.kustomize.errors import KustomizeError  # noqa: PLC0415
-        from weir.kustomize.render import prepare_objects, render, spec_timeout  # noqa: PLC0415
+        from weir.kustomize.render import prepare_objects, render  # noqa: PLC0415
 
         name, namespace = str(ks["metadata"]["name"]), str(ks["metadata"]["namespace"])
 
@@ -428,11 +536,12 @@ class Builder:
                 spec.model_copy(update={"path": path}),
                 variables=variables,
                 strict=self.options.strict_substitute,
-                timeout=spec_timeout(spec),
+                timeout=self.options.timeout,
             )
         except KustomizeError as e:
             raise type(e)(f"{where}: {one_line(str(e))}") from e
-        return prepare_objects(rendered.objects, spec, name=name, namespace=namespace)
+        prepared = prepare_objects(rendered.objects, spec, name=name, namespace=namespace)
+        return prepared, rendered.objects
 
     async def _variables(self, post: PostBuild, namespace: str, where: str) -> dict[str, str]:
         """The inline variables, and ``substituteFrom`` read from the cluster unless
@@ -496,19 +605,28 @@ class Builder:
                 )
                 continue
             staged = await self._stage(root)
-            objects = await self._render(child, spec, staged, spec.path, where)
-            built = BuiltKustomization(child, spec, objects)
+            objects, rendered = await self._render(child, spec, staged, spec.path, where)
+            built = BuiltKustomization(child, spec, objects, rendered=rendered, root=root)
+            built.source = key
             parent.nested.append(built)
             await self._nested(built, key, root, seen | {(ns, name)}, depth + 1)
 
 
 # ----------------------------------------------------------------------------- output
-def mask_secrets(objects: Iterable[Mapping[str, Any]]) -> list[Obj]:
-    """Copies of ``objects`` with the values of Secrets masked as ``weir build`` prints them
-    (:data:`weir.actions.masking.BUILD`)."""
-    return mask_objects(objects, BUILD)
+def mask_secrets(
+    objects: Iterable[Mapping[str, Any]], policy: MaskPolicy = FLUX_BUILD
+) -> list[Obj]:
+    """Copies of ``objects`` with the values of Secrets masked as ``weir build`` prints them:
+    by default as ``flux build`` does (:data:`weir.actions.masking.FLUX_BUILD`)."""
+    return mask_objects(objects, policy)
+
+
+def printed_objects(built: BuiltKustomization, policy: MaskPolicy = FLUX_BUILD) -> list[Obj]:
+    """What ``weir build`` prints: :meth:`BuiltKustomization.all_printed`, masked."""
+    return mask_secrets(built.all_printed(), policy)
 
 
 def to_yaml(objects: Iterable[Mapping[str, Any]]) -> str:
-    """Multi-document YAML, each document starting with ``---``, quoted as Kubernetes reads."""
-    return "".join("---\n" + yamlio.dump(dict(o)) for o in objects)
+    """Multi-document YAML as ``flux build`` prints it (``sigs.k8s.io/yaml``: keys sorted,
+    Go's quoting), each document followed by ``---``."""
+    return "".join(yamlio.dump_go(dict(o)) + "---\n" for o in objects)

@@ -19,6 +19,10 @@ With ``spec.prune``, entries of the live Kustomization's ``status.inventory`` th
 built, still exist and may be pruned (owner labels, no ``prune: disabled``) are ``deleted``.
 
 Secret values never appear in the field changes: they read ``*** (before)``/``*** (after)``.
+SOPS-encrypted Secrets (which cannot be decrypted here) are compared as ``flux diff`` compares
+them: masked (:func:`~weir.actions.masking.mask_sops_secret`), and ``configured`` only when
+their keys differ from the live Secret's. Objects are listed in build order (as ``flux diff``
+lists them), the deleted ones after them.
 """
 
 from __future__ import annotations
@@ -29,7 +33,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from weir.actions.build import BuiltKustomization
-from weir.actions.masking import MASK_AFTER, MASK_BEFORE, is_secret, masked_change
+from weir.actions.masking import (
+    MASK_AFTER,
+    MASK_BEFORE,
+    is_secret,
+    mask_sops_secret,
+    masked_change,
+    sops_encrypted,
+)
 from weir.errors import KubeError
 from weir.kube import apply as kube
 from weir.kube import inventory
@@ -80,6 +91,14 @@ class ObjectDiff:
     action: Action
     changes: list[FieldChange] = field(default_factory=list)
     note: str = ""
+    live: Obj | None = field(default=None, repr=False)
+    """The live object (for a drifted one; not in :meth:`to_dict`)."""
+    merged: Obj | None = field(default=None, repr=False)
+    """The dry-run result (for a drifted one; not in :meth:`to_dict`)."""
+
+    @property
+    def is_secret(self) -> bool:
+        return self.ref.kind == "Secret" and self.api_version == "v1"
 
     def to_dict(self) -> Obj:
         out: Obj = {
@@ -110,6 +129,14 @@ class KustomizationDiff:
     def changed(self) -> list[ObjectDiff]:
         return [o for o in self.objects if o.action in CHANGING]
 
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changed)
+
+    def header(self) -> str | None:
+        """A line announcing the group itself (a HelmRelease's release), if any."""
+        return None
+
     def to_dict(self) -> Obj:
         return {
             "kustomization": {"namespace": self.namespace, "name": self.name},
@@ -120,13 +147,15 @@ class KustomizationDiff:
 
 @dataclass
 class DiffResult:
-    """The differences of a Kustomization and, when built recursively, the nested ones."""
+    """The differences of a Kustomization and, when built recursively, the nested ones (or of
+    HelmReleases: ``key`` is then ``helmReleases``)."""
 
     kustomizations: list[KustomizationDiff]
+    key: str = "kustomizations"
 
     @property
     def differs(self) -> bool:
-        return any(k.changed for k in self.kustomizations)
+        return any(k.has_changes for k in self.kustomizations)
 
     @property
     def errors(self) -> list[str]:
@@ -143,7 +172,7 @@ class DiffResult:
     def to_dict(self) -> Obj:
         return {
             "differs": self.differs,
-            "kustomizations": [k.to_dict() for k in self.kustomizations],
+            self.key: [k.to_dict() for k in self.kustomizations],
         }
 
 
@@ -307,16 +336,42 @@ def _take_over(result: ObjectDiff, live: Mapping[str, Any], manifest: Mapping[st
     result.changes.extend(mask_secret_changes(dropped) if is_secret(live) else dropped)
 
 
-def object_diff(planned: Plan) -> ObjectDiff:
-    """What a plan means for one object: its action, why, and the fields that change."""
+def object_diff(planned: Plan, *, sops: bool = False) -> ObjectDiff:
+    """What a plan means for one object: its action, why, and the fields that change.
+    ``sops``: the object is a SOPS-encrypted Secret whose values were masked for the dry-run
+    (:func:`for_dry_run`): it differs only when its keys do, as in ``flux diff``."""
     ref, live, merged = planned.ref, planned.live, planned.dry_run
     result = ObjectDiff(ref, str(planned.obj.get("apiVersion", "")), planned.action)
     result.note = planned.note
     if planned.drift and live is not None and merged is not None:
+        if sops and _keys(live) == _keys(merged):
+            result.action = Action.UNCHANGED
+            return result
         result.changes = changes_between(live, merged)
+        result.live, result.merged = live, merged
     if planned.cleanup and live is not None:
         _take_over(result, live, planned.obj)
     return result
+
+
+def _is_secret(obj: Mapping[str, Any]) -> bool:
+    return obj.get("kind") == "Secret"
+
+
+def _keys(obj: Mapping[str, Any]) -> set[str]:
+    return {*(obj.get("data") or {}), *(obj.get("stringData") or {})}
+
+
+def for_dry_run(obj: Obj) -> Obj:
+    """What is dry-run applied for a built object: SOPS-encrypted Secrets masked as ``flux
+    diff`` does (their values cannot be decrypted here), top-level ``sops`` metadata dropped
+    from other objects."""
+    if obj.get("kind") == "Secret" and (sops_encrypted(obj) or "sops" not in obj):
+        masked = mask_sops_secret(obj)
+        return masked if masked != obj else obj
+    if "sops" in obj:
+        return {k: v for k, v in obj.items() if k != "sops"}
+    return obj
 
 
 def _error_line(error: Exception) -> str:
@@ -380,11 +435,16 @@ async def _deleted(
 async def diff_one(api: ApiClient, built: BuiltKustomization) -> KustomizationDiff:
     """The differences of one built Kustomization (not its nested ones)."""
     out = KustomizationDiff(built.namespace, built.name)
-    objects = apply_order(built.objects)
+    built_order = [for_dry_run(o) for o in built.objects]
+    masked = {id(d) for o, d in zip(built.objects, built_order, strict=True) if d is not o}
+    position = {id(o): i for i, o in enumerate(built_order)}
+    objects = apply_order(built_order)
     options = ApplyOptions(force=bool(built.spec.force))
-    for planned in await plan(api, objects, options, pending=objects):
+    plans = await plan(api, objects, options, pending=objects)
+    by_build = sorted(zip(objects, plans, strict=True), key=lambda pair: position[id(pair[0])])
+    for obj, planned in by_build:
         if planned.error is None:
-            out.objects.append(object_diff(planned))
+            out.objects.append(object_diff(planned, sops=id(obj) in masked and _is_secret(obj)))
         else:
             out.errors.append(_error_line(planned.error))
     out.objects.extend(await _deleted(api, built, objects))

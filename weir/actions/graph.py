@@ -7,7 +7,8 @@ they manage, each with its status word (:mod:`weir.actions.health`). Edges (``fr
 ``to``, "to needs from"):
 
 - ``source``: a source to what consumes its artifact (GitRepository -> Kustomization,
-  HelmRepository -> HelmChart -> HelmRelease, OCIRepository -> HelmRelease, ...);
+  HelmRepository -> HelmChart -> HelmRelease, OCIRepository -> HelmRelease, each source of an
+  ArtifactGenerator -> the generator -> its ExternalArtifacts -> their consumers, ...);
 - ``inputs``: a ResourceSetInputProvider to the ResourceSets whose ``inputsFrom`` selects it
   (by name or label selector);
 - ``dependsOn``: a dependency to its dependent (``spec.dependsOn``; a ResourceSet's entries
@@ -75,12 +76,13 @@ def _spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def source_of(obj: Mapping[str, Any]) -> str | None:
     """``Kind/ns/name`` of the object a Flux object takes its artifact from: a
-    Kustomization's or HelmChart's ``sourceRef``; a HelmRelease's ``chartRef``, its generated
-    HelmChart (``status.helmChart``) or its chart's ``sourceRef``."""
+    Kustomization's or HelmChart's ``sourceRef``; an ExternalArtifact's ``sourceRef`` (its
+    generator); a HelmRelease's ``chartRef``, its generated HelmChart (``status.helmChart``)
+    or its chart's ``sourceRef``."""
     spec = _spec(obj)
     namespace = str(meta(obj).get("namespace", ""))
     kind = obj.get("kind")
-    if kind in ("Kustomization", "HelmChart"):
+    if kind in ("Kustomization", "HelmChart", "ExternalArtifact"):
         return ref_key(spec.get("sourceRef"), namespace)
     if kind == "HelmRelease":
         if spec.get("chartRef"):
@@ -92,6 +94,17 @@ def source_of(obj: Mapping[str, Any]) -> str | None:
         chart_spec = (spec.get("chart") or {}).get("spec") or {}
         return ref_key(chart_spec.get("sourceRef"), namespace)
     return None
+
+
+def sources_of(obj: Mapping[str, Any]) -> list[str]:
+    """Every object a Flux object reads artifacts from: an ArtifactGenerator's
+    ``spec.sources``, otherwise :func:`source_of`."""
+    if obj.get("kind") != "ArtifactGenerator":
+        found = source_of(obj)
+        return [found] if found else []
+    namespace = str(meta(obj).get("namespace", ""))
+    refs = (ref_key(src, namespace) for src in _spec(obj).get("sources") or [])
+    return sorted({r for r in refs if r})
 
 
 def depends_on(obj: Mapping[str, Any]) -> list[str]:
@@ -224,9 +237,7 @@ def flux_edges(obj: Mapping[str, Any]) -> set[Edge]:
     """The edges a Flux object's spec, status and labels declare."""
     me = id_of(obj)
     out: set[Edge] = set()
-    source = source_of(obj)
-    if source:
-        out.add(Edge(source, me, "source"))
+    out |= {Edge(source, me, "source") for source in sources_of(obj)}
     out |= {Edge(dep, me, "dependsOn") for dep in depends_on(obj)}
     out |= {Edge(provider, me, "inputs") for provider in inputs_from(obj)}
     if obj.get("kind") in APPLIER_KINDS or obj.get("kind") in GENERATOR_KINDS:

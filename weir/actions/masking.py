@@ -10,8 +10,11 @@ variables substituted into built manifests) are masked by the code that composes
 the same mask.
 
 What a front end prints is a :class:`MaskPolicy`: :data:`DISPLAY` (the UI, MCP, ``weir
-diff``) shows :data:`MASK`; :data:`BUILD` is what ``weir build`` prints, as ``flux build``
-does (``**SOPS**`` for SOPS-encrypted values, the mask base64-encoded in ``data``).
+diff``) shows :data:`MASK`; :data:`FLUX_BUILD` is what ``weir build`` prints by default,
+exactly as ``flux build`` prints Secrets (:func:`mask_sops_secret`: only SOPS-encrypted values
+are masked, plaintext Secrets are printed as they are); :data:`BUILD` is ``weir build
+--mask-secrets``: every value masked (``**SOPS**`` for SOPS-encrypted values, ``******`` for
+the others, base64-encoded in ``data``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +51,9 @@ class MaskPolicy:
     ``sops`` field); None: :attr:`mask`."""
     encode_data: bool = False
     """Base64-encode the mask in ``data`` (so the output is a valid Secret)."""
+    only_sops: bool = False
+    """Mask only what SOPS encrypted, as ``flux build`` does (:func:`mask_sops_secret`), and
+    remove the top-level ``sops`` metadata of every object."""
 
     def value(self, value: Any, *, encoded: bool, sops: bool = False) -> str:
         """The mask of one Secret value (``encoded``: it is from ``data``)."""
@@ -61,7 +68,12 @@ class MaskPolicy:
 DISPLAY = MaskPolicy()
 """The web UI, MCP tool results and ``weir diff``."""
 BUILD = MaskPolicy("******", sops_mask=SOPS_MASK, encode_data=True)
-"""``weir build``'s output, as ``flux build`` prints Secrets."""
+"""``weir build --mask-secrets``: every Secret value masked (SOPS ones as ``**SOPS**``)."""
+FLUX_BUILD = MaskPolicy(SOPS_MASK, sops_mask=SOPS_MASK, encode_data=True, only_sops=True)
+"""``weir build``'s default, as ``flux build`` prints objects (:func:`mask_sops_secret`)."""
+DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson"
+JSON_MASK = json.dumps({"mask": SOPS_MASK}, separators=(",", ":"))
+"""What a SOPS-encrypted ``.dockerconfigjson`` reads: still valid JSON."""
 
 
 def is_secret(obj: Mapping[str, Any]) -> bool:
@@ -76,15 +88,82 @@ def is_sops_value(value: Any, encoded: bool) -> bool:
 
 
 def _decoded(value: str) -> str:
+    """The base64 text decoded; line breaks are skipped, as Go's decoder does (kustomize
+    wraps long generated values)."""
     try:
-        return base64.b64decode(value, validate=True).decode()
+        return base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return ""
 
 
+def _encoded(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def sops_encrypted(obj: Mapping[str, Any]) -> bool:
+    """Whether the object is a SOPS-encrypted manifest: a top-level ``sops`` block with its
+    encrypted ``mac`` (what ``flux build`` looks for)."""
+    block = obj.get("sops")
+    return isinstance(block, Mapping) and str(block.get("mac") or "").startswith("ENC[")
+
+
+def _holds_sops_file(text: str) -> bool:
+    """A value holding a whole SOPS-encrypted file (a secretGenerator from ``*.enc.yaml``)."""
+    return "sops" in text and "ENC[" in text
+
+
+def _string_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return "true" if value is True else "false" if value is False else ""
+    return str(value)
+
+
+def mask_sops_secret(obj: Mapping[str, Any]) -> Obj:
+    """A copy of a Secret as ``flux build`` prints it.
+
+    - A SOPS-encrypted Secret (:func:`sops_encrypted`) loses its ``sops`` block and every
+      value is masked where it is: ``data`` values become the base64 of ``**SOPS**``,
+      ``stringData`` values ``**SOPS**``; for a ``kubernetes.io/dockerconfigjson`` Secret the
+      mask is the JSON ``{"mask":"**SOPS**"}`` (base64-encoded in ``data``), so the Secret stays
+      valid for the API server.
+    - Otherwise only values holding a SOPS-encrypted file are masked (a ``secretGenerator``
+      built from a SOPS file): the base64 of ``**SOPS**``, in ``data`` and (as Flux does) in
+      ``stringData``. Plaintext values are printed as they are.
+    """
+    out = dict(obj)
+    data = {str(k): str(v) for k, v in (obj.get("data") or {}).items()}
+    string_data = {str(k): _string_value(v) for k, v in (obj.get("stringData") or {}).items()}
+    encoded_mask = _encoded(SOPS_MASK)
+    if sops_encrypted(obj):
+        out.pop("sops", None)
+        if str(obj.get("type") or "Opaque") == DOCKER_CONFIG_JSON:
+            data = dict.fromkeys(data, _encoded(JSON_MASK))
+            string_data = dict.fromkeys(string_data, JSON_MASK)
+        else:
+            data = dict.fromkeys(data, encoded_mask)
+            string_data = dict.fromkeys(string_data, SOPS_MASK)
+    else:
+        data = {k: encoded_mask if _holds_sops_file(_decoded(v)) else v for k, v in data.items()}
+        string_data = {
+            k: encoded_mask if _holds_sops_file(v) else v for k, v in string_data.items()
+        }
+    out.pop("data", None)
+    if data:
+        out["data"] = data
+    if string_data:
+        out["stringData"] = string_data
+    return out
+
+
 def mask_secret(obj: Mapping[str, Any], policy: MaskPolicy = DISPLAY) -> Obj:
     """A copy of a Secret with its values masked and the last-applied annotation dropped."""
+    if policy.only_sops:
+        return mask_sops_secret(obj)
     out = dict(obj)
+    if policy.sops_mask is not None:
+        out.pop("sops", None)
     sops = "sops" in obj
     for key, encoded in (("data", True), ("stringData", False)):
         values = out.get(key)
@@ -104,6 +183,11 @@ def mask_object(obj: Mapping[str, Any], enabled: bool = True, policy: MaskPolicy
     """``obj`` with secret values masked when ``enabled`` (Secrets, and the items of Lists)."""
     if not enabled:
         return dict(obj)
+    if policy.only_sops:
+        if obj.get("kind") == "Secret":
+            return mask_sops_secret(obj)
+        if "sops" in obj and str(obj.get("kind", "")) != "List":
+            return {k: v for k, v in obj.items() if k != "sops"}
     if is_secret(obj):
         return mask_secret(obj, policy)
     items = obj.get("items")

@@ -194,8 +194,9 @@ def source_chain(info: KindInfo, obj: Mapping[str, Any]) -> list[ObjectKey]:
         if not isinstance(ref, dict):
             return None
         found = KINDS.get(str(ref.get("kind", "")))
-        if found is None or not ref.get("name"):
-            return None  # e.g. ExternalArtifact: not served by weir
+        if found is None or not ref.get("name") or found.kind == "ExternalArtifact":
+            # an ExternalArtifact has no reconciler of its own: its generator refreshes it
+            return None
         return ObjectKey(found, str(ref.get("namespace") or default_ns), str(ref["name"]))
 
     chain: list[ObjectKey | None] = []

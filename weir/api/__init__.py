@@ -7,10 +7,12 @@
     'HelmRelease'
 
 Kinds: ``source.toolkit.fluxcd.io/v1`` GitRepository, OCIRepository, HelmRepository, HelmChart,
-Bucket; ``kustomize.toolkit.fluxcd.io/v1`` Kustomization; ``helm.toolkit.fluxcd.io/v2``
+Bucket, ExternalArtifact; ``source.extensions.fluxcd.io/v1beta1`` ArtifactGenerator;
+``kustomize.toolkit.fluxcd.io/v1`` Kustomization; ``helm.toolkit.fluxcd.io/v2``
 HelmRelease; ``notification.toolkit.fluxcd.io`` Provider and Alert (v1beta3), Receiver (v1).
 """
 
+from weir.api.artifactgenerator import ArtifactGenerator
 from weir.api.defaults import with_defaults
 from weir.api.helm import HelmRelease, HelmReleaseSpec, HelmReleaseStatus
 from weir.api.kinds import (
@@ -35,15 +37,24 @@ from weir.api.meta import (
 )
 from weir.api.notification import Alert, Provider, Receiver
 from weir.api.object import FluxObject, ObjectMeta
-from weir.api.source import Bucket, GitRepository, HelmChart, HelmRepository, OCIRepository
+from weir.api.source import (
+    Bucket,
+    ExternalArtifact,
+    GitRepository,
+    HelmChart,
+    HelmRepository,
+    OCIRepository,
+)
 
 __all__ = [
     "KINDS",
     "Alert",
     "Artifact",
+    "ArtifactGenerator",
     "Bucket",
     "Condition",
     "DependencyReference",
+    "ExternalArtifact",
     "FluxObject",
     "GitRepository",
     "HelmChart",

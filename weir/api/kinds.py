@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from weir.api import fluxinstance, helm, kustomize, notification, resourceset, source
+from weir.api import (
+    artifactgenerator,
+    fluxinstance,
+    helm,
+    kustomize,
+    notification,
+    resourceset,
+    source,
+)
 from weir.api.object import FluxObject
 from weir.errors import ConfigError
 from weir.kube.resources import ResourceRef
@@ -169,6 +177,35 @@ _ALL: tuple[KindInfo, ...] = (
         controller="source-controller",
     ),
     KindInfo(
+        kind="ExternalArtifact",
+        group=source.GROUP,
+        version="v1",
+        plural="externalartifacts",
+        singular="externalartifact",
+        model=source.ExternalArtifact,
+        short_names=("ea",),
+        categories=SOURCES,
+        printer_columns=(
+            AGE,
+            READY,
+            STATUS,
+            PrinterColumn("Source", "string", ".spec.sourceRef.name"),
+        ),
+        controller="source-watcher",
+    ),
+    KindInfo(
+        kind="ArtifactGenerator",
+        group=artifactgenerator.GROUP,
+        version="v1beta1",
+        plural="artifactgenerators",
+        singular="artifactgenerator",
+        model=artifactgenerator.ArtifactGenerator,
+        short_names=("ag",),
+        categories=SOURCES,
+        printer_columns=(AGE, READY, STATUS),
+        controller="source-watcher",
+    ),
+    KindInfo(
         kind="Kustomization",
         group=kustomize.GROUP,
         version="v1",
@@ -200,7 +237,7 @@ _ALL: tuple[KindInfo, ...] = (
         singular="provider",
         model=notification.Provider,
         categories=NOTIFICATIONS,
-        printer_columns=(AGE,),
+        printer_columns=(AGE, READY, STATUS),
         controller="notification-controller",
     ),
     KindInfo(
@@ -211,7 +248,7 @@ _ALL: tuple[KindInfo, ...] = (
         singular="alert",
         model=notification.Alert,
         categories=NOTIFICATIONS,
-        printer_columns=(AGE,),
+        printer_columns=(AGE, READY, STATUS),
         controller="notification-controller",
     ),
     KindInfo(

@@ -1,5 +1,12 @@
-"""``notification.toolkit.fluxcd.io``: Provider and Alert (``v1beta3``, static objects without
-status) send events out; Receiver (``v1``) turns incoming webhooks into reconcile requests."""
+"""``notification.toolkit.fluxcd.io``: Provider and Alert (``v1beta3``) send events out; Receiver
+(``v1``) turns incoming webhooks into reconcile requests.
+
+Flux's v1beta3 Provider and Alert are static objects without a status; weir adds the common
+reconcile status (``Ready``, ``observedGeneration``) so that a Provider whose type weir does not
+implement or whose address is malformed says so (ADR 0008). The Receiver type ``gitea`` (Gitea's
+own signature header) is weir's; Flux takes Gitea's webhooks as ``github``, which weir accepts
+too.
+"""
 
 from __future__ import annotations
 
@@ -144,6 +151,8 @@ class Provider(FluxObject):
     kind: Literal["Provider"] = "Provider"
     spec: ProviderSpec
     """Desired state."""
+    status: ReconcileStatus | None = status_field()
+    """Observed state (weir's addition: Flux's v1beta3 Provider has none)."""
 
 
 # ----------------------------------------------------------------------------- Alert
@@ -192,6 +201,8 @@ class Alert(FluxObject):
     kind: Literal["Alert"] = "Alert"
     spec: AlertSpec
     """Desired state."""
+    status: ReconcileStatus | None = status_field()
+    """Observed state (weir's addition: Flux's v1beta3 Alert has none)."""
 
 
 # ----------------------------------------------------------------------------- Receiver
@@ -275,6 +286,7 @@ class ReceiverSpec(ApiModel):
         "generic-hmac",
         "generic-oidc",
         "github",
+        "gitea",
         "gitlab",
         "bitbucket",
         "harbor",

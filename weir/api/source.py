@@ -1,5 +1,5 @@
-"""``source.toolkit.fluxcd.io/v1``: GitRepository, OCIRepository, HelmRepository, HelmChart and
-Bucket — where artifacts come from."""
+"""``source.toolkit.fluxcd.io/v1``: GitRepository, OCIRepository, HelmRepository, HelmChart,
+Bucket and ExternalArtifact — where artifacts come from."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from weir.api.base import (
 from weir.api.meta import (
     AccessFrom,
     Artifact,
+    Condition,
     LocalObjectReference,
+    NamespacedObjectKindReference,
     ReconcileStatus,
     status_field,
 )
@@ -476,4 +478,34 @@ class Bucket(FluxObject):
     spec: BucketSpec
     """Desired state."""
     status: BucketStatus | None = status_field()
+    """Observed state."""
+
+
+# ----------------------------------------------------------------------------- ExternalArtifact
+class ExternalArtifactSpec(ApiModel):
+    """Where an artifact produced outside the source controller comes from."""
+
+    source_ref: NamespacedObjectKindReference | None = None
+    """The object the artifact is generated for (an ArtifactGenerator, for example)."""
+
+
+class ExternalArtifactStatus(ApiModel):
+    """Observed state of an ExternalArtifact, written by the controller that produces it."""
+
+    artifact: Artifact | None = None
+    """The artifact consumers download."""
+    conditions: list[Condition] | None = None
+    """``Ready`` with ``Succeeded``, or False with ``FetchFailed``, ``StorageOperationFailed``
+    or ``VerificationFailed``."""
+
+
+class ExternalArtifact(FluxObject):
+    """An artifact produced by another controller (Flux 2.7, RFC-0012), e.g. by an
+    ArtifactGenerator; Kustomizations and HelmReleases consume it like any source."""
+
+    api_version: Literal["source.toolkit.fluxcd.io/v1"] = "source.toolkit.fluxcd.io/v1"
+    kind: Literal["ExternalArtifact"] = "ExternalArtifact"
+    spec: ExternalArtifactSpec | None = None
+    """Desired state."""
+    status: ExternalArtifactStatus | None = None
     """Observed state."""

@@ -76,8 +76,10 @@ def _usage_message(e: typer.TyperException) -> str:
 
 
 def main() -> None:
+    from weir.cli.fluxflags import normalize_bool_flags  # noqa: PLC0415
+
     try:
-        code = app(standalone_mode=False)
+        code = app(args=normalize_bool_flags(sys.argv[1:]), standalone_mode=False)
     except typer.TyperException as e:  # click's usage errors: unknown flag, bad value, ...
         if type(e).__name__ != "NoArgsIsHelpError":  # that one printed the help already
             fail(_usage_message(e))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 from collections.abc import AsyncIterator, Coroutine, Iterator
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from kubernetes_asyncio.client import ApiClient
 
     from weir.api import KindInfo
+    from weir.kube.client import ClientOverrides
 
 T = TypeVar("T")
 
@@ -115,6 +117,8 @@ class KubeOptions:
     context: str | None = None
     namespace: str | None = None
     all_namespaces: bool = False
+    overrides: ClientOverrides | None = None
+    """kubectl's connection flags (``--server``, ``--token``, ``--as``, ...), when given."""
 
 
 class ClusterUnreachableError(KubeError):
@@ -138,7 +142,18 @@ class Session:
 
 
 def target_of(opts: KubeOptions) -> KubeTarget:
-    return resolve(opts.kubeconfig, opts.context)
+    """The target of the options; with ``--server`` no kubeconfig is needed (as kubectl)."""
+    from weir.kubeconfig import KubeconfigError  # noqa: PLC0415
+
+    try:
+        target = resolve(opts.kubeconfig, opts.context)
+    except KubeconfigError:
+        if opts.overrides is None or not opts.overrides.server:
+            raise
+        return KubeTarget(opts.kubeconfig, (), opts.context, opts.overrides.server, "default")
+    if opts.overrides is not None and opts.overrides.server:
+        target = dataclasses.replace(target, server=opts.overrides.server)
+    return target
 
 
 @asynccontextmanager
@@ -149,7 +164,7 @@ async def connect(opts: KubeOptions) -> AsyncIterator[Session]:
     from weir.kube.errors import ApiUnavailableError  # noqa: PLC0415
 
     target = target_of(opts)
-    api = await api_client(opts.kubeconfig, target.context)
+    api = await api_client(opts.kubeconfig, target.context, overrides=opts.overrides)
     session = Session(api, target, opts.namespace or default_namespace(), opts.all_namespaces)
     async with api:
         try:

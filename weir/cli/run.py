@@ -17,6 +17,7 @@ from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
 from weir.errors import ConfigError, UsageError
 from weir.helm.settings import HelmSettings
 from weir.kustomize.settings import KustomizeSettings
+from weir.notification.settings import NotificationSettings
 from weir.operator.settings import OperatorSettings
 from weir.runtime.durations import parse_duration
 from weir.runtime.factories import REGISTRY
@@ -30,6 +31,7 @@ from weir.web.settings import WebSettings
 _DEFAULTS = RunSettings()
 _LE = LeaderElectionSettings()
 _STORAGE = StorageSettings()
+_NOTIFY = NotificationSettings()
 _OPERATOR = OperatorSettings()
 
 
@@ -159,6 +161,15 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "--requeue-dependency", help="Retry delay while a source or dependency is not ready."
         ),
     ] = "30s",
+    feature_gates: Annotated[
+        str | None,
+        typer.Option(
+            "--feature-gates",
+            help="Flux feature gates, Name=true|false,... weir honours ExternalArtifact (on by "
+            "default: weir runs the ArtifactGenerator controller); other Flux gates are "
+            "accepted and ignored.",
+        ),
+    ] = None,
     sops_age_secret: Annotated[
         str | None,
         typer.Option(
@@ -167,6 +178,28 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             "every Kustomization with spec.decryption may use.",
         ),
     ] = None,
+    receiver_addr: Annotated[
+        str,
+        typer.Option(
+            "--receiver-addr",
+            "--receiverAddr",
+            help="Address of the webhook receiver server (Receivers); 0 disables.",
+        ),
+    ] = _NOTIFY.receiver_addr,
+    events_addr: Annotated[
+        str,
+        typer.Option(
+            "--events-addr",
+            help="Address of Flux's event endpoint, for Flux's own controllers to POST events "
+            "to; 0 (the default) disables it.",
+        ),
+    ] = _NOTIFY.events_addr,
+    rate_limit_interval: Annotated[
+        str,
+        typer.Option(
+            "--rate-limit-interval", help="Window in which duplicate events are not re-sent."
+        ),
+    ] = "5m",
     operator_mode: Annotated[
         str,
         typer.Option(
@@ -263,10 +296,13 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         leader_election_namespace,
     )
     requeue = _duration("--requeue-dependency", requeue_dependency)
+    gates = parse_feature_gates(feature_gates)
+    external_artifact = gates.get("ExternalArtifact", True)
     features = (
         SourceSettings(
             storage=StorageSettings(storage_path, storage_addr, storage_adv_addr),
             requeue_dependency=requeue,
+            no_cross_namespace_refs=no_cross_namespace_refs,
         ),
         KustomizeSettings(
             no_cross_namespace_refs=no_cross_namespace_refs,
@@ -274,6 +310,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             default_service_account=default_service_account,
             requeue_dependency=requeue,
             sops_age_secret=_secret_ref("--sops-age-secret", sops_age_secret),
+            external_artifact=external_artifact,
             build_workers=build_workers,
             build_memory_limit=_size("--build-memory-limit", build_memory_limit),
             build_timeout=_duration("--build-timeout", build_timeout),
@@ -284,6 +321,13 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
             requeue_dependency=requeue,
             no_cross_namespace_refs=no_cross_namespace_refs,
             default_service_account=default_service_account,
+            external_artifact=external_artifact,
+        ),
+        NotificationSettings(
+            receiver_addr=_address("--receiver-addr", receiver_addr),
+            events_addr=_address("--events-addr", events_addr),
+            rate_limit_interval=_duration("--rate-limit-interval", rate_limit_interval),
+            no_cross_namespace_refs=no_cross_namespace_refs,
         ),
         WebSettings(
             addr=web_addr,
@@ -355,6 +399,33 @@ def _leader_election(  # noqa: PLR0917 - one parameter per flag
             "leader election needs lease duration > renew deadline > 1.2 x retry period > 0"
         )
     return le
+
+
+def _address(flag: str, value: str) -> str:
+    """``host:port``, ``:port`` or ``0`` (disabled); anything else is a usage error."""
+    text = value.strip()
+    _, sep, port = text.rpartition(":")
+    if text != "0" and (not sep or not port.isdigit()):
+        raise UsageError(f"{flag}={value}: use host:port (e.g. 127.0.0.1:9292 or :9292), or 0")
+    return text
+
+
+def parse_feature_gates(value: str | None) -> dict[str, bool]:
+    """``--feature-gates=A=true,B=false`` as Flux's controllers read it."""
+    gates: dict[str, bool] = {}
+    for raw_item in (value or "").split(","):
+        item = raw_item.strip()
+        if not item:
+            continue
+        name, sep, raw = item.partition("=")
+        flag = raw.strip().lower()
+        if not sep or not name.strip() or flag not in ("true", "false"):
+            raise UsageError(
+                f"--feature-gates: {item!r} is not Name=true or Name=false "
+                "(e.g. --feature-gates=ExternalArtifact=true)"
+            )
+        gates[name.strip()] = flag == "true"
+    return gates
 
 
 _UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1 << 10, "mi": 1 << 20, "gi": 1 << 30}

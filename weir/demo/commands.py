@@ -37,6 +37,7 @@ def run_argv(
         f"--kubeconfig={kubeconfig}",
         f"--storage-path={storage_path}",
         "--storage-addr=127.0.0.1:0",
+        "--receiver-addr=127.0.0.1:0",  # Receivers' webhooks: a free port, not a fixed one
         f"--health-addr={health[0]}:{health[1]}",
         f"--metrics-addr={metrics[0]}:{metrics[1]}",
         f"--requeue-dependency={requeue_dependency}",

@@ -3,8 +3,8 @@
 Besides HelmReleases it watches, so that a change reaches the cluster at once rather than at
 the next interval:
 
-- HelmCharts and OCIRepositories (shared informers): a new artifact, or a source becoming
-  Ready, queues the HelmReleases using it (index ``chart``);
+- HelmCharts, OCIRepositories and ExternalArtifacts (shared informers): a new artifact, or a
+  source becoming Ready, queues the HelmReleases using it (index ``chart``);
 - HelmReleases: one becoming Ready queues those that depend on it (index ``dependsOn``);
 - ConfigMaps and Secrets: a change of the data of one a HelmRelease reads in ``valuesFrom``
   queues that HelmRelease (index ``valuesFrom``). These two informers keep only a digest of
@@ -142,6 +142,11 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     charts = ctx.informers.get(lookup("HelmChart").resource)
     ocirepos = ctx.informers.get(lookup("OCIRepository").resource)
     settings = ctx.feature(HelmSettings)
+    external = (
+        ctx.informers.get(lookup("ExternalArtifact").resource)
+        if settings.external_artifact
+        else None
+    )
     recorder = EventRecorder(ctx.api, COMPONENT)
     reconciler = HelmReleaseReconciler(
         ctx.api,
@@ -150,6 +155,7 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
             ctx.api,
             charts.get,
             ocirepos.get,
+            external_artifacts=external.get if external is not None else None,
             requeue_dependency=settings.requeue_dependency,
             no_cross_namespace_refs=settings.no_cross_namespace_refs,
         ),
@@ -166,7 +172,10 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     controller = build_controller(
         ctx, hr.kind, hr.resource, reconciler, component=COMPONENT, events=_WarningsOnly(recorder)
     )
-    for kind, source in (("HelmChart", charts), ("OCIRepository", ocirepos)):
+    chart_sources = [("HelmChart", charts), ("OCIRepository", ocirepos)]
+    if external is not None:
+        chart_sources.append(("ExternalArtifact", external))
+    for kind, source in chart_sources:
         controller.watch(
             source, DependentsTracker(informer, CHART_INDEX, artifact_state, ref_of(kind))
         )

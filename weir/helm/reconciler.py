@@ -34,8 +34,10 @@ Deletion uninstalls the release (unless the HelmRelease is suspended) and delete
 HelmChart the release owns; a failed uninstall keeps the finalizer, so a release is never
 left half-deleted.
 
-Known limits (``docs/helm.md``): ``storageNamespace`` must equal the release namespace (Helm
-storage lives there); Helm applies with the process's field manager.
+Helm's records live in the storage namespace (``spec.storageNamespace``, by default the
+HelmRelease's namespace, as in Flux); the engine acts in the release namespace, so
+:mod:`weir.helm.storage` moves the records around each write action. Known limit
+(``docs/helm.md``): Helm applies with the process's field manager.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from weir.helm.drift import IgnoreRule, correct_drift, detect_drift
 from weir.helm.ports import InventoryBuilder, LatestReader, release_inventory
 from weir.helm.releaseops import ActionFailed, Run
 from weir.helm.settings import HelmSettings
+from weir.helm.storage import ReleaseStorage, SecretsStorage
 from weir.helm.unlock import unlock
 from weir.helmengine.engine import ClusterAccess, HelmEngine, Release, release_name
 from weir.helmengine.errors import DriftError, EngineUnavailableError, HelmError
@@ -101,6 +104,7 @@ class HelmReleaseReconciler(Reconciler):
         settings: HelmSettings | None = None,
         read_latest: LatestReader | None = None,
         inventory: InventoryBuilder | None = None,
+        storage: ReleaseStorage | None = None,
     ) -> None:
         self.api = api
         self.engine = engine
@@ -116,6 +120,7 @@ class HelmReleaseReconciler(Reconciler):
         )
         self.read_latest: LatestReader = read_latest or self._read_from_api
         self.inventory: InventoryBuilder = inventory or release_inventory
+        self.storage: ReleaseStorage = storage or SecretsStorage()
         self.identities = Identities(
             api,
             access or ClusterAccess(),
@@ -142,8 +147,10 @@ class HelmReleaseReconciler(Reconciler):
         if waiting is not None:
             return waiting
         name, namespace = self._identity(obj, spec)
-        status["storageNamespace"] = namespace
+        storage_ns = spec.storage_namespace or obj["metadata"]["namespace"]
         access, api = await self.identities.for_release(obj["metadata"]["namespace"], spec)
+        await self._adopt_records(obj, api, name, storage_ns)
+        status["storageNamespace"] = storage_ns
         engine = self._engine()
         try:
             chart = await self.charts.load(engine, artifact)
@@ -177,6 +184,8 @@ class HelmReleaseReconciler(Reconciler):
             inventory=self.inventory,
             changed=changed,
             force=force,
+            storage_namespace=storage_ns,
+            storage=self.storage,
         )
         if force:
             status["lastHandledForceAt"] = _annotations(obj).get(FORCE_ANNOTATION)
@@ -248,14 +257,23 @@ class HelmReleaseReconciler(Reconciler):
         meta = obj["metadata"]
         target = spec.target_namespace or meta["namespace"]
         name = spec.release_name or release_name(meta["name"], spec.target_namespace)
-        if spec.storage_namespace and spec.storage_namespace != target:
-            raise Stalled(
-                "InitFailed",
-                f"spec.storageNamespace {spec.storage_namespace!r} differs from the release "
-                f"namespace {target!r}: weir's Helm engine keeps release storage in the release "
-                "namespace; remove spec.storageNamespace or set it to the target namespace",
-            )
         return name, target
+
+    async def _adopt_records(self, obj: Obj, api: ApiClient, name: str, storage_ns: str) -> None:
+        """Move the release's records when its storage namespace changed since the last run
+        (``spec.storageNamespace`` edited, or a release weir stored in the release namespace
+        before it kept Flux's default)."""
+        status = obj.get("status") or {}
+        previous = status.get("storageNamespace")
+        if not previous or previous == storage_ns:
+            return
+        history = status.get("history") or []
+        old_name = str(history[0].get("name") or name) if history else name
+        if await self.storage.adopt(api, old_name, str(previous), storage_ns):
+            log.info(
+                "moved the Helm records to the storage namespace",
+                extra=kv(kind=KIND, release=old_name, source=previous, storage=storage_ns),
+            )
 
     def _engine(self) -> HelmEngine:
         try:
@@ -316,17 +334,17 @@ class HelmReleaseReconciler(Reconciler):
 
     async def _converge(self, run: Run) -> Result:
         await self._uninstall_moved(run)
-        releases = await run.engine.history(run.access, run.name, run.namespace)
+        releases = await run.history()
         if releases and releases[-1].status.startswith("pending-"):
             pending = releases[-1]
-            previous = await unlock(run.api, run.name, run.namespace, pending.revision)
+            previous = await unlock(run.api, run.name, run.records_namespace, pending.revision)
             await run.event(
                 releaseops.WARNING,
                 "Unlocked",
                 f"release {pending.key} was left '{previous}' by an interrupted action; marked "
                 "failed",
             )
-            releases = await run.engine.history(run.access, run.name, run.namespace)
+            releases = await run.history()
         run.status["history"] = hs.refresh(run.status.get("history") or [], releases)
         latest = releases[-1] if releases else None
         if latest is None or latest.status == "uninstalled":
@@ -415,7 +433,7 @@ class HelmReleaseReconciler(Reconciler):
             extra=kv(kind=KIND, name=run.name, namespace=run.namespace, message=message),
         )
         if action == "upgrade":
-            fresh = await run.engine.history(run.access, run.name, run.namespace)
+            fresh = await run.history()
             return await self._upgrade(run, fresh[-1] if fresh else latest)
         return await self._install(run, replace=True)
 
@@ -435,7 +453,7 @@ class HelmReleaseReconciler(Reconciler):
             )
         remediated = ""
         if policy.remediates(failures):
-            releases = await run.engine.history(run.access, run.name, run.namespace)
+            releases = await run.history()
             latest = releases[-1] if releases else None
             # An install/upgrade that failed before Helm stored a release (the chart did not
             # render, values broke a template) leaves the deployed release as it was: there is
@@ -497,7 +515,9 @@ class HelmReleaseReconciler(Reconciler):
         status = run.status
         entry = hs.find(status.get("history") or [], run.name, run.namespace, latest.revision)
         if entry is None:  # a release weir has no snapshot of: ask Helm's storage
-            current = await run.engine.status(run.access, run.name, run.namespace)
+            current = await run.engine.status(
+                run.access, run.name, run.namespace, storage_namespace=run.records_namespace
+            )
             config = values_digest(current.config or {})
             run.record(current, action=None, config_digest=config)
             return (
@@ -569,7 +589,9 @@ class HelmReleaseReconciler(Reconciler):
             conditions.delete(run.obj, hs.DRIFTED)
             return
         try:
-            current = await run.engine.status(run.access, run.name, run.namespace)
+            current = await run.engine.status(
+                run.access, run.name, run.namespace, storage_namespace=run.records_namespace
+            )
             report = await detect_drift(
                 run.api,
                 current.manifest,
@@ -626,9 +648,12 @@ class HelmReleaseReconciler(Reconciler):
         if (old_name, old_ns) == (run.name, run.namespace) or not old_name or not old_ns:
             return
         try:
-            await run.engine.uninstall(
-                run.access, str(old_name), str(old_ns), options.uninstall_options(run.spec)
-            )
+            async with self.storage.staged(
+                run.api, str(old_name), str(old_ns), run.records_namespace
+            ):
+                await run.engine.uninstall(
+                    run.access, str(old_name), str(old_ns), options.uninstall_options(run.spec)
+                )
         except HelmError as e:
             raise ReconcileError(
                 hs.UNINSTALL_FAILED,
@@ -658,9 +683,15 @@ class HelmReleaseReconciler(Reconciler):
             namespace = spec.target_namespace or meta["namespace"]
             name = spec.release_name or release_name(meta["name"], spec.target_namespace)
         engine = self._engine()
-        access, _ = await self.identities.for_release(obj["metadata"]["namespace"], spec)
+        access, api = await self.identities.for_release(obj["metadata"]["namespace"], spec)
+        storage_ns = str(
+            status.get("storageNamespace") or spec.storage_namespace or obj["metadata"]["namespace"]
+        )
         try:
-            gone = await engine.uninstall(access, name, namespace, options.uninstall_options(spec))
+            async with self.storage.staged(api, name, namespace, storage_ns):
+                gone = await engine.uninstall(
+                    access, name, namespace, options.uninstall_options(spec)
+                )
         except HelmError as e:
             raise ReconcileError(
                 hs.UNINSTALL_FAILED,

@@ -11,7 +11,8 @@ is the reconciler's decision (:mod:`weir.helm.remediation`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
@@ -21,6 +22,7 @@ from weir.helm import options
 from weir.helm import status as hs
 from weir.helm.chartsource import FIELD_MANAGER, ChartArtifact, LoadedChart
 from weir.helm.ports import InventoryBuilder, release_inventory
+from weir.helm.storage import ReleaseStorage, SecretsStorage
 from weir.helmengine.crds import apply_crds, crd_documents
 from weir.helmengine.engine import ClusterAccess, HelmEngine, Release
 from weir.helmengine.errors import HelmError, ReleaseTestError
@@ -54,7 +56,7 @@ class Run:
     name: str
     """Release name."""
     namespace: str
-    """Release namespace (target and storage)."""
+    """Release namespace (``spec.targetNamespace``)."""
     access: ClusterAccess
     api: ApiClient
     engine: HelmEngine
@@ -72,6 +74,25 @@ class Run:
     """The desired state differs from the last attempted one (counters were reset)."""
     force: bool = False
     """A ``reconcile.fluxcd.io/forceAt`` request is pending."""
+    storage_namespace: str = ""
+    """Where Helm's records live (``spec.storageNamespace``; the release namespace when
+    empty)."""
+    storage: ReleaseStorage = field(default_factory=SecretsStorage)
+    """Moves the records around write actions when the two namespaces differ (a port)."""
+
+    @property
+    def records_namespace(self) -> str:
+        return self.storage_namespace or self.namespace
+
+    def staged(self) -> AbstractAsyncContextManager[None]:
+        """The records in the release namespace for one Helm write action."""
+        return self.storage.staged(self.api, self.name, self.namespace, self.records_namespace)
+
+    async def history(self) -> list[Release]:
+        """The release's revisions, read from the storage namespace."""
+        return await self.engine.history(
+            self.access, self.name, self.namespace, storage_namespace=self.records_namespace
+        )
 
     @property
     def status(self) -> Obj:
@@ -90,6 +111,10 @@ class Run:
         if self.events is None:
             return
         annotations = {f"{GROUP}/revision": self.revision}
+        if self.config_digest:
+            annotations[f"{GROUP}/token"] = self.config_digest
+        if self.artifact.origin_revision:
+            annotations[f"{GROUP}/originRevision"] = self.artifact.origin_revision
         if self.chart.info.app_version:
             annotations[f"{GROUP}/app-version"] = self.chart.info.app_version
         if self.artifact.oci_digest:
@@ -209,7 +234,7 @@ async def _not_released(run: Run, action: str, error: HelmError) -> ActionFailed
     conditions.mark_false(run.obj, hs.RELEASED, reason, message)
     conditions.delete(run.obj, hs.TEST_SUCCESS)
     # the failed revision Helm stored (none when the chart did not render)
-    releases = await run.engine.history(run.access, run.name, run.namespace)
+    releases = await run.history()
     if releases and releases[-1].status == "failed":
         run.record(releases[-1], action=action)
     await run.event(WARNING, reason, message)
@@ -221,14 +246,15 @@ async def install(run: Run, *, replace: bool = False) -> Release:
     started = time.monotonic()
     try:
         await _crds(run, "install")
-        release = await run.engine.install(
-            run.access,
-            run.chart.data,
-            run.name,
-            run.namespace,
-            values=run.values,
-            options=options.install_options(run.spec, run.post_render, replace=replace),
-        )
+        async with run.staged():
+            release = await run.engine.install(
+                run.access,
+                run.chart.data,
+                run.name,
+                run.namespace,
+                values=run.values,
+                options=options.install_options(run.spec, run.post_render, replace=replace),
+            )
     except HelmError as e:
         _attempted(run, "install", started)
         raise await _not_released(run, "install", e) from e
@@ -242,14 +268,15 @@ async def upgrade(run: Run) -> Release:
     started = time.monotonic()
     try:
         await _crds(run, "upgrade")
-        release = await run.engine.upgrade(
-            run.access,
-            run.chart.data,
-            run.name,
-            run.namespace,
-            values=run.values,
-            options=options.upgrade_options(run.spec, run.post_render),
-        )
+        async with run.staged():
+            release = await run.engine.upgrade(
+                run.access,
+                run.chart.data,
+                run.name,
+                run.namespace,
+                values=run.values,
+                options=options.upgrade_options(run.spec, run.post_render),
+            )
     except HelmError as e:
         _attempted(run, "upgrade", started)
         raise await _not_released(run, "upgrade", e) from e
@@ -262,9 +289,10 @@ async def test(run: Run, release: Release) -> Release:
     """Run the chart's tests against ``release``; ``TestSuccess`` and the snapshot's
     ``testHooks`` record the outcome."""
     try:
-        tested = await run.engine.test(
-            run.access, run.name, run.namespace, options.test_options(run.spec)
-        )
+        async with run.staged():
+            tested = await run.engine.test(
+                run.access, run.name, run.namespace, options.test_options(run.spec)
+            )
     except HelmError as e:
         hooks = (
             e.release.test_hooks
@@ -296,12 +324,13 @@ async def rollback(run: Run, target: Release) -> str:
     prev = f"{hs.release_display(target.namespace, target.name, target.revision)}"
     chart = hs.chart_display(target.chart_name, target.chart_version)
     try:
-        release = await run.engine.rollback(
-            run.access,
-            run.name,
-            run.namespace,
-            options.rollback_options(run.spec, target.revision),
-        )
+        async with run.staged():
+            release = await run.engine.rollback(
+                run.access,
+                run.name,
+                run.namespace,
+                options.rollback_options(run.spec, target.revision),
+            )
     except HelmError as e:
         message = f"Helm rollback to previous release {prev} with chart {chart} failed: {e}"
         conditions.mark_false(run.obj, hs.REMEDIATED, hs.ROLLBACK_FAILED, message)
@@ -319,12 +348,13 @@ async def uninstall(run: Run, *, remediation: bool) -> str:
     """Uninstall the release (remediation of a failed install, reinstall, or a moved
     release); returns the message (raises on failure)."""
     try:
-        gone = await run.engine.uninstall(
-            run.access,
-            run.name,
-            run.namespace,
-            options.uninstall_options(run.spec),
-        )
+        async with run.staged():
+            gone = await run.engine.uninstall(
+                run.access,
+                run.name,
+                run.namespace,
+                options.uninstall_options(run.spec),
+            )
     except HelmError as e:
         message = f"Helm uninstall failed for release {run.release_display}: {e}"
         if remediation:

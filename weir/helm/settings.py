@@ -19,6 +19,9 @@ class HelmSettings:
     default_service_account: str | None = None
     """Impersonate this service account when ``spec.serviceAccountName`` is empty
     (``--default-service-account``)."""
+    external_artifact: bool = True
+    """Accept ``chartRef.kind: ExternalArtifact`` (Flux's ``ExternalArtifact`` feature gate; on
+    unless ``--feature-gates=ExternalArtifact=false``)."""
     kube_api_qps: float = KUBE_API_QPS
     """Queries per second of Helm's clients (``--kube-api-qps``)."""
     kube_api_burst: int = KUBE_API_BURST

@@ -12,9 +12,11 @@ The implementation is :class:`weir.helmengine.sdk.SdkEngine` over ``helm-python-
 :func:`weir.helmengine.service.default_engine` builds one.
 
 Release storage is Helm's own (``sh.helm.release.v1.<name>.v<revision>`` Secrets), so
-``helm``, Flux and weir read each other's releases. Known limit: the storage namespace is the
-release namespace (``storageNamespace`` must equal the target namespace; the engine raises
-:class:`~weir.helmengine.errors.UnsupportedOptionError` otherwise).
+``helm``, Flux and weir read each other's releases. The reads (``history``, ``status``,
+``get_values``) take a ``storage_namespace``; the write actions store in the release
+namespace (a different ``storage_namespace`` option raises
+:class:`~weir.helmengine.errors.UnsupportedOptionError`): the HelmRelease reconciler moves the
+records to and from the storage namespace around them (:mod:`weir.helm.storage`, ADR 0012).
 
 Errors are mapped to :mod:`weir.helmengine.errors`: ``RenderError`` (the templates or values
 fail; retrying will not help), ``ReleaseError`` (the action failed against the cluster) with
@@ -249,9 +251,12 @@ class HelmEngine(abc.ABC):
         values: Mapping[str, Any] | None = None,
         options: InstallOptions | None = None,
         is_upgrade: bool = False,
+        client_only: bool = False,
     ) -> RenderResult:
         """The manifest an install would apply (a server-side dry run: ``lookup`` sees the
-        cluster, post-renderers run; nothing is created)."""
+        cluster, post-renderers run; nothing is created). ``client_only``: without any
+        cluster (Helm's client dry run: ``lookup`` finds nothing, the default capabilities;
+        ``access`` is not used)."""
 
     @abc.abstractmethod
     async def install(
@@ -310,13 +315,26 @@ class HelmEngine(abc.ABC):
 
     @abc.abstractmethod
     async def history(
-        self, access: ClusterAccess, name: str, namespace: str, *, max_revisions: int | None = None
+        self,
+        access: ClusterAccess,
+        name: str,
+        namespace: str,
+        *,
+        max_revisions: int | None = None,
+        storage_namespace: str | None = None,
     ) -> list[Release]:
-        """Revisions oldest first (without manifests); ``[]`` when there is no release."""
+        """Revisions oldest first (without manifests); ``[]`` when there is no release. The
+        records are read from ``storage_namespace`` (default: the release namespace)."""
 
     @abc.abstractmethod
     async def status(
-        self, access: ClusterAccess, name: str, namespace: str, *, revision: int | None = None
+        self,
+        access: ClusterAccess,
+        name: str,
+        namespace: str,
+        *,
+        revision: int | None = None,
+        storage_namespace: str | None = None,
     ) -> Release:
         """One revision (latest by default) with manifest, values, hooks and info."""
 
@@ -329,6 +347,7 @@ class HelmEngine(abc.ABC):
         *,
         all_values: bool = False,
         revision: int | None = None,
+        storage_namespace: str | None = None,
     ) -> dict[str, Any]: ...
 
     @abc.abstractmethod

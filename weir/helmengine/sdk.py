@@ -285,7 +285,8 @@ class SdkEngine(HelmEngine):
             raise UnsupportedOptionError(
                 f"storageNamespace {storage_namespace!r} differs from the release namespace "
                 f"{namespace!r}: the Helm engine (helm-python-sdk 0.2.2) stores releases in the "
-                "release namespace; remove spec.storageNamespace or set it to the target namespace"
+                "release namespace; move the records around the action "
+                "(weir.helm.storage.SecretsStorage.staged) and pass no storage_namespace"
             )
 
     @contextlib.contextmanager
@@ -401,18 +402,20 @@ class SdkEngine(HelmEngine):
         values: Mapping[str, Any] | None = None,
         options: InstallOptions | None = None,
         is_upgrade: bool = False,
+        client_only: bool = False,
     ) -> RenderResult:
         options = options or InstallOptions()
-        cfg = self._config(access, namespace)
-        action = "upgrade" if is_upgrade else "install"
+        cfg = self._config(ClusterAccess() if client_only else access, namespace)
+        action = "upgrade" if is_upgrade and not client_only else "install"
 
         def run() -> RenderResult:
             with self._chart(chart) as (handle, ref), self._post_render_args(options) as pr:
                 opts = {**self._install_opts(options, namespace), **pr}
-                opts.update(dry_run="server", wait=None, wait_for_jobs=None)
+                dry_run = "client" if client_only else "server"
+                opts.update(dry_run=dry_run, wait=None, wait_for_jobs=None)
                 for key in ("take_ownership", "create_namespace"):
                     opts.pop(key, None)
-                if is_upgrade:
+                if action == "upgrade":
                     opts["server_side_apply"] = "auto" if options.server_side_apply else "false"
                 result = self._call(
                     f"helm_{action}",
@@ -424,7 +427,9 @@ class SdkEngine(HelmEngine):
                     json.dumps(dict(values or {})),
                     _opts(**opts),
                 )
-            return RenderResult(manifest=str(result.get("manifest") or ""))
+            return RenderResult(
+                manifest=str(result.get("manifest") or ""), notes=str(result.get("notes") or "")
+            )
 
         return await self._action(action, run)
 
@@ -611,9 +616,15 @@ class SdkEngine(HelmEngine):
 
     # --------------------------------------------------------------------------- reads
     async def history(
-        self, access: ClusterAccess, name: str, namespace: str, *, max_revisions: int | None = None
+        self,
+        access: ClusterAccess,
+        name: str,
+        namespace: str,
+        *,
+        max_revisions: int | None = None,
+        storage_namespace: str | None = None,
     ) -> list[Release]:
-        cfg = self._config(access, namespace)
+        cfg = self._config(access, storage_namespace or namespace)
 
         def run() -> list[Release]:
             rows = self._call("helm_history", cfg._raw(), name, _opts(max=max_revisions))
@@ -625,9 +636,15 @@ class SdkEngine(HelmEngine):
             return []
 
     async def status(
-        self, access: ClusterAccess, name: str, namespace: str, *, revision: int | None = None
+        self,
+        access: ClusterAccess,
+        name: str,
+        namespace: str,
+        *,
+        revision: int | None = None,
+        storage_namespace: str | None = None,
     ) -> Release:
-        cfg = self._config(access, namespace)
+        cfg = self._config(access, storage_namespace or namespace)
 
         def run() -> Release:
             full = self._call("helm_get", cfg._raw(), name, _opts(revision=revision))
@@ -650,8 +667,9 @@ class SdkEngine(HelmEngine):
         *,
         all_values: bool = False,
         revision: int | None = None,
+        storage_namespace: str | None = None,
     ) -> dict[str, Any]:
-        cfg = self._config(access, namespace)
+        cfg = self._config(access, storage_namespace or namespace)
 
         def run() -> dict[str, Any]:
             values = self._call(

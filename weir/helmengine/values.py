@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -100,12 +99,7 @@ def _stringify_keys(value: Any) -> Any:
     return value
 
 
-def _key_text(key: Any) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if key is None:
-        return "null"
-    return str(key)
+_key_text = yamlio.key_text
 
 
 def read_values(text: str | bytes, source: str = "values") -> Values:
@@ -434,118 +428,10 @@ async def resolve_values(
 
 
 # ------------------------------------------------------------------------------ digests
-_GO_BOOL = re.compile(
-    r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE"
-    r"|on|On|ON|off|Off|OFF)$"
-)
-_GO_NULL = re.compile(r"^(?:~|null|Null|NULL)$")
-_GO_INT = re.compile(r"^[-+]?(?:0[bB][01_]+|0[oO]?[0-7_]+|0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)$")
-_GO_FLOAT = re.compile(
-    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-)
-_GO_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
-_GO_TIMESTAMP = re.compile(
-    r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
-    r"(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
-    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$"
-)
-
-
-def _needs_quotes(text: str) -> bool:
-    """Whether go-yaml v2 would read the plain scalar as something other than a string."""
-    return bool(
-        text == ""
-        or _GO_BOOL.match(text)
-        or _GO_NULL.match(text)
-        or _GO_INT.match(text)
-        or _GO_FLOAT.match(text)
-        or _GO_BASE60.match(text)
-        or _GO_TIMESTAMP.match(text)
-    )
-
-
-class _GoResolver(yaml.resolver.BaseResolver):
-    """Implicit types as go-yaml v2 resolves plain scalars (used only for emitting)."""
-
-
-_GoResolver.add_implicit_resolver("tag:yaml.org,2002:bool", _GO_BOOL, None)
-_GoResolver.add_implicit_resolver("tag:yaml.org,2002:null", _GO_NULL, None)
-_GoResolver.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), None)
-_GoResolver.add_implicit_resolver("tag:yaml.org,2002:int", _GO_INT, None)
-_GoResolver.add_implicit_resolver("tag:yaml.org,2002:float", _GO_FLOAT, None)
-_GoResolver.add_implicit_resolver("tag:yaml.org,2002:timestamp", _GO_TIMESTAMP, None)
-
-
-class _GoDumper(
-    yaml.emitter.Emitter,
-    yaml.serializer.Serializer,
-    yaml.representer.SafeRepresenter,
-    _GoResolver,
-):
-    """PyYAML's emitter (a port of libyaml, like go-yaml's) with go-yaml v2's scalar choices."""
-
-    def __init__(self, stream: Any, **kwargs: Any) -> None:
-        yaml.emitter.Emitter.__init__(
-            self, stream, canonical=False, indent=2, width=80, allow_unicode=True, line_break="\n"
-        )
-        yaml.serializer.Serializer.__init__(self, encoding=None, explicit_start=False)
-        yaml.representer.SafeRepresenter.__init__(
-            self, default_style=None, default_flow_style=False, sort_keys=True
-        )
-        _GoResolver.__init__(self)
-
-
-def _go_str(dumper: _GoDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value:
-        style: str | None = "|"
-    elif _needs_quotes(value):
-        style = '"'
-    else:
-        style = None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-def _go_float(dumper: _GoDumper, value: float) -> yaml.ScalarNode:
-    if math.isnan(value):
-        text = ".NaN"
-    elif math.isinf(value):
-        text = "+.Inf" if value > 0 else "-.Inf"
-    else:
-        text = repr(value)
-        if "e" in text:
-            mantissa, _, exponent = text.partition("e")
-            sign = "-" if exponent.startswith("-") else "+"
-            text = f"{mantissa}e{sign}{exponent.lstrip('+-').rjust(2, '0')}"
-    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
-
-
-_GoDumper.add_representer(str, _go_str)
-_GoDumper.add_representer(float, _go_float)
-
-
-def _json_normalise(value: Any) -> Any:
-    """What a JSON round trip in Go leaves: float64 numbers, integral ones printed as ints."""
-    if isinstance(value, Mapping):
-        return {_key_text(k): _json_normalise(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_normalise(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)):
-        number = float(value)
-        if math.isfinite(number) and number.is_integer() and abs(number) < 1e21:
-            integral = int(number)
-            if -(1 << 63) <= integral < (1 << 64):
-                return integral
-        return number
-    return str(value)
-
-
 def encode_values(values: Mapping[str, Any]) -> str:
-    """``values`` as Helm encodes them (``sigs.k8s.io/yaml`` Marshal)."""
-    text: str = yaml.dump(_json_normalise(values), Dumper=_GoDumper)
-    return text
+    """``values`` as Helm encodes them: ``sigs.k8s.io/yaml`` Marshal
+    (:func:`weir.yamlio.dump_go`)."""
+    return yamlio.dump_go(values)
 
 
 def values_digest(values: Mapping[str, Any]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -15,16 +17,139 @@ from weir.errors import ConfigError
 MAX_CONNECTIONS = 256
 
 
+@dataclass(frozen=True)
+class ClientOverrides:
+    """kubectl's (and the flux CLI's) connection flags, over what the kubeconfig says:
+    ``--server``, ``--token``, ``--certificate-authority``, ``--client-certificate``,
+    ``--client-key``, ``--insecure-skip-tls-verify``, ``--tls-server-name``, ``--cluster``,
+    ``--user`` and impersonation (``--as``, ``--as-group``, ``--as-uid``)."""
+
+    server: str | None = None
+    token: str | None = None
+    certificate_authority: str | None = None
+    client_certificate: str | None = None
+    client_key: str | None = None
+    insecure_skip_tls_verify: bool = False
+    tls_server_name: str | None = None
+    cluster: str | None = None
+    user: str | None = None
+    impersonate: str | None = None
+    impersonate_groups: tuple[str, ...] = ()
+    impersonate_uid: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not any(getattr(self, f.name) for f in fields(self))
+
+    @property
+    def changes_config(self) -> bool:
+        """Whether the kubeconfig itself must be rewritten (anything but impersonation)."""
+        return any(
+            getattr(self, f.name) for f in fields(self) if not f.name.startswith("impersonate")
+        )
+
+
+def _absolute(item: dict[str, Any], keys: tuple[str, ...], base: Path) -> None:
+    for key in keys:
+        value = item.get(key)
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            item[key] = str(base / value)
+
+
+def overridden_config(
+    kubeconfig: str | None, context: str | None, overrides: ClientOverrides
+) -> tuple[dict[str, Any], str | None]:
+    """The merged kubeconfig with ``overrides`` applied to the context's cluster and user (a
+    new entry each, so that nothing shared is changed), and the context to load."""
+    from weir.kubeconfig import kubeconfig_files, merge_configs  # noqa: PLC0415
+
+    docs = []
+    for path in (p for p in kubeconfig_files(kubeconfig) if p.is_file()):
+        try:
+            doc = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"cannot read kubeconfig {path}: {e}") from e
+        for section, keys in (
+            ("clusters", ("certificate-authority",)),
+            ("users", ("client-certificate", "client-key", "tokenFile")),
+        ):
+            for entry in doc.get(section) or []:
+                inner = entry.get(section.removesuffix("s")) if isinstance(entry, dict) else None
+                if isinstance(inner, dict):
+                    _absolute(inner, keys, path.parent)
+        docs.append(doc)
+    merged = merge_configs(docs)
+    name = context or merged.get("current-context") or "weir-overrides"
+    ctx = next(
+        (dict(c.get("context") or {}) for c in merged["contexts"] if c.get("name") == name), {}
+    )
+    cluster_name = overrides.cluster or ctx.get("cluster") or ""
+    user_name = overrides.user or ctx.get("user") or ""
+
+    def body(section: str, wanted: str) -> dict[str, Any]:
+        for entry in merged[section]:
+            if entry.get("name") == wanted:
+                return dict(entry.get(section.removesuffix("s")) or {})
+        return {}
+
+    cluster = body("clusters", cluster_name)
+    user = body("users", user_name)
+    if overrides.server:
+        cluster["server"] = overrides.server
+    if overrides.certificate_authority:
+        cluster["certificate-authority"] = overrides.certificate_authority
+        cluster.pop("certificate-authority-data", None)
+    if overrides.insecure_skip_tls_verify:
+        cluster["insecure-skip-tls-verify"] = True
+        cluster.pop("certificate-authority", None)
+        cluster.pop("certificate-authority-data", None)
+    if overrides.tls_server_name:
+        cluster["tls-server-name"] = overrides.tls_server_name
+    if overrides.token:
+        user = {"token": overrides.token}
+    if overrides.client_certificate:
+        user["client-certificate"] = overrides.client_certificate
+        user.pop("client-certificate-data", None)
+    if overrides.client_key:
+        user["client-key"] = overrides.client_key
+        user.pop("client-key-data", None)
+    merged["clusters"].append({"name": "weir-overrides", "cluster": cluster})
+    merged["users"].append({"name": "weir-overrides", "user": user})
+    ctx.update(cluster="weir-overrides", user="weir-overrides")
+    merged["contexts"].append({"name": "weir-overrides", "context": ctx})
+    return merged, "weir-overrides"
+
+
+def _impersonate(api: client.ApiClient, overrides: ClientOverrides) -> None:
+    if overrides.impersonate:
+        api.set_default_header("Impersonate-User", overrides.impersonate)
+    if overrides.impersonate_uid:
+        api.set_default_header("Impersonate-Uid", overrides.impersonate_uid)
+    if overrides.impersonate_groups:
+        _repeat_group_headers(api, overrides.impersonate_groups)
+
+
 async def api_client(
     kubeconfig: str | None = None,
     context: str | None = None,
     *,
     max_connections: int = MAX_CONNECTIONS,
+    overrides: ClientOverrides | None = None,
 ) -> client.ApiClient:
     """An API client for ``context`` of ``kubeconfig`` ($KUBECONFIG or ~/.kube/config when None),
-    or the in-cluster service account when no kubeconfig exists."""
+    or the in-cluster service account when no kubeconfig exists; ``overrides`` are kubectl's
+    connection flags."""
     cfg = client.Configuration()
     cfg.connection_pool_maxsize = max_connections
+    if overrides is not None and overrides.changes_config:
+        merged, ctx = overridden_config(kubeconfig, context, overrides)
+        try:
+            await config.load_kube_config_from_dict(merged, context=ctx, client_configuration=cfg)
+        except (ConfigException, TypeError, AttributeError) as e:
+            raise ConfigError(f"cannot use the connection flags: {e}") from e
+        api = client.ApiClient(configuration=cfg)
+        _impersonate(api, overrides)
+        return api
     try:
         await config.load_kube_config(
             config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False
@@ -40,7 +165,10 @@ async def api_client(
                 ) from e
         else:
             raise ConfigError(f"cannot load kubeconfig {kubeconfig or ''}: {e}") from e
-    return client.ApiClient(configuration=cfg)
+    api = client.ApiClient(configuration=cfg)
+    if overrides is not None:
+        _impersonate(api, overrides)
+    return api
 
 
 def impersonating(

@@ -3,7 +3,9 @@
 We write **core/v1** Events, the kind ``kubectl describe`` and ``kubectl events`` show and Flux's
 controllers emit: ``source.component`` and ``reportingComponent`` name the controller,
 ``reportingInstance`` the process, and metadata annotations carry extra data such as the
-revision (``<group>/revision``). A repeat of the same event (same object, type, reason, message
+revision (``<group>/revision``); the object's own ``event.toolkit.fluxcd.io/<key>`` annotations
+are added to every Event about it (Flux 2.5: they reach the notification controller's Alerts as
+event metadata). A repeat of the same event (same object, type, reason, message
 and annotations) within ``window`` seconds does not create a new Event: it bumps ``count`` and
 ``lastTimestamp`` of the existing one, as client-go's event correlator does.
 
@@ -38,6 +40,7 @@ NORMAL, WARNING = "Normal", "Warning"
 MAX_MESSAGE = 16 * 1024
 DEFAULT_WINDOW = 600.0
 MAX_TRACKED = 4096
+EVENT_ANNOTATION_PREFIX = "event.toolkit.fluxcd.io/"
 
 
 def now_rfc3339() -> str:
@@ -111,6 +114,9 @@ class EventRecorder:
         message = message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
         ref = involved_object(obj)
         ann = dict(annotations or {})
+        for key, value in ((obj.get("metadata") or {}).get("annotations") or {}).items():
+            if key.startswith(EVENT_ANNOTATION_PREFIX):
+                ann.setdefault(key, str(value))
         key = (
             ref.get("uid") or (ref.get("kind"), ref.get("namespace"), ref.get("name")),
             event_type,

@@ -21,7 +21,7 @@ from weir.runtime.watches import DependentsTracker, artifact_state, own_ref, rea
 
 COMPONENT = "kustomize-controller"
 SOURCE_INDEX = "source"
-SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket")
+SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
 
 
 def controllers(ctx: ControllerContext) -> Sequence[Controller]:

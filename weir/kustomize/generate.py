@@ -12,6 +12,12 @@ set; ``patches`` and ``components`` appended (missing components dropped with
 ``ignoreMissingComponents``); ``images`` merged by name (an entry replaces the user's entry of
 the same name as a whole); ``buildMetadata`` set. ``commonMetadata`` is not a kustomize setting
 in Flux: it is applied to the built objects (:func:`weir.kustomize.metadata.set_common_metadata`).
+
+Order: Flux runs kustomize as a library without a reorder option, so the objects come out in
+the order of the resources (depth first), unless the kustomization sets ``sortOptions``.
+``kubectl kustomize`` sorts them (kustomize's legacy kind order) unless told otherwise, so
+:func:`merge_spec` sets ``sortOptions: {order: fifo}`` when the kustomization has none: the
+output (and ``flux build``'s text, and the history digest) is in Flux's order.
 """
 
 from __future__ import annotations
@@ -156,6 +162,8 @@ def merge_spec(kustomization: dict[str, Any], spec: BuildSpec, directory: Path) 
         out["components"] = [*(out.get("components") or []), *components]
     if spec.build_metadata:
         out["buildMetadata"] = list(spec.build_metadata)
+    if not out.get("sortOptions"):
+        out["sortOptions"] = {"order": "fifo"}  # Flux's order (see the module docstring)
     if not out.get("resources") and not out.get("components"):
         out["resources"] = []  # kustomize refuses a kustomization with nothing in it
     return out

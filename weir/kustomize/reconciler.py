@@ -360,6 +360,12 @@ class KustomizationReconciler(Reconciler):
                 f"can't access '{ref.kind}/{src_ns}/{ref.name}', cross-namespace references "
                 "have been blocked",
             )
+        if ref.kind == "ExternalArtifact" and not self.settings.external_artifact:
+            raise Stalled(
+                "AccessDenied",
+                f"can't access '{ref.kind}/{src_ns}/{ref.name}': the ExternalArtifact feature "
+                "gate is disabled; start weir with --feature-gates=ExternalArtifact=true",
+            )
         source = self.sources.get(ref.kind, src_ns, ref.name)
         if source is None:
             return Result.requeue_after(

@@ -20,6 +20,10 @@ class KustomizeSettings:
     """Retry delay while a source or dependency is not ready (``--requeue-dependency``)."""
     strict_substitution: bool = True
     """Fail on undefined ``${var}`` (Flux 2.9's ``StrictPostBuildSubstitutions``)."""
+    external_artifact: bool = True
+    """Accept ``sourceRef.kind: ExternalArtifact`` (Flux's ``ExternalArtifact`` feature gate,
+    which the flux CLI turns on with source-watcher; weir runs the ArtifactGenerator
+    controller itself, so it is on unless ``--feature-gates=ExternalArtifact=false``)."""
     sops_age_secret: tuple[str, str] | None = None
     """(namespace, name) of a Secret whose ``*.agekey`` entries every Kustomization with
     ``spec.decryption`` may use besides its own ``secretRef`` (``--sops-age-secret``, Flux 2.7's

@@ -84,6 +84,11 @@ class ToolEnv:
                 self._api = base
         return self._api
 
+    async def service_api(self) -> ApiClient:
+        """The server's own client (not the caller's): what audit Events are recorded with, so
+        that a caller without rights on Events still leaves a trace."""
+        return await self._base()
+
     async def _base(self) -> ApiClient:
         """The client impersonating clients are made from (the shared one, or one opened from
         the kubeconfig), without ``--kube-as``."""

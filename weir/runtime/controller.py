@@ -376,6 +376,10 @@ class Controller:
         annotations = {}
         if result.revision:
             annotations[f"{self.resource.group}/revision"] = result.revision
+            status = obj.get("status") or {}
+            origin = status.get("lastAppliedOriginRevision")
+            if origin and status.get("lastAppliedRevision") == result.revision:
+                annotations[f"{self.resource.group}/originRevision"] = str(origin)
         try:
             await self._events.event(obj, type_, result.reason, result.message, annotations)
         except Exception as e:

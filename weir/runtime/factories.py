@@ -70,6 +70,10 @@ class ControllerContext:
     shared: dict[type[Any], Any] = field(default_factory=dict)
     """Process-wide objects several factories use (one Helm engine), by class; see
     :meth:`shared_service`."""
+    leading: Callable[[], bool] = field(default=lambda: True)
+    """Whether this process runs the controllers now (the leader, or no leader election):
+    services that act on the cluster by themselves (e.g. dispatching notifications) check it,
+    so that standbys stay passive."""
 
     def __post_init__(self) -> None:
         self.informers = InformerPool(self.api, self.namespace, self.label_selector)
@@ -199,7 +203,12 @@ def build_controller(
 REGISTRY.register(
     "source",
     "weir.source.controller:controllers",
-    "GitRepository, HelmRepository, HelmChart, OCIRepository (source.toolkit.fluxcd.io/v1)",
+    "GitRepository, HelmRepository, HelmChart, OCIRepository, Bucket (source.toolkit.fluxcd.io/v1)",
+)
+REGISTRY.register(
+    "source-watcher",
+    "weir.source.controller:watcher_controllers",
+    "ArtifactGenerator (source.extensions.fluxcd.io/v1beta1) -> ExternalArtifacts",
 )
 REGISTRY.register(
     "kustomize",
@@ -208,6 +217,12 @@ REGISTRY.register(
 )
 REGISTRY.register(
     "helm", "weir.helm.controller:controllers", "HelmRelease (helm.toolkit.fluxcd.io/v2)"
+)
+REGISTRY.register(
+    "notification",
+    "weir.notification.controller:controllers",
+    "Provider, Alert (notification.toolkit.fluxcd.io/v1beta3), Receiver (v1): alerts out, "
+    "webhooks in",
 )
 REGISTRY.register(
     "operator",

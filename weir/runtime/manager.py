@@ -136,6 +136,7 @@ class Manager:
         ctx = ControllerContext(
             api, controller_settings, self.metrics, s.watch_namespace, s.watch_label_selector, run=s
         )
+        ctx.leading = lambda: self.leading
         self._ctx = ctx
         return ctx
 

@@ -47,7 +47,7 @@ class Reconciler(abc.ABC):
 
     def is_suspended(self, obj: Obj) -> bool:
         """Whether runs are suspended: ``spec.suspend: true`` (Flux's kinds; the operator's
-        kinds use an annotation instead)."""
+        kinds and ArtifactGenerators use an annotation instead)."""
         return (obj.get("spec") or {}).get("suspend") is True
 
     def interval(self, obj: Obj) -> float | None:

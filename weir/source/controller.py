@@ -1,22 +1,35 @@
-"""The source controllers ``weir run`` starts (``--controllers=source``): GitRepository,
-HelmRepository, HelmChart and OCIRepository, with the artifact storage and its HTTP server
-(one storage per process, shared by every source kind).
+"""The source controllers ``weir run`` starts: ``--controllers=source`` (source-controller:
+GitRepository, HelmRepository, HelmChart, OCIRepository and Bucket) and
+``--controllers=source-watcher`` (ArtifactGenerator, whose ExternalArtifacts are written to
+the same storage), with the artifact storage and its HTTP server (one per process, shared by
+both).
 
 HelmCharts watch their sources through the shared informers: a new artifact of a
-HelmRepository, GitRepository or Bucket queues the HelmCharts built from it at once.
+HelmRepository, GitRepository or Bucket queues the HelmCharts built from it at once. So do
+ArtifactGenerators, for each of their sources; a generated ExternalArtifact that changes or
+disappears queues its generator (drift).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from weir.api.artifactgenerator import SOURCE_KINDS as GENERATOR_SOURCE_KINDS
 from weir.api.kinds import lookup
 from weir.helmengine.service import engine_service
-from weir.kube.indexers import index_by_source_ref
+from weir.kube.indexers import index_by_label, index_by_source_ref
 from weir.runtime.controller import Controller
 from weir.runtime.factories import ControllerContext, build_controller
 from weir.runtime.reconciler import Reconciler
-from weir.runtime.watches import DependentsTracker, artifact_state, ref_of
+from weir.runtime.watches import DependentsTracker, artifact_state, own_ref, ref_of
+from weir.source.artifactgenerator import (
+    GENERATOR_INDEX,
+    GENERATOR_LABEL,
+    ArtifactGeneratorReconciler,
+    generator_of,
+    index_by_sources,
+)
+from weir.source.bucket import BucketReconciler
 from weir.source.gitrepository import GitRepositoryReconciler
 from weir.source.helmchart import SOURCE_KINDS, HelmChartReconciler
 from weir.source.helmrepository import HelmRepositoryReconciler
@@ -26,7 +39,10 @@ from weir.source.settings import SourceSettings, StorageSettings
 from weir.source.storage import Storage
 
 COMPONENT = "source-controller"
+WATCHER = "source-watcher"
 SOURCE_INDEX = "source"
+SOURCES_INDEX = "sources"
+OWN_INDEX = "own"
 
 
 class StorageService:
@@ -53,7 +69,7 @@ class StorageService:
 class _Closing:
     """Closes a reconciler's HTTP clients at shutdown (a manager service)."""
 
-    def __init__(self, reconciler: HelmChartReconciler) -> None:
+    def __init__(self, reconciler: Reconciler) -> None:
         self.reconciler = reconciler
 
     async def start(self) -> None:
@@ -63,11 +79,16 @@ class _Closing:
         await self.reconciler.close()
 
 
+def storage_service(ctx: ControllerContext) -> StorageService:
+    """The process's one artifact storage and server (source-controller and source-watcher
+    share it)."""
+    settings = ctx.feature(SourceSettings)
+    return ctx.shared_service(StorageService, lambda: StorageService(settings.storage))
+
+
 def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     settings = ctx.feature(SourceSettings)
-    service = StorageService(settings.storage)
-    ctx.services.append(service)
-    storage = service.storage
+    storage = storage_service(ctx).storage
 
     def build(kind: str, reconciler: Reconciler) -> Controller:
         info = lookup(kind)
@@ -78,6 +99,7 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     out = [build("GitRepository", GitRepositoryReconciler(ctx.api, storage, git_informer.get))]
     out.append(build("HelmRepository", HelmRepositoryReconciler(ctx.api, storage)))
     out.append(build("OCIRepository", OCIRepositoryReconciler(ctx.api, storage)))
+    out.append(build("Bucket", BucketReconciler(ctx.api, storage)))
 
     chart_informer = ctx.informers.get(
         lookup("HelmChart").resource, {SOURCE_INDEX: index_by_source_ref}
@@ -98,3 +120,36 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
         )
     out.append(charts)
     return out
+
+
+def watcher_controllers(ctx: ControllerContext) -> Sequence[Controller]:
+    """``--controllers=source-watcher``: the ArtifactGenerator controller; its sources and its
+    own ExternalArtifacts queue it."""
+    settings = ctx.feature(SourceSettings)
+    storage = storage_service(ctx).storage
+    info = lookup("ArtifactGenerator")
+    generators = ctx.informers.get(
+        info.resource, {SOURCES_INDEX: index_by_sources, OWN_INDEX: own_ref}
+    )
+    external = ctx.informers.get(
+        lookup("ExternalArtifact").resource, {GENERATOR_INDEX: index_by_label(GENERATOR_LABEL)}
+    )
+    sources = {k: ctx.informers.get(lookup(k).resource) for k in GENERATOR_SOURCE_KINDS}
+    reconciler = ArtifactGeneratorReconciler(
+        ctx.api,
+        storage,
+        {kind: inf.get for kind, inf in sources.items()},
+        external,
+        requeue_dependency=settings.requeue_dependency,
+        no_cross_namespace_refs=settings.no_cross_namespace_refs,
+    )
+    ctx.services.append(_Closing(reconciler))
+    controller = build_controller(ctx, info.kind, info.resource, reconciler, component=WATCHER)
+    for kind, inf in sources.items():
+        controller.watch(
+            inf, DependentsTracker(generators, SOURCES_INDEX, artifact_state, ref_of(kind))
+        )
+    controller.watch(
+        external, DependentsTracker(generators, OWN_INDEX, artifact_state, generator_of)
+    )
+    return [controller]

@@ -108,6 +108,88 @@ class _Built:
     verb: str  # "pulled" or "packaged"
 
 
+class ChartPathError(ChartError):
+    """A chart path that leaves the source (retrying cannot help)."""
+
+
+def read_chart_dir(root: Path, path: str) -> tuple[Path, str, str]:
+    """The chart directory ``path`` of a source checked out at ``root``, with the name and
+    version its ``Chart.yaml`` gives. Raises :class:`ChartPathError` for a path outside the
+    source and :class:`~weir.helmengine.errors.ChartError` for a missing or bad Chart.yaml."""
+    real_root = root.resolve()
+    chart_dir = (root / path).resolve()
+    if chart_dir != real_root and real_root not in chart_dir.parents:
+        raise ChartPathError(f"chart path {path!r} points outside the source")
+    chart_yaml = chart_dir / "Chart.yaml"
+    if not chart_yaml.is_file():
+        raise ChartError(f"no Chart.yaml at path {path!r} of the source: fix spec.chart")
+    try:
+        meta = yaml.load(chart_yaml.read_text(), Loader=KubeLoader)  # a safe loader
+    except yaml.YAMLError as e:
+        raise ChartError(f"Chart.yaml at {path!r} does not parse: {e}") from e
+    if not isinstance(meta, dict) or not meta.get("name") or not meta.get("version"):
+        raise ChartError(f"Chart.yaml at {path!r} needs a name and a version")
+    return chart_dir, str(meta["name"]), str(meta["version"])
+
+
+async def package_chart_dir(
+    engine: HelmEngine,
+    root: Path,
+    path: str,
+    out: Path,
+    *,
+    version: str,
+    values_files: list[str],
+    ignore_missing: bool = False,
+) -> bytes:
+    """The archive of the chart at ``path`` of a source checked out at ``root``, with
+    ``version`` and ``valuesFiles`` (relative to ``root``) as its values.yaml, as
+    source-controller packages charts from Git and Bucket sources."""
+    chart_dir = (root / path).resolve()
+    try:
+        values = (
+            merge_values_files(root, values_files, ignore_missing=ignore_missing)
+            if values_files
+            else None
+        )
+        tgz = await engine.package(chart_dir, out, version=version, values=values)
+    except HelmError as e:
+        raise ChartError(f"failed to package chart at {path!r}: {e}") from e
+    return await asyncio.to_thread(tgz.read_bytes)
+
+
+async def repackage_with_values(
+    engine: HelmEngine,
+    data: bytes,
+    revision: str,
+    values_files: list[str],
+    *,
+    ignore_missing: bool = False,
+) -> bytes:
+    """A chart archive repackaged with ``valuesFiles`` (relative to the chart) as its
+    values.yaml and ``revision`` as its version (charts from repositories)."""
+    work = Path(tempfile.mkdtemp(prefix="weir-helmchart-values-"))
+    try:
+        archive = work / "chart.tgz"
+        archive.write_bytes(data)
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        await asyncio.to_thread(extract, archive, work / "chart", digest)
+        tops = [p for p in (work / "chart").iterdir() if p.is_dir()]
+        if len(tops) != 1:
+            raise ChartError("the chart archive has no single top directory")
+        chart_dir = tops[0]
+        try:
+            values = merge_values_files(chart_dir, values_files, ignore_missing=ignore_missing)
+            tgz = await engine.package(chart_dir, work / "out", version=revision, values=values)
+        except HelmError as e:
+            raise ChartError(f"failed to apply valuesFiles: {e}") from e
+        return await asyncio.to_thread(tgz.read_bytes)
+    except (SourceError, ArtifactError) as e:
+        raise ChartError(f"bad chart archive: {e}") from e
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 class _IndexCache:
     """Parsed repository indexes by artifact digest (indexes can be megabytes of YAML)."""
 
@@ -393,28 +475,12 @@ class HelmChartReconciler(Reconciler):
     ) -> _Built:
         spec = obj["spec"]
         path = str(spec.get("chart") or "")
-        real_root = await asyncio.to_thread(root.resolve)
-        chart_dir = await asyncio.to_thread((root / path).resolve)
-        if chart_dir != real_root and real_root not in chart_dir.parents:
-            raise Stalled("ChartPackageFailed", f"chart path {path!r} points outside the source")
-        chart_yaml = chart_dir / "Chart.yaml"
-        if not chart_yaml.is_file():
-            raise failed(
-                obj,
-                "ChartPackageFailed",
-                f"no Chart.yaml at path {path!r} of the source: fix spec.chart",
-            )
         try:
-            meta = yaml.load(chart_yaml.read_text(), Loader=KubeLoader)  # a safe loader
-        except yaml.YAMLError as e:
-            raise failed(
-                obj, "ChartPackageFailed", f"Chart.yaml at {path!r} does not parse: {e}"
-            ) from e
-        if not isinstance(meta, dict) or not meta.get("name") or not meta.get("version"):
-            raise failed(
-                obj, "ChartPackageFailed", f"Chart.yaml at {path!r} needs a name and a version"
-            )
-        name, version = str(meta["name"]), str(meta["version"])
+            _, name, version = await asyncio.to_thread(read_chart_dir, root, path)
+        except ChartPathError as e:
+            raise Stalled("ChartPackageFailed", str(e)) from e
+        except ChartError as e:
+            raise failed(obj, "ChartPackageFailed", str(e)) from e
         if spec.get("reconcileStrategy") == "Revision":
             revision = chart_revision(version, source_revision=source_revision)
         elif values_files:
@@ -422,19 +488,17 @@ class HelmChartReconciler(Reconciler):
         else:
             revision = version
         try:
-            values = (
-                merge_values_files(
-                    root, values_files, ignore_missing=bool(spec.get("ignoreMissingValuesFiles"))
-                )
-                if values_files
-                else None
+            data = await package_chart_dir(
+                self.engine(),
+                root,
+                path,
+                out,
+                version=revision,
+                values_files=values_files,
+                ignore_missing=bool(spec.get("ignoreMissingValuesFiles")),
             )
-            tgz = await self.engine().package(chart_dir, out, version=revision, values=values)
-        except HelmError as e:
-            raise failed(
-                obj, "ChartPackageFailed", f"failed to package chart at {path!r}: {e}"
-            ) from e
-        data = await asyncio.to_thread(tgz.read_bytes)
+        except ChartError as e:
+            raise failed(obj, "ChartPackageFailed", str(e)) from e
         return _Built(data, name, revision, PACKAGE_SUCCEEDED, "packaged")
 
     # -- shared steps -------------------------------------------------------------------------
@@ -443,35 +507,16 @@ class HelmChartReconciler(Reconciler):
         self, obj: Obj, data: bytes, revision: str, values_files: list[str]
     ) -> bytes:
         """Repackage a chart archive with ``valuesFiles`` as its values.yaml."""
-        spec = obj["spec"]
-        work = Path(tempfile.mkdtemp(prefix="weir-helmchart-values-"))
         try:
-            archive = work / "chart.tgz"
-            archive.write_bytes(data)
-            digest = "sha256:" + hashlib.sha256(data).hexdigest()
-            await asyncio.to_thread(extract, archive, work / "chart", digest)
-            tops = [p for p in (work / "chart").iterdir() if p.is_dir()]
-            if len(tops) != 1:
-                raise failed(
-                    obj, "ChartPackageFailed", "the chart archive has no single top directory"
-                )
-            chart_dir = tops[0]
-            try:
-                values = merge_values_files(
-                    chart_dir,
-                    values_files,
-                    ignore_missing=bool(spec.get("ignoreMissingValuesFiles")),
-                )
-                tgz = await self.engine().package(
-                    chart_dir, work / "out", version=revision, values=values
-                )
-            except HelmError as e:
-                raise failed(obj, "ChartPackageFailed", f"failed to apply valuesFiles: {e}") from e
-            return await asyncio.to_thread(tgz.read_bytes)
-        except (SourceError, ArtifactError) as e:
-            raise failed(obj, "ChartPackageFailed", f"bad chart archive: {e}") from e
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            return await repackage_with_values(
+                self.engine(),
+                data,
+                revision,
+                values_files,
+                ignore_missing=bool(obj["spec"].get("ignoreMissingValuesFiles")),
+            )
+        except ChartError as e:
+            raise failed(obj, "ChartPackageFailed", str(e)) from e
 
     def _unchanged(self, obj: Obj, revision: str, chart: str, values_files: list[str]) -> bool:
         status = obj.get("status") or {}

@@ -119,6 +119,12 @@ def _match(glob: str, name: str) -> bool:
     return rx is not None and rx.match(name) is not None
 
 
+def component_regex(glob: str) -> re.Pattern[str] | None:
+    """The regex of one path component glob in Go's ``path.Match`` syntax (``*``, ``?``,
+    ``[a-z]``, ``[^a-z]``, ``\\`` escapes; never across ``/``), or None when malformed."""
+    return _glob_regex(glob)
+
+
 @dataclass(frozen=True)
 class Pattern:
     """One ignore line, scoped to a directory (``domain``, path components from the root)."""

@@ -25,4 +25,7 @@ class SourceSettings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     """The artifact storage and its HTTP server (``--storage-*``)."""
     requeue_dependency: float = 30.0
-    """Retry delay while a HelmChart's source has no artifact (``--requeue-dependency``)."""
+    """Retry delay while a HelmChart's or ArtifactGenerator's source has no artifact
+    (``--requeue-dependency``)."""
+    no_cross_namespace_refs: bool = False
+    """Refuse ArtifactGenerator sources in other namespaces (``--no-cross-namespace-refs``)."""

@@ -14,6 +14,7 @@ from typing import Literal
 from weir import log
 from weir.helm.settings import HelmSettings
 from weir.kustomize.settings import KustomizeSettings
+from weir.notification.settings import NotificationSettings
 from weir.operator.settings import OperatorSettings
 from weir.runtime.manager import Manager
 from weir.runtime.settings import RunSettings
@@ -28,6 +29,7 @@ def _features(storage_dir: Path, requeue_dependency: float) -> tuple[object, ...
         ),
         KustomizeSettings(requeue_dependency=requeue_dependency),
         HelmSettings(requeue_dependency=requeue_dependency),
+        NotificationSettings(receiver_addr="127.0.0.1:0"),  # never a fixed port in tests
     )
 
 
@@ -35,19 +37,22 @@ def _features(storage_dir: Path, requeue_dependency: float) -> tuple[object, ...
 async def running_controllers(
     kubeconfig: str,
     storage_dir: Path,
-    controllers: str = "source,kustomize,helm",
+    controllers: str = "source,source-watcher,kustomize,helm",
     *,
     concurrent: int = 4,
     requeue_dependency: float = 1.0,
     min_retry_delay: float = 0.5,
     sops_age_secret: tuple[str, str] | None = None,
     log_file: Path | None = None,
+    notification: NotificationSettings | None = None,
     health_addr: str = "0",
 ) -> AsyncIterator[Manager]:
     """Start a :class:`Manager` with ``controllers`` and wait until its caches synced. With
     ``log_file``, every record goes there as ``weir run`` writes it to stderr: its default
     ``--log-level`` and ``--log-encoding`` (info, JSON), through :func:`weir.log.configure`,
-    so every log call at info and above is rendered (a bad ``extra=`` would fail the run)."""
+    so every log call at info and above is rendered (a bad ``extra=`` would fail the run).
+    The notification controller's servers are off unless ``notification`` says where they
+    listen (the defaults are fixed ports)."""
     settings = RunSettings(
         controllers=controllers,
         kubeconfig=kubeconfig,
@@ -65,6 +70,7 @@ async def running_controllers(
                 requeue_dependency=requeue_dependency, sops_age_secret=sops_age_secret
             ),
             HelmSettings(requeue_dependency=requeue_dependency),
+            notification or NotificationSettings(receiver_addr="0"),
         ),
     )
     async with _started(Manager(settings), log_file) as manager:

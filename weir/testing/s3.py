@@ -4,8 +4,8 @@ bound to 127.0.0.1, with root access and secret keys and optionally TLS.
 versitygw speaks the S3 API with SigV4 authentication (an unsigned request gets 403), stores each
 bucket as a directory and each object as a file, and is built from the Go module proxy by
 ``scripts/build-versitygw.sh`` (``make tools``). Buckets and objects are created with boto3, the
-AWS SDK, so the fixtures sign requests with the reference SigV4 implementation, independent of
-whatever client weir uses::
+AWS SDK, so the fixtures sign requests with the reference SigV4 implementation (weir's Bucket
+controller uses the same botocore; versitygw checks signatures with its own code)::
 
     with S3Server() as s3:
         s3.create_bucket("fleet")

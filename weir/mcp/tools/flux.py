@@ -1,5 +1,10 @@
 """Write tools for Flux objects: ``reconcile``, ``suspend``, ``resume`` (shared with the CLI
-through :mod:`weir.actions`)."""
+through :mod:`weir.actions`).
+
+Each write leaves an audit Event on the object (reason ``McpAction``, component ``weir-mcp``,
+naming the caller), as the web UI's actions do (``WebAction``): ``kubectl events`` shows who
+asked, and the notification controller's Alerts forward it like any other Event.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,9 @@ from weir.actions.reconcile import (
 from weir.actions.reconcile import reconcile as reconcile_object
 from weir.actions.suspend import resume as resume_object
 from weir.actions.suspend import suspend as suspend_object
+from weir.api.kinds import KindInfo
+from weir.errors import WeirError
+from weir.kube.events import EventRecorder
 from weir.mcp import kinds
 from weir.mcp.env import ToolEnv
 from weir.mcp.output import respond
@@ -27,8 +35,22 @@ from weir.mcp.tooling import ToolSpec, writes
 from weir.mcp.tools.params import FluxKind, Name, Namespace, TimeoutSeconds, Wait
 from weir.types import Obj
 
+AUDIT_COMPONENT = "weir-mcp"
+AUDIT_REASON = "McpAction"
 MARGIN = 5.0
 """Seconds kept free of a call's deadline to report a wait that timed out."""
+
+
+async def _audit(env: ToolEnv, info: KindInfo, namespace: str, name: str, action: str) -> None:
+    """Record ``<action> requested through the weir MCP server by <caller>`` (best effort:
+    the action happened whether or not its Event can be written)."""
+    api = await env.service_api()
+    try:
+        obj = await get_object(api, info, namespace, name)
+    except WeirError:
+        return
+    message = f"{action} requested through the weir MCP server by {env.identity}"
+    await EventRecorder(api, AUDIT_COMPONENT).normal(obj, AUDIT_REASON, message)
 
 
 def _outcomes(outcomes: list[ReconcileOutcome]) -> Obj:
@@ -78,6 +100,7 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
                     field_manager=FIELD_MANAGER,
                 )
                 requested.append({"object": str(step), "requestedAt": token})
+            await _audit(env, info, ns, name, "reconcile")
             return respond(
                 {"requested": requested, "note": "not waited for; get_resource shows progress"},
                 env.settings.max_output,
@@ -92,6 +115,7 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
             force=force,
             field_manager=FIELD_MANAGER,
         )
+        await _audit(env, info, ns, name, "reconcile")
         return respond(_outcomes(outcomes), env.settings.max_output)
 
     async def suspend(*, kind: FluxKind, name: Name, namespace: Namespace = None) -> CallToolResult:
@@ -101,6 +125,7 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
         info = kinds.flux_kind(kind)
         ns = env.namespace(namespace)
         await suspend_object(api, info, ns, name, field_manager=FIELD_MANAGER)
+        await _audit(env, info, ns, name, "suspend")
         return respond(
             {"object": kinds.display(info.kind, ns, name), "suspended": True},
             env.settings.max_output,
@@ -121,6 +146,7 @@ def tools(env: ToolEnv) -> list[ToolSpec]:
         info = kinds.flux_kind(kind)
         ns = env.namespace(namespace)
         token, _ = await resume_object(api, info, ns, name, field_manager=FIELD_MANAGER)
+        await _audit(env, info, ns, name, "resume")
         data: Obj = {"object": kinds.display(info.kind, ns, name), "suspended": False}
         if wait:
             outcome = await wait_reconciled(

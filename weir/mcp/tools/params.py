@@ -20,7 +20,8 @@ FluxKind = Annotated[
     Field(
         description=(
             "Flux kind: Kustomization (ks), HelmRelease (hr), GitRepository (gitrepo), "
-            "OCIRepository (ocirepo), HelmRepository (helmrepo), HelmChart (hc), Bucket"
+            "OCIRepository (ocirepo), HelmRepository (helmrepo), HelmChart (hc), Bucket, "
+            "ArtifactGenerator (ag), ExternalArtifact (ea)"
         )
     ),
 ]

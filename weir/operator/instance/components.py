@@ -2,9 +2,9 @@
 
 A component is one of weir's controller registrations (``weir run --controllers=<name>``,
 :mod:`weir.runtime.factories`): ``source-controller`` runs ``source``, ``kustomize-controller``
-runs ``kustomize``, and so on. A component weir has no registration for (the image automation
-controllers, ``source-watcher``; ``notification-controller`` until a build registers
-``notification``) is refused with a message naming what this build runs.
+runs ``kustomize``, ``source-watcher`` runs ``source-watcher``, and so on. A component weir
+has no registration for (the image automation controllers; ``notification-controller`` until
+a build registers ``notification``) is refused with a message naming what this build runs.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ COMPONENTS: dict[str, ComponentInfo] = {
         ),
         ComponentInfo("image-reflector-controller", "image-reflector", shardable=True),
         ComponentInfo("image-automation-controller", "image-automation", shardable=True),
-        ComponentInfo("source-watcher", "source-watcher", shardable=True),
+        ComponentInfo("source-watcher", "source-watcher", shardable=True, service=(STORAGE_PORT,)),
     )
 }
 """Every component of the FluxInstance API, in Flux's order."""

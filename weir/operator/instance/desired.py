@@ -154,12 +154,6 @@ def desired_state(
             f"not part of this weir release; remove {'it' if len(missing) == 1 else 'them'} "
             f"(weir runs {can})",
         )
-    if spec.sync is not None and spec.sync.kind == "Bucket":
-        raise InstanceError(
-            BUILD_FAILED,
-            "spec.sync.kind Bucket: this weir release does not reconcile Buckets; "
-            "use GitRepository or OCIRepository",
-        )
     if spec.sync is not None and "source-controller" not in names:
         raise InstanceError(
             BUILD_FAILED,

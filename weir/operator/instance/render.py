@@ -292,7 +292,7 @@ def deployment(desired: Desired, unit: Unit) -> Obj:
     ]
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
     volumes: list[Obj] = [{"name": "tmp", "emptyDir": {}}]
-    if unit.component.name == "source-controller":
+    if unit.component.name in ("source-controller", "source-watcher"):  # artifact storage
         port = unit.component.service[0]
         args += [
             f"--storage-path={STORAGE_PATH}",
