@@ -49,6 +49,8 @@ WRITE_TOOLS = {"reconcile", "suspend", "resume", "apply_manifest", "delete_resou
 READ_TOOLS = {
     "get_overview",
     "get_flux_instance",
+    "get_resourcesets",
+    "explain_resourceset",
     "get_resource",
     "list_resources",
     "get_events",
@@ -314,6 +316,10 @@ async def every_tool(mcp: Client, api: ApiClient, fleet: Fleet) -> None:
     assert prompts == {"debug_flux_kustomization", "debug_flux_helmrelease"}
     installation = data(await mcp.call_tool("get_flux_instance", {}))
     assert installation["summary"].startswith(("FluxInstance ", "no FluxInstance")), installation
+    sets = data(await mcp.call_tool("get_resourcesets", {"namespace": ns}))
+    assert sets == {"resourceSets": [], "providers": []}
+    missing = data(await mcp.call_tool("explain_resourceset", {"name": "none", "namespace": ns}))
+    assert "not found" in missing["error"]
 
     overview = data(await mcp.call_tool("get_overview", {"namespace": ns}))
     ks_report = overview["kinds"]["Kustomization"]

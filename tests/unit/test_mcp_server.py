@@ -37,7 +37,7 @@ async def test_every_tool_is_annotated_and_documented() -> None:
         assert client.instructions is not None
         assert "explain_failure" in client.instructions
         tools = (await client.list_tools()).tools
-    assert len(tools) == 21
+    assert len(tools) == 23
     assert {t.name for t in tools} >= WRITES
     for tool in tools:
         hints = tool.annotations
@@ -59,7 +59,7 @@ async def test_read_only_mode_registers_no_write_tool() -> None:
     async with Client(build_server(McpSettings(read_only=True))) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         assert not names & WRITES
-        assert len(names) == 16
+        assert len(names) == 18
         forced = await client.call_tool("apply_manifest", {"manifest": "kind: ConfigMap"})
     assert forced.is_error
     assert isinstance(forced.content[0], TextContent)

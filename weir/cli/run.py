@@ -360,6 +360,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         reporting_interval=_duration("--reporting-interval", reporting_interval),
         catalog=distribution_catalog,
         plan_configmap=plan_configmap,
+        default_service_account=default_service_account,
     )
     settings = RunSettings(
         controllers=controllers,

@@ -18,11 +18,13 @@ from weir.mcp.tools import (
     operator,
     overview,
     resources,
+    resourcesets,
 )
 
 GROUPS = (
     overview,
     operator,
+    resourcesets,
     resources,
     events,
     graph,

@@ -75,7 +75,7 @@ class GraphNode(_Model):
 class GraphEdge(_Model):
     from_: str = Field(alias="from")
     to: str
-    type: Literal["source", "manages", "dependsOn"]
+    type: Literal["source", "manages", "dependsOn", "inputs"]
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

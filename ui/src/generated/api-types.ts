@@ -26,7 +26,7 @@ export interface Graph {
 export interface GraphEdge {
   from: string;
   to: string;
-  type: "source" | "manages" | "dependsOn";
+  type: "source" | "manages" | "dependsOn" | "inputs";
 }
 /**
  * A node of the pipeline graph (:mod:`weir.actions.graph`).

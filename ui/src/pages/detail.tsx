@@ -21,6 +21,7 @@ import { expectOutcome, notify } from "../components/toasts";
 import { useData, useKeys } from "../hooks";
 import { navigate, queryString, useLocation } from "../router";
 import { toggleFavorite } from "../store";
+import { ProviderInputs, ResourceSetInputs } from "./operator";
 
 /** The RBAC verb each action needs (weir checks it before acting). */
 const VERBS: Record<string, string> = { "reconcile-source": "reconcile" };
@@ -223,6 +224,8 @@ function Overview({ data }: { data: Detail }) {
           ]}
         />
       </Section>
+      {row.kind === "ResourceSet" && <ResourceSetInputs object={data.object as Record<string, unknown>} />}
+      {row.kind === "ResourceSetInputProvider" && <ProviderInputs object={data.object as Record<string, unknown>} />}
     </div>
   );
 }

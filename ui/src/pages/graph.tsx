@@ -291,7 +291,7 @@ export function GraphView() {
         <span><i class="swatch st-failed" /> failed</span>
         <span><i class="swatch st-progressing" /> progressing</span>
         <span><i class="swatch st-suspended" /> suspended</span>
-        <span><i class="line solid" /> source / manages</span>
+        <span><i class="line solid" /> source / inputs / manages</span>
         <span><i class="line dashed" /> dependsOn</span>
       </div>
       <ErrorBox error={error} />
