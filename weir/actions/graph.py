@@ -37,6 +37,7 @@ from weir.actions.objects import condition, is_suspended, meta, revision, status
 from weir.actions.trace import manager_of
 from weir.api import KINDS
 from weir.errors import UsageError
+from weir.kube.labels import selector_matches
 from weir.types import Obj
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
@@ -124,23 +125,6 @@ def inputs_from(obj: Mapping[str, Any]) -> list[str]:
     refs = _spec(obj).get("inputsFrom") or []
     found = [ref_key(r, namespace, "ResourceSetInputProvider") for r in refs if r.get("name")]
     return [f for f in found if f]
-
-
-def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    """A Kubernetes label selector (``matchLabels``, ``matchExpressions``) against labels."""
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for req in selector.get("matchExpressions") or []:
-        key, op, values = req.get("key"), req.get("operator"), req.get("values") or []
-        present = key in labels
-        if (op == "In" and (not present or labels[key] not in values)) or (
-            op == "NotIn" and present and labels[key] in values
-        ):
-            return False
-        if (op == "Exists" and not present) or (op == "DoesNotExist" and present):
-            return False
-    return True
 
 
 def manager_key(obj: Mapping[str, Any]) -> str | None:

@@ -15,7 +15,6 @@ from kubernetes_asyncio.client import ApiClient
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from weir.actions.graph import selector_matches
 from weir.api.kinds import KINDS
 from weir.kube import apply as kapi
 from weir.kube.errors import ApiError, NotFoundError
@@ -24,6 +23,7 @@ from weir.mcp.env import ToolEnv
 from weir.mcp.output import respond
 from weir.mcp.tooling import READ, ToolSpec
 from weir.mcp.tools.params import Name, Namespace
+from weir.operator.resourceset import selects_provider
 
 AllNamespaces = Annotated[str | None, Field(description="Namespace; default: every namespace.")]
 
@@ -52,19 +52,11 @@ async def _list(api: ApiClient, kind: str, namespace: str | None) -> list[Obj]:
 
 def providers_of(rset: Obj, providers: list[Obj]) -> list[Obj]:
     """The providers a ResourceSet's ``inputsFrom`` selects (same namespace)."""
-    ns = (rset.get("metadata") or {}).get("namespace")
-    out: dict[str, Obj] = {}
-    for ref in (rset.get("spec") or {}).get("inputsFrom") or []:
-        for p in providers:
-            meta = p.get("metadata") or {}
-            if meta.get("namespace") != ns:
-                continue
-            named = ref.get("name") and ref.get("name") == meta.get("name")
-            selected = isinstance(ref.get("selector"), dict) and selector_matches(
-                ref["selector"], meta.get("labels") or {}
-            )
-            if named or selected:
-                out[str(meta.get("name"))] = p
+    out = {
+        str((p.get("metadata") or {}).get("name")): p
+        for p in providers
+        if selects_provider(rset, p)
+    }
     return list(out.values())
 
 

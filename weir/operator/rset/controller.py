@@ -11,6 +11,7 @@ from weir.api.kinds import lookup
 from weir.kube.events import EventRecorder
 from weir.operator.inputs.reconciler import ResourceSetInputProviderReconciler
 from weir.operator.report.metrics import OperatorMetrics
+from weir.operator.resourceset import selects_provider
 from weir.operator.rset.reconciler import ResourceSetReconciler
 from weir.operator.settings import OperatorSettings
 from weir.runtime.controller import Controller
@@ -18,37 +19,6 @@ from weir.runtime.factories import ControllerContext, build_controller
 from weir.types import Obj
 
 COMPONENT = "flux-operator"
-
-
-def _refers_to(rset: Obj, provider: Obj) -> bool:
-    """Whether ``rset``'s ``inputsFrom`` selects ``provider`` (same namespace)."""
-    meta = provider.get("metadata") or {}
-    labels = meta.get("labels") or {}
-    for ref in (rset.get("spec") or {}).get("inputsFrom") or []:
-        if ref.get("name") and ref.get("name") == meta.get("name"):
-            return True
-        selector = ref.get("selector")
-        if selector is not None and _matches(selector, labels):
-            return True
-    return False
-
-
-def _matches(selector: Obj, labels: dict[str, str]) -> bool:
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for req in selector.get("matchExpressions") or []:
-        key, op, values = req.get("key"), req.get("operator"), req.get("values") or []
-        present = key in labels
-        if op == "In" and (not present or labels[key] not in values):
-            return False
-        if op == "NotIn" and present and labels[key] in values:
-            return False
-        if op == "Exists" and not present:
-            return False
-        if op == "DoesNotExist" and present:
-            return False
-    return True
 
 
 def resourceset_controllers(ctx: ControllerContext, metrics: OperatorMetrics) -> list[Controller]:
@@ -79,7 +49,7 @@ def resourceset_controllers(ctx: ControllerContext, metrics: OperatorMetrics) ->
         """A provider's exported inputs changed: queue the ResourceSets that read them."""
         namespace = (obj.get("metadata") or {}).get("namespace")
         for rset in rset_informer.list(namespace):
-            if _refers_to(rset, obj):
+            if selects_provider(rset, obj):
                 meta = rset.get("metadata") or {}
                 yield f"{meta.get('namespace')}/{meta.get('name')}"
 
