@@ -38,7 +38,7 @@ from weir.mcp.prompts import register as register_prompts
 from weir.mcp.settings import DEFAULT_PATH, McpSettings
 from weir.mcp.tooling import register
 from weir.mcp.toolset import all_tools
-from weir.runtime.endpoints import Address, listen
+from weir.runtime.endpoints import Address, abort_connections, listen
 
 log = logging.getLogger("weir.mcp")
 
@@ -215,4 +215,8 @@ async def serve_http(
     log.info("mcp server listening", extra=kv(url=url))
     if on_listening is not None:
         on_listening(url)
-    await http.serve(sockets=[sock])
+    try:
+        await http.serve(sockets=[sock])
+    finally:
+        abort_connections(http.server_state.connections)
+        sock.close()  # uvicorn closes it on a clean shutdown; not when cancelled during start-up

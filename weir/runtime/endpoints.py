@@ -6,9 +6,10 @@ both serves all three paths from one listener, and ``0`` switches an endpoint of
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,3 +147,13 @@ def listen(address: Address, flag: str) -> socket.socket:
     sock.listen(128)
     sock.setblocking(False)
     return sock
+
+
+def abort_connections(connections: Iterable[object]) -> None:
+    """Close what a stopped HTTP server left open: uvicorn cancels the handlers of a response
+    still streaming (an SSE stream, a log follow) when its graceful shutdown times out, but
+    leaves their transports, whose sockets then leak until garbage collection."""
+    for connection in list(connections):
+        transport = getattr(connection, "transport", None)
+        if isinstance(transport, asyncio.BaseTransport) and not transport.is_closing():
+            transport.close()

@@ -228,10 +228,10 @@ class GroupRunner:
                         group.set_workers(plan.run.concurrent)
                         done.append(f"resized {name} to {plan.run.concurrent} workers")
                         continue
-                    await self.groups.pop(name).stop()
+                    await group.stop()  # stays listed (not running) until ``fresh`` replaces it
                     done.append(f"restarted {name}")
                 elif group is not None:
-                    await self.groups.pop(name).stop()
+                    await group.stop()
                 starts = group.state.starts if group is not None else 0
                 fresh = ControllerGroup(plan, self.api, self.metrics, self.registry)
                 fresh.state.starts = starts

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from weir.errors import UsageError
 from weir.log import kv
-from weir.runtime.endpoints import listen, parse_address
+from weir.runtime.endpoints import abort_connections, listen, parse_address
 
 log = logging.getLogger("weir.web")
 START_TIMEOUT = 10.0
@@ -75,13 +75,23 @@ class WebServer:
         )
         self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]), name="weir-web")
+        try:
+            await self._started()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("web UI serving", extra=kv(url=self.url))
+
+    async def _started(self) -> None:
+        server, task = self._server, self._task
+        assert server is not None, "start() first"
+        assert task is not None, "start() first"
         async with asyncio.timeout(START_TIMEOUT):
-            while not self._server.started:
-                if self._task.done():
-                    self._task.result()
+            while not server.started:
+                if task.done():
+                    task.result()
                     raise RuntimeError("the web server stopped during start-up")
                 await asyncio.sleep(0.01)
-        log.info("web UI serving", extra=kv(url=self.url))
 
     async def stop(self) -> None:
         server, task = self._server, self._task
@@ -96,6 +106,9 @@ class WebServer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._sock is not None:
-            self._sock.close()
-        self._server = self._task = None
+        finally:
+            abort_connections(server.server_state.connections)
+            await asyncio.sleep(0)  # let the closed transports release their sockets
+            if self._sock is not None:
+                self._sock.close()
+            self._server = self._task = None
