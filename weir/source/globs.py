@@ -16,7 +16,6 @@ Malformed patterns raise :class:`GlobError`.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -86,112 +85,145 @@ def _match_in(root: Path, directory: str, name: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- doublestar
-def _class(pattern: str, i: int) -> tuple[str, int]:
-    """A ``[...]`` class starting after ``[`` at ``i``: its regex and the index after ``]``."""
+# A pattern is matched component by component: each ``{a,b}`` group is expanded into plain
+# ``path.Match`` globs (bounded by :data:`MAX_ALTERNATIVES`), each of which matches a path
+# component in time bounded by the product of both lengths, and ``**`` components are walked
+# as a set of reachable positions. No regular expression is built from the pattern: several
+# stars in one component made Python's backtracking engine exponential on a crafted name
+# (a pattern comes from an ArtifactGenerator, which a tenant may write).
+MAX_ALTERNATIVES = 256
+
+ComponentMatchers = tuple[Callable[[str], bool], ...]
+
+
+def _closing(pattern: str, i: int) -> int:
+    """The index after the ``[...]`` class whose ``[`` is at ``i - 1``."""
     n = len(pattern)
-    out = "["
     if i < n and pattern[i] in "!^":
-        out += "^"
         i += 1
-    first = True
-    while i < n and (pattern[i] != "]" or first):
-        c = pattern[i]
-        if c == "\\" and i + 1 < n:
-            i += 1
-            out += re.escape(pattern[i])
-        elif c == "-" and not first:
-            out += "-"
-        else:
-            out += re.escape(c)
-        first = False
+    if i < n and pattern[i] == "]":
         i += 1
+    while i < n and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
     if i >= n:
         raise GlobError(f"syntax error in pattern {pattern!r}: unclosed '['")
-    return out + "]", i + 1
+    return i + 1
 
 
-def _segment(pattern: str, i: int, stop: str) -> tuple[str, int]:
-    """Regex of ``pattern`` from ``i`` up to one of ``stop`` (outside brackets/braces)."""
-    out: list[str] = []
-    n = len(pattern)
-    while i < n and pattern[i] not in stop:
-        c = pattern[i]
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "\\":
-            i += 1
-            if i >= n:
+def _expand(pattern: str, part: str) -> list[str]:
+    """``part`` with its ``{a,b}`` groups expanded and ``[!`` written as Go's ``[^``."""
+    out, i, n = [""], 0, len(part)
+    while i < n:
+        c = part[i]
+        if c == "\\":
+            if i + 1 >= n:
                 raise GlobError(f"syntax error in pattern {pattern!r}: trailing '\\'")
-            out.append(re.escape(pattern[i]))
+            piece, i = part[i : i + 2], i + 2
         elif c == "[":
-            part, i = _class(pattern, i + 1)
-            out.append(part)
-            continue
+            j = _closing(part, i + 1)
+            piece = part[i:j]
+            if piece.startswith("[!"):
+                piece = "[^" + piece[2:]
+            i = j
         elif c == "{":
-            alternatives: list[str] = []
-            i += 1
-            while True:
-                part, i = _segment(pattern, i, ",}")
-                alternatives.append(part)
-                if i >= n:
-                    raise GlobError(f"syntax error in pattern {pattern!r}: unclosed '{{'")
-                if pattern[i] == "}":
-                    break
-                i += 1
-            out.append("(?:" + "|".join(alternatives) + ")")
+            alternatives, i = _alternatives(pattern, part, i + 1)
+            out = [head + alt for head in out for alt in alternatives]
+            if len(out) > MAX_ALTERNATIVES:
+                raise GlobError(
+                    f"pattern {pattern!r} expands to more than {MAX_ALTERNATIVES} alternatives"
+                )
+            continue
         else:
-            out.append(re.escape(c))
+            piece, i = c, i + 1
+        out = [head + piece for head in out]
+    return out
+
+
+def _alternatives(pattern: str, part: str, i: int) -> tuple[list[str], int]:
+    """The expanded alternatives of the ``{...}`` group opened before ``i``, and the index
+    after its ``}``."""
+    n, depth, start, raw = len(part), 0, i, []
+    while i < n:
+        c = part[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _closing(part, i + 1)
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        elif c in ",}" and not depth:
+            raw.append(part[start:i])
+            if c == "}":
+                found: list[str] = []
+                for alt in raw:
+                    found += _expand(pattern, alt)
+                return found, i + 1
+            start = i + 1
         i += 1
-    return "".join(out), i
+    raise GlobError(f"syntax error in pattern {pattern!r}: unclosed '{{'")
 
 
 @lru_cache(maxsize=1024)
-def _doublestar_regex(pattern: str) -> re.Pattern[str]:
-    pieces: list[str | None] = []  # None: a ``**`` component
+def _doublestar(pattern: str) -> tuple[ComponentMatchers | None, ...]:
+    """One entry per component of ``pattern``: None for ``**``, else the matchers of its
+    alternatives."""
+    pieces: list[ComponentMatchers | None] = []
     for part in pattern.split("/"):
         if part == "**":
             if not pieces or pieces[-1] is not None:
                 pieces.append(None)
             continue
-        regex, _ = _segment(part, 0, "")
-        pieces.append(regex)
-    out = ""
-    last = len(pieces) - 1
-    for index, piece in enumerate(pieces):
+        matchers = []
+        for glob in _expand(pattern, part):
+            matcher = component_matcher(glob)
+            if matcher is None:
+                raise GlobError(f"syntax error in pattern {pattern!r}")
+            matchers.append(matcher)
+        pieces.append(tuple(matchers))
+    return tuple(pieces)
+
+
+def _matches(pieces: tuple[ComponentMatchers | None, ...], path: str) -> bool:
+    names = path.split("/")
+    reachable = {0}  # how many path components the pattern so far can have consumed
+    for piece in pieces:
         if piece is None:
-            if index == 0:
-                out += ".*" if last == 0 else "(?:.*/)?"
-            else:
-                out += "(?:/.*)?" if index == last else "/(?:.*/)?"
-            continue
-        if index and pieces[index - 1] is not None:
-            out += "/"
-        out += piece
-    return re.compile(out + r"\Z", re.DOTALL)
+            reachable = set(range(min(reachable), len(names) + 1))
+        else:
+            reachable = {
+                k + 1
+                for k in reachable
+                if k < len(names) and any(match(names[k]) for match in piece)
+            }
+        if not reachable:
+            return False
+    return len(names) in reachable
 
 
 def check_doublestar(pattern: str) -> None:
     """Raise :class:`GlobError` when ``pattern`` is malformed."""
-    _doublestar_regex(pattern)
+    _doublestar(pattern)
 
 
 def doublestar_match(pattern: str, path: str) -> bool:
     """Whether the ``/``-separated ``path`` matches ``pattern`` (doublestar's ``Match``)."""
-    return _doublestar_regex(pattern).match(path) is not None
+    return _matches(_doublestar(pattern), path)
 
 
 def doublestar_glob(root: Path, pattern: str) -> list[str]:
     """Every path under ``root`` (files and directories, relative) matching ``pattern``, in
     walk order; symlinks are not followed."""
-    rx = _doublestar_regex(pattern)
+    pieces = _doublestar(pattern)
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         rel_dir = os.path.relpath(dirpath, root)
         for name in sorted(dirnames + filenames):
             rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
-            if rx.match(rel):
+            if _matches(pieces, rel):
                 found.append(rel)
     return found
