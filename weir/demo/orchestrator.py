@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from kubernetes_asyncio.client import ApiClient
 from rich.console import Console
 
-from weir.crdinstall import install_crds
+from weir.crdinstall import install_crds, wait_served
 from weir.demo import bootstrap, charts, gitfleet, install, progress
 from weir.demo.features import Features
 from weir.demo.notifier import PushNotifier
@@ -180,6 +180,7 @@ class Demo:
             f"-n {install.NAMESPACE} (CRDs, RBAC, Service, Deployment)"
         ):
             await install.install_chart(s, self.cluster.kubeconfig_path, web=web)
+            await wait_served(self.api)  # the chart's CRDs answer before the operator lists them
         async with self._step(
             f"operator pod's command running here as ServiceAccount "
             f"{install.NAMESPACE}/{install.RELEASE} ({self.services.describe()})"
