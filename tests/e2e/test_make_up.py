@@ -40,7 +40,13 @@ KS = ResourceRef("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", True, "K
 STATEFULSETS = ResourceRef("apps", "v1", "statefulsets", True, "StatefulSet")
 DEPLOYMENTS = ResourceRef("apps", "v1", "deployments", True, "Deployment")
 SECRETS = ResourceRef("", "v1", "secrets", True, "Secret")
-ADDRESS_FLAGS = ("--metrics-addr=", "--health-addr=", "--web-addr=", "--storage-")
+ADDRESS_FLAGS = (
+    "--metrics-addr=",
+    "--health-addr=",
+    "--web-addr=",
+    "--receiver-addr=",
+    "--storage-",
+)
 """What make up changes in the chart's command: listen addresses and the storage path."""
 ERIGON_HR = "clusters/etherwurst/apps/erigon.yaml"
 CRONJOB = "clusters/etherwurst/apps/cryo-job.yaml"
