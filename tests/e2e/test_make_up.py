@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.timeout(600)
 T = TypeVar("T")
 INSTANCES = ResourceRef("fluxcd.controlplane.io", "v1", "fluxinstances", True, "FluxInstance")
 EVENTS = ResourceRef("", "v1", "events", True, "Event")
+PODS = ResourceRef("", "v1", "pods", True, "Pod")
 HELM_REPOS = ResourceRef(
     "source.toolkit.fluxcd.io", "v1", "helmrepositories", True, "HelmRepository"
 )
@@ -90,6 +92,26 @@ async def whoami(kubeconfig: Path) -> str:
         path = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
         answer: Obj = await transport.request(client, "POST", path, body=review)
     return str(answer["status"]["userInfo"]["username"])
+
+
+SCHEDULER_RACE = re.compile(
+    r'0/\d+ nodes are available: persistentvolumeclaim "[^"]+" not found\..*'
+)
+
+
+def scheduler_race(event: Obj, scheduled: set[tuple[str, str]]) -> bool:
+    """kube-scheduler's own race, not weir's nor the fleet's: the StatefulSet controller creates
+    a claim, then the pod; when the scheduler's pod watch delivers first, its claim cache has
+    not seen the claim yet, and it records ``FailedScheduling ... persistentvolumeclaim "x" not
+    found`` before it schedules the pod on its next try (real clusters show it too). Excused
+    only for a pod that has since been scheduled."""
+    obj = event.get("involvedObject") or {}
+    return (
+        event.get("reason") == "FailedScheduling"
+        and obj.get("kind") == "Pod"
+        and bool(SCHEDULER_RACE.fullmatch(str(event.get("message") or "")))
+        and (obj.get("namespace"), obj.get("name")) in scheduled
+    )
 
 
 def _event_line(e: Obj) -> str:
@@ -172,14 +194,28 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         # ReconciliationFailed, no ERROR line or traceback in weir's log, no Degraded
         # controller on the dashboard, and MCP's overview finds the controllers' Lease.
         events, _ = await list_all(api, EVENTS)
-        warnings = [_event_line(e) for e in events if e.get("type") == "Warning"]
+        pods, _ = await list_all(api, PODS)
+        scheduled = {
+            (p["metadata"]["namespace"], p["metadata"]["name"])
+            for p in pods
+            if p["spec"].get("nodeName")
+        }
+        warnings = [
+            _event_line(e)
+            for e in events
+            if e.get("type") == "Warning" and not scheduler_race(e, scheduled)
+        ]
         assert not warnings, "\n".join(warnings)
         failed = [_event_line(e) for e in events if e.get("reason") == "ReconciliationFailed"]
         assert not failed, "\n".join(failed)
         weir_log = demo.endpoints.logs["weir"]
         problems = log_problems(weir_log.read_text())
         assert not problems, "\n".join(problems)
-        print(f"clean sync: {len(events)} Events, 0 Warnings, 0 ERROR lines in {weir_log.name}")
+        races = sum(scheduler_race(e, scheduled) for e in events)
+        print(
+            f"clean sync: {len(events)} Events, 0 Warnings ({races} kube-scheduler claim-cache "
+            f"races excused), 0 ERROR lines in {weir_log.name}"
+        )
         async with httpx.AsyncClient(timeout=10) as http:
             if demo.endpoints.ui_url:
                 assert (await http.get(demo.endpoints.ui_url)).status_code == 200
