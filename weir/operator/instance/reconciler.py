@@ -185,6 +185,7 @@ class FluxInstanceReconciler(Reconciler):
                 RECONCILIATION_FAILED, f"apply failed: {_message(e)}", revision=revision
             ) from e
         units = await self._health(desired)
+        status["components"] = self._components(desired, units)
         key = _key(obj)
         if desired.spec.wait is not False:
             waiting = await self._wait_for(desired, units)
@@ -197,14 +198,12 @@ class FluxInstanceReconciler(Reconciler):
             while waiting is not None and time.monotonic() < stop:
                 await asyncio.sleep(IN_RUN_POLL)
                 units = await self._health(desired)
+                status["components"] = self._components(desired, units)
                 waiting = await self._wait_for(desired, units)
-            status["components"] = self._components(desired, units)
             if waiting is not None:
                 return self._still_waiting(
                     obj, key, started=started, digest=digest, revision=revision, waiting=waiting
                 )
-        else:
-            status["components"] = self._components(desired, units)
         self._waiting.pop(key, None)
         status["lastAppliedRevision"] = revision
         self._finish(obj, started, digest, RECONCILIATION_SUCCEEDED, "True", revision)
