@@ -1,7 +1,7 @@
 """weir's processes for ``make up``: the chart's operator container command (run here as its
 ServiceAccount; it serves the web UI too) or ``weir run`` with every controller, and the web UI
-and the MCP server when this build has them. The controllers are required; the UI and MCP are not: if
-one of them fails to start, ``make up`` says so and goes on without it."""
+and the MCP server when this build has them. The controllers are required; the UI and MCP are
+not: if one of them fails to start, ``make up`` says so and goes on without it."""
 
 from __future__ import annotations
 
