@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +23,8 @@ from weir.demo.procs import runs
 from weir.demo.provisioner import PVCS
 from weir.demo.status import Snapshot
 from weir.kube import apply as kapi
+from weir.kube import transport
+from weir.kube.client import api_client
 from weir.kube.informer import list_all
 from weir.kube.resources import ResourceRef
 from weir.types import Obj
@@ -30,12 +33,23 @@ pytestmark = pytest.mark.timeout(600)
 T = TypeVar("T")
 INSTANCES = ResourceRef("fluxcd.controlplane.io", "v1", "fluxinstances", True, "FluxInstance")
 EVENTS = ResourceRef("", "v1", "events", True, "Event")
+PODS = ResourceRef("", "v1", "pods", True, "Pod")
 HELM_REPOS = ResourceRef(
     "source.toolkit.fluxcd.io", "v1", "helmrepositories", True, "HelmRepository"
 )
 GIT_REPOS = ResourceRef("source.toolkit.fluxcd.io", "v1", "gitrepositories", True, "GitRepository")
 KS = ResourceRef("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", True, "Kustomization")
 STATEFULSETS = ResourceRef("apps", "v1", "statefulsets", True, "StatefulSet")
+DEPLOYMENTS = ResourceRef("apps", "v1", "deployments", True, "Deployment")
+SECRETS = ResourceRef("", "v1", "secrets", True, "Secret")
+ADDRESS_FLAGS = (
+    "--metrics-addr=",
+    "--health-addr=",
+    "--web-addr=",
+    "--receiver-addr=",
+    "--storage-",
+)
+"""What make up changes in the chart's command: listen addresses and the storage path."""
 ERIGON_HR = "clusters/etherwurst/apps/erigon.yaml"
 CRONJOB = "clusters/etherwurst/apps/cryo-job.yaml"
 CRONJOBS = ResourceRef("batch", "v1", "cronjobs", True, "CronJob")
@@ -49,6 +63,7 @@ HELM_RELEASES = {
     ("monitoring", "kube-prometheus-stack"),
 }
 WORKLOADS = {
+    ("Deployment", "flux-system", "flux-operator"),  # the chart's (kwok's pod; make up runs it)
     ("StatefulSet", "ethereum", "erigon"),
     ("StatefulSet", "ethereum", "lighthouse"),
     ("Deployment", "ethereum", "otterscan"),
@@ -67,6 +82,36 @@ WORKLOADS = {
     ("Deployment", "monitoring", "prometheus"),
     ("Deployment", "monitoring", "grafana"),
 }
+
+
+async def whoami(kubeconfig: Path) -> str:
+    """The user ``kubeconfig`` authenticates as (a SelfSubjectReview)."""
+    client = await api_client(str(kubeconfig))
+    async with client:
+        review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        path = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+        answer: Obj = await transport.request(client, "POST", path, body=review)
+    return str(answer["status"]["userInfo"]["username"])
+
+
+SCHEDULER_RACE = re.compile(
+    r'0/\d+ nodes are available: persistentvolumeclaim "[^"]+" not found\..*'
+)
+
+
+def scheduler_race(event: Obj, scheduled: set[tuple[str, str]]) -> bool:
+    """kube-scheduler's own race, not weir's nor the fleet's: the StatefulSet controller creates
+    a claim, then the pod; when the scheduler's pod watch delivers first, its claim cache has
+    not seen the claim yet, and it records ``FailedScheduling ... persistentvolumeclaim "x" not
+    found`` before it schedules the pod on its next try (real clusters show it too). Excused
+    only for a pod that has since been scheduled."""
+    obj = event.get("involvedObject") or {}
+    return (
+        event.get("reason") == "FailedScheduling"
+        and obj.get("kind") == "Pod"
+        and bool(SCHEDULER_RACE.fullmatch(str(event.get("message") or "")))
+        and (obj.get("namespace"), obj.get("name")) in scheduled
+    )
 
 
 def _event_line(e: Obj) -> str:
@@ -95,6 +140,26 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         # Every Kustomization and HelmRelease of the fleet is Ready; every workload Available.
         assert names(snap, "Kustomization") == KUSTOMIZATIONS
         assert names(snap, "HelmRelease") == HELM_RELEASES
+
+        # weir was installed as the guide installs the Flux Operator: the chart with Helm (a
+        # release, its Deployment and ServiceAccount), and the Deployment's command runs as
+        # that ServiceAccount (a TokenRequest token), not as the admin.
+        release = await kapi.get(api, SECRETS, "flux-system", "sh.helm.release.v1.flux-operator.v1")
+        assert release["type"] == "helm.sh/release.v1"
+        deployment = await kapi.get(api, DEPLOYMENTS, "flux-system", "flux-operator")
+        assert deployment["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+        pod_spec = deployment["spec"]["template"]["spec"]
+        assert pod_spec["serviceAccountName"] == "flux-operator"
+        (weir,) = [p for p in demo.services.processes if p.name == "weir"]
+        chart_args = pod_spec["containers"][0]["args"]
+        assert "--controllers=operator" in chart_args
+        assert "--operator-mode=local" in chart_args
+        assert [a for a in weir.argv if a in chart_args] == [
+            a for a in chart_args if not a.startswith(ADDRESS_FLAGS)
+        ]
+        (kubeconfig,) = [a.partition("=")[2] for a in weir.argv if a.startswith("--kubeconfig=")]
+        assert kubeconfig != str(demo.cluster.kubeconfig_path)
+        assert await whoami(Path(kubeconfig)) == "system:serviceaccount:flux-system:flux-operator"
 
         # The fleet's FluxInstance (the installation guide's manifest) ran the controllers.
         instance = await kapi.get(api, INSTANCES, "flux-system", "flux")
@@ -129,14 +194,28 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
         # ReconciliationFailed, no ERROR line or traceback in weir's log, no Degraded
         # controller on the dashboard, and MCP's overview finds the controllers' Lease.
         events, _ = await list_all(api, EVENTS)
-        warnings = [_event_line(e) for e in events if e.get("type") == "Warning"]
+        pods, _ = await list_all(api, PODS)
+        scheduled = {
+            (p["metadata"]["namespace"], p["metadata"]["name"])
+            for p in pods
+            if p["spec"].get("nodeName")
+        }
+        warnings = [
+            _event_line(e)
+            for e in events
+            if e.get("type") == "Warning" and not scheduler_race(e, scheduled)
+        ]
         assert not warnings, "\n".join(warnings)
         failed = [_event_line(e) for e in events if e.get("reason") == "ReconciliationFailed"]
         assert not failed, "\n".join(failed)
         weir_log = demo.endpoints.logs["weir"]
         problems = log_problems(weir_log.read_text())
         assert not problems, "\n".join(problems)
-        print(f"clean sync: {len(events)} Events, 0 Warnings, 0 ERROR lines in {weir_log.name}")
+        races = sum(scheduler_race(e, scheduled) for e in events)
+        print(
+            f"clean sync: {len(events)} Events, 0 Warnings ({races} kube-scheduler claim-cache "
+            f"races excused), 0 ERROR lines in {weir_log.name}"
+        )
         async with httpx.AsyncClient(timeout=10) as http:
             if demo.endpoints.ui_url:
                 assert (await http.get(demo.endpoints.ui_url)).status_code == 200
@@ -151,7 +230,7 @@ async def test_make_up_brings_the_fleet_to_ready_and_commits_reach_the_cluster(
             async with Client(demo.endpoints.mcp_url, read_timeout_seconds=60) as mcp:
                 answer = await mcp.call_tool("get_overview", {})
             text = "\n".join(str(getattr(c, "text", "")) for c in answer.content)
-            assert "flux-system/weir-leader-election" in text, text
+            assert "flux-system/flux-operator-leader-election" in text, text
             assert "no controller Lease or Deployment found" not in text
 
         # The tour, step 1: a commit changes Erigon's extraArgs; the push reaches the StatefulSet.

@@ -16,6 +16,7 @@ import yaml
 
 from weir.cli.main import app
 from weir.testing.helmcli import helm
+from weir.web.settings import WebSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "weir"
@@ -70,6 +71,8 @@ def test_the_default_values_satisfy_the_schema() -> None:
         (["reporting.interval=often"], "does not match pattern"),
         (["logLevel=loud"], "value must be one of"),
         (["replicas=3"], "maximum"),
+        (["operator.receiverPort=70000"], "maximum"),
+        (["web.allowedHosts[0]=not a host"], "does not match pattern"),
     ],
 )
 def test_the_schema_refuses_bad_values_with_a_message(
@@ -99,6 +102,78 @@ def test_the_guides_values_give_the_service_and_ingress_it_expects(tmp_path: Pat
     assert "--web-addr=:9080" in container["args"]
 
 
+def _operator(objects: list[Obj]) -> Obj:
+    (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
+    container: Obj = deployment["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def _flag(args: list[str], flag: str) -> list[str]:
+    return [a.partition("=")[2] for a in args if a.startswith(flag + "=")]
+
+
+def test_the_ingress_hosts_and_allowed_hosts_are_the_hosts_the_web_ui_answers(
+    tmp_path: Path,
+) -> None:
+    """The guide's ingress host reaches the UI: without --web-allowed-hosts the UI's
+    DNS-rebinding protection answers 421 to ``Host: flux.example.test``."""
+    objects = _template(tmp_path, *GUIDE_SETS, "web.allowedHosts[0]=*.internal.example")
+    (hosts,) = _flag(_operator(objects)["args"], "--web-allowed-hosts")
+    assert hosts == "*.internal.example,flux.example.test"
+    settings = WebSettings(addr=":9080", allowed_hosts=(hosts,)).normalized()
+    rule = settings.host_rule()
+    assert rule.host_allowed("flux.example.test")
+    assert rule.host_allowed("weir.internal.example:9080")
+    assert not rule.host_allowed("attacker.example")
+    # no ingress, no allowed hosts: the flag is left out (IP addresses and localhost only)
+    assert _flag(_operator(_template(tmp_path))["args"], "--web-allowed-hosts") == []
+
+
+def test_the_web_config_is_mounted_and_passed(tmp_path: Path) -> None:
+    config = ["web.config.apiVersion=web.fluxcd.controlplane.io/v1", "web.config.kind=Config"]
+    objects = _template(tmp_path, *config)
+    secret = next(o for o in objects if o["kind"] == "Secret")
+    assert secret["metadata"]["name"] == "flux-operator-web-config"
+    assert "kind: Config" in secret["stringData"]["config.yaml"]
+    container = _operator(objects)
+    assert _flag(container["args"], "--web-config") == ["/etc/weir/web/config.yaml"]
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "web-config")
+    assert mount["mountPath"] == "/etc/weir/web"
+    # an existing Secret instead: the same flag, no Secret of the chart's
+    objects = _template(tmp_path, "web.configSecretName=sso")
+    assert not [o for o in objects if o["kind"] == "Secret"]
+    assert _flag(_operator(objects)["args"], "--web-config") == ["/etc/weir/web/config.yaml"]
+    (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
+    volumes = deployment["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "web-config", "secret": {"secretName": "sso"}} in volumes
+    assert _flag(_operator(_template(tmp_path))["args"], "--web-config") == []
+
+
+def test_local_mode_serves_the_webhook_receiver_on_the_service(tmp_path: Path) -> None:
+    objects = _template(tmp_path, "operator.mode=local", "operator.receiverPort=9393")
+    container = _operator(objects)
+    assert _flag(container["args"], "--receiver-addr") == [":9393"]
+    port = {"name": "http-webhook", "containerPort": 9393, "protocol": "TCP"}
+    assert port in container["ports"]
+    svc = next(
+        o for o in objects if (o["kind"], o["metadata"]["name"]) == ("Service", "flux-operator")
+    )
+    webhook = {
+        "name": "http-webhook",
+        "port": 9393,
+        "targetPort": "http-webhook",
+        "protocol": "TCP",
+    }
+    assert webhook in svc["spec"]["ports"]
+    # cluster mode: the notification-controller's own Deployment and Service have it
+    objects = _template(tmp_path)
+    assert _flag(_operator(objects)["args"], "--receiver-addr") == []
+    svc = next(
+        o for o in objects if (o["kind"], o["metadata"]["name"]) == ("Service", "flux-operator")
+    )
+    assert "http-webhook" not in {p["name"] for p in svc["spec"]["ports"]}
+
+
 def test_service_monitor_and_resources(tmp_path: Path) -> None:
     objects = _template(tmp_path, "serviceMonitor.create=true", "resources.limits.memory=2Gi")
     monitors = [o for o in objects if o["kind"] == "ServiceMonitor"]
@@ -123,6 +198,8 @@ def _accepts(command: str, args: list[str]) -> None:
         ["web.enabled=false", "extraArgs={--concurrent=8}", "logLevel=debug"],
         ["web.serverOnly=true"],
         GUIDE_SETS,
+        [*GUIDE_SETS, "operator.mode=local", "web.allowedHosts[0]=*.example.com"],
+        ["web.configSecretName=sso", "web.allowedHosts[0]=weir.example.com:443"],
     ],
 )
 def test_every_flag_the_chart_passes_is_one_weir_takes(tmp_path: Path, sets: list[str]) -> None:

@@ -17,7 +17,8 @@ from tests.support.waiting import eventually, wait_for, wait_gone
 from weir.api.kinds import lookup
 from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
-from weir.kube.resources import CONFIG_MAPS, SECRETS
+from weir.kube.informer import list_all
+from weir.kube.resources import CONFIG_MAPS, SECRETS, ResourceRef
 from weir.runtime.manager import Manager
 from weir.testing.controllers import running_resourcesets
 
@@ -25,6 +26,7 @@ Obj = dict[str, Any]
 RSETS = lookup("ResourceSet").resource
 RSIPS = lookup("ResourceSetInputProvider").resource
 MANAGER = "test"
+EVENTS = ResourceRef("", "v1", "events", True, "Event")
 
 
 @pytest.fixture
@@ -170,6 +172,43 @@ async def test_permutations_over_the_cap_are_refused(
     await apply(kube, rset(namespace, "perm", spec))
     stalled = await wait_for(kube, RSETS, namespace, "perm", failed("BuildFailed"), "the cap")
     assert "maximum allowed permutations" in condition(stalled)["message"]
+
+
+async def test_a_provider_applied_after_its_resourceset_is_waited_for(
+    kube: client.ApiClient, namespace: str, operator: Manager
+) -> None:
+    """A Kustomization applies a ResourceSet and its provider in one run, in either order: the
+    ResourceSet waits for a named provider (DependencyNotReady, no Warning) and renders as soon
+    as the provider is there."""
+    spec: Obj = {
+        "inputsFrom": [{"name": "later"}],
+        "resources": [configmap_template(namespace)],
+    }
+    await apply(kube, rset(namespace, "waits", spec))
+
+    def waiting(obj: Obj) -> bool:
+        cond = condition(obj)
+        return cond.get("status") == "False" and cond.get("reason") == "DependencyNotReady"
+
+    early = await wait_for(kube, RSETS, namespace, "waits", waiting, "DependencyNotReady")
+    assert f"ResourceSetInputProvider/{namespace}/later not found" in condition(early)["message"]
+    assert condition(early, "Stalled").get("status") != "True"
+    provider = {
+        "apiVersion": "fluxcd.controlplane.io/v1",
+        "kind": "ResourceSetInputProvider",
+        "metadata": {"name": "later", "namespace": namespace},
+        "spec": {"type": "Static", "defaultValues": {"env": "late", "replicas": 1}},
+    }
+    await apply(kube, provider)
+    await wait_for(kube, RSETS, namespace, "waits", ready_at, "the ResourceSet Ready")
+    assert await configmap(kube, namespace, "app-late") is not None
+    listed, _ = await list_all(kube, EVENTS, namespace=namespace)
+    warnings = [
+        e["message"]
+        for e in listed
+        if e.get("type") == "Warning" and (e.get("involvedObject") or {}).get("name") == "waits"
+    ]
+    assert warnings == []
 
 
 async def test_providers_dependencies_copy_from_and_service_accounts(

@@ -16,6 +16,7 @@ from weir.operator.resourceset import (
     RenderError,
     RenderOptions,
     combine_inputs,
+    missing_providers,
     normalize_key,
     object_directives,
     render_resourceset,
@@ -479,3 +480,33 @@ def test_object_directives() -> None:
     obj["metadata"]["annotations"]["fluxcd.controlplane.io/copyFrom"] = "no-namespace"
     with pytest.raises(RenderError, match="expected namespace/name"):
         object_directives(obj)
+
+
+def test_missing_providers_names_only_the_named_ones_not_in_the_namespace() -> None:
+    rs = rset("""
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata: {name: apps, namespace: apps}
+spec:
+  inputsFrom:
+    - {kind: ResourceSetInputProvider, name: here}
+    - {kind: ResourceSetInputProvider, name: elsewhere}
+    - {kind: ResourceSetInputProvider, selector: {matchLabels: {team: a}}}
+  resources: []
+""")
+    found = providers("""
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSetInputProvider
+metadata: {name: here, namespace: apps}
+spec: {type: Static}
+---
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSetInputProvider
+metadata: {name: elsewhere, namespace: other}
+spec: {type: Static}
+""")
+    assert missing_providers(rs, found) == ["ResourceSetInputProvider/apps/elsewhere"]
+    assert missing_providers(rs, []) == [
+        "ResourceSetInputProvider/apps/here",
+        "ResourceSetInputProvider/apps/elsewhere",
+    ]

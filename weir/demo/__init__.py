@@ -8,8 +8,12 @@ One module per job:
   a clone in ``.weir/fleet-work`` to edit and push from;
 - :mod:`~weir.demo.charts` — the example's charts in a loopback Helm repository;
 - :mod:`~weir.demo.provisioner` — a stand-in CSI provisioner, so claims bind under kwok;
-- :mod:`~weir.demo.bootstrap` — the Git secret, the FluxInstance and its mirror patches;
-- :mod:`~weir.demo.services` — ``weir run``, the web UI and the MCP server as processes, with
+- :mod:`~weir.demo.install` — the chart ``charts/weir`` installed with the Helm CLI, and its
+  operator container's command to run here as the chart's ServiceAccount;
+- :mod:`~weir.demo.bootstrap` — the Git secret (``weir create secret git``), the FluxInstance
+  and its mirror patches;
+- :mod:`~weir.demo.services` — weir (the chart's operator command, or ``weir run``), the web UI
+  and the MCP server as processes, with
   :mod:`~weir.demo.features` (what this build has), :mod:`~weir.demo.commands` (their command
   lines) and :mod:`~weir.demo.procs` (start, probe, stop by pid);
 - :mod:`~weir.demo.notifier` — a push to the fleet repository reconciles at once;

@@ -1,7 +1,8 @@
-"""What ``make up`` applies to start the fleet, the way the installation guide does it:
+"""What ``make up`` applies to start the fleet, the way the installation guide does it (after
+the chart, :mod:`weir.demo.install`):
 
-1. the ``flux-system`` Git secret, as ``flux create secret git`` (``weir create secret git``)
-   writes it: the local Git server asks for these credentials;
+1. the ``flux-system`` Git secret, created with ``weir create secret git`` (the guide's
+   ``flux create secret git``): the local Git server asks for these credentials;
 2. the fleet's FluxInstance (``clusters/etherwurst/flux-system/flux-instance.yaml``, the
    guide's manifest) with ``sync.url`` set to the local Git server, and the local **mirror**
    patches in ``spec.kustomize.patches``: the flux-system Kustomization the operator renders gets
@@ -17,6 +18,7 @@ are applied instead, with the same patches on the Kustomization.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +26,7 @@ from pathlib import Path
 import yaml
 from kubernetes_asyncio.client import ApiClient
 
+from weir.errors import WeirError
 from weir.kube import apply as kapi
 from weir.types import Obj
 
@@ -33,6 +36,10 @@ PULL_SECRET = "flux-system"
 MIRRORED_REPOSITORIES = ("ethpandaops", "prometheus-community")
 """The HelmRepositories of ``sources.yaml`` the local chart repository stands in for."""
 FIELD_MANAGER = "weir-demo"
+
+
+class BootstrapError(WeirError):
+    """A step of the guide's bootstrap failed."""
 
 
 def _namespace() -> Obj:
@@ -143,6 +150,29 @@ def pull_secret(git_url: str, credentials: tuple[str, str]) -> Obj:
     return git_secret(PULL_SECRET, NAMESPACE, git_url, username=user, password=password)
 
 
+async def create_git_secret(kubeconfig: Path, git_url: str, user: str, password: str) -> str:
+    """Run ``weir create secret git flux-system --url=... --username=... --password=...`` (the
+    guide's ``flux create secret git``); returns its output."""
+    from weir.demo.commands import weir_command  # noqa: PLC0415
+
+    argv = [
+        *weir_command(), "create", "secret", "git", PULL_SECRET,
+        f"--url={git_url}", f"--username={user}", f"--password={password}",
+        f"--namespace={NAMESPACE}", f"--kubeconfig={kubeconfig}",
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    text = out.decode(errors="replace")
+    if proc.returncode != 0:
+        raise BootstrapError(f"weir create secret git {PULL_SECRET} failed:\n{text}".rstrip())
+    return text
+
+
 async def ensure_namespace(api: ApiClient) -> None:
     """Create ``flux-system`` (weir's own namespace: its Lease is there) if missing."""
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
@@ -159,9 +189,11 @@ async def bootstrap(  # noqa: PLR0917 -- the demo's one call
     *,
     instance: Path | None = None,
     components: Sequence[str] = (),
+    secret: bool = True,
 ) -> list[Obj]:
-    """Server-side apply the bootstrap objects (forced: the demo owns them): the Git secret,
-    then the FluxInstance of ``instance`` when given, else the GitRepository and Kustomization."""
+    """Server-side apply the bootstrap objects (forced: the demo owns them): the Git secret
+    (unless ``secret`` is False: :func:`create_git_secret` made it), then the FluxInstance of
+    ``instance`` when given, else the GitRepository and Kustomization."""
     objs = (
         instance_objects(
             instance,
@@ -174,5 +206,6 @@ async def bootstrap(  # noqa: PLR0917 -- the demo's one call
         if instance is not None
         else objects(git_url, branch, path, chart_url)
     )
-    objs.insert(1, pull_secret(git_url, credentials))
+    if secret:
+        objs.insert(1, pull_secret(git_url, credentials))
     return [await kapi.apply(api, obj, FIELD_MANAGER, force=True) for obj in objs]

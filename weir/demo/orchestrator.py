@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 from kubernetes_asyncio.client import ApiClient
 from rich.console import Console
 
-from weir.crdinstall import install_crds
-from weir.demo import bootstrap, charts, gitfleet, progress
+from weir.crdinstall import install_crds, wait_served
+from weir.demo import bootstrap, charts, gitfleet, install, progress
 from weir.demo.features import Features
 from weir.demo.notifier import PushNotifier
 from weir.demo.procs import cmdline_of
@@ -42,6 +42,7 @@ from weir.kube.client import api_client
 from weir.operator.instance.components import available as available_components
 from weir.testing.chartrepo import ChartRepoServer
 from weir.testing.gitserver import GitHttpServer
+from weir.testing.podrunner import PodCommand
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -159,14 +160,39 @@ class Demo:
             )
             self.endpoints.chart_url = self.charts.url
         self.api = await api_client(str(self.cluster.kubeconfig_path))
-        async with self._step("Flux CRDs installed"):
-            await install_crds(self.api)
         self._spawn(self._provisioner())
-        async with self._step(f"weir started ({self.services.describe()})"):
-            await self._start_weir()
-        operator = self.services.uses_operator()
-        how = "the FluxInstance" if operator else "flux-system"
-        async with self._step(f"bootstrapped {how} from {s.cluster_path}"):
+        if self.services.uses_operator():
+            await self._install_as_the_guide(git_url)
+        else:
+            await self._run_controllers(git_url)
+        self._spawn(PushNotifier(self.api, self.fleet, bootstrap.NAMESPACE, bootstrap.NAME).run())
+        self._record()
+
+    async def _install_as_the_guide(self, git_url: str) -> None:
+        """The guide's steps: the chart with Helm, the operator's pod (run here, as the chart's
+        ServiceAccount), the Git secret, the FluxInstance."""
+        assert self.api is not None
+        s = self.settings
+        helm = await self._ensure_helm()
+        web = self.features.ui and s.ui_addr.strip() not in ("", "0")
+        async with self._step(
+            f"chart charts/weir installed: {helm.name} upgrade --install {install.RELEASE} "
+            f"-n {install.NAMESPACE} (CRDs, RBAC, Service, Deployment)"
+        ):
+            await install.install_chart(s, self.cluster.kubeconfig_path, web=web)
+            await wait_served(self.api)  # the chart's CRDs answer before the operator lists them
+        async with self._step(
+            f"operator pod's command running here as ServiceAccount "
+            f"{install.NAMESPACE}/{install.RELEASE} ({self.services.describe()})"
+        ):
+            await self._start_weir(operator=True)
+        user, password = self.git_credentials
+        async with self._step(
+            f"Git secret created: weir create secret git {bootstrap.PULL_SECRET} --url={git_url}"
+            f" --username={user} --password=…"
+        ):
+            await bootstrap.create_git_secret(self.cluster.kubeconfig_path, git_url, user, password)
+        async with self._step(f"FluxInstance applied (sync {git_url}, path {s.cluster_path})"):
             await bootstrap.bootstrap(
                 self.api,
                 git_url,
@@ -174,11 +200,32 @@ class Demo:
                 s.cluster_path,
                 self.endpoints.chart_url,
                 self.git_credentials,
-                instance=s.instance_manifest if operator else None,
-                components=available_components() if operator else (),
+                instance=s.instance_manifest,
+                components=available_components(),
+                secret=False,
             )
-        self._spawn(PushNotifier(self.api, self.fleet, bootstrap.NAMESPACE, bootstrap.NAME).run())
-        self._record()
+
+    async def _ensure_helm(self) -> Path:
+        async with self._step("Helm CLI (scripts/build-helm.sh: built once, cached)"):
+            return await install.ensure_helm()
+
+    async def _run_controllers(self, git_url: str) -> None:
+        """Without the operator: the CRDs, ``weir run`` with every controller, flux-system."""
+        assert self.api is not None
+        s = self.settings
+        async with self._step("Flux CRDs installed"):
+            await install_crds(self.api)
+        async with self._step(f"weir started ({self.services.describe()})"):
+            await self._start_weir()
+        async with self._step(f"bootstrapped flux-system from {s.cluster_path}"):
+            await bootstrap.bootstrap(
+                self.api,
+                git_url,
+                s.branch,
+                s.cluster_path,
+                self.endpoints.chart_url,
+                self.git_credentials,
+            )
 
     async def _provisioner(self) -> None:
         assert self.api is not None
@@ -187,14 +234,22 @@ class Demo:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self.tasks.append(asyncio.create_task(coro))
 
-    async def _start_weir(self) -> None:
+    async def _start_weir(self, *, operator: bool = False) -> None:
         assert self.api is not None
+        api, kubeconfig = self.api, self.cluster.kubeconfig_path
         # weir's namespace exists before weir starts (as `flux install` makes it): its
         # leader-election Lease lives there.
         await bootstrap.ensure_namespace(self.api)
+
+        async def chart_operator(ports: dict[str, str]) -> PodCommand:
+            return await install.operator_command(api, self.settings, kubeconfig, ports)
+
         try:
             await self.services.start(
-                self.cluster.kubeconfig_path, bootstrap.NAMESPACE, on_spawned=self._record
+                kubeconfig,
+                bootstrap.NAMESPACE,
+                on_spawned=self._record,
+                operator=chart_operator if operator else None,
             )
         finally:
             urls = self.services.urls

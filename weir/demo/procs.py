@@ -78,6 +78,8 @@ class ManagedProcess:
     argv: list[str]
     log: Path
     proc: asyncio.subprocess.Process | None = None
+    environ: dict[str, str] | None = None
+    """The whole environment to start with (default: this process's)."""
 
     @property
     def pid(self) -> int | None:
@@ -96,7 +98,7 @@ class ManagedProcess:
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches make up, which stops us in order
-                env={**os.environ, **(env or {})},
+                env={**(self.environ if self.environ is not None else os.environ), **(env or {})},
             )
 
     def _check_alive(self) -> None:

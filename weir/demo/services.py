@@ -1,11 +1,12 @@
-"""weir's processes for ``make up``: ``weir run`` with every controller, and the web UI and the
-MCP server when this build has them. The controllers are required; the UI and MCP are not: if
-one of them fails to start, ``make up`` says so and goes on without it."""
+"""weir's processes for ``make up``: the chart's operator container command (run here as its
+ServiceAccount; it serves the web UI too) or ``weir run`` with every controller, and the web UI
+and the MCP server when this build has them. The controllers are required; the UI and MCP are
+not: if one of them fails to start, ``make up`` says so and goes on without it."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,14 @@ from weir.demo.features import Features
 from weir.demo.procs import ManagedProcess, ProcessError, resolve_addr
 from weir.demo.settings import DemoSettings
 from weir.errors import WeirError
+from weir.testing.podrunner import PodCommand
 
 START_TIMEOUT = 120.0
 OPERATOR_NAMESPACE = "flux-system"
+
+OperatorLauncher = Callable[[dict[str, str]], Awaitable[PodCommand]]
+"""Listener flag -> ``host:port`` in, the chart's operator container command out
+(:func:`weir.demo.install.operator_command`)."""
 
 
 class ServiceExited(WeirError):
@@ -43,6 +49,9 @@ class WeirServices:
         self.console = console
         self.processes: list[ManagedProcess] = []
         self.urls = ServiceUrls()
+        self.identity = ""
+        """Whom the controllers authenticate as, when not the admin (the chart's
+        ServiceAccount)."""
 
     def _process(self, name: str, argv: list[str]) -> ManagedProcess:
         log_file = self.settings.log_dir / f"{name}.log"
@@ -70,10 +79,12 @@ class WeirServices:
         kubeconfig: Path,
         lease_namespace: str,
         on_spawned: Callable[[], None] | None = None,
+        operator: OperatorLauncher | None = None,
     ) -> None:
         """Start every process at once (then call ``on_spawned``, to record their pids), and
         wait until each serves; ``weir run``'s leader-election Lease is in ``lease_namespace``
-        (which must exist)."""
+        (which must exist). With ``operator``, weir is the chart's operator container (its
+        command, environment and ServiceAccount identity), given this run's addresses."""
         s, f = self.settings, self.features
         health = resolve_addr("127.0.0.1:0")
         metrics = resolve_addr("127.0.0.1:0")
@@ -81,24 +92,35 @@ class WeirServices:
         assert metrics is not None
         ui = resolve_addr(s.ui_addr) if f.ui else None
         mcp = resolve_addr(s.mcp_addr) if f.mcp else None
-        operator = self.uses_operator()
-        weir = self._process(
-            "weir",
-            commands.run_argv(
-                kubeconfig=kubeconfig,
-                controllers="operator" if operator else s.controllers,
-                storage_path=s.storage_dir,
-                health=health,
-                metrics=metrics,
-                requeue_dependency=s.requeue_dependency,
-                log_level=s.log_level,
-                lease_namespace=lease_namespace,
-                web=ui if f.run_web_addr else None,
-                operator_namespace=OPERATOR_NAMESPACE if operator else None,
-            ),
-        )
+        if operator is not None:
+            ports = {
+                "--health-addr": f"{health[0]}:{health[1]}",
+                "--metrics-addr": f"{metrics[0]}:{metrics[1]}",
+            }
+            if ui is not None:
+                ports["--web-addr"] = f"{ui[0]}:{ui[1]}"
+            command = await operator(ports)
+            self.identity = f"system:serviceaccount:{OPERATOR_NAMESPACE}:{command.service_account}"
+            weir = self._process("weir", command.argv)
+            weir.environ = command.env
+        else:
+            weir = self._process(
+                "weir",
+                commands.run_argv(
+                    kubeconfig=kubeconfig,
+                    controllers="operator" if self.uses_operator() else s.controllers,
+                    storage_path=s.storage_dir,
+                    health=health,
+                    metrics=metrics,
+                    requeue_dependency=s.requeue_dependency,
+                    log_level=s.log_level,
+                    lease_namespace=lease_namespace,
+                    web=ui if f.run_web_addr else None,
+                    operator_namespace=OPERATOR_NAMESPACE if self.uses_operator() else None,
+                ),
+            )
         ui_proc = None
-        if ui is not None and not f.run_web_addr:
+        if ui is not None and not f.run_web_addr and operator is None:
             argv = commands.ui_argv(kubeconfig=kubeconfig, addr=ui, subcommand=f.ui_command)
             ui_proc = self._process("ui", argv)
         mcp_proc = None

@@ -75,6 +75,12 @@ class DemoSettings:
         return self.root / "storage"
 
     @property
+    def pods_dir(self) -> Path:
+        """The identity (a ServiceAccount token's kubeconfig) and data of the chart's operator
+        container, which ``make up`` runs here (kwok runs no containers)."""
+        return self.root / "pods"
+
+    @property
     def log_dir(self) -> Path:
         return self.root / "logs"
 

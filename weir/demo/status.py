@@ -16,13 +16,25 @@ from weir.kube.resources import ResourceRef
 from weir.runtime import conditions
 from weir.types import Obj
 
-KINDS = ("GitRepository", "HelmRepository", "HelmChart", "Kustomization", "HelmRelease")
+KINDS = (
+    "FluxInstance",
+    "GitRepository",
+    "HelmRepository",
+    "HelmChart",
+    "Kustomization",
+    "ResourceSet",
+    "HelmRelease",
+)
 APPLIERS = ("Kustomization", "HelmRelease")
+GATES = ("FluxInstance", "ResourceSet")
+"""Kinds that must be Ready too before the fleet is: the operator's instance (its components
+healthy, its sync done) and the ResourceSets (their objects generated)."""
 WORKLOADS = (
     ResourceRef("apps", "v1", "deployments", True, "Deployment"),
     ResourceRef("apps", "v1", "statefulsets", True, "StatefulSet"),
 )
 ROOT = ("flux-system", "flux-system")
+OPERATOR_SUSPEND = "fluxcd.controlplane.io/reconcile"
 WAITING_REASONS = ("DependencyNotReady", "Progressing")
 
 
@@ -76,7 +88,8 @@ class Row:
             ready=status,
             message=str(ready.get("message") or ""),
             revision=revision_of(obj),
-            suspended=bool((obj.get("spec") or {}).get("suspend")),
+            suspended=bool((obj.get("spec") or {}).get("suspend"))
+            or str((meta.get("annotations") or {}).get(OPERATOR_SUSPEND, "")).lower() == "disabled",
             current=status == "True" and conditions.kstatus(obj) == "Current",
             failed=conditions.is_true(obj, "Stalled")
             or (status == "False" and ready.get("reason") not in WAITING_REASONS),
@@ -126,12 +139,18 @@ class Snapshot:
         return any(r.kind == "Kustomization" and (r.namespace, r.name) == ROOT for r in self.rows)
 
     @property
+    def gates(self) -> list[Row]:
+        return [r for r in self.rows if r.kind in GATES]
+
+    @property
     def all_ready(self) -> bool:
-        """The root Kustomization exists and every Kustomization and HelmRelease is Current.
+        """The root Kustomization exists and every Kustomization, HelmRelease, FluxInstance
+        and ResourceSet is Current.
 
         A Ready Kustomization has applied everything it lists, so whatever it creates is in
         this snapshot too; with ``wait`` it was also healthy."""
-        return self.has_root and all(r.current for r in self.appliers)
+        gates = [r for r in self.gates if not r.suspended]
+        return self.has_root and all(r.current for r in (*self.appliers, *gates))
 
     @property
     def all_available(self) -> bool:

@@ -146,6 +146,22 @@ def selects_provider(rset: Mapping[str, Any], provider: Mapping[str, Any]) -> bo
     return False
 
 
+def missing_providers(
+    rset: ResourceSet, candidates: Iterable[ResourceSetInputProvider]
+) -> list[str]:
+    """The names ``spec.inputsFrom`` gives that no provider among ``candidates`` (the same
+    namespace) has, as ``ResourceSetInputProvider/<ns>/<name>``."""
+    namespace = rset.namespace
+    names = {
+        p.name for p in candidates if not namespace or not p.namespace or p.namespace == namespace
+    }
+    return [
+        f"ResourceSetInputProvider/{namespace or 'default'}/{ref.name}"
+        for ref in rset.spec.inputs_from or []
+        if ref.name is not None and ref.name not in names
+    ]
+
+
 def select_providers(
     rset: ResourceSet, candidates: Iterable[ResourceSetInputProvider]
 ) -> list[ResourceSetInputProvider]:

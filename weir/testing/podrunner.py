@@ -21,6 +21,8 @@ container's real command as a process here, with the pod's identity:
     pod = await runner.start("flux-system", "flux-operator")   # waits for /readyz
     ...
     await runner.stop()
+
+:func:`pod_command` is the same without running it (``make up`` runs it as its own child).
 """
 
 from __future__ import annotations
@@ -176,6 +178,44 @@ def local_args(
     return out, addrs
 
 
+@dataclass(frozen=True)
+class PodCommand:
+    """What to run for one Deployment's container here (see the module docstring)."""
+
+    argv: list[str]
+    env: dict[str, str]
+    """The whole environment: this process's, without ``KUBECONFIG``, plus the pod's."""
+    addrs: dict[str, str]
+    service_account: str
+    kubeconfig: Path
+
+
+async def pod_command(
+    api: ApiClient,
+    admin_kubeconfig: Path,
+    workdir: Path,
+    namespace: str,
+    name: str,
+    *,
+    ports: dict[str, str] | None = None,
+    container: str | None = None,
+) -> PodCommand:
+    """The command line, environment and identity (a TokenRequest kubeconfig written below
+    ``workdir``) of the Deployment ``namespace/name``'s container (the first, or
+    ``container``), read back from the API server."""
+    deployment = await kapi.get(api, DEPLOYMENTS, namespace, name)
+    spec = deployment["spec"]["template"]["spec"]
+    containers = spec["containers"]
+    chosen = next((c for c in containers if c["name"] == container), containers[0])
+    sa = spec.get("serviceAccountName") or "default"
+    kubeconfig = await write_service_account_kubeconfig(
+        api, admin_kubeconfig, namespace, sa, workdir / "kubeconfig"
+    )
+    args, addrs = local_args(list(chosen.get("args") or []), workdir, ports)
+    argv = [*weir_command(), *args, f"--kubeconfig={kubeconfig}"]
+    return PodCommand(argv, _env(chosen, namespace), addrs, sa, kubeconfig)
+
+
 class PodRunner:
     """See the module docstring."""
 
@@ -196,30 +236,28 @@ class PodRunner:
     ) -> LocalPod:
         """Run the Deployment ``namespace/name``'s container (the first, or ``container``) and
         wait until its ``--health-addr`` answers ``/readyz``."""
-        deployment = await kapi.get(self.api, DEPLOYMENTS, namespace, name)
-        spec = deployment["spec"]["template"]["spec"]
-        containers = spec["containers"]
-        chosen = next((c for c in containers if c["name"] == container), containers[0])
-        sa = spec.get("serviceAccountName") or "default"
         workdir = self.workdir / f"{namespace}-{name}"
-        workdir.mkdir(parents=True, exist_ok=True)
-        kubeconfig = await write_service_account_kubeconfig(
-            self.api, self.admin_kubeconfig, namespace, sa, workdir / "kubeconfig"
+        command = await pod_command(
+            self.api,
+            self.admin_kubeconfig,
+            workdir,
+            namespace,
+            name,
+            ports=ports,
+            container=container,
         )
-        args, addrs = local_args(list(chosen.get("args") or []), workdir, ports)
-        argv = [*weir_command(), *args, f"--kubeconfig={kubeconfig}"]
-        pod = LocalPod(namespace, name, argv, workdir / "pod.log", addrs)
+        pod = LocalPod(namespace, name, command.argv, workdir / "pod.log", command.addrs)
         pod._log_file = pod.log.open("ab")
         pod.proc = await asyncio.create_subprocess_exec(
-            *argv,
-            env=_env(chosen, namespace),
+            *command.argv,
+            env=command.env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=pod._log_file,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
         )
         self.pods.append(pod)
-        if "--health-addr" in addrs:
+        if "--health-addr" in command.addrs:
             await self._wait_ready(pod, timeout)
         return pod
 

@@ -51,9 +51,11 @@ annotations:
 {{- end -}}
 {{- end -}}
 
-{{/* The Host names the web UI answers to: the ingress hosts and the HTTPRoute hostnames. */}}
+{{/* The Host names the web UI answers to besides IP addresses and localhost (passed as
+--web-allowed-hosts): web.allowedHosts, the ingress hosts and the HTTPRoute hostnames. */}}
 {{- define "weir.webHosts" -}}
 {{- $hosts := list -}}
+{{- range .Values.web.allowedHosts }}{{ $hosts = append $hosts . }}{{ end -}}
 {{- if .Values.web.ingress.enabled -}}
 {{- range .Values.web.ingress.hosts }}{{ $hosts = append $hosts .host }}{{ end -}}
 {{- end -}}

@@ -6,7 +6,8 @@ One run::
     -> [local: the controller groups' plans]                 (bad input stops here: Stalled)
     -> apply (server-side, inventory) -> [local: converge the in-process groups]
     -> garbage collection of what is no longer rendered
-    -> components' health (Deployments' kstatus / groups' state) and the sync source's
+    -> components' health (Deployments' kstatus / groups' state) and the sync source's,
+       polled in the run for up to 30s (then requeued every 5s until reconcileTimeout)
     -> status (components, inventory, revisions, history, notApplicable) -> Ready
 
 Bad input (an unknown component, a version no release implements, a second instance, a
@@ -79,6 +80,11 @@ FORCE_ANNOTATION = "reconcile.fluxcd.io/forceAt"
 DEFAULT_EVERY = 3600.0
 DEFAULT_TIMEOUT = 300.0
 HEALTH_POLL = 5.0
+"""Requeue delay of a run that ended still waiting for health."""
+IN_RUN_WAIT = 30.0
+"""How long one run waits (polling every IN_RUN_POLL seconds) for the components and the sync
+source to become healthy before it ends Progressing."""
+IN_RUN_POLL = 1.0
 SYNC_KINDS = ("GitRepository", "OCIRepository", "Bucket", "Kustomization")
 LOCAL_SKIPPED_KINDS = frozenset({"Deployment", "PersistentVolumeClaim"})
 """What local mode does not apply: the controllers run in-process, artifacts on local disk."""
@@ -183,6 +189,17 @@ class FluxInstanceReconciler(Reconciler):
         key = _key(obj)
         if desired.spec.wait is not False:
             waiting = await self._wait_for(desired, units)
+            # As the Flux Operator does, wait in the run (polling) for the components and the
+            # sync source: Ready turns True a moment after they do, not a requeue later.
+            # Beyond IN_RUN_WAIT (or the timeout) the run ends Progressing and is requeued.
+            mark = self._mark(key, revision)
+            limit = annotation_duration(obj, TIMEOUT_ANNOTATION, DEFAULT_TIMEOUT)
+            stop = min(time.monotonic() + IN_RUN_WAIT, mark.since + limit)
+            while waiting is not None and time.monotonic() < stop:
+                await asyncio.sleep(IN_RUN_POLL)
+                units = await self._health(desired)
+                status["components"] = self._components(desired, units)
+                waiting = await self._wait_for(desired, units)
             if waiting is not None:
                 return self._still_waiting(
                     obj, key, started=started, digest=digest, revision=revision, waiting=waiting
@@ -200,9 +217,7 @@ class FluxInstanceReconciler(Reconciler):
     def _still_waiting(
         self, obj: Obj, key: str, *, started: float, digest: str, revision: str, waiting: str
     ) -> Result:
-        mark = self._waiting.get(key)
-        if mark is None or mark.revision != revision:
-            mark = self._waiting[key] = _Waiting(revision, time.monotonic())
+        mark = self._mark(key, revision)
         limit = annotation_duration(obj, TIMEOUT_ANNOTATION, DEFAULT_TIMEOUT)
         if time.monotonic() - mark.since > limit:
             self._waiting.pop(key, None)
@@ -214,6 +229,13 @@ class FluxInstanceReconciler(Reconciler):
             )
         self._metric(obj, "Unknown", "Progressing", revision)
         return Result.requeue_after(HEALTH_POLL, f"waiting for: {waiting}", revision=revision)
+
+    def _mark(self, key: str, revision: str) -> _Waiting:
+        """Since when this instance waits for the health of ``revision``."""
+        mark = self._waiting.get(key)
+        if mark is None or mark.revision != revision:
+            mark = self._waiting[key] = _Waiting(revision, time.monotonic())
+        return mark
 
     async def _announce(self, obj: Obj, desired: Desired, revision: str) -> None:
         applied = str((obj.get("status") or {}).get("lastAppliedRevision") or "")

@@ -4,6 +4,8 @@ One run::
 
     dependsOn (InvalidCELExpression: Stalled; unmet: DependencyNotReady, re-checked every 5s)
     -> inputs: spec.inputs + the exportedInputs of the providers inputsFrom selects
+       (a provider named there that does not exist yet: DependencyNotReady, re-checked every
+       5s and as soon as it appears)
     -> render (Go templates; BuildFailed: Stalled, nothing applied)
     -> apply server-side as flux-operator (impersonating spec.serviceAccountName), by steps
     -> garbage collection of what is no longer rendered -> ApplySucceeded event
@@ -11,7 +13,7 @@ One run::
     -> status: inventory, lastAppliedRevision, history (metadata inputs/resources) -> Ready
 
 Bad input (a template that does not parse or execute, a missing key, a permutation over the
-cap, a provider that does not exist) ends the run before anything is applied: Ready=False and
+cap) ends the run before anything is applied: Ready=False and
 Stalled with reason ``BuildFailed``, and the objects generated before stay as they are (the
 inventory is not touched). When the providers export nothing, the set is empty and everything
 generated before is garbage-collected (a closed pull request's preview goes away).
@@ -47,6 +49,7 @@ from weir.operator.resourceset import (
     RenderError,
     Rendering,
     combine_inputs,
+    missing_providers,
     render_resourceset,
     select_providers,
 )
@@ -151,7 +154,24 @@ class ResourceSetReconciler(Reconciler):
                 f"Retrying dependency check: {waiting}",
                 reason=DEPENDENCY_NOT_READY,
             )
-        rendering = self._render(obj, rset, started)
+        # A provider named in inputsFrom is waited for, as a dependency: the Kustomization that
+        # applies a ResourceSet usually applies its provider in the same run, and the
+        # provider watch wakes this one as soon as it is there.
+        try:
+            candidates = [
+                ResourceSetInputProvider.model_validate(p) for p in self.providers(rset.namespace)
+            ]
+        except ValueError as e:
+            self._finish(obj, started, spec_digest(obj), BUILD_FAILED, {}, "False")
+            raise Stalled(BUILD_FAILED, f"failed to compute inputs: {e}") from e
+        missing = missing_providers(rset, candidates)
+        if missing:
+            return Result.requeue_after(
+                self.requeue_dependency,
+                f"Retrying input providers check: {', '.join(missing)} not found",
+                reason=DEPENDENCY_NOT_READY,
+            )
+        rendering = self._render(obj, rset, candidates, started)
         objects = rendering.objects
         revision = applier.objects_digest(objects)
         metadata = {"inputs": str(len(rendering.inputs)), "resources": str(len(objects))}
@@ -188,14 +208,17 @@ class ResourceSetReconciler(Reconciler):
             f"Reconciliation finished in {took}", reason=SUCCEEDED, revision=revision
         )
 
-    def _render(self, obj: Obj, rset: ResourceSet, started: float) -> Rendering:
+    def _render(
+        self,
+        obj: Obj,
+        rset: ResourceSet,
+        candidates: Sequence[ResourceSetInputProvider],
+        started: float,
+    ) -> Rendering:
         """Inputs and templates; bad input is Stalled (BuildFailed), nothing applied."""
         try:
-            candidates = [
-                ResourceSetInputProvider.model_validate(p) for p in self.providers(rset.namespace)
-            ]
             chosen = select_providers(rset, candidates)
-        except (RenderError, ValueError) as e:
+        except RenderError as e:
             self._finish(obj, started, spec_digest(obj), BUILD_FAILED, {}, "False")
             raise Stalled(BUILD_FAILED, f"failed to compute inputs: {e}") from e
         try:
