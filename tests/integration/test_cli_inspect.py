@@ -183,7 +183,7 @@ async def test_check_and_version(kube: ApiClient, kubeconfig: str) -> None:
         weir("version", "-o", "json", kubeconfig=kubeconfig),
         weir("version", "--client"),
         weir("version", kubeconfig="/nonexistent/kubeconfig"),
-        weir("--show-completion", "bash"),
+        weir("completion", "bash"),
     )
     assert check.code == 0, check
     lines = check.stdout.splitlines()

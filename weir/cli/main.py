@@ -16,6 +16,7 @@ from weir.cli import (
     build,
     check,
     cluster,
+    completion,
     crds,
     create,
     diff,
@@ -60,6 +61,7 @@ app.command(name="mcp")(mcp.command)
 app.command(name="ui")(ui.command)
 app.command(name="check")(check.command)
 app.command(name="version")(version.command)
+app.command(name="completion")(completion.command)
 app.add_typer(cluster.app, name="cluster")
 app.command(name="crds")(crds.crds)
 app.command(name="run")(run.command)
