@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-FLUX_BINARIES = ("source-controller", "kustomize-controller", "helm-controller")
 PHASES = ("create", "noop")
 MEASURES = (
     ("wall_s", "wall s"),
@@ -81,11 +80,15 @@ def flux_bin() -> Path:
     return Path(os.environ.get("FLUXBIN", Path.home() / ".cache/weir/flux/bin"))
 
 
-def check_flux(harness: Path, build: bool) -> None:
-    missing = [b for b in FLUX_BINARIES if not (flux_bin() / b).is_file()]
+def check_flux(harness: Path, build: bool, kinds: list[str]) -> None:
+    """The Flux binaries the kinds need (source-controller, and kustomize- or helm-controller)."""
+    needed = ["source-controller"]
+    needed += ["kustomize-controller"] if "ks" in kinds else []
+    needed += ["helm-controller"] if "helm" in kinds else []
+    missing = [b for b in needed if not (flux_bin() / b).is_file()]
     if missing and build:
         subprocess.run(["bash", str(harness / "build_flux.sh")], check=True)
-        missing = [b for b in FLUX_BINARIES if not (flux_bin() / b).is_file()]
+        missing = [b for b in needed if not (flux_bin() / b).is_file()]
     if missing:
         raise BenchSetupError(
             f"Flux controllers missing in {flux_bin()}: {', '.join(missing)}; build them with "
@@ -200,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         harness = harness_dir()
-        check_flux(harness, args.build)
+        check_flux(harness, args.build, args.kinds.split(","))
     except BenchSetupError as e:
         print(f"bench-flux: {e}", file=sys.stderr)
         return 2
