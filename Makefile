@@ -5,7 +5,7 @@ PY := .venv/bin/python
 WEIR := .venv/bin/weir
 PYTEST_ARGS ?=
 
-.PHONY: setup binaries tools ui browser check fmt test test-unit test-integration test-e2e up down bench bench-fleet bench-flux
+.PHONY: setup binaries tools ui browser check fmt test test-unit test-integration test-e2e fuzz up down bench bench-fleet bench-flux
 
 setup:            ## install uv, the locked Python env and the Go-built Kubernetes binaries
 	@scripts/setup.sh
@@ -47,6 +47,11 @@ test-integration: setup tools
 
 test-e2e: setup tools ui browser
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+FUZZ_SCALE ?= 100
+fuzz: setup       ## longer fuzz campaigns (FUZZ_SCALE x the examples `make test` runs; tests/unit/test_*_fuzz.py)
+	WEIR_FUZZ_SCALE=$(FUZZ_SCALE) $(PY) -m pytest tests/unit/test_*_fuzz.py -p no:cacheprovider \
+		--hypothesis-show-statistics --durations=0 -q $(PYTEST_ARGS)
 
 up: export WEIR_UP_STARTED := $(shell date +%s.%N)
 up: setup         ## the etherwurst fleet on a local control plane, synced by weir (Ctrl-C stops it; UP_ARGS=--help)

@@ -23,7 +23,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, TextContent
 
-from tests.support.rbac import grant_kustomizations
+from tests.support.oidc import id_token_for, oidc_app, web_config, write_config
+from tests.support.rbac import bind, grant_kustomizations, install_web_roles
 from tests.support.waiting import eventually, wait_for
 from weir.api import KINDS
 from weir.auth.users import token_digest
@@ -34,6 +35,7 @@ from weir.kube.informer import list_all
 from weir.kube.resources import CONFIG_MAPS, EVENTS, ResourceRef
 from weir.runtime import conditions
 from weir.runtime.manager import Manager
+from weir.testing.gitea import GiteaServer
 from weir.testing.gitrepo import GitRepoFixture
 from weir.testing.gitserver import GitHttpServer
 from weir.types import Obj
@@ -47,6 +49,8 @@ WRITE_TOOLS = {"reconcile", "suspend", "resume", "apply_manifest", "delete_resou
 READ_TOOLS = {
     "get_overview",
     "get_flux_instance",
+    "get_resourcesets",
+    "explain_resourceset",
     "get_resource",
     "list_resources",
     "get_events",
@@ -57,6 +61,10 @@ READ_TOOLS = {
     "diff_kustomization",
     "get_helmrelease_values",
     "compare_helmrelease_values",
+    "get_api_versions",
+    "get_kubeconfig_contexts",
+    "set_kubeconfig_context",
+    "search_docs",
 }
 
 
@@ -294,8 +302,24 @@ async def every_tool(mcp: Client, api: ApiClient, fleet: Fleet) -> None:
         assert hints.idempotent_hint is not None
         assert hints.read_only_hint == (tool.name in READ_TOOLS), tool.name
 
+    versions = data(await mcp.call_tool("get_api_versions", {"group": "fluxcd.io"}))
+    assert versions["kinds"]["Kustomization.kustomize.toolkit.fluxcd.io"] == (
+        "kustomize.toolkit.fluxcd.io/v1"
+    )
+    contexts = data(await mcp.call_tool("get_kubeconfig_contexts", {}))
+    assert contexts["current"] == "weir-dev"
+    switched = data(await mcp.call_tool("set_kubeconfig_context", {"name": "weir-dev"}))
+    assert switched["context"] == "weir-dev"
+    found = data(await mcp.call_tool("search_docs", {"query": "web config OIDC issuer"}))
+    assert any("oidc" in r["text"].lower() for r in found["results"])
+    prompts = {p.name for p in (await mcp.list_prompts()).prompts}
+    assert prompts == {"debug_flux_kustomization", "debug_flux_helmrelease"}
     installation = data(await mcp.call_tool("get_flux_instance", {}))
     assert installation["summary"].startswith(("FluxInstance ", "no FluxInstance")), installation
+    sets = data(await mcp.call_tool("get_resourcesets", {"namespace": ns}))
+    assert sets == {"resourceSets": [], "providers": []}
+    missing = data(await mcp.call_tool("explain_resourceset", {"name": "none", "namespace": ns}))
+    assert "not found" in missing["error"]
 
     overview = data(await mcp.call_tool("get_overview", {"namespace": ns}))
     ks_report = overview["kinds"]["Kustomization"]
@@ -576,3 +600,67 @@ async def test_users_file_bearer_tokens_and_calls_as_the_caller(
     who = {r["tool"]: r["identity"] for r in map(json.loads, log.read_text().splitlines())}
     assert who["suspend"].startswith("erin")
     assert who["get_resource"] == "frank"
+
+
+async def test_oidc_bearer_tokens_audience_checked_and_discovery_metadata(
+    kube: ApiClient, fleet: Fleet, gitea: GiteaServer, tmp_path: Path
+) -> None:
+    """``--web-config`` (the web UI's OIDC config, Gitea as the issuer): the protected resource
+    metadata names the issuer; a call needs an ID token whose audience is accepted, and runs
+    as the user its claims name (groups from Gitea's organisations; flux-web-user in the
+    fleet's namespace lets them read, not act)."""
+    ns = fleet.namespace
+    await install_web_roles(kube)
+    owner = gitea.create_user()
+    org = gitea.client(owner).create_org()
+    user = gitea.create_user()
+    gitea.client(owner).add_org_member(org, user.username)
+    await bind(kube, "flux-web-user", org, ns)
+    weir_app = oidc_app(gitea, owner, 9)
+    agent_app = gitea.client(owner).create_oauth2_application("agent", ["http://127.0.0.1:9/agent"])
+    config = write_config(tmp_path / "web.yaml", web_config(gitea, weir_app, 9))
+    token = id_token_for(gitea, user, weir_app)
+    agent_token = id_token_for(gitea, user, agent_app)
+
+    async with http_server(fleet, "--web-config", str(config)) as url:
+        root = url.removesuffix("/mcp")
+        async with httpx2.AsyncClient() as http:
+            meta = (await http.get(f"{root}/.well-known/oauth-protected-resource/mcp")).json()
+            assert meta["resource"] == url
+            assert meta["authorization_servers"] == [gitea.issuer]
+            anonymous = await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+            assert anonymous.status_code == 401
+            challenge = anonymous.headers["www-authenticate"]
+            assert f'resource_metadata="{root}/.well-known/oauth-protected-resource/mcp"' in (
+                challenge
+            )
+            wrong = await http.post(
+                url,
+                json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                headers={"Authorization": f"Bearer {agent_token}"},
+            )
+            assert wrong.status_code == 401, "an ID token for another client is refused"
+            assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
+
+        headers = {"Authorization": f"Bearer {token}"}
+        async with (
+            create_mcp_http_client(headers) as http_client,
+            Client(streamable_http_client(url, http_client=http_client)) as mcp,
+        ):
+            ks = data(await mcp.call_tool("get_resource", {"kind": "ks", "name": "apps"}))
+            assert ks["metadata"]["name"] == "apps"
+            refused = error(await mcp.call_tool("suspend", {"kind": "ks", "name": "apps"}))
+            assert f'User "{user.email}" cannot patch resource "kustomizations"' in refused
+            overview = data(await mcp.call_tool("get_overview", {}))
+            assert overview["cluster"]["identity"].startswith(user.email)
+
+    # The agent's own client is accepted once named as an audience.
+    args = ("--web-config", str(config), "--audience", agent_app.client_id)
+    async with http_server(fleet, *args) as url:
+        headers = {"Authorization": f"Bearer {agent_token}"}
+        async with (
+            create_mcp_http_client(headers) as http_client,
+            Client(streamable_http_client(url, http_client=http_client)) as mcp,
+        ):
+            ks = data(await mcp.call_tool("get_resource", {"kind": "ks", "name": "apps"}))
+            assert ks["metadata"]["name"] == "apps"

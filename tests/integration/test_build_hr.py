@@ -1,6 +1,7 @@
 """`weir build hr`: HelmReleases rendered offline with the controller's chart sources, values
 composition and post-renderers, from a Git fleet with local charts (the etherwurst charts),
-from a chart repository on loopback and from an OCI registry on loopback; no cluster."""
+from a chart repository on loopback and from an OCI registry on loopback; the example fleet as
+is, its public HelmRepositories pointed at a loopback mirror with --source-file; no cluster."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from weir.testing.chartrepo import ChartRepoServer, package_chart
 from weir.testing.helm_fixtures import chart_repo, oci_registry  # noqa: F401
 from weir.testing.ociregistry import Registry
 
-CHARTS = Path(__file__).parent.parent.parent / "examples" / "etherwurst" / "charts"
+EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "etherwurst"
+CHARTS = EXAMPLE / "charts"
 OFFLINE = ("--kubeconfig", "/nonexistent/kubeconfig")
 
 ERIGON = """\
@@ -62,21 +64,21 @@ data:
     persistence:
       size: 1Ti
 """
-OTTERSCAN = """\
+BLOCKSCOUT = """\
 apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata:
-  name: otterscan
+  name: blockscout
   namespace: ethereum
 spec:
   interval: 30m
   chart:
     spec:
-      chart: otterscan
-      version: "0.2.x"
+      chart: blockscout
+      version: "0.4.x"
       sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}
   values:
-    erigonUrl: http://erigon.ethereum:8545
+    rpc: {httpUrl: 'http://erigon.ethereum:8545', traceUrl: 'http://erigon.ethereum:8545'}
 """
 LIGHTHOUSE = """\
 apiVersion: helm.toolkit.fluxcd.io/v2
@@ -128,7 +130,7 @@ def write_fleet(root: Path, repo_url: str, oci_url: str) -> Path:
         "clusters/prod/apps.yaml": APPS_KS,
         "apps/erigon.yaml": ERIGON,
         "apps/erigon-values.yaml": VALUES_CM,
-        "apps/otterscan.yaml": OTTERSCAN,
+        "apps/blockscout.yaml": BLOCKSCOUT,
         "apps/lighthouse.yaml": LIGHTHOUSE,
     }
     for name, text in files.items():
@@ -150,7 +152,7 @@ async def test_build_hr_from_git_repository_and_oci(
     chart_repo: ChartRepoServer,  # noqa: F811
     oci_registry: Registry,  # noqa: F811
 ) -> None:
-    chart_repo.add_chart(CHARTS / "otterscan")
+    chart_repo.add_chart(CHARTS / "blockscout")
     data, meta = package_chart(CHARTS / "lighthouse")
     async with RegistryClient(insecure=True) as oci:
         await push_chart(oci, parse_url(f"oci://{oci_registry.host}/{tmp_path.name}"), data, meta)
@@ -187,7 +189,7 @@ async def test_build_hr_from_git_repository_and_oci(
     assert everything.code == 0, everything
     items = everything.json()["items"]
     charts = {i["metadata"]["labels"].get("helm.sh/chart") for i in items}
-    assert {"erigon-0.3.0", "otterscan-0.2.0", "lighthouse-0.2.0"} <= charts
+    assert {"erigon-0.3.0", "blockscout-0.4.1", "lighthouse-0.2.0"} <= charts
     assert "from HelmRepository flux-system/charts" in everything.stderr
     assert "from HelmRepository flux-system/oci-charts" in everything.stderr
 
@@ -196,29 +198,87 @@ async def test_build_hr_from_git_repository_and_oci(
     assert "--values-from" in missing.stderr
 
 
-async def test_build_hr_etherwurst_with_a_chart_repository(
+async def test_build_hr_etherwurst_with_a_mirror(
     tmp_path: Path,
     chart_repo: ChartRepoServer,  # noqa: F811
 ) -> None:
-    """The example fleet as is: its HelmRepository URL comes from a variable the offline
-    build cannot read, so --source-file points it at the loopback chart repository."""
-    for chart in ("erigon", "lighthouse", "otterscan"):
+    """The example fleet as is: its HelmRepositories point at public chart repositories the
+    offline build cannot reach here, so --source-file points them at a mirror on loopback, as
+    the FluxInstance's patches do for `make up` (examples/etherwurst/README.md, "Mirrors")."""
+    for chart in ("erigon", "lighthouse", "blockscout", "kube-prometheus-stack"):
         chart_repo.add_chart(CHARTS / chart)
     example = tmp_path / "etherwurst"
-    shutil.copytree(CHARTS.parent, example)
+    shutil.copytree(EXAMPLE, example)
     (example / ".git").mkdir()
-    source = tmp_path / "source.yaml"
-    source.write_text(
-        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
-        "metadata: {name: etherwurst, namespace: flux-system}\n"
-        f"spec: {{interval: 10m, url: '{chart_repo.url}'}}\n"
+    mirror = tmp_path / "mirror.yaml"
+    mirror.write_text(
+        "---\n".join(
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+            f"metadata: {{name: {name}, namespace: flux-system}}\n"
+            f"spec: {{interval: 10m, url: '{chart_repo.url}'}}\n"
+            for name in ("ethpandaops", "prometheus-community")
+        )
     )
     path = ("--path", str(example / "clusters/etherwurst"), "--recursive")
-    without, rendered = await asyncio.gather(
-        weir("build", "hr", "erigon", "-n", "ethereum", *path, *OFFLINE),
+    lighthouse, everything = await asyncio.gather(
         weir(
             "build", "hr", "lighthouse", "-n", "ethereum", *path,
-            "--source-file", str(source), *OFFLINE,
+            "--source-file", str(mirror), *OFFLINE,
+        ),
+        weir("build", "hr", *path, "--source-file", str(mirror), "-o", "json", *OFFLINE),
+    )  # fmt: skip
+    objs = objects(lighthouse)
+    sts = objs["StatefulSet/lighthouse"]
+    assert sts["metadata"]["labels"]["helm.sh/chart"] == "lighthouse-0.2.0"
+    # the fleet's values reach the chart: the claim of its persistence settings
+    claim = sts["spec"]["volumeClaimTemplates"][0]["spec"]
+    assert claim["storageClassName"] == "premium-ssd"
+    # the mirror won over the fleet's public URL, which the build holds
+    assert f"from HelmRepository flux-system/ethpandaops ({chart_repo.url})" in lighthouse.stderr
+    assert "ethpandaops.github.io" not in lighthouse.stderr
+
+    assert everything.code == 0, everything
+    charts = {i["metadata"]["labels"].get("helm.sh/chart") for i in everything.json()["items"]}
+    assert {
+        "erigon-0.3.0",
+        "lighthouse-0.2.0",
+        "blockscout-0.4.1",
+        "prometheus-0.2.0",  # kube-prometheus-stack's sub-charts
+        "grafana-0.2.1",
+    } <= charts
+    assert (
+        "chart kube-prometheus-stack@77.0.0 from HelmRepository "
+        f"flux-system/prometheus-community ({chart_repo.url})"
+    ) in everything.stderr
+
+
+async def test_build_hr_repository_url_from_a_variable(
+    tmp_path: Path,
+    chart_repo: ChartRepoServer,  # noqa: F811
+) -> None:
+    """A HelmRepository whose URL is a variable the offline build cannot substitute (it comes
+    from the cluster): the error says to pass the repository with --source-file, which then
+    wins over the built one."""
+    chart_repo.add_chart(CHARTS / "lighthouse")
+    root = tmp_path / "fleet"
+    (root / "apps").mkdir(parents=True)
+    repository = (
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+        "metadata: {name: ethpandaops, namespace: flux-system}\n"
+        "spec: {interval: 10m, url: '%s'}\n"
+    )
+    (root / "apps/release.yaml").write_text(
+        repository % "${chart_mirror}" + "---\n" + LIGHTHOUSE.replace("oci-charts", "ethpandaops")
+    )
+    (root / ".git").mkdir()
+    mirror = tmp_path / "mirror.yaml"
+    mirror.write_text(repository % chart_repo.url)
+    path = ("--path", str(root / "apps"))
+    without, rendered = await asyncio.gather(
+        weir("build", "hr", "lighthouse", "-n", "ethereum", *path, *OFFLINE),
+        weir(
+            "build", "hr", "lighthouse", "-n", "ethereum", *path,
+            "--source-file", str(mirror), *OFFLINE,
         ),
     )  # fmt: skip
     assert without.code == 1, without
@@ -236,7 +296,7 @@ async def test_build_hr_chart_refs(
     oci_registry: Registry,  # noqa: F811
 ) -> None:
     """spec.chartRef to an OCIRepository (pulled per its ref) and to a HelmChart (its spec)."""
-    chart_repo.add_chart(CHARTS / "otterscan")
+    chart_repo.add_chart(CHARTS / "blockscout")
     data, meta = package_chart(CHARTS / "lighthouse")
     async with RegistryClient(insecure=True) as oci:
         await push_chart(oci, parse_url(f"oci://{oci_registry.host}/{tmp_path.name}"), data, meta)
@@ -251,8 +311,8 @@ async def test_build_hr_chart_refs(
         f"metadata: {{name: charts, namespace: ethereum}}\nspec: {{url: '{chart_repo.url}'}}\n"
         "---\n"
         "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmChart\n"
-        "metadata: {name: otterscan, namespace: ethereum}\n"
-        "spec: {chart: otterscan, version: '*', sourceRef: {kind: HelmRepository, name: charts}}\n"
+        "metadata: {name: blockscout, namespace: ethereum}\n"
+        "spec: {chart: blockscout, version: '*', sourceRef: {kind: HelmRepository, name: charts}}\n"
         "---\n"
         "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
         "metadata: {name: beacon, namespace: ethereum}\n"
@@ -260,13 +320,15 @@ async def test_build_hr_chart_refs(
         "  values: {executionEndpoint: 'http://e:8551', jwt: {existingSecret: j}}\n---\n"
         "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
         "metadata: {name: explorer, namespace: ethereum}\n"
-        "spec:\n  interval: 1m\n  chartRef: {kind: HelmChart, name: otterscan}\n"
-        "  values: {erigonUrl: 'http://e:8545'}\n"
+        "spec:\n  interval: 1m\n  chartRef: {kind: HelmChart, name: blockscout}\n"
+        "  values: {rpc: {httpUrl: 'http://e:8545'}}\n"
     )
     (root / ".git").mkdir()
     result = await weir("build", "hr", "-n", "ethereum", "--path", str(root / "apps"), *OFFLINE)
     objs = objects(result)
     assert objs["StatefulSet/beacon"]["metadata"]["labels"]["helm.sh/chart"] == ("lighthouse-0.2.0")
-    assert objs["Deployment/explorer"]["metadata"]["labels"]["helm.sh/chart"] == ("otterscan-0.2.0")
+    assert objs["Deployment/explorer"]["metadata"]["labels"]["helm.sh/chart"] == (
+        "blockscout-0.4.1"
+    )
     assert "from OCIRepository ethereum/lighthouse" in result.stderr
     assert "from HelmRepository ethereum/charts" in result.stderr

@@ -17,7 +17,7 @@ from weir.api import KINDS
 from weir.kube import apply as kapi
 from weir.kube import inventory
 from weir.kube.resources import CONFIG_MAPS
-from weir.kustomize.apply import apply_all
+from weir.ssa.apply import apply_all
 
 KS = KINDS["Kustomization"].resource
 

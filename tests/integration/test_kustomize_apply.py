@@ -13,8 +13,8 @@ from weir.kube import apply as kapi
 from weir.kube.inventory import ObjectRef
 from weir.kube.resources import ResourceRef
 from weir.kustomize import metadata as md
-from weir.kustomize.apply import Action, ApplyOptions, apply_all
 from weir.kustomize.errors import ApplyError
+from weir.ssa.apply import Action, ApplyOptions, apply_all
 
 CONFIGMAPS = ResourceRef("", "v1", "configmaps", True, "ConfigMap")
 SERVICES = ResourceRef("", "v1", "services", True, "Service")

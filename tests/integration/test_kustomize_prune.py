@@ -10,8 +10,8 @@ from weir.kube import apply as kapi
 from weir.kube.errors import NotFoundError
 from weir.kube.inventory import entries_from_objects, stale_entries
 from weir.kustomize import metadata as md
-from weir.kustomize.apply import apply_all
-from weir.kustomize.prune import prune
+from weir.ssa.apply import apply_all
+from weir.ssa.prune import prune
 
 
 async def exists(kube: ApiClient, namespace: str, name: str) -> bool:

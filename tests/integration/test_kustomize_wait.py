@@ -12,10 +12,10 @@ from tests.integration.test_kustomize_apply import CRDS, cm, crd
 from weir.api.meta import CustomHealthCheck
 from weir.kube import apply as kapi
 from weir.kube.kstatus import Status
-from weir.kustomize.apply import apply_all
-from weir.kustomize.celhealth import HealthRules
 from weir.kustomize.errors import HealthCheckError
-from weir.kustomize.wait import read_status, wait_for_health
+from weir.ssa.apply import apply_all
+from weir.ssa.celhealth import HealthRules
+from weir.ssa.wait import read_status, wait_for_health
 
 
 def deployment(name: str, namespace: str) -> dict[str, Any]:

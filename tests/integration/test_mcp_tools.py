@@ -266,7 +266,15 @@ async def test_helm_values_from_secrets_are_masked_and_compared(
         assert rows["db.password"]["secret"] is True
         assert rows["db.password"]["a"] == rows["db.password"]["b"] == "***"
         assert rows["rpc.token"]["secret"] is True
-        assert "db.user" not in rows  # same secret value on both sides: no difference reported
+        # Equal secret values are not reported as equal: masked values are never compared.
+        assert rows["db.user"] == {
+            "path": "db.user",
+            "change": "unknown",
+            "a": "***",
+            "b": "***",
+            "secret": True,
+        }
+        assert diff["summary"]["unknown"] == 3
         assert diff["chart"]["same"] is True
         body = text(compared)
         assert "staging-pass-1" not in body

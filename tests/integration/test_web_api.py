@@ -14,6 +14,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from tests.support.waiting import eventually
 from weir.api import KINDS
+from weir.artifact.local import LocalArtifacts
 from weir.kube import apply
 from weir.source.server import ArtifactServer
 from weir.testing import seeded_fleet as demo
@@ -393,3 +394,37 @@ async def test_base_path(kube: ApiClient, ui: WebUI, namespace: str, tmp_path: P
             assert (await client.get("/gitops/../etc/passwd")).status_code in (200, 404)
             health = await client.get("/gitops/api/healthz")
             assert health.json()["ok"] is True
+
+
+async def test_artifact_of_the_own_storage_is_read_from_disk(
+    kube: ApiClient, namespace: str, tmp_path: Path
+) -> None:
+    """In ``weir run`` the UI serves its process's own artifacts from disk: with replicas
+    behind one storage address, that address may reach a standby (nothing listens here)."""
+    ns = namespace
+    folder = tmp_path / "gitrepository" / ns / "fleet"
+    folder.mkdir(parents=True)
+    (folder / "abc.tar.gz").write_bytes(b"\x1f\x8bown-storage")
+    local = LocalArtifacts()
+    local.register("http://weir-storage.invalid:9090", tmp_path)
+    settings = WebSettings(addr="127.0.0.1:0", heartbeat=0.5)
+    ui = WebUI(kube, settings, local=local)
+    await ui.start(30)
+    try:
+        art = demo.artifact(demo.REVISION, "fleet")
+        art["url"] = f"http://weir-storage.invalid:9090/gitrepository/{ns}/fleet/abc.tar.gz"
+        art["path"] = f"gitrepository/{ns}/fleet/abc.tar.gz"
+        await demo.create(kube, demo.git_repository(ns, "fleet"), {"artifact": art})
+        await eventually(
+            lambda: ((ui.cache.get("GitRepository", ns, "fleet") or {}).get("status") or {}).get(
+                "artifact"
+            ),
+            "the artifact in the cache",
+        )
+        async with httpx.AsyncClient(base_url=ui.url, timeout=10) as http:
+            resp = await http.get(f"/api/v1/resources/GitRepository/{ns}/fleet/artifact")
+        assert resp.status_code == 200, resp.text
+        assert resp.content == b"\x1f\x8bown-storage"
+        assert "abc.tar.gz" in resp.headers["content-disposition"]
+    finally:
+        await ui.stop()

@@ -21,6 +21,7 @@ from weir.web.standalone import running_ui
 
 pytestmark = pytest.mark.usefixtures("flux_crds")
 OPERATORS = "weir-test-operators"
+READ_WRITE = ["get", "list", "watch", "patch"]
 ALICE, BOB = "alice-token-0123456789", "bob-token-9876543210"
 
 
@@ -56,7 +57,7 @@ async def test_token_sign_in_and_impersonated_actions(
 ) -> None:
     ns = namespace
     await fleet(kube, token_ui, ns)
-    await grant_kustomizations(kube, ns, OPERATORS, ["get", "list", "watch", "patch"])
+    await grant_kustomizations(kube, ns, OPERATORS, [*READ_WRITE, "suspend", "resume", "reconcile"])
     suspend = f"/api/v1/resources/Kustomization/{ns}/infra/suspend"
     async with httpx.AsyncClient(base_url=token_ui.url, timeout=10) as http:
         # Anonymous: the bundle and the sign-in endpoints only.
@@ -107,7 +108,7 @@ async def test_an_authenticating_proxy_names_the_user(
 ) -> None:
     ns = namespace
     await fleet(kube, proxy_ui, ns)
-    await grant_kustomizations(kube, ns, OPERATORS, ["get", "list", "watch", "patch"])
+    await grant_kustomizations(kube, ns, OPERATORS, [*READ_WRITE, "suspend", "resume", "reconcile"])
     suspend = f"/api/v1/resources/Kustomization/{ns}/infra/suspend"
     async with httpx.AsyncClient(base_url=proxy_ui.url, timeout=10) as http:
         assert (await http.get("/api/v1/resources")).status_code == 401

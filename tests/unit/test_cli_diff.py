@@ -18,7 +18,7 @@ from weir.actions.diff import (
 from weir.actions.masking import MASK_AFTER, MASK_BEFORE
 from weir.cli.diff import render, summary, value_lines
 from weir.kube.inventory import ObjectRef
-from weir.kustomize.apply import Action
+from weir.ssa.apply import Action
 
 DEPLOY: dict[str, Any] = {
     "apiVersion": "apps/v1",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.support.fuzzing import fuzz
 from weir.operator.gotemplate import Limits, Template, TemplateError
 from weir.operator.gotemplate.lexer import T, lex
 from weir.operator.gotemplate.sprig import FUNCS
@@ -107,7 +108,7 @@ template_text = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzz(400)
 @given(template_text)
 def test_lexer_ends_with_eof_or_error(text: str) -> None:
     items = lex(text)
@@ -124,7 +125,7 @@ def attempt(template: Template, text: str, data: Any) -> str | TemplateError:
         return e
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzz(600)
 @given(template_text, st.sampled_from(["default", "error"]))
 def test_parse_and_execute_give_output_or_a_template_error(text: str, missingkey: str) -> None:
     template = Template("fuzz", funcs=FUNCS, missingkey=missingkey, limits=LIMITS)  # type: ignore[arg-type]
@@ -135,7 +136,7 @@ def test_parse_and_execute_give_output_or_a_template_error(text: str, missingkey
         assert len(result) <= LIMITS.max_output
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzz(300)
 @given(st.lists(st.sampled_from(TOKENS), max_size=30).map("".join))
 def test_custom_delimiters_too(body: str) -> None:
     text = body.replace("{{", "<<").replace("}}", ">>")

@@ -630,14 +630,20 @@ async def test_chart_source_not_ready_waits(h: Harness) -> None:
     h.obj["spec"]["chartRef"] = {"kind": "HelmChart", "name": "missing"}
     with pytest.raises(ReconcileError, match="HelmChart 'apps/missing' not found"):
         await h.run()
-    CHART["status"]["conditions"][0]["status"] = "False"
+    ready = CHART["status"]["conditions"][0]
+    ready["status"] = "False"
+    ready["message"] = "no artifact available for GitRepository source 'fleet', retrying in 30s"
     try:
         h.obj["spec"]["chartRef"] = {"kind": "HelmChart", "name": "app"}
         result = await h.run()
     finally:
-        CHART["status"]["conditions"][0]["status"] = "True"
+        ready["status"] = "True"
+        ready["message"] = "x"
     assert (result.outcome, result.reason) == (Outcome.WAITING, "ArtifactFailed")
     assert "HelmChart 'apps/app' is not ready" in result.message
+    # The chart's own "retrying in" is not repeated (issue 20.9).
+    assert result.message.count("retrying in") == 1, result.message
+    assert result.message.endswith("source 'fleet'; retrying in 30s")
 
 
 async def test_conditions_dropped_by_a_stale_status_write_are_restored(h: Harness) -> None:

@@ -66,6 +66,13 @@ def test_tracker_queues_dependents_only_on_change() -> None:
     assert list(tracker("MODIFIED", chart)) == ["apps/web"]
     chart["status"]["artifact"] = {"revision": "1.1.0", "digest": "sha256:b"}
     assert list(tracker("MODIFIED", chart)) == ["apps/web"]
+    # The same revision stored again (a new leader after a failover): at its own address, or
+    # at the same (a Service) at a new time. Consumers that failed to fetch it run again.
+    chart["status"]["artifact"] = {**chart["status"]["artifact"], "url": "http://b:9090/x"}
+    assert list(tracker("MODIFIED", chart)) == ["apps/web"]
+    chart["status"]["artifact"] = {**chart["status"]["artifact"], "lastUpdateTime": "t2"}
+    assert list(tracker("MODIFIED", chart)) == ["apps/web"]
+    assert list(tracker("MODIFIED", chart)) == []
     assert list(tracker("DELETED", chart)) == ["apps/web"]
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from weir.api.meta import CustomHealthCheck
 from weir.kube.kstatus import Status, compute
-from weir.kustomize.celhealth import HealthRules
 from weir.kustomize.errors import InvalidCELExpressionError
+from weir.ssa.celhealth import HealthRules
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from weir.kube.inventory import (
     stale_entries,
     to_wire,
 )
-from weir.kustomize.prune import deletes_on_finalize, prune_allowed, waits_on_finalize
+from weir.ssa.prune import deletes_on_finalize, prune_allowed, waits_on_finalize
 
 
 def obj(

@@ -11,10 +11,10 @@ from weir import yamlio
 from weir.kube.errors import ConflictError, InvalidError, ServerError
 from weir.kube.inventory import Entry
 from weir.kustomize import metadata as md
-from weir.kustomize.apply import Action, Change, ChangeSet, drifted, is_immutable_error
 from weir.kustomize.build import parse_output
-from weir.kustomize.cleanup import cleanup_patch
 from weir.kustomize.errors import BuildError
+from weir.ssa.apply import Action, Change, ChangeSet, drifted, is_immutable_error
+from weir.ssa.cleanup import cleanup_patch
 
 
 def test_yaml_reads_like_kubernetes() -> None:

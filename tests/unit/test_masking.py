@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from weir.actions.helmvalues import differences, masked_data, path_text
 from weir.actions.masking import (
     BUILD,
     DISPLAY,
@@ -19,7 +20,6 @@ from weir.actions.masking import (
     scrub,
 )
 from weir.helmengine.values import ValuesRef, compose_values
-from weir.mcp.tools.helm import differences, masked_data, path_text
 
 
 def b64(text: str) -> str:
@@ -114,6 +114,11 @@ def test_differences_of_values_trees() -> None:
     assert (
         path_text(["labels", "app.kubernetes.io/name", 0]) == "labels['app.kubernetes.io/name'][0]"
     )
+    # As shown (masked): a masked value on either side is never compared.
+    shown_a = {"db": {"password": MASK, "user": "u"}, "l": [MASK]}
+    shown_b = {"db": {"password": "guess", "user": "u"}, "l": [MASK]}
+    found = differences(shown_a, shown_b, masked=True)
+    assert [(path_text(p), c) for p, c in found] == [("db.password", "unknown"), ("l", "unknown")]
 
 
 def test_one_rule_for_every_front_end() -> None:

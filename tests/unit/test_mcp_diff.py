@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from weir.actions.diff import FieldChange, ObjectDiff
 from weir.kube.inventory import ObjectRef
-from weir.kustomize.apply import Action
 from weir.mcp.tools.diff import MAX_FIELD_CHANGES, object_row, scrub_all
+from weir.ssa.apply import Action
 
 REF = ObjectRef("apps", "settings", "", "ConfigMap")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,18 +14,18 @@ import typer
 from mcp import Client
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
-from starlette.applications import Starlette
 from typer.testing import CliRunner
 
 from weir.actions.errors import ReconcileTimeoutError
 from weir.actions.reconcile import suspended_error
 from weir.api import KINDS
+from weir.auth.users import User, load_users, token_digest
 from weir.cli.mcp import command
 from weir.errors import UsageError
 from weir.mcp import McpSettings, build_http_app, build_server
 from weir.mcp.audit import CallLog
 from weir.mcp.env import ToolEnv
-from weir.mcp.server import transport_security
+from weir.mcp.server import host_rule
 from weir.mcp.tooling import READ, ToolSpec, describe_error, wrap
 
 WRITES = {"reconcile", "suspend", "resume", "apply_manifest", "delete_resource"}
@@ -36,7 +37,7 @@ async def test_every_tool_is_annotated_and_documented() -> None:
         assert client.instructions is not None
         assert "explain_failure" in client.instructions
         tools = (await client.list_tools()).tools
-    assert len(tools) == 17
+    assert len(tools) == 23
     assert {t.name for t in tools} >= WRITES
     for tool in tools:
         hints = tool.annotations
@@ -58,7 +59,7 @@ async def test_read_only_mode_registers_no_write_tool() -> None:
     async with Client(build_server(McpSettings(read_only=True))) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         assert not names & WRITES
-        assert len(names) == 12
+        assert len(names) == 18
         forced = await client.call_tool("apply_manifest", {"manifest": "kind: ConfigMap"})
     assert forced.is_error
     assert isinstance(forced.content[0], TextContent)
@@ -94,26 +95,26 @@ def test_settings_are_checked() -> None:
     assert McpSettings().identity == "kubeconfig user"
 
 
-def test_transport_security_allows_loopback_and_named_hosts() -> None:
-    settings = transport_security("0.0.0.0", 9081, ("mcp.example.com", "10.0.0.1:8443"))
-    assert settings.enable_dns_rebinding_protection
-    hosts = settings.allowed_hosts
-    for host in ("127.0.0.1:*", "localhost:*", "[::1]:*", "mcp.example.com", "10.0.0.1:8443"):
-        assert host in hosts
-    assert "127.0.0.1:9081" in hosts
-    assert "evil.example.com:*" not in hosts
+def test_host_rule_allows_loopback_addresses_and_named_hosts() -> None:
+    rule = host_rule("0.0.0.0", ("mcp.example.com", "mcp.internal:8443"))
+    for host in ("127.0.0.1:9081", "localhost:1", "[::1]:9081", "10.1.2.3", "mcp.example.com:80"):
+        assert rule.host_allowed(host), host
+    assert rule.host_allowed("mcp.internal:8443")
+    assert not rule.host_allowed("mcp.internal:9081")
+    assert not rule.host_allowed("evil.example.com:9081")
 
 
 async def test_http_app_refuses_foreign_host_headers() -> None:
-    app = build_http_app(build_server(McpSettings()), path="/mcp")
-    assert isinstance(app, Starlette)  # without --users-file: the SDK's app as it is
-    async with app.router.lifespan_context(app):
+    server = build_server(McpSettings())
+    app = build_http_app(server, path="/mcp")
+    async with server.session_manager.run():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport) as http:
             body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
             headers = {"Host": "evil.example.com", "Accept": "application/json, text/event-stream"}
             refused = await http.post("http://evil.example.com/mcp", json=body, headers=headers)
-    assert refused.status_code in (400, 403, 421)
+    assert refused.status_code == 421
+    assert "allowed-host" in refused.json()["error"]
     with pytest.raises(UsageError, match="must start with /"):
         build_http_app(build_server(McpSettings()), path="mcp")
 
@@ -197,3 +198,80 @@ def test_suspended_error_names_the_resume_tool() -> None:
     text = describe_error(error, ToolEnv(McpSettings()))
     assert "weir resume" not in text
     assert "`resume` tool (kind=Kustomization, name=apps, namespace=flux-system)" in text
+
+
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+current-context: staging
+clusters:
+- {name: staging, cluster: {server: "https://127.0.0.1:1"}}
+- {name: prod, cluster: {server: "https://127.0.0.1:2"}}
+users:
+- {name: me, user: {token: t}}
+contexts:
+- {name: staging, context: {cluster: staging, user: me, namespace: ethereum}}
+- {name: prod, context: {cluster: prod, user: me}}
+"""
+
+
+def content(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+async def test_prompts_docs_search_and_kubeconfig_contexts(tmp_path: Path) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(KUBECONFIG)
+    async with Client(build_server(McpSettings(kubeconfig=str(config)))) as client:
+        prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+        assert set(prompts) == {"debug_flux_kustomization", "debug_flux_helmrelease"}
+        assert {a.name for a in prompts["debug_flux_helmrelease"].arguments or []} == {
+            "name",
+            "namespace",
+            "cluster",
+        }
+        got = await client.get_prompt(
+            "debug_flux_kustomization",
+            {"name": "apps", "namespace": "flux-system", "cluster": "prod"},
+        )
+        text = got.messages[0].content
+        assert isinstance(text, TextContent)
+        assert "explain_failure" in text.text
+        assert "name='apps'" in text.text
+        assert "set_kubeconfig_context" in text.text
+
+        found = content(await client.call_tool("search_docs", {"query": "sops age decryption"}))
+        results = found["results"]
+        assert isinstance(results, list)
+        assert "0003-sops-decryption" in results[0]["file"]
+        nothing = content(await client.call_tool("search_docs", {"query": "zzqqxx"}))
+        assert "nothing matched" in str(nothing["results"])
+
+        listed = content(await client.call_tool("get_kubeconfig_contexts", {}))
+        assert listed["current"] == "staging"
+        assert [c["name"] for c in listed["contexts"]] == ["staging", "prod"]
+        switched = content(await client.call_tool("set_kubeconfig_context", {"name": "prod"}))
+        assert switched == {
+            "context": "prod",
+            "server": "https://127.0.0.1:2",
+            "namespace": "default",
+        }
+        assert content(await client.call_tool("get_kubeconfig_contexts", {}))["current"] == "prod"
+        unknown = await client.call_tool("set_kubeconfig_context", {"name": "nope"})
+        assert unknown.is_error
+        assert isinstance(unknown.content[0], TextContent)
+        assert "context 'nope' not found" in unknown.content[0].text
+    # Several callers share one server: no context switching for them.
+    shared = McpSettings(users=load_users_text(tmp_path))
+    async with Client(build_server(shared)) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+    assert "set_kubeconfig_context" not in names
+    assert "get_api_versions" in names
+
+
+def load_users_text(tmp_path: Path) -> tuple[User, ...]:
+    path = tmp_path / "users.yaml"
+    path.write_text(f"users:\n- name: a\n  tokenSHA256: {token_digest('t')}\n")
+    return load_users(path)

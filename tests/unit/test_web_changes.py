@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from weir.web.changes import ChangeLog
+from weir.web.changes import Change, ChangeLog
 from weir.web.sse import frame, poll, stream
 
 
@@ -78,15 +78,39 @@ async def test_stream_hello_changes_heartbeat_reset() -> None:
     await foreign.aclose()
 
 
-def test_poll() -> None:
+async def test_poll() -> None:
     log = ChangeLog(epoch="e")
-    assert poll(log, None) == {"head": "e-0", "reset": True, "changes": []}
+    assert await poll(log, None) == {"head": "e-0", "reset": True, "changes": []}
     log.append("ADDED", "workload", "Deployment/a/b", {})
-    body = poll(log, "e-0")
+    body = await poll(log, "e-0")
     assert body["reset"] is False
     assert body["head"] == "e-1"
     assert [c["key"] for c in body["changes"]] == ["Deployment/a/b"]
-    assert poll(log, "e-1")["changes"] == []
+    assert (await poll(log, "e-1"))["changes"] == []
+
+
+async def test_a_filter_hides_changes_but_moves_the_position() -> None:
+    log = ChangeLog(epoch="e")
+    log.append("ADDED", "flux", "Kustomization/ethereum/erigon", {})
+    log.append("ADDED", "flux", "Kustomization/other/x", {})
+
+    async def only_ethereum(batch: list[Change]) -> list[Change]:
+        return [c for c in batch if c.key.split("/")[1] == "ethereum"]
+
+    body = await poll(log, "e-0", visible=only_ethereum)
+    assert [c["key"] for c in body["changes"]] == ["Kustomization/ethereum/erigon"]
+    assert body["head"] == "e-2"
+    live = stream(log, "e-0", heartbeat=0.05, visible=only_ethereum)
+    await anext(live)  # retry
+    first = parse(await anext(live))
+    keys = [c["key"] for c in json.loads(first["data"])["changes"]]
+    assert keys == ["Kustomization/ethereum/erigon"]
+    assert first["id"] == "e-2"
+    log.append("MODIFIED", "flux", "Kustomization/other/x", {})
+    beat = parse(await anext(live))
+    assert beat["event"] == "heartbeat"
+    assert beat["id"] == "e-3"
+    await live.aclose()
 
 
 def test_frame() -> None:

@@ -40,6 +40,9 @@ export interface EventRow {
   objectKind: string;
   component: string;
   revision: string;
+  namespace?: string;
+  /** Who did it (WebAction Events: an action in the UI). */
+  user?: string;
 }
 
 export interface Condition {
@@ -76,6 +79,8 @@ export interface Overview {
   controllers: Controller[];
   feed: EventRow[];
   head: string;
+  /** What the signed-in user may see: counts cover it; limited = nothing at all. */
+  access?: { filtered: boolean; limited: boolean; namespaces: string[] | null };
 }
 
 /** One entry of status.history, as the server reads it (weir/web/history.py). */
@@ -107,6 +112,8 @@ export interface Detail {
   dependents: Row[];
   managers: Link[];
   actions: string[];
+  /** Whether the signed-in user's RBAC grants each action (the custom verbs). */
+  allowed?: Record<string, boolean>;
   values: {
     inline: unknown;
     inlineYaml: string;
@@ -136,8 +143,31 @@ export interface WorkloadDetail {
   yaml: Record<string, string>;
   conditions: Condition[];
   pods: Pod[];
+  podsError?: string | null;
   events: EventRow[];
   managers: Link[];
+  /** The workload's actions (restart, run-job) and logs, and whether RBAC grants them. */
+  allowed?: Record<string, boolean>;
+}
+
+export interface LogLine {
+  time: string;
+  pod: string;
+  container: string;
+  text: string;
+}
+
+export interface Logs {
+  lines: LogLine[];
+  containers: { pod: string; container: string }[];
+  errors: string[];
+  cursor: string | null;
+}
+
+/** Restart a workload or run a CronJob's job. */
+export async function runWorkloadAction(key: string, action: string): Promise<{ message: string; job?: string }> {
+  const path = `${objectPath(key, "workload")}/${action}`;
+  return parse(await fetch(apiUrl(path), { method: "POST", headers: { "X-Weir-Request": "1", Accept: "application/json" } }));
 }
 
 export interface KindInfo {
@@ -214,4 +244,47 @@ export function objectPath(key: string, view: "resource" | "workload" = "resourc
 
 export function artifactUrl(key: string): string {
   return apiUrl(`${objectPath(key)}/artifact`);
+}
+
+export interface ValueChange {
+  path: string;
+  change: "changed" | "onlyInA" | "onlyInB";
+  before?: unknown;
+  after?: unknown;
+  secret?: boolean;
+}
+
+export interface ReleaseRevision {
+  version: number;
+  status: string;
+  chart: string;
+  chartVersion: string;
+  appVersion: string;
+  deployed: string | null;
+  description: string;
+  current: boolean;
+  changes: {
+    chart: { before: string; after: string } | null;
+    appVersion: { before: string; after: string } | null;
+    values: ValueChange[];
+    valuesTruncated: boolean;
+  };
+}
+
+export interface Revisions {
+  revisions: ReleaseRevision[];
+  unreadable: string[];
+  valuesShown: boolean;
+  allowed: boolean;
+}
+
+/** Roll a HelmRelease back to a release revision (it is suspended first). */
+export async function rollback(key: string, revision: number): Promise<{ message: string }> {
+  const path = `${objectPath(key)}/rollback`;
+  return parse(
+    await fetch(apiUrl(path, { revision: String(revision) }), {
+      method: "POST",
+      headers: { "X-Weir-Request": "1", Accept: "application/json" },
+    }),
+  );
 }

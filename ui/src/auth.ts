@@ -1,16 +1,25 @@
-// Who is signed in (GET api/v1/auth/whoami), sign-in with a token, sign-out. The session is an
-// HttpOnly cookie set by the server, so fetch and EventSource carry it without any help here.
+// Who is signed in (GET api/v1/auth/whoami), sign-in with a token or through the identity
+// provider (OIDC: the browser goes to oauth2/authorize and comes back signed in), sign-out.
+// The session is an HttpOnly cookie set by the server, so fetch and EventSource carry it
+// without any help here.
 
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, apiUrl, getJSON } from "./api";
 
 export interface WhoAmI {
-  mode: "none" | "token" | "proxy";
+  mode: "none" | "token" | "proxy" | "anonymous" | "oidc";
   authenticated: boolean;
   user: string | null;
   groups: string[];
+  /** The name to show (the OIDC profile name), else the user. */
+  name?: string | null;
+  provider?: string | null;
+  sessionStart?: number | null;
   actions: boolean;
   actionsDisabledReason: string | null;
+  /** OIDC: where sign-in starts (relative to the base path). */
+  signInURL?: string | null;
+  autoLogin?: boolean;
 }
 
 let current: WhoAmI | null = null;
@@ -46,7 +55,28 @@ async function post(path: string, body?: unknown): Promise<WhoAmI> {
 }
 
 export const signIn = (token: string) => post("auth/login", { token });
-export const signOut = () => post("auth/logout");
+
+/** Sign out: an OIDC session is ended by the server's logout (and at the provider, when it
+ * offers a sign-out page); a token session by the API's. */
+export async function signOut(): Promise<void> {
+  if (current?.mode === "oidc") {
+    const resp = await fetch("logout", { method: "POST", headers: { "X-Weir-Request": "1", Accept: "application/json" } });
+    const body = (await resp.json().catch(() => ({}))) as { endSessionURL?: string | null };
+    if (body.endSessionURL) {
+      window.location.href = body.endSessionURL;
+      return;
+    }
+    await refreshWhoAmI();
+    return;
+  }
+  await post("auth/logout");
+}
+
+/** Start an OIDC sign-in that comes back to the page shown now. */
+export function signInWithProvider(who: WhoAmI): void {
+  const here = window.location.pathname + window.location.search;
+  window.location.href = `${who.signInURL ?? "oauth2/authorize"}?redirect=${encodeURIComponent(here)}`;
+}
 
 // A request was refused with 401: the session ended (expired, or the server restarted).
 window.addEventListener("weir:unauthorized", () => {

@@ -6,6 +6,7 @@ import { assumeNoSignIn, refreshWhoAmI, useWhoAmI } from "./auth";
 import { Layout } from "./components/layout";
 import { live } from "./live";
 import { Dashboard } from "./pages/dashboard";
+import { EventsView } from "./pages/events";
 import { ResourceDetail } from "./pages/detail";
 import { GraphView } from "./pages/graph";
 import { Favorites, ListView } from "./pages/list";
@@ -72,6 +73,10 @@ function App() {
     section = "graph";
     title = "Graph";
     view = <GraphView />;
+  } else if (path === "events") {
+    section = "events";
+    title = "Events";
+    view = <EventsView />;
   } else if (path === "favorites") {
     section = "favorites";
     title = "Favorites";
@@ -94,7 +99,7 @@ function Root() {
     if (signedIn) live.start();
   }, [signedIn]);
   if (who === null) return <p class="loading">Loading…</p>;
-  if (!who.authenticated) return <SignIn />;
+  if (!who.authenticated) return <SignIn who={who} />;
   return <App />;
 }
 

@@ -1,8 +1,8 @@
 """What applying a built Kustomization would change (``weir diff ks``), decided by the
-controller's own planner (:func:`weir.kustomize.apply.plan`), without changing anything.
+controller's own planner (:func:`weir.ssa.apply.plan`), without changing anything.
 
 Every built object (in apply order, a few at a time) is planned as the controller's
-:func:`~weir.kustomize.apply.apply_all` plans it: resource and live object, the skip policies
+:func:`~weir.ssa.apply.apply_all` plans it: resource and live object, the skip policies
 (``kustomize.toolkit.fluxcd.io/reconcile: disabled``, ``ssa: Ignore``, ``ssa: IfNotPresent``),
 a server-side **dry-run** apply as ``kustomize-controller`` with conflicts forced, the
 comparison with the live object, the take-over of kubectl's fields. The whole build is planned
@@ -48,9 +48,9 @@ from weir.kube.errors import ApiError, ApiUnavailableError, NotFoundError, Unkno
 from weir.kube.inventory import Entry, ObjectRef
 from weir.kube.order import apply_order
 from weir.kube.resources import mapper_for
-from weir.kustomize.apply import FIELD_MANAGER, Action, ApplyOptions, Plan, PlanError, plan
-from weir.kustomize.cleanup import STALE_ANNOTATIONS, STALE_LABELS
-from weir.kustomize.prune import prune_allowed
+from weir.ssa.apply import FIELD_MANAGER, Action, ApplyOptions, Plan, PlanError, plan
+from weir.ssa.cleanup import STALE_ANNOTATIONS, STALE_LABELS
+from weir.ssa.prune import prune_allowed
 from weir.types import Obj
 
 if TYPE_CHECKING:
@@ -323,7 +323,7 @@ def dropped_fields(live: Mapping[str, Any], manifest: Mapping[str, Any]) -> list
 
 
 def _take_over(result: ObjectDiff, live: Mapping[str, Any], manifest: Mapping[str, Any]) -> None:
-    """The controller's clean-up before applying (:mod:`weir.kustomize.cleanup`): fields set
+    """The controller's clean-up before applying (:mod:`weir.ssa.cleanup`): fields set
     with kubectl are taken over, so that those the manifest does not set are removed."""
     meta = live.get("metadata") or {}
     managers = sorted(

@@ -1,16 +1,20 @@
 """The GitOps pipeline graph: one model for the web UI (``/api/v1/graph``) and the MCP server
 (``get_dependency_graph``), so both show the same nodes and edges for the same scope.
 
-Nodes are Flux sources, HelmCharts and appliers (Kustomization, HelmRelease) and the
-workloads they manage, each with its status word (:mod:`weir.actions.health`). Edges
-(``from`` -> ``to``, "to needs from"):
+Nodes are Flux sources, HelmCharts and appliers (Kustomization, HelmRelease), the operator's
+ResourceSets (appliers) and ResourceSetInputProviders (sources of inputs), and the workloads
+they manage, each with its status word (:mod:`weir.actions.health`). Edges (``from`` ->
+``to``, "to needs from"):
 
 - ``source``: a source to what consumes its artifact (GitRepository -> Kustomization,
   HelmRepository -> HelmChart -> HelmRelease, OCIRepository -> HelmRelease, each source of an
   ArtifactGenerator -> the generator -> its ExternalArtifacts -> their consumers, ...);
-- ``dependsOn``: a dependency to its dependent (``spec.dependsOn``);
-- ``manages``: a Kustomization/HelmRelease to what it applied (its inventory, and the objects
-  that carry its owner labels).
+- ``inputs``: a ResourceSetInputProvider to the ResourceSets whose ``inputsFrom`` selects it
+  (by name or label selector);
+- ``dependsOn``: a dependency to its dependent (``spec.dependsOn``; a ResourceSet's entries
+  name any kind, only those of the graph's kinds are drawn);
+- ``manages``: a Kustomization/HelmRelease/ResourceSet to what it applied (its inventory, and
+  the objects that carry its owner labels).
 
 Every edge ends at a node: an object referenced but not known is a ``missing`` node. Scope
 (:meth:`Graph.scoped`): everything; the objects of one namespace plus their direct neighbours;
@@ -33,11 +37,16 @@ from weir.actions.objects import condition, is_suspended, meta, revision, status
 from weir.actions.trace import manager_of
 from weir.api import KINDS
 from weir.errors import UsageError
+from weir.kube.labels import selector_matches
 from weir.types import Obj
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 SOURCE_KINDS = frozenset(k.kind for k in KINDS.values() if "fluxcd-sources" in k.categories)
 APPLIER_KINDS = frozenset(k.kind for k in KINDS.values() if "fluxcd-appliers" in k.categories)
+INPUT_KINDS = frozenset({"ResourceSetInputProvider"})
+"""Sources of inputs (drawn with the sources)."""
+GENERATOR_KINDS = frozenset({"ResourceSet"})
+"""Appliers of the operator (drawn with the appliers)."""
 MISSING = "missing"
 
 
@@ -100,10 +109,21 @@ def sources_of(obj: Mapping[str, Any]) -> list[str]:
 
 
 def depends_on(obj: Mapping[str, Any]) -> list[str]:
-    """``Kind/ns/name`` of each ``spec.dependsOn`` entry (same kind as the object)."""
+    """``Kind/ns/name`` of each ``spec.dependsOn`` entry (same kind as the object; a
+    ResourceSet's entries name their kind, and only those of the graph's kinds count)."""
     namespace = str(meta(obj).get("namespace", ""))
     kind = str(obj.get("kind", ""))
-    found = (ref_key(dep, namespace, kind) for dep in _spec(obj).get("dependsOn") or [])
+    found = [ref_key(dep, namespace, kind) for dep in _spec(obj).get("dependsOn") or []]
+    if kind in GENERATOR_KINDS:
+        found = [f for f in found if f and layer_of(f.split("/", 1)[0]) != "other"]
+    return [f for f in found if f]
+
+
+def inputs_from(obj: Mapping[str, Any]) -> list[str]:
+    """``Kind/ns/name`` of the providers a ResourceSet's ``inputsFrom`` names."""
+    namespace = str(meta(obj).get("namespace", ""))
+    refs = _spec(obj).get("inputsFrom") or []
+    found = [ref_key(r, namespace, "ResourceSetInputProvider") for r in refs if r.get("name")]
     return [f for f in found if f]
 
 
@@ -120,9 +140,9 @@ def layer_of(kind: str) -> str:
     """Where a kind sits in the pipeline: source, chart, applier, workload (or other)."""
     if kind == "HelmChart":
         return "chart"
-    if kind in SOURCE_KINDS:
+    if kind in SOURCE_KINDS or kind in INPUT_KINDS:
         return "source"
-    if kind in APPLIER_KINDS:
+    if kind in APPLIER_KINDS or kind in GENERATOR_KINDS:
         return "applier"
     if kind in WORKLOAD_KINDS:
         return "workload"
@@ -203,7 +223,8 @@ def flux_edges(obj: Mapping[str, Any]) -> set[Edge]:
     out: set[Edge] = set()
     out |= {Edge(source, me, "source") for source in sources_of(obj)}
     out |= {Edge(dep, me, "dependsOn") for dep in depends_on(obj)}
-    if obj.get("kind") in APPLIER_KINDS:
+    out |= {Edge(provider, me, "inputs") for provider in inputs_from(obj)}
+    if obj.get("kind") in APPLIER_KINDS or obj.get("kind") in GENERATOR_KINDS:
         for ref in entries(obj):
             if layer_of(ref.kind) != "other":
                 out.add(Edge(me, key_of(ref.kind, ref.namespace, ref.name), "manages"))
@@ -217,15 +238,31 @@ def flux_edges(obj: Mapping[str, Any]) -> set[Edge]:
 class Graph:
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: set[Edge] = field(default_factory=set)
+    providers: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Provider id -> its labels (for ``inputsFrom`` selectors)."""
+    selectors: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    """(ResourceSet id, one of its ``inputsFrom`` selectors)."""
 
     def add_flux(self, objs: Iterable[Mapping[str, Any]]) -> None:
         """Flux objects of the graph's kinds (others are skipped) and their edges."""
         for obj in objs:
-            if layer_of(str(obj.get("kind", ""))) == "other":
+            kind = str(obj.get("kind", ""))
+            if layer_of(kind) == "other":
                 continue
             node = flux_node(obj)
             self.nodes[node.id] = node
             self.edges |= flux_edges(obj)
+            if kind in INPUT_KINDS:
+                self.providers[node.id] = dict(meta(obj).get("labels") or {})
+            if kind in GENERATOR_KINDS:
+                for ref in _spec(obj).get("inputsFrom") or []:
+                    if isinstance(ref.get("selector"), Mapping):
+                        self.selectors.append((node.id, ref["selector"]))
+        for rset, selector in self.selectors:
+            namespace = rset.split("/", 2)[1]
+            for provider, labels in self.providers.items():
+                if provider.split("/", 2)[1] == namespace and selector_matches(selector, labels):
+                    self.edges.add(Edge(provider, rset, "inputs"))
 
     def add_workload(self, node: Node, manager: str | None) -> None:
         self.nodes[node.id] = node

@@ -6,7 +6,7 @@ without changing anything.
   version, other values (their digest), or a release that is not ``deployed`` -> ``upgrade``;
   else ``unchanged``.
 - **The objects**: every rendered object (the chart's CRDs first when they are installed) is
-  planned with the same planner as ``weir diff ks`` (:func:`weir.kustomize.apply.plan`): a
+  planned with the same planner as ``weir diff ks`` (:func:`weir.ssa.apply.plan`): a
   server-side dry-run apply as Helm's field manager, compared with the live object; namespaced
   objects without a namespace go to the release namespace, as Helm installs them. Objects of
   the deployed revision's manifest that the new one no longer has are ``deleted`` (Helm
@@ -26,7 +26,7 @@ from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError, UnknownKindError
 from weir.kube.inventory import Entry
 from weir.kube.resources import mapper_for
-from weir.kustomize.apply import Action, ApplyOptions, plan
+from weir.ssa.apply import Action, ApplyOptions, plan
 from weir.types import Obj
 
 if TYPE_CHECKING:

@@ -175,6 +175,8 @@ def revision(obj: Mapping[str, Any]) -> str:
         return str(artifact["revision"])
     if st.get("lastAppliedRevision"):
         return str(st["lastAppliedRevision"])
+    if st.get("lastExportedRevision"):  # a ResourceSetInputProvider
+        return str(st["lastExportedRevision"])
     history = st.get("history")
     if isinstance(history, list) and history and isinstance(history[0], dict):
         version = history[0].get("chartVersion")

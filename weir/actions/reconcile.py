@@ -43,7 +43,8 @@ from weir.types import Obj
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FORCE_AT = "reconcile.fluxcd.io/forceAt"
-"""HelmRelease: run a one-off Helm upgrade (same token as ``requestedAt``)."""
+"""HelmRelease: run a one-off Helm upgrade; ResourceSetInputProvider: run outside the
+deployment windows (same token as ``requestedAt``)."""
 RESET_AT = "reconcile.fluxcd.io/resetAt"
 """HelmRelease: reset the failure counters (same token as ``requestedAt``)."""
 FIELD_MANAGER = "weir"

@@ -33,6 +33,11 @@ from weir.kube.resources import ResourceRef
 OWNER_LABELS = (
     ("Kustomization", "kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.fluxcd.io/namespace"),
     ("HelmRelease", "helm.toolkit.fluxcd.io/name", "helm.toolkit.fluxcd.io/namespace"),
+    (
+        "ResourceSet",
+        "resourceset.fluxcd.controlplane.io/name",
+        "resourceset.fluxcd.controlplane.io/namespace",
+    ),
 )
 MAX_DEPTH = 32
 
@@ -81,7 +86,7 @@ class Trace:
 
 
 def manager_of(obj: Mapping[str, Any]) -> tuple[KindInfo, str, str] | None:
-    """The Kustomization or HelmRelease named by the object's owner labels."""
+    """The Kustomization, HelmRelease or ResourceSet named by the object's owner labels."""
     labels = meta(obj).get("labels") or {}
     for kind, name_label, ns_label in OWNER_LABELS:
         name, namespace = labels.get(name_label), labels.get(ns_label)

@@ -3,7 +3,8 @@
 Many Kustomizations usually read one GitRepository: without a cache each run downloads,
 verifies and unpacks the same tarball, then deletes it. :class:`ArtifactCache` keeps the last
 few extracted trees (read-only by convention: the build pipeline never writes into its input)
-and shares one download between concurrent runs of the same digest.
+and shares one download between concurrent runs of the same digest. An artifact of this
+process's own storage (:mod:`weir.artifact.local`) is unpacked from disk, not downloaded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 import httpx
 
 from weir.artifact.fetch import fetch_artifact
+from weir.artifact.local import LocalArtifacts
+from weir.artifact.tarball import extract
 
 DEFAULT_ENTRIES = 16
 
@@ -26,8 +29,15 @@ DEFAULT_ENTRIES = 16
 class ArtifactCache:
     """Extracted artifacts under ``root`` (a private temporary directory by default)."""
 
-    def __init__(self, root: Path | None = None, max_entries: int = DEFAULT_ENTRIES) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        max_entries: int = DEFAULT_ENTRIES,
+        local: LocalArtifacts | None = None,
+    ) -> None:
         self.root = root or Path(tempfile.mkdtemp(prefix="weir-artifacts-"))
+        self.local = local
+        """This process's storage: its artifacts are read from disk."""
         self.max_entries = max_entries
         self._entries: OrderedDict[str, Path] = OrderedDict()
         self._users: dict[str, int] = {}
@@ -54,10 +64,14 @@ class ArtifactCache:
                 if path is None or not path.is_dir():
                     path = self.root / digest.replace(":", "-")
                     await asyncio.to_thread(shutil.rmtree, path, True)
+                    own = self.local.path(url) if self.local is not None else None
                     try:
-                        await fetch_artifact(
-                            url, digest, path, timeout=timeout, client=self._http(timeout)
-                        )
+                        if own is not None:
+                            await asyncio.to_thread(extract, own, path, digest)
+                        else:
+                            await fetch_artifact(
+                                url, digest, path, timeout=timeout, client=self._http(timeout)
+                            )
                     except BaseException:
                         await asyncio.to_thread(shutil.rmtree, path, True)
                         raise

@@ -4,6 +4,7 @@
 
     ArtifactError (weir.errors.WeirError)         reason ArtifactFailed
     ├── ArtifactFetchError                        HTTP download failed
+    │   └── ArtifactNotFoundError                 the artifact server has no such file (404)
     ├── DigestMismatchError                       the bytes do not hash to the advertised digest
     ├── UnsafeArchiveError                        the tarball tries to escape or is too large
     └── InvalidVersionError                       a malformed semver version or range
@@ -27,6 +28,11 @@ class ArtifactError(WeirError):
 
 class ArtifactFetchError(ArtifactError):
     """The artifact could not be downloaded (HTTP error status, connection failure)."""
+
+
+class ArtifactNotFoundError(ArtifactFetchError):
+    """The artifact server answered 404: the source has not stored the artifact there (yet), as
+    after a leader failover before the new leader's source controller stored it again."""
 
 
 class DigestMismatchError(ArtifactError):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from weir.artifact.errors import ArtifactFetchError
+from weir.artifact.errors import ArtifactFetchError, ArtifactNotFoundError
 from weir.artifact.tarball import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE, extract
 
 
@@ -28,7 +28,8 @@ async def fetch_artifact(
     """Download the tarball at ``url``, verify ``digest`` and extract it into ``dest`` (created
     if missing, must be empty). Returns ``dest``.
 
-    Raises :class:`~weir.artifact.errors.ArtifactFetchError` for HTTP failures,
+    Raises :class:`~weir.artifact.errors.ArtifactFetchError` for HTTP failures
+    (:class:`~weir.artifact.errors.ArtifactNotFoundError` for a 404),
     :class:`~weir.artifact.errors.DigestMismatchError` and
     :class:`~weir.artifact.errors.UnsafeArchiveError` from the extraction.
     """
@@ -39,15 +40,15 @@ async def fetch_artifact(
     try:
         try:
             async with http.stream("GET", url) as resp:
-                if resp.status_code != 200:
-                    hint = (
-                        "the artifact was garbage-collected or not produced yet; wait for the "
-                        "source to be Ready"
-                        if resp.status_code == 404
-                        else "check that the artifact server is running"
+                if resp.status_code == 404:
+                    raise ArtifactNotFoundError(
+                        f"failed to download artifact from {url}: HTTP 404; the artifact was "
+                        "garbage-collected or not stored yet; wait for the source to be Ready"
                     )
+                if resp.status_code != 200:
                     raise ArtifactFetchError(
-                        f"failed to download artifact from {url}: HTTP {resp.status_code}; {hint}"
+                        f"failed to download artifact from {url}: HTTP {resp.status_code}; "
+                        "check that the artifact server is running"
                     )
                 size = 0
                 with open(tarball, "wb") as out:  # noqa: ASYNC230 - private temp file

@@ -15,6 +15,7 @@ destination is emptied again.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import io
@@ -351,6 +352,15 @@ class _Unpacker:
                 raise UnsafeArchiveError(
                     f"symlink {link_path.relative_to(self.dest)!s} resolves outside the artifact"
                 )
+            try:
+                os.stat(link_path)
+            except OSError as e:
+                # A dangling link is harmless; a loop makes every reader of the tree fail
+                # (ELOOP; pathlib's resolve raises RuntimeError), so it is refused.
+                if e.errno == errno.ELOOP:
+                    raise UnsafeArchiveError(
+                        f"symlink {link_path.relative_to(self.dest)!s} is a loop"
+                    ) from e
 
 
 def _refuse_special(member: tarfile.TarInfo) -> None:

@@ -14,7 +14,10 @@ Three modes (:class:`AuthSettings`):
 
 When someone is signed in, actions impersonate them (``Impersonate-User`` and
 ``Impersonate-Group``), so the cluster's RBAC decides and a refusal comes back as the API server
-said it. Reads come from weir's caches and are the same for every signed-in user.
+said it; reads are filtered by what they may list (:mod:`weir.auth.rbac`, ADR 0013). The
+``anonymous`` and ``oidc`` modes come from the Flux Operator's web config
+(:mod:`weir.auth.webconfig`, :mod:`weir.auth.oidc`); :mod:`weir.auth.signin` resolves the
+caller whatever the mode.
 
 The users file::
 
@@ -40,9 +43,10 @@ from typing import Any, Literal
 
 import yaml
 
+from weir.auth.webconfig import WebConfig, load_web_config
 from weir.errors import ConfigError, UsageError
 
-AuthMode = Literal["none", "token", "proxy"]
+AuthMode = Literal["none", "token", "proxy", "anonymous", "oidc"]
 COOKIE = "weir_session"
 GROUPS_HEADER = "X-Forwarded-Groups"
 DEFAULT_SESSION_TTL = 12 * 3600.0
@@ -121,17 +125,45 @@ class AuthSettings:
     """``proxy`` mode: the header with the user name (``--web-auth-proxy-header``)."""
     session_ttl: float = DEFAULT_SESSION_TTL
     """How long a browser session lasts (seconds)."""
+    config: WebConfig | None = None
+    """``--web-config``: the Flux Operator's web config (``anonymous`` and ``oidc`` modes)."""
+
+    @property
+    def user_cache_size(self) -> int:
+        """How many users' access and API clients are kept (``userCacheSize``)."""
+        auth = self.config.authentication if self.config is not None else None
+        return auth.user_cache_size if auth is not None else 100
 
     @classmethod
-    def from_flags(cls, users_file: str | None, proxy_header: str | None) -> AuthSettings:
-        if users_file and proxy_header:
-            raise UsageError(
-                "--web-users-file and --web-auth-proxy-header exclude each other: pick one"
+    def from_config(cls, config: WebConfig) -> AuthSettings:
+        """The mode a web config asks for (none when it has no ``authentication``)."""
+        auth = config.authentication
+        if auth is None:
+            return cls(config=config)
+        mode: AuthMode = "anonymous" if auth.type == "Anonymous" else "oidc"
+        return cls(mode=mode, session_ttl=auth.session_seconds, config=config)
+
+    @classmethod
+    def from_flags(
+        cls, users_file: str | None, proxy_header: str | None, web_config: str | None = None
+    ) -> AuthSettings:
+        given = [
+            flag
+            for flag, value in (
+                ("--web-users-file", users_file),
+                ("--web-auth-proxy-header", proxy_header),
+                ("--web-config", web_config),
             )
+            if value
+        ]
+        if len(given) > 1:
+            raise UsageError(f"{' and '.join(given)} exclude each other: pick one")
         if users_file:
             return cls(mode="token", users=load_users(users_file))
         if proxy_header:
             return cls(mode="proxy", proxy_user_header=proxy_header)
+        if web_config:
+            return cls.from_config(load_web_config(web_config))
         return cls()
 
 
@@ -218,6 +250,6 @@ def actions_refusal(settings: AuthSettings, addr: str) -> str | None:
     if settings.mode == "none" and not is_loopback(addr):
         return (
             "actions are disabled: the UI listens beyond loopback without authentication; "
-            "start it with --web-users-file or --web-auth-proxy-header"
+            "start it with --web-config, --web-users-file or --web-auth-proxy-header"
         )
     return None

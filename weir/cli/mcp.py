@@ -82,6 +82,31 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to a flag
             "callers send Authorization: Bearer <token> and every call impersonates them.",
         ),
     ] = None,
+    web_config: Annotated[
+        str | None,
+        typer.Option(
+            "--web-config",
+            help="http: the web UI's config (web.fluxcd.controlplane.io/v1, OAuth2): callers "
+            "send an ID token of its issuer, mapped to a user by its CEL expressions, and every "
+            "call impersonates them.",
+        ),
+    ] = None,
+    audience: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--audience",
+            help="With --web-config: an accepted 'aud' of the ID tokens (repeatable; default: "
+            "the config's clientID).",
+        ),
+    ] = None,
+    resource_url: Annotated[
+        str | None,
+        typer.Option(
+            "--resource-url",
+            help="With --web-config: the endpoint's public URL, named in the protected "
+            "resource metadata (default: http://<addr><path>).",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="trace, debug, info, warning or error.")
     ] = "info",
@@ -99,12 +124,19 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to a flag
     if transport not in TRANSPORTS:
         raise UsageError(f"--transport={transport}: use stdio or http")
     level, encoding = checked_logging(log_level, log_encoding)
-    if users_file and transport != "http":
-        raise UsageError("--users-file authenticates HTTP callers: use it with --transport http")
+    if (users_file or web_config) and transport != "http":
+        raise UsageError(
+            "--users-file and --web-config authenticate HTTP callers: use them with "
+            "--transport http"
+        )
     from weir.auth.users import load_users  # noqa: PLC0415
+    from weir.auth.webconfig import load_web_config  # noqa: PLC0415
 
     settings = McpSettings(
         users=load_users(users_file) if users_file else (),
+        oidc=load_web_config(web_config) if web_config else None,
+        audiences=tuple(audience or ()),
+        resource_url=resource_url,
         kubeconfig=kubeconfig,
         context=context,
         namespace=namespace,
@@ -133,7 +165,7 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to a flag
             address,
             path=path,
             allowed_hosts=settings.allowed_hosts,
-            users=settings.users,
+            settings=settings,
         )
     )
 

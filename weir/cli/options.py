@@ -211,6 +211,32 @@ WebUsersFileOpt = Annotated[
         "token; actions then impersonate them.",
     ),
 ]
+WebAllowedHostsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--web-allowed-hosts",
+        help="Host names the web UI answers besides IP addresses, localhost and the --web-addr "
+        "host (DNS-rebinding protection): the ingress hosts, e.g. weir.example.com or "
+        "*.example.com; comma-separated or repeated.",
+    ),
+]
+WebConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--web-config",
+        help="The Flux Operator's web UI config file (web.fluxcd.controlplane.io/v1 Config): "
+        "OIDC sign-in (authentication.type OAuth2) or one identity for everyone (Anonymous); "
+        "every read and action then happens as the signed-in user.",
+    ),
+]
+WebAccessTTLOpt = Annotated[
+    str,
+    typer.Option(
+        "--web-access-ttl",
+        help="How long what a signed-in user may see is kept before the API server is asked "
+        "again (e.g. 60s); actions are always checked when they run.",
+    ),
+]
 WebAuthProxyHeaderOpt = Annotated[
     str | None,
     typer.Option(

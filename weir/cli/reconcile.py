@@ -54,7 +54,12 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to an argument or fla
         bool, typer.Option("--with-source", help="Reconcile the source(s) first.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="HelmRelease: run a one-off Helm upgrade.")
+        bool,
+        typer.Option(
+            "--force",
+            help="HelmRelease: run a one-off Helm upgrade; ResourceSetInputProvider: run "
+            "outside its deployment windows.",
+        ),
     ] = False,
     reset: Annotated[
         bool, typer.Option("--reset", help="HelmRelease: reset the failure counters.")
@@ -73,8 +78,13 @@ def command(  # noqa: PLR0917 -- typer maps each parameter to an argument or fla
     info = options.kinds_of(kind, single=True)[0]
     if not info.has_status:
         raise UsageError(f"{info.kind} has no status: no controller reconciles it")
-    if (force or reset) and info.kind != "HelmRelease":
-        raise UsageError("--force and --reset apply to HelmReleases only (weir reconcile hr ...)")
+    if reset and info.kind != "HelmRelease":
+        raise UsageError("--reset applies to HelmReleases only (weir reconcile hr ...)")
+    if force and info.kind not in ("HelmRelease", "ResourceSetInputProvider"):
+        raise UsageError(
+            "--force applies to HelmReleases and ResourceSetInputProviders only "
+            "(weir reconcile hr|rsip ...)"
+        )
     seconds = options.parse_duration(timeout)
     opts = KubeOptions(kubeconfig, context, namespace)
     outcomes = options.run(

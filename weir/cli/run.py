@@ -13,7 +13,13 @@ import typer
 from weir import log as runtime_logging
 from weir.auth.users import AuthSettings
 from weir.cli.logopts import checked_logging
-from weir.cli.options import WebAuthProxyHeaderOpt, WebUsersFileOpt
+from weir.cli.options import (
+    WebAccessTTLOpt,
+    WebAllowedHostsOpt,
+    WebAuthProxyHeaderOpt,
+    WebConfigOpt,
+    WebUsersFileOpt,
+)
 from weir.errors import ConfigError, UsageError
 from weir.helm.settings import HelmSettings
 from weir.kustomize.settings import KustomizeSettings
@@ -277,6 +283,9 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     ] = "",
     web_users_file: WebUsersFileOpt = None,
     web_auth_proxy_header: WebAuthProxyHeaderOpt = None,
+    web_allowed_hosts: WebAllowedHostsOpt = None,
+    web_config: WebConfigOpt = None,
+    web_access_ttl: WebAccessTTLOpt = "60s",
     log_level: Annotated[
         str, typer.Option("--log-level", help="trace, debug, info, warning or error.")
     ] = _DEFAULTS.log_level,
@@ -332,7 +341,11 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         WebSettings(
             addr=web_addr,
             base_path=web_base_path,
-            auth=AuthSettings.from_flags(web_users_file, web_auth_proxy_header),
+            auth=AuthSettings.from_flags(web_users_file, web_auth_proxy_header, web_config),
+            allowed_hosts=tuple(web_allowed_hosts or ()),
+            access_ttl=_duration("--web-access-ttl", web_access_ttl),
+            kubeconfig=kubeconfig,
+            context=context,
         ).normalized(),
     )
     if operator_mode not in ("local", "cluster"):
@@ -347,6 +360,7 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
         reporting_interval=_duration("--reporting-interval", reporting_interval),
         catalog=distribution_catalog,
         plan_configmap=plan_configmap,
+        default_service_account=default_service_account,
     )
     settings = RunSettings(
         controllers=controllers,

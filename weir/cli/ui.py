@@ -14,8 +14,12 @@ from weir.auth.users import AuthSettings
 from weir.cli.options import (
     ContextOpt,
     KubeconfigOpt,
+    WebAccessTTLOpt,
+    WebAllowedHostsOpt,
     WebAuthProxyHeaderOpt,
+    WebConfigOpt,
     WebUsersFileOpt,
+    parse_duration,
 )
 from weir.errors import UsageError
 from weir.web.settings import DEFAULT_ADDR, WebSettings
@@ -46,6 +50,9 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     ),
     users_file: WebUsersFileOpt = None,
     auth_proxy_header: WebAuthProxyHeaderOpt = None,
+    allowed_hosts: WebAllowedHostsOpt = None,
+    web_config: WebConfigOpt = None,
+    access_ttl: WebAccessTTLOpt = "60s",
 ) -> None:
     """Serve the web dashboard: live status of every Flux object, graph, workloads, actions."""
     from weir.web import standalone  # noqa: PLC0415 -- starlette/uvicorn only when needed
@@ -57,7 +64,11 @@ def command(  # noqa: PLR0917 - typer maps each parameter to a flag
     settings = WebSettings(
         addr=addr,
         base_path=base_path,
-        auth=AuthSettings.from_flags(users_file, auth_proxy_header),
+        auth=AuthSettings.from_flags(users_file, auth_proxy_header, web_config),
+        allowed_hosts=tuple(allowed_hosts or ()),
+        access_ttl=parse_duration(access_ttl, "--web-access-ttl"),
+        kubeconfig=kubeconfig,
+        context=context,
     ).normalized()
     runtime_logging.configure(log_level.lower(), "json" if log_encoding == "json" else "console")
     sys.exit(

@@ -232,9 +232,10 @@ class DevCluster:
             log=self.log_dir / "kube-apiserver.log",
         )
 
-    def restart_apiserver(self) -> None:
-        """Stop the running kube-apiserver and start it again with the same arguments and port
-        (etcd keeps running, so no data is lost); returns once it is ready again."""
+    def restart_apiserver(self, down_for: float = 0.0) -> None:
+        """Stop the running kube-apiserver, leave it down ``down_for`` seconds, and start it
+        again with the same arguments and port (etcd keeps running, so no data is lost);
+        returns once it is ready again."""
         st = self.state()
         if st is None or not self.is_up():
             raise ClusterError(
@@ -242,6 +243,8 @@ class DevCluster:
             )
         info = st.processes["kube-apiserver"]
         stop(info.pid, info.binary, timeout=APISERVER_RESTART_GRACE)
+        if down_for > 0:
+            time.sleep(down_for)
         argv = self._apiserver_argv(info.binary, st.processes["etcd"].port, info.port)
         pid = spawn("kube-apiserver", argv, self.log_dir)
         st.processes["kube-apiserver"] = ProcessInfo(pid, info.binary, info.port)

@@ -17,8 +17,10 @@ keeping the last few by digest: a hundred releases of one chart download it once
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +29,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.api.helm import HelmReleaseSpec
 from weir.api.kinds import lookup
+from weir.artifact.local import LocalArtifacts
 from weir.helmengine.engine import ChartInfo, HelmEngine
 from weir.helmengine.errors import ChartError
 from weir.helmengine.postrender import origin_labels
@@ -43,6 +46,9 @@ FIELD_MANAGER = "helm-controller"
 HELM_CHART = lookup("HelmChart")
 MAX_CHART_SIZE = 64 << 20
 CACHE_ENTRIES = 32
+_RETRYING = re.compile(r"[,;]?\s*retrying in [0-9a-zµ.]+(?: \([^)]*\))?\s*$")
+"""A source's own "retrying in 30s" at the end of the message a HelmRelease quotes (the
+HelmRelease says when it retries itself)."""
 
 
 @dataclass(frozen=True)
@@ -240,7 +246,7 @@ class ChartSources:
         delay = self.requeue_dependency
         return Result.requeue_after(
             delay,
-            f"{message}; retrying in {format_duration(delay)}",
+            f"{_RETRYING.sub('', message)}; retrying in {format_duration(delay)}",
             reason="ArtifactFailed" if failed else "Progressing",
         )
 
@@ -282,10 +288,12 @@ class LoadedChart:
 
 
 class ChartCache:
-    """Chart archives by artifact digest, downloaded once and loaded once."""
+    """Chart archives by artifact digest, downloaded once and loaded once; an archive of this
+    process's own storage (:mod:`weir.artifact.local`) is read from disk."""
 
-    def __init__(self, entries: int = CACHE_ENTRIES) -> None:
+    def __init__(self, entries: int = CACHE_ENTRIES, local: LocalArtifacts | None = None) -> None:
         self.entries = entries
+        self.local = local
         self._items: collections.OrderedDict[str, LoadedChart] = collections.OrderedDict()
         self._http: httpx.AsyncClient | None = None
 
@@ -307,9 +315,24 @@ class ChartCache:
             self._items.popitem(last=False)
 
     async def _download(self, artifact: ChartArtifact) -> bytes:
+        what = f"artifact of {artifact.display} ({artifact.url})"
+        own = self.local.path(artifact.url) if self.local is not None else None
+        if own is not None:
+            data = await asyncio.to_thread(own.read_bytes)
+        else:
+            data = await self._fetch(artifact, what)
+        if len(data) > MAX_CHART_SIZE:
+            raise ChartError(f"the {what} is larger than {MAX_CHART_SIZE} bytes")
+        algo, _, want = artifact.digest.partition(":")
+        if algo != "sha256" or hashlib.sha256(data).hexdigest() != want:
+            raise ChartError(
+                f"the {what} does not match its digest {artifact.digest}; it is fetched again"
+            )
+        return data
+
+    async def _fetch(self, artifact: ChartArtifact, what: str) -> bytes:
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=60.0)
-        what = f"artifact of {artifact.display} ({artifact.url})"
         try:
             resp = await self._http.get(artifact.url)
         except httpx.HTTPError as e:
@@ -321,15 +344,7 @@ class ChartCache:
                 else "check that the source controller's artifact server is running"
             )
             raise ChartError(f"failed to download the {what}: HTTP {resp.status_code}; {hint}")
-        data = resp.content
-        if len(data) > MAX_CHART_SIZE:
-            raise ChartError(f"the {what} is larger than {MAX_CHART_SIZE} bytes")
-        algo, _, want = artifact.digest.partition(":")
-        if algo != "sha256" or hashlib.sha256(data).hexdigest() != want:
-            raise ChartError(
-                f"the {what} does not match its digest {artifact.digest}; it is fetched again"
-            )
-        return data
+        return resp.content
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -25,6 +25,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 
 from weir.api.kinds import lookup
+from weir.artifact.local import LocalArtifacts
 from weir.helm.chartsource import ChartSources, helmchart_name
 from weir.helm.reconciler import HelmReleaseReconciler
 from weir.helm.settings import HelmSettings
@@ -169,6 +170,7 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
         events=recorder,
         settings=settings,
     )
+    reconciler.charts.local = ctx.shared_service(LocalArtifacts, LocalArtifacts)
     controller = build_controller(
         ctx, hr.kind, hr.resource, reconciler, component=COMPONENT, events=_WarningsOnly(recorder)
     )

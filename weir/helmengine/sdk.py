@@ -393,7 +393,9 @@ class SdkEngine(HelmEngine):
         try:
             return await self._run(build)
         except self._sdk.HelmError as e:
-            raise ChartError(f"packaging the chart in {chart_dir} failed: {e}") from e
+            # The directory is a temporary one of the controller's: never in a message.
+            text = str(e).replace(f"{Path(chart_dir)}/", "").replace(str(Path(chart_dir)), ".")
+            raise ChartError(f"packaging the chart failed: {text}") from e
 
     # ------------------------------------------------------------------------- actions
     async def render(

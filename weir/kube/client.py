@@ -186,6 +186,25 @@ def impersonating(
 GROUPS_ATTR = "_weir_impersonate_groups"
 
 
+class _View(client.ApiClient):
+    """An :func:`acting_as` view: closing it leaves the pool it shares open."""
+
+    async def close(self) -> None:
+        return None
+
+
+def acting_as(api: client.ApiClient, user: str, groups: tuple[str, ...] = ()) -> client.ApiClient:
+    """A view of ``api`` that impersonates ``user`` (and ``groups``) and shares ``api``'s
+    connection pool: free to make per request and per user (the web UI makes one for every
+    signed-in user), where :func:`impersonating` opens a new pool. Only for calls through
+    :mod:`weir.kube.transport` (all of weir's own); closing it does nothing."""
+    view: client.ApiClient = _View.__new__(_View)
+    view.__dict__.update(api.__dict__)
+    view.default_headers = {**api.default_headers, "Impersonate-User": user}
+    setattr(view, GROUPS_ATTR, tuple(groups))
+    return view
+
+
 def impersonated_groups(api: client.ApiClient) -> tuple[str, ...]:
     """The groups an :func:`impersonating` client acts with (one header each)."""
     groups: tuple[str, ...] = getattr(api, GROUPS_ATTR, ())

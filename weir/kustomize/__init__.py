@@ -20,14 +20,14 @@ Render: :mod:`~weir.kustomize.render` (build + substitution + history digest, th
 commonMetadata and owner labels: the one pipeline of the controller, ``weir build``/``weir
 diff`` and the MCP server).
 
-Apply: :mod:`~weir.kube.order` (stages), :mod:`~weir.kustomize.apply` (staged server-side
+Apply: :mod:`~weir.kube.order` (stages), :mod:`~weir.ssa.apply` (staged server-side
 apply with drift detection; its planner, ``plan``, is what ``weir diff`` shows),
-:mod:`~weir.kustomize.cleanup` (taking fields over from kubectl),
-:mod:`~weir.kube.inventory` (ids, diff, owner labels), :mod:`~weir.kustomize.prune`
+:mod:`~weir.ssa.cleanup` (taking fields over from kubectl),
+:mod:`~weir.kube.inventory` (ids, diff, owner labels), :mod:`~weir.ssa.prune`
 (garbage collection, deletionPolicy).
 
-Health: :mod:`~weir.kube.kstatus` (kstatus), :mod:`~weir.kustomize.celhealth`
-(healthCheckExprs), :mod:`~weir.kustomize.wait` (polling until Current).
+Health: :mod:`~weir.kube.kstatus` (kstatus), :mod:`~weir.ssa.celhealth`
+(healthCheckExprs), :mod:`~weir.ssa.wait` (polling until Current).
 
 Errors: :mod:`~weir.kustomize.errors`.
 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from weir.api.kinds import lookup
+from weir.artifact.local import LocalArtifacts
 from weir.kube.indexers import index_by_source_ref
 from weir.kustomize.reconciler import KustomizationReconciler, Sources
 from weir.kustomize.settings import KustomizeSettings
@@ -37,6 +38,7 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
         informer.get,
         ctx.feature(KustomizeSettings),
     )
+    reconciler.artifacts.local = ctx.shared_service(LocalArtifacts, LocalArtifacts)
     controller = build_controller(ctx, ks.kind, ks.resource, reconciler, component=COMPONENT)
     for kind, inf in source_informers.items():
         controller.watch(

@@ -12,54 +12,45 @@
 
 from __future__ import annotations
 
-import base64
-import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from weir.kube.inventory import set_owner_labels
+from weir.ssa.normalize import normalize
+from weir.ssa.policies import (
+    DISABLED,
+    ENABLED,
+    KUSTOMIZE,
+    SSA_IF_NOT_PRESENT,
+    SSA_IGNORE,
+    SSA_MERGE,
+    SSA_OVERRIDE,
+    has_policy,
+    policy,
+)
 
-SSA_KEY = "kustomize.toolkit.fluxcd.io/ssa"
-FORCE_KEY = "kustomize.toolkit.fluxcd.io/force"
-PRUNE_KEY = "kustomize.toolkit.fluxcd.io/prune"
-RECONCILE_KEY = "kustomize.toolkit.fluxcd.io/reconcile"
+__all__ = [
+    "DISABLED",
+    "ENABLED",
+    "FORCE_KEY",
+    "PRUNE_KEY",
+    "RECONCILE_KEY",
+    "SSA_IF_NOT_PRESENT",
+    "SSA_IGNORE",
+    "SSA_KEY",
+    "SSA_MERGE",
+    "SSA_OVERRIDE",
+    "has_policy",
+    "normalize",
+    "policy",
+    "prepare",
+    "set_common_metadata",
+]
 
-SSA_OVERRIDE = "Override"
-SSA_MERGE = "Merge"
-SSA_IF_NOT_PRESENT = "IfNotPresent"
-SSA_IGNORE = "Ignore"
-ENABLED = "Enabled"
-DISABLED = "Disabled"
-
-_POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
-
-
-def policy(obj: Mapping[str, Any], key: str) -> str | None:
-    """The value of ``key`` in the object's annotations, else its labels."""
-    meta = obj.get("metadata") or {}
-    for field in ("annotations", "labels"):
-        value = (meta.get(field) or {}).get(key)
-        if value is not None:
-            return str(value)
-    return None
-
-
-def has_policy(obj: Mapping[str, Any], key: str, value: str) -> bool:
-    """True when ``key`` is set to ``value`` (case-insensitive) in annotations or labels."""
-    meta = obj.get("metadata") or {}
-    wanted = value.casefold()
-    return any(
-        str((meta.get(field) or {}).get(key, "")).casefold() == wanted
-        for field in ("annotations", "labels")
-    )
+SSA_KEY = KUSTOMIZE.ssa[0]
+FORCE_KEY = KUSTOMIZE.force
+PRUNE_KEY = KUSTOMIZE.prune
+RECONCILE_KEY = KUSTOMIZE.reconcile
 
 
 def set_common_metadata(
@@ -75,43 +66,6 @@ def set_common_metadata(
     if annotations:
         meta["annotations"] = {**(meta.get("annotations") or {}), **annotations}
     return obj
-
-
-def _default_protocols(ports: Any) -> None:
-    for port in ports if isinstance(ports, list) else []:
-        if isinstance(port, dict) and "protocol" not in port:
-            port["protocol"] = "TCP"
-
-
-def _pod_spec(obj: Mapping[str, Any]) -> Any:
-    node: Any = obj
-    for key in _POD_TEMPLATE_PATHS.get(str(obj.get("kind")), ("-",)):
-        node = node.get(key) if isinstance(node, dict) else None
-    return node
-
-
-def normalize(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """A normalized deep copy of a manifest (see the module docstring)."""
-    out = copy.deepcopy(dict(obj))
-    meta = out.get("metadata")
-    if isinstance(meta, dict):
-        meta.pop("creationTimestamp", None)
-    if out.get("kind") != "CustomResourceDefinition":
-        out.pop("status", None)
-    if out.get("kind") == "Secret" and out.get("apiVersion") == "v1" and out.get("stringData"):
-        data = dict(out.get("data") or {})
-        for key, value in out.pop("stringData").items():
-            data[key] = base64.b64encode(str(value).encode()).decode()
-        out["data"] = data
-    if out.get("kind") == "Service" and out.get("apiVersion") == "v1":
-        _default_protocols((out.get("spec") or {}).get("ports"))
-    pod = _pod_spec(out)
-    if isinstance(pod, dict):
-        for field in ("initContainers", "containers", "ephemeralContainers"):
-            for container in pod.get(field) or []:
-                if isinstance(container, dict):
-                    _default_protocols(container.get("ports"))
-    return out
 
 
 def prepare(

@@ -28,21 +28,17 @@ from pydantic import ValidationError
 
 from weir.api.kustomize import KustomizationSpec
 from weir.artifact.cache import ArtifactCache
-from weir.artifact.errors import ArtifactError
+from weir.artifact.errors import ArtifactError, ArtifactFetchError, ArtifactNotFoundError
 from weir.kube import apply as kube
 from weir.kube import inventory
 from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
 from weir.kustomize import sandbox
-from weir.kustomize.apply import ApplyOptions, ChangeSet, apply_all
 from weir.kustomize.build import Manifest, build_inputs, build_output
 from weir.kustomize.buildcache import BuildCache, spec_key
-from weir.kustomize.celhealth import HealthRules
-from weir.kustomize.errors import KustomizeError
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.pool import BuildPool
-from weir.kustomize.prune import deletes_on_finalize, prune, waits_on_finalize
 from weir.kustomize.redact import Scrubber
 from weir.kustomize.render import (
     cluster_decryptor,
@@ -55,13 +51,17 @@ from weir.kustomize.render import (
 from weir.kustomize.settings import KustomizeSettings
 from weir.kustomize.unchanged import Applied, fingerprint, record, untouched
 from weir.kustomize.variables import Variables
-from weir.kustomize.wait import wait_for_health
 from weir.log import kv
 from weir.runtime import conditions
 from weir.runtime.dependencies import Dependencies
 from weir.runtime.durations import format_duration, parse_duration
 from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import ReconcileError, Result, Stalled
+from weir.ssa.apply import ApplyOptions, ChangeSet, apply_all
+from weir.ssa.celhealth import HealthRules
+from weir.ssa.errors import SSAError
+from weir.ssa.prune import deletes_on_finalize, prune, waits_on_finalize
+from weir.ssa.wait import wait_for_health
 from weir.types import Obj
 
 log = logging.getLogger("weir.kustomize")
@@ -250,20 +250,15 @@ class KustomizationReconciler(Reconciler):
                     if same is not None:
                         return await self._skip(run, artifact, same, rules, started)
                     objects, digest, fp = await self._build(run, root, str(artifact["digest"]))
-                except KustomizeError as e:
+                except SSAError as e:
                     raise self._failed(e, run) from e
         except ArtifactError as e:
-            raise ReconcileError(
-                "ArtifactFailed",
-                f"failed to fetch artifact for revision '{revision}': {e}",
-                revision=revision,
-                retry_after=retry,
-            ) from e
+            raise self._artifact_failed(e, revision, retry) from e
 
         try:
             skipped, changes = await self._apply(run, objects)
             checked = await self._health(run, objects, skipped, rules)
-        except KustomizeError as e:
+        except SSAError as e:
             _record_history(obj, digest, e.reason, revision, time.monotonic() - started)
             raise self._failed(e, run) from e
         if fp is not None and self.settings.skip_unchanged:
@@ -304,7 +299,7 @@ class KustomizationReconciler(Reconciler):
         if run.spec.health_checks and not run.spec.wait:
             try:
                 checked = await self._health(run, [], set(), rules)
-            except KustomizeError as e:
+            except SSAError as e:
                 raise self._failed(e, run) from e
         self.applied[run.key] = applied
         return self._succeeded(run, artifact, applied.digest, checked, started)
@@ -381,6 +376,25 @@ class KustomizationReconciler(Reconciler):
             )
         return dict(artifact)
 
+    def _artifact_failed(self, e: ArtifactError, revision: str, retry: float) -> ReconcileError:
+        """The end of a run whose artifact could not be fetched. A download failure (the
+        artifact server has not stored it yet, or is not reachable, as after a leader failover)
+        retries after ``--requeue-dependency``, as Flux does, not after the retry interval; the
+        source storing the artifact (a new URL or time) wakes the Kustomization sooner."""
+        if isinstance(e, ArtifactNotFoundError):
+            delay = self.settings.requeue_dependency
+            message = (
+                f"Source is not ready, artifact not found, retrying in {format_duration(delay)}"
+            )
+            return ReconcileError(ARTIFACT_FAILED, message, revision=revision, retry_after=delay)
+        delay = self.settings.requeue_dependency if isinstance(e, ArtifactFetchError) else retry
+        return ReconcileError(
+            ARTIFACT_FAILED,
+            f"failed to fetch artifact for revision '{revision}': {e}",
+            revision=revision,
+            retry_after=delay,
+        )
+
     def _dependencies_ready(
         self, obj: Obj, spec: KustomizationSpec, revision: str
     ) -> Result | None:
@@ -394,7 +408,7 @@ class KustomizationReconciler(Reconciler):
     def _health_rules(self, spec: KustomizationSpec, revision: str) -> HealthRules:
         try:
             return HealthRules(spec.health_check_exprs or [])
-        except KustomizeError as e:
+        except SSAError as e:
             raise Stalled(e.reason, str(e), revision=revision) from e
 
     async def _client(self, obj: Obj, spec: KustomizationSpec) -> ApiClient:
@@ -559,12 +573,12 @@ class KustomizationReconciler(Reconciler):
         started = time.monotonic()
         try:
             await wait_for_health(run.api, targets, timeout=run.limit, rules=rules)
-        except KustomizeError as e:
+        except SSAError as e:
             conditions.mark_false(obj, HEALTHY, e.reason, str(e))
             raise
         return time.monotonic() - started
 
-    def _failed(self, err: KustomizeError, run: _Run) -> Exception:
+    def _failed(self, err: SSAError, run: _Run) -> Exception:
         if err.terminal:
             return Stalled(err.reason, str(err), revision=run.revision)
         return ReconcileError(err.reason, str(err), revision=run.revision, retry_after=run.retry)

@@ -33,7 +33,7 @@ from weir.errors import KubeError
 from weir.kube.informer import list_all
 from weir.kube.inventory import owner_labels
 from weir.kube.resources import ResourceRef
-from weir.kustomize.apply import Action, ChangeSet
+from weir.ssa.apply import Action, ChangeSet
 
 Group = tuple[ResourceRef, str | None]
 

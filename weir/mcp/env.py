@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from dataclasses import dataclass, field
 
 from kubernetes_asyncio.client import ApiClient
@@ -29,6 +30,31 @@ class ToolEnv:
     _lock: asyncio.Lock | None = field(default=None, init=False)
     _namespace: str | None = field(default=None, init=False)
     _callers: dict[Identity, ApiClient] = field(default_factory=dict, init=False)
+    _context: str | None = field(default=None, init=False)
+
+    @property
+    def context(self) -> str | None:
+        """The kubeconfig context the tools use (``set_kubeconfig_context`` switches it)."""
+        return self._context or self.settings.context
+
+    @property
+    def can_switch_context(self) -> bool:
+        """Contexts can be switched outside a cluster, with one caller (a switch would move
+        every caller of a shared server) and the server's own client."""
+        multi_user = bool(self.settings.users) or self.settings.oidc is not None
+        return (
+            self.shared_api is None
+            and not multi_user
+            and not os.environ.get("KUBERNETES_SERVICE_HOST")
+        )
+
+    async def switch_context(self, name: str) -> None:
+        """Use context ``name`` of the kubeconfig from now on (in memory only: the file is
+        not changed); :class:`~weir.kubeconfig.KubeconfigError` when it does not exist."""
+        resolve(self.settings.kubeconfig, name)  # raises, naming the contexts, when unknown
+        await self.close()
+        self._context = name
+        self._namespace = None
 
     @property
     def default_namespace(self) -> str:
@@ -37,7 +63,7 @@ class ToolEnv:
             return self.settings.namespace
         if self._namespace is None:
             try:
-                self._namespace = resolve(self.settings.kubeconfig, self.settings.context).namespace
+                self._namespace = resolve(self.settings.kubeconfig, self.context).namespace
             except KubeconfigError:
                 self._namespace = DEFAULT_NAMESPACE
         return self._namespace
@@ -75,7 +101,7 @@ class ToolEnv:
             if self._api is None:
                 base = self.shared_api
                 if base is None:
-                    base = await api_client(self.settings.kubeconfig, self.settings.context)
+                    base = await api_client(self.settings.kubeconfig, self.context)
                     self._owned.append(base)
                 if self.settings.kube_as:
                     imp = impersonating(base, self.settings.kube_as, self.settings.kube_as_groups)
@@ -98,9 +124,7 @@ class ToolEnv:
             return self.shared_api
         async with self._lock:
             if not self._owned:
-                self._owned.append(
-                    await api_client(self.settings.kubeconfig, self.settings.context)
-                )
+                self._owned.append(await api_client(self.settings.kubeconfig, self.context))
         return self._owned[0]
 
     async def close(self) -> None:

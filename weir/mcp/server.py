@@ -9,28 +9,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import signal
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from kubernetes_asyncio.client import ApiClient
 from mcp.server import MCPServer
+from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from weir import __version__
-from weir.auth.users import Authenticator, AuthSettings, User
+from weir.auth.hosts import HostGate, HostRule, parse_allowed
+from weir.auth.users import User
 from weir.errors import UsageError
 from weir.log import kv
 from weir.mcp.arguments import ToolServer
 from weir.mcp.audit import CallLog
-from weir.mcp.auth import BearerGate
+from weir.mcp.auth import BearerGate, TokenCallers, callers_for
 from weir.mcp.env import ToolEnv
+from weir.mcp.prompts import register as register_prompts
 from weir.mcp.settings import DEFAULT_PATH, McpSettings
 from weir.mcp.tooling import register
 from weir.mcp.toolset import all_tools
@@ -42,14 +46,15 @@ INSTRUCTIONS = """\
 weir's MCP server: inspect and operate a Kubernetes cluster run with GitOps (Flux's APIs:
 GitRepository, OCIRepository, HelmRepository, HelmChart, Kustomization, HelmRelease).
 Start with get_overview. To find why something fails, use explain_failure on it (any kind),
-then get_dependency_graph, get_events, get_history and get_pod_logs. Before reconciling, use
-diff_kustomization to see what would change. Changes belong in Git: reconcile, suspend and
-resume drive the controllers; apply_manifest and delete_resource refuse objects that Flux
-manages unless told otherwise. Outputs are bounded: use fields=, limit= and selectors.
-Secret values are masked. Every call is logged.
+then get_dependency_graph, get_events, get_history and get_pod_logs (the prompts
+debug_flux_kustomization and debug_flux_helmrelease walk through it). search_docs
+answers questions about weir itself; get_api_versions lists the kinds the cluster
+serves. Before reconciling, use diff_kustomization to see what would change. Changes
+belong in Git: reconcile, suspend and resume drive the controllers; apply_manifest and
+delete_resource refuse objects that Flux manages unless told otherwise. Outputs are
+bounded: use fields=, limit= and selectors. Secret values are masked. Every call is
+logged.
 """
-
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 def build_server(settings: McpSettings, *, api: ApiClient | None = None) -> MCPServer[ToolEnv]:
@@ -74,27 +79,19 @@ def build_server(settings: McpSettings, *, api: ApiClient | None = None) -> MCPS
         lifespan=lifespan,
     )
     names = register(server, all_tools(env), env, calls)
-    log.debug("mcp tools registered", extra=kv(tools=names, readOnly=settings.read_only))
+    prompts = register_prompts(server)
+    log.debug(
+        "mcp tools registered",
+        extra=kv(tools=names, prompts=prompts, readOnly=settings.read_only),
+    )
     return server
 
 
-def transport_security(host: str, port: int, extra: tuple[str, ...]) -> TransportSecuritySettings:
-    """DNS-rebinding protection: only ``Host`` headers of loopback names, the bound host and
-    ``extra`` (``--allowed-host``) are accepted."""
-    hosts: list[str] = []
-    for given in (*LOOPBACK_HOSTS, host, *extra):
-        ipv6 = given.count(":") > 1 and not given.startswith("[")
-        name = f"[{given}]" if ipv6 else given
-        if re.search(r":(\d+|\*)$", name):  # the port is given
-            hosts.append(name)
-        else:
-            hosts.extend([name, f"{name}:*"])
-    if port:
-        hosts = [*hosts, *(f"{h.removesuffix(':*')}:{port}" for h in hosts if h.endswith(":*"))]
-    origins = [f"http://{h}" for h in hosts] + [f"https://{h}" for h in hosts]
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
-    )
+def host_rule(host: str, extra: tuple[str, ...]) -> HostRule:
+    """DNS-rebinding protection (:mod:`weir.auth.hosts`, the web UI's rule): ``Host`` headers
+    of IP addresses, ``localhost``, the bound host name and ``extra`` (``--allowed-host``) are
+    answered; a browser's ``Origin`` must be the server's own or an allowed host."""
+    return HostRule.for_listener(host, parse_allowed(extra, "--allowed-host"))
 
 
 def build_http_app(
@@ -105,21 +102,50 @@ def build_http_app(
     port: int = 0,
     allowed_hosts: tuple[str, ...] = (),
     users: tuple[User, ...] = (),
+    settings: McpSettings | None = None,
 ) -> ASGIApp:
     """The streamable-HTTP ASGI app serving ``server`` at ``path``, behind
-    :class:`~weir.mcp.auth.BearerGate` when ``users`` are given. Its lifespan runs the session
-    manager: when mounting it in another Starlette app, enter ``server.session_manager.run()``
-    in the host app's lifespan (mounted lifespans do not run)."""
+    :class:`~weir.auth.hosts.HostGate` (DNS-rebinding protection; the SDK's own check is off so
+    that one rule decides) and :class:`~weir.mcp.auth.BearerGate` when callers authenticate
+    (``users``, or ``settings`` with a users file or an OIDC web config; OIDC adds the protected
+    resource metadata). Its
+    lifespan runs the session manager: when mounting it in another Starlette app, enter
+    ``server.session_manager.run()`` in the host app's lifespan (mounted lifespans do not
+    run)."""
     if not path.startswith("/"):
         raise UsageError(f"--path {path!r} must start with /, e.g. /mcp")
-    app: ASGIApp = server.streamable_http_app(
+    starlette = server.streamable_http_app(
         streamable_http_path=path,
-        transport_security=transport_security(host, port, allowed_hosts),
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         host=host,
     )
-    if users:
-        app = BearerGate(app, Authenticator(AuthSettings(mode="token", users=users)), path)
-    return app
+    app: ASGIApp = starlette
+    if settings is not None and settings.oidc is not None:
+        callers = callers_for(settings)
+        assert callers is not None
+        name = f"[{host}]" if ":" in host else host
+        resource = settings.resource_url or f"http://{name}:{port}{path}"
+        metadata = protected_resource_routes(resource, settings)
+        starlette.router.routes.extend(metadata)
+        app = BearerGate(app, callers, path, str(build_resource_metadata_url(AnyHttpUrl(resource))))
+    elif users or (settings is not None and settings.users):
+        found = users or (settings.users if settings is not None else ())
+        app = BearerGate(app, TokenCallers(McpSettings(users=found)), path)
+    return HostGate(app, host_rule(host, allowed_hosts), "mcp")
+
+
+def protected_resource_routes(resource: str, settings: McpSettings) -> list[Route]:
+    """RFC 9728 metadata for ``resource``: the OIDC issuer is its authorization server."""
+    oauth2 = settings.oidc.oauth2 if settings.oidc is not None else None
+    assert oauth2 is not None
+    # Strings, not AnyHttpUrl objects: the metadata model keeps them as given, and an issuer
+    # is compared character by character (RFC 8414), so no "/" may be added to it.
+    return create_protected_resource_routes(
+        resource_url=cast(AnyHttpUrl, resource),
+        authorization_servers=[cast(AnyHttpUrl, oauth2.issuer_url)],
+        scopes_supported=list(oauth2.scopes),
+        resource_name="weir MCP server",
+    )
 
 
 class _Server(uvicorn.Server):
@@ -159,6 +185,7 @@ async def serve_http(
     allowed_hosts: tuple[str, ...] = (),
     on_listening: Callable[[str], None] | None = None,
     users: tuple[User, ...] = (),
+    settings: McpSettings | None = None,
 ) -> None:
     """Serve streamable HTTP on ``address`` until cancelled or signalled."""
     sock = bind(address)
@@ -170,12 +197,15 @@ async def serve_http(
         port=port,
         allowed_hosts=allowed_hosts,
         users=users,
+        settings=settings,
     )
     host = f"[{address.host}]" if ":" in address.host else address.host
     url = f"http://{host}:{port}{path}"
-    if address.host not in ("127.0.0.1", "::1", "localhost") and not users:
+    secured = bool(users) or (settings is not None and (settings.users or settings.oidc))
+    if address.host not in ("127.0.0.1", "::1", "localhost") and not secured:
         log.warning(
-            "mcp server listens beyond loopback without authentication: pass --users-file "
+            "mcp server listens beyond loopback without authentication: pass --web-config "
+            "(OIDC bearer tokens) or --users-file "
             "(bearer tokens; calls impersonate the caller), or protect it otherwise and prefer "
             "--read-only",
             extra=kv(url=url),

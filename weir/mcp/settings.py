@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from weir.auth.users import User
+from weir.auth.webconfig import WebConfig
 from weir.errors import UsageError
 
 DEFAULT_ADDR = "127.0.0.1:9081"
@@ -41,6 +42,14 @@ class McpSettings:
     users: tuple[User, ...] = ()
     """``--users-file``: HTTP callers must send the bearer token of one of these users, and the
     tools impersonate the caller (:mod:`weir.mcp.auth`)."""
+    oidc: WebConfig | None = None
+    """``--web-config``: HTTP callers must send an ID token of its OIDC issuer (the web UI's
+    configuration), and the tools impersonate the caller (:mod:`weir.mcp.auth`)."""
+    audiences: tuple[str, ...] = ()
+    """``--audience``: the ``aud`` values accepted (default: the config's client ID)."""
+    resource_url: str | None = None
+    """``--resource-url``: the MCP endpoint's public URL, as clients reach it (default:
+    ``http://<addr><path>``); named in the protected resource metadata."""
 
     def __post_init__(self) -> None:
         if self.kube_as_groups and not self.kube_as:
@@ -53,6 +62,16 @@ class McpSettings:
                 "--users-file and --kube-as exclude each other: with a users file every call "
                 "already impersonates its caller"
             )
+        if self.oidc is not None and (self.users or self.kube_as):
+            raise UsageError(
+                "--web-config excludes --users-file and --kube-as: with OIDC every call "
+                "impersonates its caller"
+            )
+        if self.oidc is not None and self.oidc.oauth2 is None:
+            raise UsageError(
+                "--web-config: the MCP server needs authentication.type OAuth2 (its issuer "
+                "and claims mapping) to accept bearer tokens"
+            )
         if self.max_output < 1024:
             raise UsageError("--max-output must be at least 1024 characters")
         if self.call_timeout <= 0:
@@ -64,6 +83,8 @@ class McpSettings:
         for the caller of a call)."""
         if self.users:
             return "the caller (--users-file)"
+        if self.oidc is not None:
+            return "the caller (OIDC bearer token)"
         if not self.kube_as:
             return "kubeconfig user"
         groups = f" (groups {', '.join(self.kube_as_groups)})" if self.kube_as_groups else ""

@@ -21,12 +21,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
 from weir.actions.errors import SuspendedError
-from weir.auth.users import Authenticator, AuthSettings
 from weir.errors import WeirError
 from weir.kube.errors import ForbiddenError, UnauthorizedError
 from weir.log import kv
 from weir.mcp.audit import CallLog
-from weir.mcp.auth import CALLER
+from weir.mcp.auth import CALLER, Callers, callers_for
 from weir.mcp.env import ToolEnv
 
 log = logging.getLogger("weir.mcp")
@@ -88,20 +87,18 @@ def _text_chars(result: CallToolResult) -> int:
     return sum(len(c.text) for c in result.content if isinstance(c, TextContent))
 
 
-def wrap(
-    spec: ToolSpec, env: ToolEnv, calls: CallLog, callers: Authenticator | None = None
-) -> ToolFn:
+def wrap(spec: ToolSpec, env: ToolEnv, calls: CallLog, callers: Callers | None = None) -> ToolFn:
     """``spec.fn`` with a deadline, readable errors and a log record per call."""
     fn = spec.fn
-    authenticator = callers or Authenticator(AuthSettings(mode="token", users=env.settings.users))
+    named = callers if callers is not None else callers_for(env.settings)
 
     @functools.wraps(fn)
     async def call(**kwargs: Any) -> CallToolResult:
         ctx: Context[Any] | None = kwargs.pop(CONTEXT_PARAM, None)
         caller = None
-        if env.settings.users:  # only the HTTP transport gets here: BearerGate checked it
+        if named is not None:  # only the HTTP transport gets here: BearerGate checked it
             headers = (ctx.headers if ctx is not None else None) or {}
-            caller = authenticator.identify(headers, {})
+            caller = await named.identify(headers)
             if caller is None:
                 raise ToolError("this call carries no valid bearer token")
         token = CALLER.set(caller)
@@ -159,7 +156,7 @@ def register(
 ) -> list[str]:
     """Add the tools to ``server`` (write tools only when not read-only); returns their names."""
     names = []
-    callers = Authenticator(AuthSettings(mode="token", users=env.settings.users))
+    callers = callers_for(env.settings)
     for spec in specs:
         if spec.is_write and env.settings.read_only:
             continue

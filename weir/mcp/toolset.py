@@ -5,7 +5,9 @@ from __future__ import annotations
 from weir.mcp.env import ToolEnv
 from weir.mcp.tooling import ToolSpec
 from weir.mcp.tools import (
+    cluster,
     diff,
+    docs,
     events,
     explain,
     flux,
@@ -16,11 +18,13 @@ from weir.mcp.tools import (
     operator,
     overview,
     resources,
+    resourcesets,
 )
 
 GROUPS = (
     overview,
     operator,
+    resourcesets,
     resources,
     events,
     graph,
@@ -28,6 +32,8 @@ GROUPS = (
     explain,
     diff,
     helm,
+    cluster,
+    docs,
     flux,
     manifests,
 )

@@ -1,6 +1,6 @@
-"""The operator ``weir run --controllers=operator`` starts: the FluxInstance and FluxReport
-controllers, their metrics, and in local mode the in-process controller groups the instance
-drives (:class:`~weir.runtime.groups.GroupRunner`).
+"""The operator ``weir run --controllers=operator`` starts: the FluxInstance, FluxReport,
+ResourceSet and ResourceSetInputProvider controllers, their metrics, and in local mode the
+in-process controller groups the instance drives (:class:`~weir.runtime.groups.GroupRunner`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from weir.operator.instance.reconciler import FluxInstanceReconciler
 from weir.operator.report.build import ComponentState
 from weir.operator.report.metrics import OperatorMetrics
 from weir.operator.report.reconciler import FluxReportReconciler, ReportBootstrap
+from weir.operator.rset.controller import resourceset_controllers
 from weir.operator.settings import OperatorSettings
 from weir.runtime.controller import Controller
 from weir.runtime.factories import ControllerContext, build_controller
@@ -112,4 +113,4 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
 
     report_controller.watch(instance_informer, instance_changed)
     ctx.services.append(ReportBootstrap(ctx.api, namespace))
-    return [instance_controller, report_controller]
+    return [instance_controller, report_controller, *resourceset_controllers(ctx, metrics)]

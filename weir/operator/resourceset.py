@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import copy
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from weir.api.resourceset import (
     API_VERSION,
-    LabelSelector,
     ResourceSet,
     ResourceSetInputProvider,
 )
 from weir.errors import ConfigError
+from weir.kube.labels import selector_matches
 from weir.operator.gotemplate import Func, Limits, Template, TemplateError
 from weir.operator.gotemplate.goyaml import dump, load_all, to_json_value
 from weir.operator.gotemplate.sprig import FUNCS
@@ -129,22 +129,21 @@ def normalize_key(name: str) -> str:
 
 
 # ----------------------------------------------------------------------------- providers
-def _selector_matches(selector: LabelSelector, labels: dict[str, str]) -> bool:
-    for key, value in (selector.match_labels or {}).items():
-        if labels.get(key) != value:
-            return False
-    for req in selector.match_expressions or []:
-        present = req.key in labels
-        values = req.values or []
-        if req.operator == "In" and (not present or labels[req.key] not in values):
-            return False
-        if req.operator == "NotIn" and present and labels[req.key] in values:
-            return False
-        if req.operator == "Exists" and not present:
-            return False
-        if req.operator == "DoesNotExist" and present:
-            return False
-    return True
+def selects_provider(rset: Mapping[str, Any], provider: Mapping[str, Any]) -> bool:
+    """Whether ``rset``'s ``spec.inputsFrom`` selects ``provider`` (objects as JSON): the same
+    namespace, and an entry naming it or a label selector its labels satisfy."""
+    rset_meta = rset.get("metadata") or {}
+    meta = provider.get("metadata") or {}
+    if meta.get("namespace") != rset_meta.get("namespace"):
+        return False
+    labels = meta.get("labels") or {}
+    for ref in (rset.get("spec") or {}).get("inputsFrom") or []:
+        if ref.get("name") and ref.get("name") == meta.get("name"):
+            return True
+        selector = ref.get("selector")
+        if isinstance(selector, Mapping) and selector_matches(selector, labels):
+            return True
+    return False
 
 
 def select_providers(
@@ -166,7 +165,8 @@ def select_providers(
             chosen.setdefault(ref.name, found[0])
         elif ref.selector is not None:
             for p in pool:
-                if _selector_matches(ref.selector, p.metadata.labels or {}):
+                selector = ref.selector.model_dump(by_alias=True, exclude_none=True)
+                if selector_matches(selector, p.metadata.labels or {}):
                     chosen.setdefault(p.name, p)
     return list(chosen.values())
 

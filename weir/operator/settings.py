@@ -29,6 +29,12 @@ class OperatorSettings:
     catalog: str | None = None
     """YAML file listing the weir releases to choose from (``--distribution-catalog``);
     None: the running weir."""
+    default_service_account: str | None = None
+    """ServiceAccount a ResourceSet without ``spec.serviceAccountName`` is applied as
+    (``--default-service-account``, shared with kustomize- and helm-controller); None: the
+    operator's own identity."""
+    requeue_dependency: float = 5.0
+    """How often a ResourceSet's unmet ``dependsOn`` is re-checked (the Flux Operator's 5s)."""
     plan_configmap: str | None = None
     """``NS/NAME`` of a unit's settings ConfigMap to run (``--plan-configmap``; how the
     operator's Deployments run)."""

@@ -227,7 +227,14 @@ REGISTRY.register(
 REGISTRY.register(
     "operator",
     "weir.operator.controller:controllers",
-    "FluxInstance, FluxReport (fluxcd.controlplane.io/v1); runs the instance's controllers",
+    "FluxInstance, FluxReport, ResourceSet, ResourceSetInputProvider (fluxcd.controlplane.io/v1);"
+    " runs the instance's controllers",
+    default=False,
+)
+REGISTRY.register(
+    "resourcesets",
+    "weir.operator.rset.controller:controllers",
+    "ResourceSet, ResourceSetInputProvider (fluxcd.controlplane.io/v1) without the operator",
     default=False,
 )
 REGISTRY.register(

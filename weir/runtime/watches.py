@@ -98,12 +98,17 @@ def ready_state(obj: Obj) -> object:
 
 
 def artifact_state(obj: Obj) -> object:
-    """What a consumer of a source reacts to: the artifact, Ready, the observed generation."""
+    """What a consumer of a source reacts to: the artifact (its revision and digest, and also
+    its URL and the time it was stored: after a leader failover the new leader stores the same
+    revision again, at its own address or at the same one, and the consumers that failed to
+    download it meanwhile must run again), Ready, the observed generation."""
     status = obj.get("status") or {}
     artifact = status.get("artifact") or {}
     return (
         artifact.get("revision"),
         artifact.get("digest"),
+        artifact.get("url"),
+        artifact.get("lastUpdateTime"),
         _ready(status),
         status.get("observedGeneration"),
     )

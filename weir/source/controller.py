@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from weir.api.artifactgenerator import SOURCE_KINDS as GENERATOR_SOURCE_KINDS
 from weir.api.kinds import lookup
+from weir.artifact.local import LocalArtifacts
 from weir.helmengine.service import engine_service
 from weir.kube.indexers import index_by_label, index_by_source_ref
 from weir.runtime.controller import Controller
@@ -49,10 +50,13 @@ class StorageService:
     """The artifact storage and the HTTP server that publishes it, as one manager service.
 
     With ``--storage-addr=host:0`` the port is chosen at start; artifact URLs use the real one.
+    Once started, the storage is registered in ``local`` (the process's consumers read its
+    artifacts from disk, :mod:`weir.artifact.local`).
     """
 
-    def __init__(self, settings: StorageSettings) -> None:
+    def __init__(self, settings: StorageSettings, local: LocalArtifacts | None = None) -> None:
         self.settings = settings
+        self.local = local
         host, port = parse_addr(settings.addr)
         self.server = ArtifactServer(settings.path, host or "0.0.0.0", port)
         self.storage = Storage(settings.path, advertised_addr(settings.addr, settings.adv_addr))
@@ -61,6 +65,8 @@ class StorageService:
         await self.server.start()
         adv = advertised_addr(self.server.addr, self.settings.adv_addr)
         self.storage.base_url = adv.rstrip("/") if "://" in adv else f"http://{adv}"
+        if self.local is not None:
+            self.local.register(self.storage.base_url, self.storage.root)
 
     async def stop(self) -> None:
         await self.server.stop()
@@ -83,7 +89,8 @@ def storage_service(ctx: ControllerContext) -> StorageService:
     """The process's one artifact storage and server (source-controller and source-watcher
     share it)."""
     settings = ctx.feature(SourceSettings)
-    return ctx.shared_service(StorageService, lambda: StorageService(settings.storage))
+    local = ctx.shared_service(LocalArtifacts, LocalArtifacts)
+    return ctx.shared_service(StorageService, lambda: StorageService(settings.storage, local))
 
 
 def controllers(ctx: ControllerContext) -> Sequence[Controller]:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 from weir.errors import ConfigError
-from weir.source.ignore import component_regex
+from weir.source.ignore import component_matcher
 
 _META = "*?[\\"
 
@@ -36,8 +37,8 @@ def has_meta(pattern: str) -> bool:
 
 
 # --------------------------------------------------------------------------- io/fs.Glob
-def _component(glob: str) -> re.Pattern[str]:
-    rx = component_regex(glob)
+def _component(glob: str) -> Callable[[str], bool]:
+    rx = component_matcher(glob)
     if rx is None:
         raise GlobError(f"syntax error in pattern {glob!r}")
     return rx
@@ -80,7 +81,7 @@ def _match_in(root: Path, directory: str, name: str) -> list[str]:
     return [
         e.name if directory == "." else f"{directory}/{e.name}"
         for e in _entries(root, directory)
-        if rx.match(e.name)
+        if rx(e.name)
     ]
 
 

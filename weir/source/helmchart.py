@@ -154,7 +154,8 @@ async def package_chart_dir(
         )
         tgz = await engine.package(chart_dir, out, version=version, values=values)
     except HelmError as e:
-        raise ChartError(f"failed to package chart at {path!r}: {e}") from e
+        message = _without_paths(str(e), root)
+        raise ChartError(f"failed to package chart at {path!r}: {message}") from e
     return await asyncio.to_thread(tgz.read_bytes)
 
 
@@ -182,7 +183,8 @@ async def repackage_with_values(
             values = merge_values_files(chart_dir, values_files, ignore_missing=ignore_missing)
             tgz = await engine.package(chart_dir, work / "out", version=revision, values=values)
         except HelmError as e:
-            raise ChartError(f"failed to apply valuesFiles: {e}") from e
+            message = _without_paths(str(e), work / "chart")
+            raise ChartError(f"failed to apply valuesFiles: {message}") from e
         return await asyncio.to_thread(tgz.read_bytes)
     except (SourceError, ArtifactError) as e:
         raise ChartError(f"bad chart archive: {e}") from e
@@ -571,3 +573,11 @@ class HelmChartReconciler(Reconciler):
     def _fetch_failed(self, obj: Obj, err: HelmError) -> Exception:
         """A repository failure is retried (the index may change) whatever the error says."""
         return failed(obj, err.reason, str(err))
+
+
+def _without_paths(text: str, root: Path) -> str:
+    """``text`` without the controller's temporary directory ``root`` (a path inside it reads
+    relative to the source): messages never show the controller's host paths."""
+    for where in {str(root), str(root.resolve())}:
+        text = text.replace(f"{where}/", "").replace(where, ".")
+    return text

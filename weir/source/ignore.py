@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,45 +84,82 @@ def _char_class(glob: str, j: int) -> tuple[str | None, int]:
     return ("[^" if negate else "[") + "".join(parts) + "]", j
 
 
+_ANY = re.compile(r"[^/]", re.DOTALL)
+_Token = str | re.Pattern[str] | None
+"""One token of a glob: a literal character, a class of one character (``?``, ``[...]``), or
+``None`` for ``*``."""
+
+
 @lru_cache(maxsize=4096)
-def _glob_regex(glob: str) -> re.Pattern[str] | None:
-    """Translate one path component glob (Go's ``filepath.Match`` syntax) to a regex.
+def _glob_tokens(glob: str) -> tuple[_Token, ...] | None:
+    """Parse one path component glob (Go's ``filepath.Match`` syntax) into tokens.
 
     Returns None for a malformed glob, which then never matches (as in Go).
     """
-    out: list[str] = []
+    out: list[_Token] = []
     i, n = 0, len(glob)
     while i < n:
         c = glob[i]
         if c == "*":
-            out.append("[^/]*")
+            if not out or out[-1] is not None:  # ** within a component is one *
+                out.append(None)
         elif c == "?":
-            out.append("[^/]")
+            out.append(_ANY)
         elif c == "\\":
             i += 1
             if i >= n:
                 return None
-            out.append(re.escape(glob[i]))
+            out.append(glob[i])
         elif c == "[":
             part, i = _char_class(glob, i + 1)
             if part is None:
                 return None
-            out.append(part)
+            out.append(re.compile(part, re.DOTALL))
         else:
-            out.append(re.escape(c))
+            out.append(c)
         i += 1
-    return re.compile("".join(out) + r"\Z", re.DOTALL)
+    return tuple(out)
+
+
+def _one(token: str | re.Pattern[str], char: str) -> bool:
+    if isinstance(token, str):
+        return token == char
+    return token.fullmatch(char) is not None
 
 
 def _match(glob: str, name: str) -> bool:
-    rx = _glob_regex(glob)
-    return rx is not None and rx.match(name) is not None
+    """Whether ``name`` (one path component) matches ``glob``. A ``*`` that fails resumes
+    from the last ``*`` only, so the time is at most the product of both lengths: a regex of
+    ``*a*a*a*a*a*a*a*b`` backtracks exponentially on a long name of a's, and a hostile
+    ``.sourceignore`` could stall the source controller with it."""
+    tokens = _glob_tokens(glob)
+    if tokens is None:
+        return False
+    t = c = 0
+    star, star_c = -1, 0
+    while c < len(name):
+        token: _Token | bool = tokens[t] if t < len(tokens) else False
+        if token is None:
+            star, star_c = t, c
+            t += 1
+        elif not isinstance(token, bool) and _one(token, name[c]):
+            t += 1
+            c += 1
+        elif star >= 0:
+            star_c += 1
+            t, c = star + 1, star_c
+        else:
+            return False
+    return all(tok is None for tok in tokens[t:])
 
 
-def component_regex(glob: str) -> re.Pattern[str] | None:
-    """The regex of one path component glob in Go's ``path.Match`` syntax (``*``, ``?``,
-    ``[a-z]``, ``[^a-z]``, ``\\`` escapes; never across ``/``), or None when malformed."""
-    return _glob_regex(glob)
+def component_matcher(glob: str) -> Callable[[str], bool] | None:
+    """Whether a path component matches ``glob`` in Go's ``path.Match`` syntax (``*``, ``?``,
+    ``[a-z]``, ``[^a-z]``, ``\\`` escapes; never across ``/``), in time bounded by the product
+    of both lengths; None when ``glob`` is malformed."""
+    if _glob_tokens(glob) is None:
+        return None
+    return lambda name: _match(glob, name)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,35 @@ async def running_operator(
 
 
 @contextlib.asynccontextmanager
+async def running_resourcesets(
+    kubeconfig: str,
+    storage_dir: Path,
+    *,
+    watch_namespace: str | None = None,
+    controllers: str = "resourcesets",
+    requeue_dependency: float = 1.0,
+) -> AsyncIterator[Manager]:
+    """``weir run --controllers=resourcesets`` in-process (ResourceSets and their input
+    providers, without FluxInstances), dependencies re-checked every ``requeue_dependency``."""
+    settings = RunSettings(
+        controllers=controllers,
+        kubeconfig=kubeconfig,
+        metrics_addr="127.0.0.1:0",
+        health_addr="0",
+        min_retry_delay=0.5,
+        max_retry_delay=2.0,
+        graceful_shutdown_timeout=5.0,
+        watch_namespace=watch_namespace,
+        features=(
+            *_features(storage_dir, requeue_dependency),
+            OperatorSettings(requeue_dependency=requeue_dependency),
+        ),
+    )
+    async with _started(Manager(settings)) as manager:
+        yield manager
+
+
+@contextlib.asynccontextmanager
 async def running_plan(
     kubeconfig: str, storage_dir: Path, configmap: str, *, watch_namespace: str | None = None
 ) -> AsyncIterator[Manager]:

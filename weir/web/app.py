@@ -9,9 +9,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from weir.auth.hosts import HostGate
 from weir.web.api import ENDPOINTS, wrap
 from weir.web.openapi import document
 from weir.web.responses import JSON, error
+from weir.web.signin import apply_cookies, secure_cookies
+from weir.web.signin import routes as signin_routes
 from weir.web.state import WebState
 from weir.web.static import StaticUI
 
@@ -42,10 +45,11 @@ class SecurityHeaders:
 
 
 class AuthGate:
-    """Resolves who sends each API request (:mod:`weir.auth.users`) into
-    ``request.state.identity``; with authentication on, refuses anonymous API requests with
-    401, except the sign-in endpoints and the OpenAPI document. The UI bundle itself is public:
-    it holds no data."""
+    """Resolves who sends each API request (:mod:`weir.auth.signin`) into
+    ``request.state.caller`` (and ``identity``); with authentication on, refuses anonymous API
+    requests with 401, except the sign-in endpoints and the OpenAPI document. Cookies the
+    sign-in produces (a refreshed OIDC session, a stale one cleared) go out with the response.
+    The UI bundle itself is public: it holds no data."""
 
     def __init__(self, app: ASGIApp, state: WebState) -> None:
         self.app = app
@@ -64,13 +68,32 @@ class AuthGate:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        identity = self.state.auth.identify(request.headers, request.cookies)
-        scope.setdefault("state", {})["identity"] = identity
-        if identity is None and self.state.auth.enabled and scope["path"] not in self.public:
+        resolved = await self.state.signin.resolve(request.headers, request.cookies)
+        caller = resolved.caller
+        state = scope.setdefault("state", {})
+        state["caller"] = caller
+        state["identity"] = caller.identity if caller is not None else None
+        if resolved.cookies:
+            carrier = Response()
+            apply_cookies(
+                carrier, resolved.cookies, self.state, secure_cookies(request, self.state)
+            )
+            extra = [(k, v) for k, v in carrier.raw_headers if k == b"set-cookie"]
+            send = _with_headers(send, extra)
+        if caller is None and self.state.signin.enabled and scope["path"] not in self.public:
             response = error(401, "sign in first: this UI needs authentication")
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *extra]
+        await send(message)
+
+    return sending
 
 
 def routes(state: WebState) -> list[BaseRoute]:
@@ -90,6 +113,7 @@ def routes(state: WebState) -> list[BaseRoute]:
         Route(f"{base}{e.path}", wrap(e.handler), methods=[e.method]) for e in ENDPOINTS
     ]
     found.append(Route(f"{base}/api/openapi.json", openapi, methods=["GET"]))
+    found.extend(signin_routes(base))
     found.append(
         Route(f"{base}/api/{{path:path}}", unknown_api, methods=["GET", "POST", "PUT", "DELETE"])
     )
@@ -104,4 +128,5 @@ def routes(state: WebState) -> list[BaseRoute]:
 def create_app(state: WebState) -> ASGIApp:
     app = Starlette(routes=routes(state))
     app.state.web = state
-    return SecurityHeaders(AuthGate(app, state))
+    gated = HostGate(AuthGate(app, state), state.settings.host_rule(), "web")
+    return SecurityHeaders(gated)

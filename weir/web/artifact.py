@@ -1,6 +1,8 @@
 """Download of a source's artifact: the tarball at ``status.artifact.url`` (served by the
 source controller's artifact server), streamed through the UI so the browser needs no route to
-that server."""
+that server. In ``weir run`` an artifact of the process's own storage is read from disk
+(:mod:`weir.artifact.local`): with several replicas behind one storage address, the address may
+route to a standby."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 
+from weir.artifact.local import LocalArtifacts
 from weir.web.operations import ActionError
 
 CHUNK = 1 << 16
@@ -25,7 +28,9 @@ def artifact_filename(kind: str, namespace: str, name: str, artifact: Mapping[st
     return _UNSAFE.sub("_", f"{kind.lower()}-{namespace}-{name}-{base}")
 
 
-async def artifact_response(obj: Mapping[str, Any]) -> Response:
+async def artifact_response(
+    obj: Mapping[str, Any], local: LocalArtifacts | None = None
+) -> Response:
     """A streaming response with the object's artifact; :class:`ActionError` (404/502) when
     it has none or the artifact server does not deliver it."""
     meta = obj.get("metadata") or {}
@@ -33,6 +38,15 @@ async def artifact_response(obj: Mapping[str, Any]) -> Response:
     url = artifact.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ActionError(404, "this object has no artifact yet")
+    filename = artifact_filename(
+        str(obj.get("kind", "")), meta.get("namespace", ""), meta.get("name", ""), artifact
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if artifact.get("digest"):
+        headers["X-Artifact-Digest"] = str(artifact["digest"])
+    own = local.path(url) if local is not None else None
+    if own is not None:
+        return FileResponse(own, media_type="application/gzip", headers=headers)
     session = aiohttp.ClientSession(timeout=TIMEOUT)
     try:
         upstream = await session.get(url)
@@ -52,13 +66,7 @@ async def artifact_response(obj: Mapping[str, Any]) -> Response:
             upstream.release()
             await session.close()
 
-    filename = artifact_filename(
-        str(obj.get("kind", "")), meta.get("namespace", ""), meta.get("name", ""), artifact
-    )
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     length = upstream.headers.get("Content-Length")
     if length:
         headers["Content-Length"] = length
-    if artifact.get("digest"):
-        headers["X-Artifact-Digest"] = str(artifact["digest"])
     return StreamingResponse(body(), media_type="application/gzip", headers=headers)

@@ -19,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from weir.actions.events import event_time
+from weir.actions.events import event_time, is_flux
+from weir.actions.health import REQUESTED_AT
 from weir.api import KindInfo
 from weir.kube.informer import Informer, strip_managed_fields
 from weir.kube.resources import ResourceRef
@@ -39,6 +41,9 @@ log = logging.getLogger("weir.web")
 
 Row = dict[str, Any]
 INVOLVED_INDEX = "involved"
+RECENT_EVENTS = 2000
+AUDIT_PREFIX = "event.toolkit.fluxcd.io/"
+"""Annotations of the ``WebAction`` audit Events (who did what) that rows keep."""
 DEPENDS_INDEX = "weir-web/dependsOn"
 
 _WORKLOAD_META = ("name", "namespace", "uid", "labels", "generation", "creationTimestamp")
@@ -107,10 +112,29 @@ def slim_event(obj: Obj) -> Obj:
         if k in meta
     }
     annotations = meta.get("annotations") or {}
-    revisions = {k: v for k, v in annotations.items() if str(k).endswith("/revision")}
-    if revisions:
-        out["metadata"]["annotations"] = revisions
+    kept = {
+        k: v
+        for k, v in annotations.items()
+        if str(k).endswith("/revision") or str(k).startswith(AUDIT_PREFIX)
+    }
+    if kept:
+        out["metadata"]["annotations"] = kept
     return out
+
+
+def needs_attention(obj: Mapping[str, Any]) -> bool:
+    """Whether a controller has something to do about the object that it may not have done:
+    a reconcile request not handled, or a generation not observed (never when suspended)."""
+    spec = obj.get("spec") or {}
+    if spec.get("suspend"):
+        return False
+    meta = obj.get("metadata") or {}
+    st = obj.get("status") or {}
+    requested = (meta.get("annotations") or {}).get(REQUESTED_AT)
+    if requested and requested != st.get("lastHandledReconcileAt"):
+        return True
+    generation, observed = meta.get("generation"), st.get("observedGeneration", -1)
+    return isinstance(generation, int) and isinstance(observed, int) and observed < generation
 
 
 def involved_key(event: Mapping[str, Any]) -> str:
@@ -150,6 +174,17 @@ class ViewCache:
         self.version = 0
         """Bumped at every change of a row (for the sorted-list caches)."""
         self._sorted: dict[tuple[Any, ...], tuple[int, list[Row]]] = {}
+        self._namespaces: tuple[int, frozenset[str]] = (-1, frozenset())
+        self.counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        """Rows by (kind, namespace), counted by status word (kept up to date by the handlers,
+        so the dashboard of any scope is a sum, not a scan)."""
+        self.failing: dict[str, Row] = {}
+        """Flux rows whose status is ``failed``, by key."""
+        self.attention: set[str] = set()
+        """Flux keys a controller may have left unattended (a spec change not observed yet, or
+        a reconcile request not handled yet): the only ones the health check must look at."""
+        self.recent_events: deque[Row] = deque(maxlen=RECENT_EVENTS)
+        """The newest Events about Flux objects, oldest first (a changed Event comes again)."""
 
     # ------------------------------------------------------------------------- lifecycle
     def _shared(self, resource: ResourceRef) -> Informer | None:
@@ -256,12 +291,25 @@ class ViewCache:
 
         def handle(event_type: str, obj: Obj) -> None:
             row = rows.flux_row(obj)
+            key = row["key"]
+            self._uncount(table.get(key))
             if event_type == "DELETED":
-                table.pop(row["key"], None)
+                table.pop(key, None)
+                self.failing.pop(key, None)
+                self.attention.discard(key)
             else:
-                table[row["key"]] = row
+                table[key] = row
+                self._count(row)
+                if row["status"] == rows.FAILED:
+                    self.failing[key] = row
+                else:
+                    self.failing.pop(key, None)
+                if needs_attention(obj):
+                    self.attention.add(key)
+                else:
+                    self.attention.discard(key)
             self.version += 1
-            self.changes.append(event_type, "flux", row["key"], row)
+            self.changes.append(event_type, "flux", key, row)
 
         return handle
 
@@ -277,21 +325,40 @@ class ViewCache:
             if event_type == "DELETED" or not managed:
                 if previous is not None:
                     del table[key]
+                    self._uncount(previous)
                     self.version += 1
                     self.changes.append("DELETED", "workload", key, previous)
                 return
             row = rows.workload_row(obj)
             if row == previous:
                 return
+            self._uncount(previous)
             table[key] = row
+            self._count(row)
             self.version += 1
             self.changes.append("ADDED" if previous is None else "MODIFIED", "workload", key, row)
 
         return handle
 
+    def _count(self, row: Row) -> None:
+        self.counts[(row["kind"], row["namespace"])][row["status"]] += 1
+
+    def _uncount(self, row: Row | None) -> None:
+        if row is None:
+            return
+        where = (row["kind"], row["namespace"])
+        counter = self.counts[where]
+        counter[row["status"]] -= 1
+        if counter[row["status"]] <= 0:
+            del counter[row["status"]]
+        if not counter:
+            del self.counts[where]
+
     def _on_event(self, event_type: str, obj: Obj) -> None:
         if event_type == "DELETED":
             return
+        if is_flux(obj):
+            self.recent_events.append(event_row(obj))
         key = involved_key(obj)
         kind = key.split("/", 1)[0]
         tracked = self._flux_rows.get(kind) or self._workload_rows.get(kind) or {}
@@ -319,6 +386,14 @@ class ViewCache:
     def workload_rows(self, kinds: Iterable[str] | None = None) -> Iterable[Row]:
         for kind in kinds if kinds is not None else self._workload_rows:
             yield from self._workload_rows.get(kind, {}).values()
+
+    def namespaces(self) -> frozenset[str]:
+        """The namespaces that hold Flux objects or managed workloads (cached per version)."""
+        version, found = self._namespaces
+        if version != self.version:
+            found = frozenset(ns for _, ns in self.counts)
+            self._namespaces = (self.version, found)
+        return found
 
     def flux_objects(self, kind: str) -> list[Obj]:
         inf = self.flux.get(kind)
@@ -359,9 +434,11 @@ def event_row(event: Mapping[str, Any]) -> Row:
     when = event_time(event)
     source = event.get("source") or {}
     meta = event.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
     inv = event.get("involvedObject") or {}
     return {
         "uid": meta.get("uid") or meta.get("name"),
+        "namespace": str(meta.get("namespace") or inv.get("namespace") or ""),
         "seq": int(rv) if (rv := str(meta.get("resourceVersion", ""))).isdigit() else 0,
         "time": when.isoformat() if when else None,
         "type": str(event.get("type", "")),
@@ -371,5 +448,6 @@ def event_row(event: Mapping[str, Any]) -> Row:
         "object": involved_key(event),
         "objectKind": str(inv.get("kind", "")),
         "component": str(source.get("component") or event.get("reportingComponent") or ""),
-        "revision": next(iter((meta.get("annotations") or {}).values()), ""),
+        "revision": next((v for k, v in annotations.items() if str(k).endswith("/revision")), ""),
+        "user": annotations.get(f"{AUDIT_PREFIX}username", ""),
     }

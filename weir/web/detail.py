@@ -4,7 +4,7 @@ dependencies both ways, the chain of managers, Helm values, and the actions it s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
@@ -22,6 +22,12 @@ from weir.web.yamltext import to_yaml
 
 Row = dict[str, Any]
 MAX_MANAGERS = 32
+Visible = Callable[[str, str], bool]
+"""Whether the caller may see objects of a kind in a namespace."""
+
+
+def _everything(kind: str, namespace: str) -> bool:
+    return True
 
 
 def suspendable(info: KindInfo) -> bool:
@@ -47,9 +53,11 @@ def actions_of(info: KindInfo, obj: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _link(cache: ViewCache, kind: str, namespace: str, name: str) -> Row:
+def _link(
+    cache: ViewCache, kind: str, namespace: str, name: str, visible: Visible = _everything
+) -> Row:
     key = rows.key_of(kind, namespace, name)
-    row = cache.row(kind, namespace, name)
+    row = cache.row(kind, namespace, name) if visible(kind, namespace) else None
     if kind in WORKLOADS:
         view = "workload"
     elif cache.flux.get(kind) is not None:
@@ -61,36 +69,39 @@ def _link(cache: ViewCache, kind: str, namespace: str, name: str) -> Row:
         "kind": kind,
         "namespace": namespace,
         "name": name,
-        "view": view if (row is not None or view == "resource") else None,
+        "view": view
+        if (row is not None or (view == "resource" and visible(kind, namespace)))
+        else None,
         "status": row["status"] if row is not None else None,
         "message": row["message"] if row is not None else None,
     }
 
 
-def _key_link(cache: ViewCache, key: str | None) -> Row | None:
+def _key_link(cache: ViewCache, key: str | None, visible: Visible = _everything) -> Row | None:
     if not key:
         return None
     kind, namespace, name = key.split("/", 2)
-    return _link(cache, kind, namespace, name)
+    return _link(cache, kind, namespace, name, visible)
 
 
-def inventory(cache: ViewCache, obj: Mapping[str, Any]) -> list[Row]:
+def inventory(
+    cache: ViewCache, obj: Mapping[str, Any], visible: Visible = _everything
+) -> list[Row]:
     out = []
     for ref in entries(obj):
-        link = _link(cache, ref.kind, ref.namespace, ref.name)
+        link = _link(cache, ref.kind, ref.namespace, ref.name, visible)
         link["apiVersion"] = ref.api_version
         out.append(link)
     return out
 
 
-def dependents(cache: ViewCache, kind: str, key: str) -> list[Row]:
+def dependents(cache: ViewCache, kind: str, key: str, visible: Visible = _everything) -> list[Row]:
     """Objects of ``kind`` whose ``spec.dependsOn`` names ``key``."""
-    return sorted(
-        (rows.flux_row(o) for o in cache.dependents_of(kind, key)), key=lambda r: r["key"]
-    )
+    found = (rows.flux_row(o) for o in cache.dependents_of(kind, key))
+    return sorted((r for r in found if visible(r["kind"], r["namespace"])), key=lambda r: r["key"])
 
 
-def managers(cache: ViewCache, obj: Mapping[str, Any]) -> list[Row]:
+def managers(cache: ViewCache, obj: Mapping[str, Any], visible: Visible = _everything) -> list[Row]:
     """The Kustomizations/HelmReleases that applied the object, nearest first, up to the
     root."""
     out: list[Row] = []
@@ -101,16 +112,20 @@ def managers(cache: ViewCache, obj: Mapping[str, Any]) -> list[Row]:
     key = rows.manager_key(obj)
     while key and key not in seen and len(out) < MAX_MANAGERS:
         seen.add(key)
-        link = _key_link(cache, key)
+        link = _key_link(cache, key, visible)
         assert link is not None
         out.append(link)
         kind, namespace, name = key.split("/", 2)
+        if not visible(kind, namespace):
+            break  # the caller may not read it, nor what manages it
         parent = cache.get(kind, namespace, name)
         key = rows.manager_key(parent) if parent is not None else None
     return out
 
 
-async def flux_detail(api: ApiClient, cache: ViewCache, info: KindInfo, obj: Obj) -> Obj:
+async def flux_detail(
+    api: ApiClient, cache: ViewCache, info: KindInfo, obj: Obj, visible: Visible = _everything
+) -> Obj:
     row = rows.flux_row(obj)
     clean = sanitize(obj)
     st = clean.get("status") or {}
@@ -124,14 +139,14 @@ async def flux_detail(api: ApiClient, cache: ViewCache, info: KindInfo, obj: Obj
             "metadata": to_yaml(clean.get("metadata")),
         },
         "conditions": st.get("conditions") or [],
-        "inventory": inventory(cache, obj),
+        "inventory": inventory(cache, obj, visible),
         "history": st.get("history") or [],
         "timeline": timeline(info.kind, st.get("history") or []),
         "artifact": st.get("artifact"),
-        "source": _key_link(cache, row["source"]),
-        "dependsOn": [_key_link(cache, k) for k in rows.depends_on(obj)],
-        "dependents": dependents(cache, info.kind, row["key"]),
-        "managers": managers(cache, obj),
+        "source": _key_link(cache, row["source"], visible),
+        "dependsOn": [_key_link(cache, k, visible) for k in rows.depends_on(obj)],
+        "dependents": dependents(cache, info.kind, row["key"], visible),
+        "managers": managers(cache, obj, visible),
         "actions": actions_of(info, obj),
         "values": None,
     }

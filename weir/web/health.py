@@ -1,7 +1,8 @@
 """Controller health for the dashboard, from what the caches show.
 
 For each Flux controller (source-, kustomize-, helm-, notification-controller) and the kinds it
-owns: how many objects, and how many look unattended: a spec change
+owns: how many objects (from the cache's counts), and how many look unattended (among the
+objects the cache marks as needing attention): a spec change
 (``generation > status.observedGeneration``) or a ``reconcile.fluxcd.io/requestedAt`` request
 left unhandled for longer than ``stale_after`` seconds (suspended objects never count:
 :func:`weir.actions.health.unattended`). A controller with unattended objects is
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from weir.actions.health import STALE_AFTER, unattended
@@ -60,9 +62,11 @@ def controller_health(
     *,
     now: float | None = None,
     stale_after: float = STALE_AFTER,
+    visible: Callable[[str, str], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """One entry per controller: ``name``, ``status`` (``ok``, ``degraded``, ``idle``,
-    ``syncing``), ``kinds``, ``objects``, ``unattended``, ``runs`` and a ``message``."""
+    ``syncing``), ``kinds``, ``objects``, ``unattended``, ``runs`` and a ``message``. With
+    ``visible`` (a signed-in user's scope) the counts cover what that user may see."""
     now = time.time() if now is None else now
     runs = runs_by_kind(metrics)
     reported = report_components(cache)
@@ -72,12 +76,21 @@ def controller_health(
     for info in FLUX_KINDS:
         by_controller[info.controller].append(info.kind)
     out = []
+    watched: dict[str, list[str]] = defaultdict(list)
+    for key in cache.attention:
+        watched[key.split("/", 1)[0]].append(key)
     for name, kinds in by_controller.items():
         objects = stale = 0
         for kind in kinds:
-            for obj in cache.flux_objects(kind):
-                objects += 1
-                stale += unattended(obj, now, stale_after)
+            for (k, namespace), counter in cache.counts.items():
+                if k == kind and (visible is None or visible(kind, namespace)):
+                    objects += sum(counter.values())
+            for key in watched.get(kind, ()):
+                _, namespace, obj_name = key.split("/", 2)
+                if visible is not None and not visible(kind, namespace):
+                    continue
+                obj = cache.get(kind, namespace, obj_name)
+                stale += obj is not None and unattended(obj, now, stale_after)
         kind_runs = {k: runs[k] for k in kinds if k in runs}
         failing_kinds = [k for k in kinds if k in errors]
         if not all(synced.get(k, False) for k in kinds):

@@ -60,6 +60,8 @@ SCHEMAS: dict[str, Schema] = {
         object=_STR,
         component=_STR,
         revision=_STR,
+        namespace=_STR,
+        user={"type": "string", "description": "Who did it (WebAction audit Events)"},
     ),
     "EventList": _object(["items"], items=_array(_ref("Event"))),
     "Names": _object(["items"], items=_array(_STR)),
@@ -97,6 +99,12 @@ SCHEMAS: dict[str, Schema] = {
         controllers=_array(_ref("Controller")),
         feed=_array(_ref("Event")),
         head=_STR,
+        access=_object(
+            ["filtered", "limited"],
+            filtered={"type": "boolean", "description": "Counts cover what the user may see"},
+            limited={"type": "boolean", "description": "The user may see nothing at all"},
+            namespaces={"type": ["array", "null"], "items": _STR},
+        ),
     ),
     "Detail": _object(
         ["row", "object", "yaml", "conditions", "inventory", "actions"],
@@ -112,6 +120,11 @@ SCHEMAS: dict[str, Schema] = {
         dependents=_array(_ref("Row")),
         managers=_array(_ref("Link")),
         actions=_array(_STR),
+        allowed={
+            "type": "object",
+            "additionalProperties": {"type": "boolean"},
+            "description": "Whether the signed-in user's RBAC grants each action",
+        },
         values={"type": ["object", "null"], "description": "HelmRelease values (Secrets hidden)"},
     ),
     "WorkloadDetail": _object(
@@ -121,8 +134,51 @@ SCHEMAS: dict[str, Schema] = {
         yaml=_OBJ,
         conditions=_array(_OBJ),
         pods=_array(_OBJ),
+        podsError={"type": ["string", "null"]},
         events=_array(_ref("Event")),
         managers=_array(_ref("Link")),
+        allowed={"type": "object", "additionalProperties": {"type": "boolean"}},
+    ),
+    "Logs": _object(
+        ["lines", "containers", "errors", "cursor"],
+        lines=_array(
+            _object(
+                ["time", "pod", "container", "text"],
+                time=_STR,
+                pod=_STR,
+                container=_STR,
+                text=_STR,
+            )
+        ),
+        containers=_array(_OBJ),
+        errors=_array(_STR),
+        cursor={"type": ["string", "null"], "description": "Ask again with since=<cursor>"},
+    ),
+    "Revisions": _object(
+        ["revisions", "unreadable", "valuesShown"],
+        revisions=_array(
+            _object(
+                ["version", "status", "chart", "chartVersion", "changes"],
+                version=_INT,
+                status=_STR,
+                chart=_STR,
+                chartVersion=_STR,
+                appVersion=_STR,
+                deployed=_NSTR,
+                description=_STR,
+                current={"type": "boolean"},
+                changes=_OBJ,
+            )
+        ),
+        unreadable=_array(_STR),
+        valuesShown={
+            "type": "boolean",
+            "description": "False: the caller may not read Secrets there, values are left out",
+        },
+        allowed={"type": "boolean", "description": "Whether the caller may roll back"},
+    ),
+    "WorkloadActionResult": _object(
+        ["action", "key", "message"], action=_STR, key=_STR, message=_STR, job=_STR
     ),
     "ActionResult": _object(
         ["action", "key", "actionId", "row"],
@@ -136,12 +192,17 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "WhoAmI": _object(
         ["mode", "authenticated", "user", "groups", "actions"],
-        mode={"type": "string", "enum": ["none", "token", "proxy"]},
+        mode={"type": "string", "enum": ["none", "token", "proxy", "anonymous", "oidc"]},
         authenticated={"type": "boolean"},
         user={"type": ["string", "null"]},
         groups=_array(_STR),
+        name={"type": ["string", "null"], "description": "The name to show (OIDC profile)"},
+        provider={"type": ["string", "null"]},
+        sessionStart={"type": ["number", "null"]},
         actions={"type": "boolean", "description": "Whether this user may run actions"},
         actionsDisabledReason={"type": ["string", "null"]},
+        signInURL={"type": ["string", "null"], "description": "OIDC: where sign-in starts"},
+        autoLogin={"type": "boolean"},
     ),
     "Change": _object(
         ["id", "type", "group", "key", "data", "time"],

@@ -65,12 +65,17 @@ class GraphNode(_Model):
     message: str
     revision: str
     view: Literal["resource", "workload"]
+    group: str | None = Field(
+        default=None,
+        description="The node's group when the graph is grouped (Namespace/<name>, or the "
+        "Kind/namespace/name of the root applier that manages it)",
+    )
 
 
 class GraphEdge(_Model):
     from_: str = Field(alias="from")
     to: str
-    type: Literal["source", "manages", "dependsOn"]
+    type: Literal["source", "manages", "dependsOn", "inputs"]
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -82,6 +87,7 @@ class Graph(_Model):
     edges: list[GraphEdge]
     truncated: bool
     total: int
+    group: Literal["namespace", "kustomization"] | None = None
 
 
 MODELS: tuple[type[BaseModel], ...] = (Row, GraphNode, GraphEdge, Graph)

@@ -17,10 +17,12 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
+from weir.artifact.local import LocalArtifacts
 from weir.runtime.factories import ControllerContext
 from weir.runtime.informers import InformerPool
 from weir.runtime.metrics import RuntimeMetrics
 from weir.web.app import create_app
+from weir.web.bindings import RoleBindingIndex
 from weir.web.cache import ViewCache
 from weir.web.changes import ChangeLog
 from weir.web.operations import ActionRunner
@@ -44,6 +46,7 @@ class WebUI:
         label_selector: str | None = None,
         metrics: RuntimeMetrics | None = None,
         mode: str = "standalone",
+        local: LocalArtifacts | None = None,
     ) -> None:
         self.settings = settings.normalized()
         self.changes = ChangeLog()
@@ -51,9 +54,15 @@ class WebUI:
             api, self.changes, pool=pool, namespace=namespace, label_selector=label_selector
         )
         self.runner = ActionRunner(api, self.changes, self.settings.action_timeout)
-        self.state = WebState(
-            api, self.cache, self.changes, self.settings, self.runner, metrics, mode
+        self.bindings = (
+            RoleBindingIndex(api, namespace) if self.settings.auth.mode != "none" else None
         )
+        self.state = WebState(
+            api, self.cache, self.changes, self.settings, self.runner, metrics, mode, local
+        )
+        if self.state.reviewer is not None and self.bindings is not None:
+            self.state.reviewer.bindings = self.bindings
+            self.bindings.on_change(self.state.reviewer.binding_changed)
         self.server = WebServer(create_app(self.state), self.settings.addr)
 
     @property
@@ -65,12 +74,16 @@ class WebUI:
         """Start the caches (waiting up to ``sync_timeout`` for the UI's own informers) and
         the HTTP server."""
         await self.cache.start(sync_timeout)
+        if self.bindings is not None:
+            await self.bindings.start()
         await self.server.start()
 
     async def stop(self) -> None:
         self.changes.close()
         await self.server.stop()
         await self.runner.close()
+        if self.bindings is not None:
+            await self.bindings.stop()
         await self.cache.stop()
 
 
@@ -86,6 +99,7 @@ class WebService:
             label_selector=ctx.label_selector,
             metrics=ctx.metrics,
             mode="embedded",
+            local=ctx.shared_service(LocalArtifacts, LocalArtifacts),
         )
 
     async def start(self) -> None:

@@ -17,7 +17,7 @@ The stream (``GET /api/v1/stream``) sends:
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -27,6 +27,9 @@ from weir.web.changes import Change, ChangeLog
 BATCH = 500
 RETRY_MS = 2000
 
+ChangeFilter = Callable[[list[Change]], Awaitable[list[Change]]]
+"""Keeps the changes of a batch that one client may see (its user's scope)."""
+
 
 def frame(event: str, data: Any, event_id: str | None = None) -> bytes:
     """One SSE message."""
@@ -34,18 +37,23 @@ def frame(event: str, data: Any, event_id: str | None = None) -> bytes:
     return f"{head}event: {event}\n".encode() + b"data: " + orjson.dumps(data) + b"\n\n"
 
 
-def _batch(log: ChangeLog, changes: list[Change]) -> bytes:
+def _batch(log: ChangeLog, changes: list[Change], last: int | None = None) -> bytes:
     return frame(
         "changes",
         {"changes": [c.to_dict() for c in changes]},
-        log.event_id(changes[-1].id),
+        log.event_id(changes[-1].id if last is None else last),
     )
 
 
 async def stream(
-    log: ChangeLog, last_event_id: str | None, heartbeat: float
+    log: ChangeLog,
+    last_event_id: str | None,
+    heartbeat: float,
+    visible: ChangeFilter | None = None,
 ) -> AsyncGenerator[bytes, None]:
-    """The event stream of one client (see the module docstring)."""
+    """The event stream of one client (see the module docstring). With ``visible``, only the
+    changes it keeps are sent; a batch it empties still moves the client's position (the
+    heartbeat carries it)."""
     yield f"retry: {RETRY_MS}\n\n".encode()
     after = log.parse_id(last_event_id)
     if after is None or log.since(after, 0) is None:
@@ -60,7 +68,9 @@ async def stream(
             continue
         if batch:
             after = batch[-1].id
-            yield _batch(log, batch)
+            shown = await visible(batch) if visible is not None else batch
+            if shown:
+                yield _batch(log, shown, after)
             continue
         if log.closed:
             return
@@ -70,17 +80,20 @@ async def stream(
             )
 
 
-def poll(log: ChangeLog, since: str | None, limit: int = BATCH) -> dict[str, Any]:
+async def poll(
+    log: ChangeLog, since: str | None, limit: int = BATCH, visible: ChangeFilter | None = None
+) -> dict[str, Any]:
     """``{head, reset, changes}`` for ``GET /api/v1/changes``: the changes after ``since``
-    (at most ``limit``; ``head`` is the id to ask from next time)."""
+    (at most ``limit``; ``head`` is the id to ask from next time), those ``visible`` keeps."""
     after = log.parse_id(since)
     batch = log.since(after, limit) if after is not None else None
     if batch is None:
         return {"head": log.event_id(log.head), "reset": True, "changes": []}
     last = batch[-1].id if batch else after
     assert last is not None
+    shown = await visible(batch) if visible is not None and batch else batch
     return {
         "head": log.event_id(last),
         "reset": False,
-        "changes": [c.to_dict() for c in batch],
+        "changes": [c.to_dict() for c in shown],
     }

@@ -14,12 +14,12 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.actions.masking import sanitize
 from weir.kube import apply
-from weir.kube.errors import NotFoundError
+from weir.kube.errors import ForbiddenError, NotFoundError
 from weir.kube.informer import list_all
 from weir.types import Obj
 from weir.web import status as rows
 from weir.web.cache import ViewCache
-from weir.web.detail import managers
+from weir.web.detail import Visible, managers
 from weir.web.events import object_events
 from weir.web.kinds import PODS, WORKLOADS
 from weir.web.yamltext import to_yaml
@@ -92,7 +92,14 @@ def pod_row(pod: Mapping[str, Any]) -> Row:
 
 
 async def pods_of(api: ApiClient, cache: ViewCache, obj: Mapping[str, Any]) -> list[Row]:
-    """The pods of a workload, by its selector (a CronJob: the pods of its Jobs)."""
+    """The pods of a workload as rows (see :func:`raw_pods_of`)."""
+    pods = await raw_pods_of(api, cache, obj)
+    return sorted((pod_row(p) for p in pods), key=lambda r: str(r["name"]))
+
+
+async def raw_pods_of(api: ApiClient, cache: ViewCache, obj: Mapping[str, Any]) -> list[Obj]:
+    """The pods of a workload, by its selector (a CronJob: the pods of its Jobs), at most
+    ``MAX_PODS``."""
     meta = obj.get("metadata") or {}
     namespace = str(meta.get("namespace", ""))
     spec = obj.get("spec") or {}
@@ -111,13 +118,21 @@ async def pods_of(api: ApiClient, cache: ViewCache, obj: Mapping[str, Any]) -> l
     if selector is None:
         return []
     pods, _ = await list_all(api, PODS, namespace=namespace, label_selector=selector)
-    return sorted((pod_row(p) for p in pods[:MAX_PODS]), key=lambda r: str(r["name"]))
+    return pods[:MAX_PODS]
 
 
 async def workload_detail(
-    api: ApiClient, cache: ViewCache, kind: str, namespace: str, name: str
+    api: ApiClient,
+    cache: ViewCache,
+    kind: str,
+    namespace: str,
+    name: str,
+    *,
+    visible: Visible | None = None,
 ) -> Obj | None:
-    """The live workload, its pods, Events and managers; None when it does not exist."""
+    """The live workload, its pods, Events and managers; None when it does not exist. ``api``
+    reads as the caller (impersonated); ``visible`` limits the Events and managers shown."""
+    see = visible or (lambda _k, _n: True)
     resource = WORKLOADS[kind]
     try:
         live = await apply.get(api, resource, namespace, name)
@@ -127,12 +142,18 @@ async def workload_detail(
     live.setdefault("kind", kind)
     clean = sanitize(live)
     row = rows.workload_row(live)
+    pods_error = None
+    try:
+        pods = await pods_of(api, cache, live)
+    except ForbiddenError as e:
+        pods, pods_error = [], str(e)
     return {
         "row": row,
         "object": clean,
         "yaml": {"object": to_yaml(clean), "spec": to_yaml(clean.get("spec"))},
         "conditions": (live.get("status") or {}).get("conditions") or [],
-        "pods": await pods_of(api, cache, live),
-        "events": object_events(cache, row["key"]),
-        "managers": managers(cache, live),
+        "pods": pods,
+        "podsError": pods_error,
+        "events": object_events(cache, row["key"]) if see("Event", namespace) else [],
+        "managers": managers(cache, live, see),
     }

@@ -7,6 +7,7 @@ import { useKeys, useLiveState } from "../hooks";
 import { navigate } from "../router";
 import { applyTheme, getTheme, type Theme } from "../store";
 import { Link } from "./common";
+import { QuickSearch } from "./search";
 import { Toasts } from "./toasts";
 
 const NAV: [string, string, string][] = [
@@ -14,6 +15,7 @@ const NAV: [string, string, string][] = [
   ["resources", "Resources", "r"],
   ["graph", "Graph", "g"],
   ["workloads", "Workloads", "w"],
+  ["events", "Events", "e"],
   ["favorites", "Favorites", "f"],
 ];
 
@@ -32,6 +34,7 @@ export function Layout(props: { section: string; children: ComponentChildren }) 
   const [theme, setTheme] = useState<Theme>(getTheme());
   const [help, setHelp] = useState(false);
   const [menu, setMenu] = useState(false);
+  const [searching, setSearching] = useState(false);
   const pendingG = useRef(0); // when "g" was pressed (a ref: the next key may come before a render)
 
   const cycleTheme = () => {
@@ -66,8 +69,8 @@ export function Layout(props: { section: string; children: ComponentChildren }) 
         setHelp(false);
         return true;
       }
-      if (e.key === "/" && props.section !== "resources" && props.section !== "workloads") {
-        navigate("resources?focus=search");
+      if (e.key === "/") {
+        setSearching(true);
         return true;
       }
       return false;
@@ -98,6 +101,9 @@ export function Layout(props: { section: string; children: ComponentChildren }) 
           <button class="icon-button" onClick={cycleTheme} title={`Theme: ${theme} (t)`} aria-label={`Theme: ${theme}`}>
             {theme === "dark" ? "☾" : theme === "light" ? "☀" : "◐"}
           </button>
+          <button class="icon-button" onClick={() => setSearching(true)} title="Search (/)" aria-label="Search" data-action="search">
+            ⌕
+          </button>
           <button class="icon-button" onClick={() => setHelp(!help)} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
             ?
           </button>
@@ -105,6 +111,7 @@ export function Layout(props: { section: string; children: ComponentChildren }) 
       </header>
       <main class="content">{props.children}</main>
       {help && <Help onClose={() => setHelp(false)} />}
+      {searching && <QuickSearch onClose={() => setSearching(false)} />}
       <Toasts />
     </div>
   );
@@ -113,10 +120,11 @@ export function Layout(props: { section: string; children: ComponentChildren }) 
 function Account() {
   const who = useWhoAmI();
   if (!who || who.mode === "none" || !who.user) return null;
+  const title = [`user: ${who.user}`, who.groups.length ? `groups: ${who.groups.join(", ")}` : ""].filter(Boolean).join("\n");
   return (
-    <span class="account" data-testid="account" title={who.groups.length ? `groups: ${who.groups.join(", ")}` : undefined}>
-      {who.user}
-      {who.mode === "token" && (
+    <span class="account" data-testid="account" data-user={who.user} title={title}>
+      {who.name || who.user}
+      {(who.mode === "token" || who.mode === "oidc") && (
         <button class="link-button" onClick={() => void signOut()} data-action="signout">
           Sign out
         </button>
@@ -127,13 +135,14 @@ function Account() {
 
 function Help(props: { onClose: () => void }) {
   const keys: [string, string][] = [
-    ["g d / g r / g g / g w / g f", "dashboard / resources / graph / workloads / favorites"],
-    ["/", "search"],
+    ["g d / g r / g g / g w / g e / g f", "dashboard / resources / graph / workloads / events / favorites"],
+    ["/", "quick search (ns: and kind: narrow it)"],
     ["j k or ↓ ↑", "move in a list"],
     ["Enter", "open the selected row"],
     ["f", "pin or unpin the selected row / this object"],
     ["[ ]", "previous / next tab"],
     ["r", "reconcile this object"],
+    ["l", "logs of this workload"],
     ["t", "switch theme (auto, light, dark)"],
     ["?", "this help"],
   ];

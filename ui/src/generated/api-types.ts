@@ -14,6 +14,7 @@ export interface WeirApi {
  */
 export interface Graph {
   edges: GraphEdge[];
+  group?: ("namespace" | "kustomization") | null;
   nodes: GraphNode[];
   total: number;
   truncated: boolean;
@@ -25,7 +26,7 @@ export interface Graph {
 export interface GraphEdge {
   from: string;
   to: string;
-  type: "source" | "manages" | "dependsOn";
+  type: "source" | "manages" | "dependsOn" | "inputs";
 }
 /**
  * A node of the pipeline graph (:mod:`weir.actions.graph`).
@@ -34,6 +35,10 @@ export interface GraphEdge {
  * via the `definition` "GraphNode".
  */
 export interface GraphNode {
+  /**
+   * The node's group when the graph is grouped (Namespace/<name>, or the Kind/namespace/name of the root applier that manages it)
+   */
+  group?: string | null;
   /**
    * Kind/namespace/name
    */

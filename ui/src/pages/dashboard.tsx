@@ -23,6 +23,19 @@ export function Dashboard() {
         <h1>Dashboard</h1>
         {!data.synced && <span class="hint">caches are still syncing…</span>}
       </div>
+      {data.access?.limited && (
+        <div class="notice" role="status" data-testid="limited-access">
+          <strong>Limited access.</strong> Your Kubernetes roles let you see no Flux objects and no workloads. Ask an administrator to bind
+          your group to <span class="mono">flux-web-user</span> (read) or <span class="mono">flux-web-admin</span> (read and act), in a
+          namespace or everywhere.
+        </div>
+      )}
+      {data.access?.filtered && !data.access.limited && data.access.namespaces && (
+        <p class="hint" data-testid="scope">
+          Showing what your roles allow: {data.access.namespaces.length} namespace{data.access.namespaces.length === 1 ? "" : "s"}
+          {data.access.namespaces.length <= 6 ? ` (${data.access.namespaces.join(", ")})` : ""}.
+        </p>
+      )}
       <div class="stats" data-testid="totals">
         <Stat label="Objects" value={t.total} href="resources" />
         <Stat label="Ready" value={t.ready} status="ready" />

@@ -2,7 +2,18 @@
 // artifact; actions (reconcile, reconcile with source, suspend, resume, download).
 
 import { useState } from "preact/hooks";
-import { apiUrl, artifactUrl, objectPath, runAction, type Detail, type EventRow, type Link as LinkT, type TimelineEntry } from "../api";
+import {
+  apiUrl,
+  artifactUrl,
+  objectPath,
+  rollback,
+  runAction,
+  type Detail,
+  type EventRow,
+  type Link as LinkT,
+  type Revisions,
+  type TimelineEntry,
+} from "../api";
 import { shortRevision } from "./list";
 import { useWhoAmI } from "../auth";
 import { Ago, Code, Crumbs, Empty, ErrorBox, KeyValue, Link, Section, StatusBadge, Star, Tabs } from "../components/common";
@@ -10,6 +21,10 @@ import { expectOutcome, notify } from "../components/toasts";
 import { useData, useKeys } from "../hooks";
 import { navigate, queryString, useLocation } from "../router";
 import { toggleFavorite } from "../store";
+import { ProviderInputs, ResourceSetInputs } from "./operator";
+
+/** The RBAC verb each action needs (weir checks it before acting). */
+const VERBS: Record<string, string> = { "reconcile-source": "reconcile" };
 
 const ACTION_LABELS: Record<string, string> = {
   reconcile: "Reconcile",
@@ -72,7 +87,7 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
         toggleFavorite(key);
         return true;
       }
-      if (e.key === "r" && actionsOn && data?.actions.includes("reconcile")) {
+      if (e.key === "r" && actionsOn && data?.actions.includes("reconcile") && data.allowed?.reconcile !== false) {
         void act("reconcile");
         return true;
       }
@@ -98,22 +113,35 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
         <div class="actions">
           {data.actions
             .filter((a) => a !== "download")
-            .map((a) => (
-              <button
-                class={`action ${a === "suspend" ? "warn" : ""}`}
-                data-action={a}
-                disabled={busy !== null || !actionsOn}
-                title={actionsOn ? undefined : (who?.actionsDisabledReason ?? undefined)}
-                onClick={() => act(a)}
-              >
-                {busy === a ? "…" : ACTION_LABELS[a]}
+            .map((a) => {
+              const granted = data.allowed?.[a] !== false;
+              const why = !actionsOn
+                ? (who?.actionsDisabledReason ?? undefined)
+                : granted
+                  ? undefined
+                  : `Your role does not grant "${VERBS[a] ?? a}" on ${row.kind} in ${row.namespace}`;
+              return (
+                <button
+                  class={`action ${a === "suspend" ? "warn" : ""}`}
+                  data-action={a}
+                  disabled={busy !== null || !actionsOn || !granted}
+                  title={why}
+                  onClick={() => act(a)}
+                >
+                  {busy === a ? "…" : ACTION_LABELS[a]}
+                </button>
+              );
+            })}
+          {data.actions.includes("download") &&
+            (data.allowed?.download === false ? (
+              <button class="action" data-action="download" disabled title={`Your role does not grant "download" on ${row.kind} in ${row.namespace}`}>
+                Download artifact
               </button>
+            ) : (
+              <a class="button action" href={artifactUrl(key)} download data-action="download">
+                Download artifact
+              </a>
             ))}
-          {data.actions.includes("download") && (
-            <a class="button action" href={artifactUrl(key)} download data-action="download">
-              Download artifact
-            </a>
-          )}
           <Link href={`graph${queryString({ focus: key })}`} class="button" data-action="graph">
             Graph
           </Link>
@@ -132,7 +160,7 @@ export function ResourceDetail(props: { kind: string; namespace: string; name: s
         {tab === "spec" && <Code text={data.yaml.spec} />}
         {tab === "status" && <Code text={data.yaml.status} empty="No status yet." />}
         {tab === "inventory" && <Inventory items={data.inventory} />}
-        {tab === "history" && <History items={data.timeline} />}
+        {tab === "history" && (data.row.kind === "HelmRelease" ? <ReleaseHistory objKey={key} path={path} timeline={data.timeline} actionsOn={actionsOn} /> : <History items={data.timeline} />)}
         {tab === "values" && <Values data={data} />}
         {tab === "artifact" && <Artifact data={data} objKey={key} />}
         {tab === "yaml" && <Code text={data.yaml.object} />}
@@ -196,6 +224,8 @@ function Overview({ data }: { data: Detail }) {
           ]}
         />
       </Section>
+      {row.kind === "ResourceSet" && <ResourceSetInputs object={data.object as Record<string, unknown>} />}
+      {row.kind === "ResourceSetInputProvider" && <ProviderInputs object={data.object as Record<string, unknown>} />}
     </div>
   );
 }
@@ -319,6 +349,103 @@ function History({ items }: { items: TimelineEntry[] }) {
         </li>
       ))}
     </ol>
+  );
+}
+
+function show(value: unknown): string {
+  if (value === undefined || value === null) return "—";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** A HelmRelease's release revisions (Helm's storage), newest first: what each changed against
+ * the one before it (chart, app version, values paths), and a guarded rollback to it. */
+function ReleaseHistory(props: { objKey: string; path: string; timeline: TimelineEntry[]; actionsOn: boolean }) {
+  const { data, error, reload } = useData<Revisions>(apiUrl(`${props.path}/revisions`), (c) => c.key === props.objKey);
+  const [busy, setBusy] = useState<number | null>(null);
+  if (error) return <><ErrorBox error={`Release revisions: ${error}`} /><History items={props.timeline} /></>;
+  if (!data) return <p class="loading">Loading…</p>;
+  if (!data.revisions.length) return <History items={props.timeline} />;
+  const back = async (version: number) => {
+    const ok = window.confirm(
+      `Roll ${props.objKey} back to release revision ${version}?\n\nThe HelmRelease is suspended first, so that its controller does not upgrade it straight back; fix Git, then resume it.`,
+    );
+    if (!ok) return;
+    setBusy(version);
+    try {
+      notify("ok", (await rollback(props.objKey, version)).message, 10000);
+      reload();
+    } catch (e) {
+      notify("error", `Rollback failed: ${(e as Error).message}`, 10000);
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <div data-testid="release-history">
+      {!data.valuesShown && <p class="hint">Your role may not read Secrets in the release's namespace: the changed values paths are listed without their values.</p>}
+      {data.unreadable.length > 0 && <p class="hint small">Unreadable in Helm's storage: {data.unreadable.join(", ")}</p>}
+      <ol class="timeline">
+        {data.revisions.map((r) => {
+          const c = r.changes;
+          const failed = /fail/i.test(r.status);
+          return (
+            <li class={`tl-${failed ? "failed" : r.status === "deployed" || r.status === "superseded" ? "ok" : "other"}`} data-revision={r.version}>
+              <div class="tl-head">
+                <span class={`pill ${failed ? "pill-warn" : r.current ? "pill-ok" : ""}`}>v{r.version} {r.status}</span>
+                <span class="mono small">
+                  {r.chart} {r.chartVersion}
+                </span>
+                {r.appVersion && <span class="muted small">app {r.appVersion}</span>}
+                <span class="muted small">
+                  <Ago time={r.deployed} />
+                </span>
+                {!r.current && (
+                  <button
+                    class="action warn small"
+                    data-action="rollback"
+                    data-revision={r.version}
+                    disabled={busy !== null || !props.actionsOn || !data.allowed}
+                    title={data.allowed ? `Roll back to revision ${r.version}` : 'Your role does not grant "rollback" on this HelmRelease'}
+                    onClick={() => back(r.version)}
+                  >
+                    {busy === r.version ? "…" : "Roll back to this"}
+                  </button>
+                )}
+              </div>
+              {r.description && <p class="small muted">{r.description}</p>}
+              {(c.chart || c.appVersion || c.values.length > 0) && (
+                <ul class="tl-changes small" data-field="changes">
+                  {c.chart && (
+                    <li>
+                      chart {c.chart.before} → {c.chart.after}
+                    </li>
+                  )}
+                  {c.appVersion && (
+                    <li>
+                      app version {c.appVersion.before || "—"} → {c.appVersion.after || "—"}
+                    </li>
+                  )}
+                  {c.values.map((v) => (
+                    <li data-path={v.path}>
+                      <span class="mono">{v.path}</span>{" "}
+                      {v.change === "onlyInA" ? "removed" : v.change === "onlyInB" ? "added" : "changed"}
+                      {"before" in v || "after" in v ? (
+                        <span class="mono">
+                          : {v.change !== "onlyInB" && show(v.before)}
+                          {v.change === "changed" && " → "}
+                          {v.change !== "onlyInA" && show(v.after)}
+                        </span>
+                      ) : null}
+                    </li>
+                  ))}
+                  {c.valuesTruncated && <li class="muted">… more values changed</li>}
+                </ul>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+    </div>
   );
 }
 

@@ -1,12 +1,17 @@
-// The sign-in page of a UI started with --web-users-file: paste your token.
+// The sign-in page: paste a token (--web-users-file), or sign in through the identity provider
+// (OIDC web config; with autoLogin the browser goes there at once).
 
-import { useState } from "preact/hooks";
-import { signIn } from "../auth";
+import { useEffect, useState } from "preact/hooks";
+import { signIn, signInWithProvider, type WhoAmI } from "../auth";
 
-export function SignIn() {
+export function SignIn(props: { who: WhoAmI }) {
   const [token, setToken] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(new URLSearchParams(window.location.search).get("signInError"));
   const [busy, setBusy] = useState(false);
+  const oidc = props.who.mode === "oidc";
+  useEffect(() => {
+    if (oidc && props.who.autoLogin && !error) signInWithProvider(props.who);
+  }, [oidc]);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -19,6 +24,25 @@ export function SignIn() {
       setBusy(false);
     }
   };
+  if (oidc)
+    return (
+      <div class="signin" data-view="signin">
+        <div class="dialog">
+          <h1>
+            <span class="logo" aria-hidden="true">≋</span> weir
+          </h1>
+          <p>Sign in with your organisation's account. You will see what your Kubernetes roles let you see.</p>
+          {error && (
+            <p class="error" role="alert" data-testid="signin-error">
+              {error}
+            </p>
+          )}
+          <button type="button" data-action="sso" onClick={() => signInWithProvider(props.who)}>
+            Sign in with SSO
+          </button>
+        </div>
+      </div>
+    );
   return (
     <div class="signin" data-view="signin">
       <form class="dialog" onSubmit={submit}>

@@ -5,7 +5,7 @@ pipeline (:mod:`weir.kustomize.render`), from what the controller would build: i
 current artifact is downloaded (digest checked), ``kustomize build`` runs on ``spec.path`` with
 the spec's build settings, post-build variables are substituted and ``commonMetadata`` and the
 owner labels set. The comparison is the one ``weir diff ks`` makes (:mod:`weir.actions.diff`,
-on the controller's planner :func:`weir.kustomize.apply.plan`): a server-side dry-run apply as
+on the controller's planner :func:`weir.ssa.apply.plan`): a server-side dry-run apply as
 ``kustomize-controller`` per object, compared with the live object the way the controller
 decides what to apply; ``created``/``configured`` (with the fields that change)/``unchanged``/
 ``skipped``, and ``deleted`` for inventory entries garbage collection would remove. Objects the

@@ -16,7 +16,16 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from weir.actions.errors import ObjectNotFoundError
-from weir.actions.graph import WORKLOAD_KINDS, Graph, Node, key_of, manager_key, problems
+from weir.actions.graph import (
+    GENERATOR_KINDS,
+    INPUT_KINDS,
+    WORKLOAD_KINDS,
+    Graph,
+    Node,
+    key_of,
+    manager_key,
+    problems,
+)
 from weir.actions.graph import workload_node as _workload_node
 from weir.actions.objects import APPLIER_KINDS, SOURCE_KINDS, find_object, list_many
 from weir.api import KINDS
@@ -87,7 +96,15 @@ async def collect(api: ApiClient, namespace: str | None) -> Graph:
     everywhere), with the Flux objects they reference elsewhere fetched one by one, and a
     missing node for anything referenced that does not exist."""
     graph = Graph()
-    listed = await list_many(api, [*SOURCE_KINDS, *APPLIER_KINDS], namespace)
+    listed = await list_many(
+        api,
+        [
+            *SOURCE_KINDS,
+            *APPLIER_KINDS,
+            *(KINDS[k] for k in sorted(INPUT_KINDS | GENERATOR_KINDS)),
+        ],
+        namespace,
+    )
     graph.add_flux(o for objs in listed.values() for o in objs)
     for obj in await _workloads(api, namespace):
         graph.add_workload(_workload_node(obj), manager_key(obj))

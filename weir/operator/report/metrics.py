@@ -24,6 +24,8 @@ Obj = Mapping[str, Any]
 COMMON = ("uid", "kind", "name", "exported_namespace", "ready", "reason", "suspended")
 INSTANCE_LABELS = (*COMMON, "registry", "revision")
 RESOURCE_LABELS = (*COMMON, "revision", "url", "ref", "source_name", "path")
+RESOURCESET_LABELS = (*COMMON, "resources", "revision")
+PROVIDER_LABELS = (*COMMON, "url")
 
 _URL_KINDS = frozenset({"GitRepository", "OCIRepository", "Bucket", "HelmRepository"})
 _REF_KINDS = frozenset({"GitRepository", "OCIRepository", "Bucket"})
@@ -111,7 +113,8 @@ def resource_labels(obj: Obj) -> dict[str, str]:
 
 
 class OperatorMetrics:
-    """``flux_instance_info`` and ``flux_resource_info`` in ``registry``."""
+    """``flux_instance_info``, ``flux_resource_info``, ``flux_resourceset_info`` and
+    ``flux_resourcesetinputprovider_info`` in ``registry``."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.instance = Gauge(
@@ -126,8 +129,45 @@ class OperatorMetrics:
             RESOURCE_LABELS,
             registry=registry,
         )
+        self.resourceset = Gauge(
+            "flux_resourceset_info",
+            "The state of a ResourceSet.",
+            RESOURCESET_LABELS,
+            registry=registry,
+        )
+        self.provider = Gauge(
+            "flux_resourcesetinputprovider_info",
+            "The state of a ResourceSetInputProvider.",
+            PROVIDER_LABELS,
+            registry=registry,
+        )
         self._instances: dict[str, tuple[str, ...]] = {}
         self._resources: set[tuple[str, ...]] = set()
+        self._objects: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def _gauge(self, kind: str) -> tuple[Gauge, tuple[str, ...]]:
+        if kind == "ResourceSet":
+            return self.resourceset, RESOURCESET_LABELS
+        return self.provider, PROVIDER_LABELS
+
+    def set_object(self, obj: Obj, *, ready: str, reason: str, **extra: str) -> None:
+        """Record a ResourceSet's (``resources``, ``revision``) or a provider's (``url``)
+        state, replacing its previous series."""
+        kind = str(obj.get("kind") or "")
+        gauge, names = self._gauge(kind)
+        labels = {**common_labels(obj), "ready": ready, "reason": reason, **extra}
+        values = tuple(str(labels.get(k, "")) for k in names)
+        key = (kind, labels["uid"])
+        old = self._objects.get(key)
+        if old is not None and old != values:
+            gauge.remove(*old)
+        self._objects[key] = values
+        gauge.labels(*values).set(1)
+
+    def forget_object(self, kind: str, uid: str) -> None:
+        old = self._objects.pop((kind, uid), None)
+        if old is not None:
+            self._gauge(kind)[0].remove(*old)
 
     def set_instance(
         self, obj: Obj, *, ready: str, reason: str, registry: str, revision: str

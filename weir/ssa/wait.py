@@ -26,8 +26,8 @@ from weir.kube.errors import NotFoundError, UnknownKindError
 from weir.kube.inventory import ObjectRef
 from weir.kube.kstatus import Result, Status
 from weir.kube.resources import mapper_for
-from weir.kustomize.celhealth import HealthRules
-from weir.kustomize.errors import HealthCheckError
+from weir.ssa.celhealth import HealthRules
+from weir.ssa.errors import HealthCheckError
 
 DEFAULT_INTERVAL = 5.0
 FIRST_DELAY = 0.25
@@ -96,7 +96,7 @@ async def wait_for_health(
 ) -> list[ObjectStatus]:
     """Poll until every object is Current; returns the final statuses.
 
-    Raises :class:`~weir.kustomize.errors.HealthCheckError` on timeout, or as soon as an object
+    Raises :class:`~weir.ssa.errors.HealthCheckError` on timeout, or as soon as an object
     is Failed when ``fail_fast``.
     """
     targets = list(objects)

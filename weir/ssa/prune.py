@@ -21,23 +21,21 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.kube import apply as kube
 from weir.kube.errors import ApiError, NotFoundError, UnknownKindError
-from weir.kube.inventory import Entry, is_owned_by
+from weir.kube.inventory import Entry
 from weir.kube.resources import mapper_for
-from weir.kustomize import metadata as md
-from weir.kustomize.errors import PruneError
+from weir.ssa.errors import PruneError
+from weir.ssa.policies import DISABLED, KUSTOMIZE, Policies, has_policy
 
 DeletionPolicy = Literal["MirrorPrune", "Delete", "WaitForTermination", "Orphan"]
 
 
-def prune_allowed(live: Mapping[str, Any], name: str, namespace: str) -> bool:
-    """Whether garbage collection may delete ``live`` for the Kustomization ``namespace/name``."""
-    if not is_owned_by(live, name, namespace):
+def prune_allowed(
+    live: Mapping[str, Any], name: str, namespace: str, policies: Policies = KUSTOMIZE
+) -> bool:
+    """Whether garbage collection may delete ``live`` for the owner ``namespace/name``."""
+    if not policies.owned_by(live, name, namespace):
         return False
-    return not (
-        md.has_policy(live, md.PRUNE_KEY, md.DISABLED)
-        or md.has_policy(live, md.RECONCILE_KEY, md.DISABLED)
-        or md.has_policy(live, md.SSA_KEY, md.SSA_IGNORE)
-    )
+    return not (has_policy(live, policies.prune, DISABLED) or policies.excluded(live))
 
 
 def deletes_on_finalize(
@@ -82,7 +80,7 @@ class PruneResult:
 
 
 async def _delete_one(
-    api: ApiClient, entry: Entry, name: str, namespace: str
+    api: ApiClient, entry: Entry, name: str, namespace: str, policies: Policies
 ) -> tuple[str, str | None, str | None]:
     """("deleted"|"skipped"|"failed", reason, uid)"""
     ref = entry.ref
@@ -93,7 +91,7 @@ async def _delete_one(
         return "deleted", None, None
     except ApiError as e:
         return "failed", str(e), None
-    if not prune_allowed(live, name, namespace):
+    if not prune_allowed(live, name, namespace, policies):
         return "skipped", None, None
     uid = (live.get("metadata") or {}).get("uid")
     try:
@@ -111,14 +109,16 @@ async def prune(
     *,
     wait: bool = False,
     timeout: float = 60.0,  # noqa: ASYNC109 - part of the error reported
+    policies: Policies = KUSTOMIZE,
 ) -> PruneResult:
     """Delete the ``stale`` entries (give them in deletion order, as
     :func:`~weir.kube.inventory.stale_entries` returns them) that still belong to the
-    Kustomization ``namespace/name``. With ``wait``, also wait until they are gone."""
+    owner ``namespace/name`` (by ``policies``' owner labels). With ``wait``, also wait until
+    they are gone."""
     result = PruneResult()
     uids: dict[Entry, str] = {}
     for entry in stale:
-        outcome, reason, uid = await _delete_one(api, entry, name, namespace)
+        outcome, reason, uid = await _delete_one(api, entry, name, namespace, policies)
         if outcome == "deleted":
             result.deleted.append(entry)
             if uid:

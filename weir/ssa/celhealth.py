@@ -12,7 +12,7 @@ An expression that cannot be evaluated (say it reads ``status`` before the contr
 gives Unknown with the error, and the wait goes on, as in Flux. Rules are matched on the API
 group of ``apiVersion`` (the version is ignored); a rule naming the kind beats one for the whole
 group. Expressions that do not parse are refused up front
-(:class:`~weir.kustomize.errors.InvalidCELExpressionError`, terminal).
+(:class:`~weir.ssa.errors.InvalidCELExpressionError`, terminal).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import cel
 from weir.api.meta import CustomHealthCheck
 from weir.kube import kstatus
 from weir.kube.kstatus import Result, Status
-from weir.kustomize.errors import InvalidCELExpressionError
+from weir.ssa.errors import InvalidCELExpressionError
 
 
 def _compile(expression: str, field: str, check: CustomHealthCheck) -> cel.Program:

@@ -1,4 +1,5 @@
-"""Server-side apply of a Kustomization's objects, staged and drift-aware, as Flux does it.
+"""Server-side apply of an applier's objects (a Kustomization's, a ResourceSet's), staged and
+drift-aware, as Flux does it.
 
 Stages come from :mod:`weir.kube.order`; the objects of a waiting stage (CRDs, Namespaces,
 ClusterRoles; then the ``*Class`` kinds) must be Current before the next stage starts. Within a
@@ -13,7 +14,7 @@ made:
    409, or "immutable") and ``force`` is on (``spec.force`` or the object's
    ``kustomize.toolkit.fluxcd.io/force: Enabled``), the object is deleted, waited for and
    created again (``created``); otherwise the stage fails naming the object and the API's reason.
-4. Unless ``ssa: Merge``, fields owned by kubectl are taken over (:mod:`weir.kustomize.cleanup`).
+4. Unless ``ssa: Merge``, fields owned by kubectl are taken over (:mod:`weir.ssa.cleanup`).
 5. Drift: the dry-run result is compared with the live object (everything but ``metadata`` and
    ``status``, plus labels and annotations). Only new, drifted or cleaned-up objects are really
    applied; the rest are ``unchanged`` and keep their resourceVersion.
@@ -46,10 +47,10 @@ from weir.kube.errors import ApiError, ConflictError, InvalidError, NotFoundErro
 from weir.kube.inventory import Entry, ObjectRef
 from weir.kube.order import Stage, staged
 from weir.kube.resources import ResourceRef, mapper_for
-from weir.kustomize import metadata as md
-from weir.kustomize.cleanup import cleanup_patch
-from weir.kustomize.errors import ApplyError, HealthCheckError
-from weir.kustomize.wait import wait_for_health
+from weir.ssa.cleanup import cleanup_patch
+from weir.ssa.errors import ApplyError, HealthCheckError
+from weir.ssa.policies import KUSTOMIZE, SSA_IF_NOT_PRESENT, SSA_MERGE, Policies
+from weir.ssa.wait import wait_for_health
 
 FIELD_MANAGER = "kustomize-controller"
 MAX_ERRORS = 10
@@ -122,6 +123,8 @@ class ApplyOptions:
     wait_interval: float = 2.0
     custom_stage_kinds: frozenset[str] = frozenset()
     """Kinds applied in their own stage before the rest (``--custom-apply-stage-kinds``)."""
+    policies: Policies = KUSTOMIZE
+    """The per-object annotations honoured (Flux's Kustomization keys by default)."""
 
 
 PlanStep = Literal["resolve", "get", "dry-run"]
@@ -159,7 +162,7 @@ class Plan:
     """The dry-run result differs from the live object (:func:`drifted`)."""
     cleanup: list[dict[str, Any]] | None = None
     """The JSON patch taking fields over from kubectl before applying
-    (:func:`~weir.kustomize.cleanup.cleanup_patch`)."""
+    (:func:`~weir.ssa.cleanup.cleanup_patch`)."""
     recreate: bool = False
     """Delete and create again: an immutable field changes and force is on."""
     note: str = ""
@@ -193,16 +196,13 @@ def is_immutable_error(error: ApiError) -> bool:
     return isinstance(error, InvalidError | ConflictError) or "immutable" in str(error).lower()
 
 
-def _skipped(obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> bool:
-    def excluded(o: Mapping[str, Any]) -> bool:
-        return md.has_policy(o, md.RECONCILE_KEY, md.DISABLED) or md.has_policy(
-            o, md.SSA_KEY, md.SSA_IGNORE
-        )
-
-    if excluded(obj):
+def _skipped(
+    obj: Mapping[str, Any], live: Mapping[str, Any] | None, policies: Policies = KUSTOMIZE
+) -> bool:
+    if policies.excluded(obj):
         return True
     return live is not None and (
-        excluded(live) or md.has_policy(obj, md.SSA_KEY, md.SSA_IF_NOT_PRESENT)
+        policies.excluded(live) or policies.ssa_is(obj, SSA_IF_NOT_PRESENT)
     )
 
 
@@ -268,7 +268,7 @@ class _Planner:
         except ApiError as e:
             message = f"{ref} get failed ({e.reason or e.code}): {e.message}"
             raise PlanError(message, ref, "get", e) from e
-        if _skipped(obj, plan.live):
+        if _skipped(obj, plan.live, self.options.policies):
             plan.action = Action.SKIPPED
             return plan
         try:
@@ -287,7 +287,7 @@ class _Planner:
         if plan.live is None:
             plan.action = Action.CREATED
             return plan
-        if not md.has_policy(obj, md.SSA_KEY, md.SSA_MERGE):
+        if not self.options.policies.ssa_is(obj, SSA_MERGE):
             plan.cleanup = cleanup_patch(plan.live, self.options.field_manager)
         plan.drift = drifted(plan.live, plan.dry_run)
         if plan.cleanup or plan.drift:
@@ -298,7 +298,7 @@ class _Planner:
         """A refused dry-run: recreate when forced, ``created`` when its namespace is pending,
         else an error naming the object and the API server's reason."""
         ref, obj = plan.ref, plan.obj
-        forced = self.options.force or md.has_policy(obj, md.FORCE_KEY, md.ENABLED)
+        forced = self.options.force or self.options.policies.forced(obj)
         if plan.live is not None and forced and is_immutable_error(error):
             plan.action, plan.recreate = Action.CREATED, True
             plan.note = "recreated: an immutable field changes"
@@ -311,7 +311,7 @@ class _Planner:
             plan.action, plan.note = Action.CREATED, f"namespace {ref.namespace} is new"
             return plan
         hint = (
-            " (set spec.force or the kustomize.toolkit.fluxcd.io/force: Enabled "
+            f" (set spec.force or the {self.options.policies.force}: Enabled "
             "annotation to recreate it)"
             if plan.live is not None and "immutable" in error.message.lower()
             else ""
@@ -461,7 +461,7 @@ async def apply_all(
 ) -> ChangeSet:
     """Apply ``objects`` (normalized, labelled manifests) stage by stage; see the module
     docstring. Every object of a stage is planned (:func:`plan`) before any is changed.
-    Raises :class:`~weir.kustomize.errors.ApplyError`; changes made by earlier stages stay
+    Raises :class:`~weir.ssa.errors.ApplyError`; changes made by earlier stages stay
     made."""
     opts = options or ApplyOptions()
     applier = _Applier(api, opts)
