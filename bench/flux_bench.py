@@ -115,11 +115,12 @@ def run_one(
     if args.pyspy and system == "weir":
         argv.append(f"--pyspy={args.pyspy}")
     print(
-        f"=== {time.strftime('%H:%M:%S')} {system} {kind} {count} "
-        f"(load {os.getloadavg()[0]:.1f})",
+        f"=== {time.strftime('%H:%M:%S')} {system} {kind} {count} (load {os.getloadavg()[0]:.1f})",
         flush=True,
     )
-    return subprocess.run(argv, cwd=ROOT, env={**os.environ, "WEIR": str(ROOT)}, check=False).returncode
+    return subprocess.run(
+        argv, cwd=ROOT, env={**os.environ, "WEIR": str(ROOT)}, check=False
+    ).returncode
 
 
 # ----------------------------------------------------------------------------- table
@@ -166,11 +167,15 @@ def summary(rows: list[dict[str, Any]]) -> str:
             for r in by.get(s, []):
                 load = r.get("loadavg_start")
                 err = r.get("error")
-                note = f"{s} {kind} {count} started {r.get('started')} load {load:.1f}" if isinstance(load, float) else f"{s} {kind} {count} started {r.get('started')}"
+                note = (
+                    f"{s} {kind} {count} started {r.get('started')} load {load:.1f}"
+                    if isinstance(load, float)
+                    else f"{s} {kind} {count} started {r.get('started')}"
+                )
                 if err:
                     note += f": ERROR {err[:200]} (progress {r.get('create_progress')})"
                 notes.append(note)
-    versions = {}
+    versions: dict[str, Any] = {}
     for r in rows:
         versions.update(r.get("versions") or {})
     head = [
@@ -183,7 +188,9 @@ def summary(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.flux_bench", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.flux_bench", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--counts", default="100", help="sizes, comma-separated (default 100)")
     ap.add_argument("--kinds", default="ks,helm", help="ks, helm or both (default both)")
     ap.add_argument("--runs", type=int, default=2, help="alternating pairs per size (default 2)")

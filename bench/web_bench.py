@@ -174,7 +174,11 @@ async def sse_fanout(
             while time.monotonic() < t_end:
                 name = f"ks-{(k * 37) % size:05d}"
                 await kapi.patch(
-                    ui.state.api, KS, ns, name, {"metadata": {"labels": {"fanout": f"{clients}-{k}"}}}
+                    ui.state.api,
+                    KS,
+                    ns,
+                    name,
+                    {"metadata": {"labels": {"fanout": f"{clients}-{k}"}}},
                 )
                 names.append(name)
                 k += 1

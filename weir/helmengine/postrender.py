@@ -208,7 +208,9 @@ def run(argv: Sequence[str], manifests: str) -> tuple[int, str, str]:
     """One post-renderer invocation: ``argv`` (``--spec FILE [--timeout S]``) and the manifests
     Helm wrote on stdin -> (exit code, stdout, stderr). :func:`main` and the post-render server
     (:mod:`weir.helmengine.prserver`) both run this."""
-    parser = argparse.ArgumentParser(prog="python -m weir.helmengine.postrender", exit_on_error=False)
+    parser = argparse.ArgumentParser(
+        prog="python -m weir.helmengine.postrender", exit_on_error=False
+    )
     parser.add_argument("--spec", required=True, help="JSON file of a PostRenderSpec")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
     try:

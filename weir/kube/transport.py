@@ -17,8 +17,8 @@ from typing import Any
 
 import aiohttp
 import orjson
-from kubernetes_asyncio.client import ApiClient
 from aiohttp.helpers import get_env_proxy_for_url
+from kubernetes_asyncio.client import ApiClient
 from multidict import CIMultiDict
 from yarl import URL
 
