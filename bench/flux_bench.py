@@ -20,9 +20,11 @@ Run: ``make bench-flux FLUX_ARGS="--counts 100,500 --kinds ks,helm --runs 2"``, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -118,9 +120,25 @@ def run_one(
         f"=== {time.strftime('%H:%M:%S')} {system} {kind} {count} (load {os.getloadavg()[0]:.1f})",
         flush=True,
     )
-    return subprocess.run(
-        argv, cwd=ROOT, env={**os.environ, "WEIR": str(ROOT)}, check=False
-    ).returncode
+    # A hard limit on the whole run (control plane start, both phases, teardown): on expiry the
+    # run's process group (harness, control plane, controllers) is stopped, so nothing hangs.
+    limit = args.run_timeout or (2 * args.timeout + 300)
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env={**os.environ, "WEIR": str(ROOT)}, start_new_session=True
+    )
+    try:
+        return proc.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        print(f"bench-flux: {system} {kind} {count} over {limit:.0f} s, stopping it", flush=True)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=20)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        return 124
 
 
 # ----------------------------------------------------------------------------- table
@@ -196,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=2, help="alternating pairs per size (default 2)")
     ap.add_argument("--concurrent", type=int, default=4, help="--concurrent of both systems")
     ap.add_argument("--timeout", type=float, default=1800.0, help="per phase, seconds")
+    ap.add_argument(
+        "--run-timeout",
+        type=float,
+        default=0.0,
+        help="hard limit on one whole run, seconds (default 2 x --timeout + 300)",
+    )
     ap.add_argument("--skip-noop", action="store_true", help="stop each run after create")
     ap.add_argument("--systems", default="flux,weir", help="order within a pair")
     ap.add_argument("--out", default="", help="results JSONL (default: a new file under /tmp)")
