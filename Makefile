@@ -5,7 +5,7 @@ PY := .venv/bin/python
 WEIR := .venv/bin/weir
 PYTEST_ARGS ?=
 
-.PHONY: setup binaries tools ui browser check fmt test test-unit test-integration test-e2e fuzz up down bench bench-fleet
+.PHONY: setup binaries tools ui browser check fmt test test-unit test-integration test-e2e fuzz up down bench bench-fleet bench-flux
 
 setup:            ## install uv, the locked Python env and the Go-built Kubernetes binaries
 	@scripts/setup.sh
@@ -65,3 +65,6 @@ bench: setup      ## benchmarks (not part of `make test`)
 
 bench-fleet: setup ## N Kustomizations, this tree against BEFORE=<older tree> (FLEET_ARGS=--count 500)
 	$(PY) -m bench.fleet_bench $(if $(BEFORE),--before "$(BEFORE)") --after . $(FLEET_ARGS)
+
+bench-flux: setup  ## weir and the real Flux controllers alternating (FLUX_ARGS="--counts 100,500 --kinds ks,helm")
+	$(PY) -m bench.flux_bench $(FLUX_ARGS)

@@ -10,9 +10,17 @@ sizes are printed side by side:
 - informer sync: UI start -> every cache listed;
 - API: median and p95 of ``--repeat`` requests per endpoint, and the response size;
 - live update: API patch -> the change on an open SSE stream (median of 20);
-- page load (headless Chromium, Debian's): navigation -> the view's data on screen (median of 3).
+- page load (headless Chromium, Debian's): navigation -> the view's data on screen (median of 3);
+- with ``--managed-ratio R``: ``R`` ConfigMaps per Kustomization exist too (labelled as applied
+  by it and listed in its inventory: 10,000 x 5 = 50,000 managed objects);
+- with ``--sse-clients 1,50``: SSE fan-out. For each client count, that many streams are open
+  while the bench patches one Kustomization every 0.2 s for ``--sse-seconds``; measured: the
+  API server's requests in that window other than the bench's own (from
+  ``apiserver_request_total``; the UI's informers are watches, so this should not grow with
+  the clients), the changes every client received, and the first page's latency meanwhile.
 
-Run: ``.venv/bin/python -m bench.web_bench [--sizes 1000,10000] [--repeat 20] [--no-browser]``.
+Run: ``.venv/bin/python -m bench.web_bench [--sizes 1000,10000] [--repeat 20] [--no-browser]
+[--managed-ratio 5] [--sse-clients 1,50]``.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from weir.api import KINDS
 from weir.crdinstall import install_crds
 from weir.devcluster import DevCluster
 from weir.kube import apply as kapi
+from weir.kube import transport
 from weir.kube.client import api_client
 from weir.kube.resources import NAMESPACES
 from weir.testing import seeded_fleet as demo
@@ -116,6 +125,90 @@ async def sse_latency(ui: WebUI, ns: str, rounds: int = 20) -> float:
     return statistics.median(delays)
 
 
+async def apiserver_requests(api: ApiClient) -> float:
+    """The API server's ``apiserver_request_total`` summed over every label set."""
+    async with transport.open_response(api, "GET", "/metrics") as resp:
+        text = await resp.text()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("apiserver_request_total{")
+    )
+
+
+async def sse_fanout(
+    ui: WebUI, ns: str, size: int, clients: int, seconds: float, interval: float = 0.2
+) -> Figures:
+    """``clients`` SSE streams open while the bench patches one Kustomization per
+    ``interval``: the API server's other requests, what each client got, first-page latency."""
+    names: list[str] = []
+    got = [0] * clients
+    last: list[str] = [""] * clients
+    limits = httpx.Limits(max_connections=clients + 8, max_keepalive_connections=clients + 8)
+    async with httpx.AsyncClient(base_url=ui.url, timeout=120, limits=limits) as http:
+        opened = asyncio.Event()
+        ready = 0
+
+        async def reader(i: int) -> None:
+            nonlocal ready
+            async with http.stream("GET", "/api/v1/stream") as resp:
+                ready += 1
+                if ready == clients:
+                    opened.set()
+                event = ""
+                async for line in resp.aiter_lines():
+                    if line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: ") and event == "changes":
+                        got[i] += line.count('"key":')
+                        last[i] = line
+
+        tasks = [asyncio.create_task(reader(i)) for i in range(clients)]
+        try:
+            await asyncio.wait_for(opened.wait(), 60)
+            await asyncio.sleep(1.0)  # the hello frames
+            before = await apiserver_requests(ui.state.api)
+            t_end = time.monotonic() + seconds
+            first_page: list[float] = []
+            k = 0
+            while time.monotonic() < t_end:
+                name = f"ks-{(k * 37) % size:05d}"
+                await kapi.patch(
+                    ui.state.api,
+                    KS,
+                    ns,
+                    name,
+                    {"metadata": {"labels": {"fanout": f"{clients}-{k}"}}},
+                )
+                names.append(name)
+                k += 1
+                if k % 10 == 0:
+                    t0 = time.perf_counter()
+                    (await http.get("/api/v1/resources", params={"limit": 100})).raise_for_status()
+                    first_page.append(time.perf_counter() - t0)
+                await asyncio.sleep(interval)
+            await asyncio.sleep(2.0)  # the last changes reach the clients
+            after = await apiserver_requests(ui.state.api)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    # the bench's own: the patches, the second /metrics GET (the first is counted before)
+    others = after - before - len(names) - 1
+    complete = sum(1 for line in last if f"/{names[-1]}" in line)
+    return {
+        f"SSE {clients:>2} clients: API server requests/s besides the bench's": (
+            f"{others / (seconds + 2.0):.2f}/s ({others:.0f} in {seconds + 2.0:.0f} s)"
+        ),
+        f"SSE {clients:>2} clients: changes received per client (min / max)": (
+            f"{min(got)} / {max(got)} of {len(names)} patches; {complete}/{clients} saw the last"
+        ),
+        f"SSE {clients:>2} clients: first page of 100 meanwhile (median)": ms(
+            statistics.median(first_page) if first_page else float("nan")
+        ),
+    }
+
+
 async def page_figures(urls: dict[str, tuple[str, str]]) -> Figures:
     """Median of 3 loads: navigation -> ``selector`` visible."""
     from playwright.async_api import async_playwright  # noqa: PLC0415 -- optional
@@ -144,17 +237,31 @@ async def page_figures(urls: dict[str, tuple[str, str]]) -> Figures:
     return out
 
 
-async def one_size(api: ApiClient, size: int, repeat: int, browser: bool) -> Figures:
+async def one_size(
+    api: ApiClient,
+    size: int,
+    repeat: int,
+    browser: bool,
+    managed_ratio: int = 0,
+    sse_clients: tuple[int, ...] = (),
+    sse_seconds: float = 20.0,
+) -> Figures:
     ns = f"bench-web-{size}"
     await kapi.create(api, NAMESPACES, {"metadata": {"name": ns}})
     t0 = time.monotonic()
-    await demo.bulk(api, ns, size, failing_every=10, concurrency=48)
-    figures: Figures = {"create objects in the API server": f"{time.monotonic() - t0:.1f} s"}
+    managed = size * managed_ratio
+    await demo.bulk(api, ns, size, failing_every=10, concurrency=48, managed=managed)
+    figures: Figures = {
+        "managed objects (ConfigMaps in inventories)": f"{managed:,}",
+        "create objects in the API server": f"{time.monotonic() - t0:.1f} s",
+    }
     settings = WebSettings(addr="127.0.0.1:0", heartbeat=5.0)
     t0 = time.monotonic()
     async with running_ui(api, settings, namespace=ns, sync_timeout=300) as ui:
         figures["UI informer sync (all kinds)"] = ms(time.monotonic() - t0)
         figures.update(await api_figures(ui, ns, size, repeat))
+        for clients in sse_clients:
+            figures.update(await sse_fanout(ui, ns, size, clients, sse_seconds))
         if browser:
             base = ui.url
             figures.update(
@@ -193,7 +300,14 @@ def prepare_browser() -> None:
         subprocess.run([str(ROOT / "scripts" / "install-chromium.sh")], check=True)
 
 
-async def main(sizes: list[int], repeat: int, browser: bool) -> None:
+async def main(
+    sizes: list[int],
+    repeat: int,
+    browser: bool,
+    managed_ratio: int = 0,
+    sse_clients: tuple[int, ...] = (),
+    sse_seconds: float = 20.0,
+) -> None:
     with tempfile.TemporaryDirectory(prefix="weir-web-bench-") as tmp:
         cluster = DevCluster(Path(tmp) / "cluster")
         cluster.up()
@@ -201,7 +315,12 @@ async def main(sizes: list[int], repeat: int, browser: bool) -> None:
             api = await api_client(str(cluster.kubeconfig_path))
             async with api:
                 await install_crds(api)
-                results = {size: await one_size(api, size, repeat, browser) for size in sizes}
+                results = {
+                    size: await one_size(
+                        api, size, repeat, browser, managed_ratio, sse_clients, sse_seconds
+                    )
+                    for size in sizes
+                }
         finally:
             cluster.down()
     labels = list(dict.fromkeys(k for r in results.values() for k in r))
@@ -223,8 +342,24 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", default="1000,10000", help="object counts, comma-separated")
     parser.add_argument("--repeat", type=int, default=20, help="requests per API endpoint")
     parser.add_argument("--no-browser", action="store_true", help="skip the page loads")
+    parser.add_argument(
+        "--managed-ratio", type=int, default=0, help="managed ConfigMaps per Kustomization"
+    )
+    parser.add_argument(
+        "--sse-clients", default="", help="SSE fan-out: client counts, comma-separated (1,50)"
+    )
+    parser.add_argument("--sse-seconds", type=float, default=20.0, help="per client count")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     if not args.no_browser:
         prepare_browser()
-    asyncio.run(main([int(s) for s in args.sizes.split(",")], args.repeat, not args.no_browser))
+    asyncio.run(
+        main(
+            [int(s) for s in args.sizes.split(",")],
+            args.repeat,
+            not args.no_browser,
+            args.managed_ratio,
+            tuple(int(c) for c in args.sse_clients.split(",") if c),
+            args.sse_seconds,
+        )
+    )

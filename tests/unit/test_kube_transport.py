@@ -1,10 +1,13 @@
-"""Line splitting of watch streams and query encoding."""
+"""Line splitting of watch streams, query encoding, the proxy environment read once."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from weir.kube.transport import _query, iter_lines
+import pytest
+from kubernetes_asyncio.client import ApiClient, Configuration
+
+from weir.kube.transport import _query, _session, iter_lines
 
 
 async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
@@ -40,3 +43,39 @@ def test_query_encoding() -> None:
         "force": "false",
         "limit": "5",
     }
+
+
+async def _client(host: str, proxy: str | None = None) -> ApiClient:
+    cfg = Configuration(host=host)
+    cfg.proxy = proxy
+    return ApiClient(configuration=cfg)
+
+
+async def test_proxy_environment_read_once_per_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:pw@proxy.invalid:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    api = await _client("https://api.invalid:6443")
+    try:
+        session = _session(api)
+        assert not session.trust_env  # no per-request environment or ~/.netrc look-ups
+        assert api.rest_client.proxy == "http://proxy.invalid:3128"
+        assert api.rest_client.proxy_headers["Proxy-Authorization"].startswith("Basic ")
+        assert _session(api) is session
+    finally:
+        await api.close()
+
+
+async def test_no_proxy_and_explicit_proxy_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "api.invalid")
+    bypassed = await _client("https://api.invalid:6443")
+    explicit = await _client("https://other.invalid:6443", proxy="http://mine.invalid:8080")
+    try:
+        assert not _session(bypassed).trust_env
+        assert not bypassed.rest_client.proxy
+        _session(explicit)
+        assert explicit.rest_client.proxy == "http://mine.invalid:8080"
+    finally:
+        await bypassed.close()
+        await explicit.close()

@@ -93,6 +93,13 @@ def ensure_plugin(directory: Path | None = None) -> str:
     return name
 
 
-def plugin_args(spec_file: Path) -> list[str]:
-    """The post-renderer arguments that make the plugin run weir's post-renderer."""
-    return ["-m", "weir.helmengine.postrender", "--spec", str(spec_file)]
+def plugin_args(spec_file: Path, server: Path | None = None) -> list[str]:
+    """The post-renderer arguments that make the plugin run weir's post-renderer: through the
+    post-render server listening on ``server`` (:mod:`weir.helmengine.prserver`), else as a
+    process of its own."""
+    args = ["--spec", str(spec_file)]
+    if server is not None:
+        from weir.helmengine.prserver import client_args  # noqa: PLC0415
+
+        return client_args(server, args)
+    return ["-m", "weir.helmengine.postrender", *args]

@@ -204,15 +204,21 @@ def _with_metadata(manifests: str, spec: PostRenderSpec) -> str:
     return _dump(docs)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The Helm post-renderer plugin: manifests on stdin, post-rendered manifests on stdout."""
-    parser = argparse.ArgumentParser(prog="python -m weir.helmengine.postrender")
+def run(argv: Sequence[str], manifests: str) -> tuple[int, str, str]:
+    """One post-renderer invocation: ``argv`` (``--spec FILE [--timeout S]``) and the manifests
+    Helm wrote on stdin -> (exit code, stdout, stderr). :func:`main` and the post-render server
+    (:mod:`weir.helmengine.prserver`) both run this."""
+    parser = argparse.ArgumentParser(
+        prog="python -m weir.helmengine.postrender", exit_on_error=False
+    )
     parser.add_argument("--spec", required=True, help="JSON file of a PostRenderSpec")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except (argparse.ArgumentError, SystemExit) as e:
+        return 2, "", f"weir post-renderer: bad arguments {list(argv)!r}: {e}\n"
     try:
         spec = PostRenderSpec.from_json(Path(args.spec).read_text())
-        manifests = sys.stdin.read()
         if any(r.patches or r.images for r in spec.kustomize):
             import asyncio  # noqa: PLC0415 - see _kustomize
 
@@ -220,13 +226,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:  # the common case (origin labels only) starts faster without asyncio
             output = _with_metadata(manifests, spec)
     except (PostRenderError, OSError, ValueError) as e:
-        print(f"weir post-renderer: {e}", file=sys.stderr)
         # Helm does not show a plugin's stderr: leave the reason next to the spec for the engine
         with contextlib.suppress(OSError):
             Path(args.spec + ".err").write_text(str(e))
-        return 1
-    sys.stdout.write(output)
-    return 0
+        return 1, "", f"weir post-renderer: {e}\n"
+    return 0, output, ""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The Helm post-renderer plugin: manifests on stdin, post-rendered manifests on stdout."""
+    code, out, err = run(sys.argv[1:] if argv is None else argv, sys.stdin.read())
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return code
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@
   (Helm marks the release failed) and waits for the call to return before re-raising.
 - **Configs**: one SDK ``Config`` per identity and namespace, cached (Helm's discovery cache
   lives there), at most ``max_configs``; closed by :meth:`aclose`.
-- **Post-rendering** runs weir's plugin (:mod:`weir.helmengine.plugin`).
+- **Post-rendering** runs weir's plugin (:mod:`weir.helmengine.plugin`), a small process that
+  hands the work to one long-lived post-render server (:mod:`weir.helmengine.prserver`).
 - **Field manager**: Helm's server-side applies use the basename of the process's ``argv[0]``
   (the SDK offers no setting); :attr:`field_manager` reports it.
 """
@@ -65,6 +66,7 @@ from weir.helmengine.errors import (
     ValuesError,
 )
 from weir.helmengine.plugin import ensure_plugin, plugin_args
+from weir.helmengine.prserver import PostRenderServer
 
 SDK_DISTRIBUTION = "helm-python-sdk==0.2.2"
 T = TypeVar("T")
@@ -201,6 +203,7 @@ class SdkEngine(HelmEngine):
         self._configs: collections.OrderedDict[tuple[Any, ...], Any] = collections.OrderedDict()
         self._max_configs = max_configs
         self._plugin: str | None = None
+        self._prserver = PostRenderServer()
         self._field_manager = process_field_manager()
         self._closed = False
 
@@ -218,6 +221,7 @@ class SdkEngine(HelmEngine):
         for cfg in configs:
             cfg.close()
         await asyncio.to_thread(self._pool.shutdown, True)
+        await asyncio.to_thread(self._prserver.close)
 
     def _config(self, access: ClusterAccess, namespace: str) -> Any:
         key = (
@@ -319,7 +323,7 @@ class SdkEngine(HelmEngine):
             try:
                 yield {
                     "post_renderer": self._plugin,
-                    "post_renderer_args": plugin_args(spec_file),
+                    "post_renderer_args": plugin_args(spec_file, self._prserver.socket_path()),
                     "post_render_strategy": options.post_render_strategy,
                 }
             except self._sdk.HelmError as e:

@@ -8,6 +8,7 @@ module that touches kubernetes_asyncio internals.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -16,8 +17,10 @@ from typing import Any
 
 import aiohttp
 import orjson
+from aiohttp.helpers import get_env_proxy_for_url
 from kubernetes_asyncio.client import ApiClient
 from multidict import CIMultiDict
+from yarl import URL
 
 from weir.kube.client import impersonated_groups
 from weir.kube.errors import ApiUnavailableError, error_for_status, status_from_body
@@ -63,7 +66,30 @@ async def _headers(api: ApiClient, content_type: str | None) -> CIMultiDict[str]
 
 def _session(api: ApiClient) -> aiohttp.ClientSession:
     session: aiohttp.ClientSession = api.rest_client.pool_manager
+    if session.trust_env:
+        _resolve_environment(api, session)
     return session
+
+
+def _resolve_environment(api: ApiClient, session: aiohttp.ClientSession) -> None:
+    """Read the proxy environment once per client, as client-go does, instead of per request.
+
+    kubernetes_asyncio's session trusts the environment, so aiohttp looked up ``HTTPS_PROXY``/
+    ``NO_PROXY`` and read ``~/.netrc`` for *every* request, each in a thread of the default
+    executor (about 7 % of the controller's CPU at 100 Kustomizations, issue 21). The API
+    server's host does not change: its proxy (if any) becomes the client's explicit proxy, and
+    the session stops consulting the environment (client-go never reads ``.netrc`` either)."""
+    rest = api.rest_client
+    if not rest.proxy and api.configuration.host:
+        with contextlib.suppress(LookupError, ValueError):
+            proxy, auth = get_env_proxy_for_url(URL(api.configuration.host))
+            rest.proxy = str(proxy)
+            if auth is not None:
+                rest.proxy_headers = {
+                    **(rest.proxy_headers or {}),
+                    "Proxy-Authorization": auth.encode(),
+                }
+    session._trust_env = False
 
 
 def encode(body: Any) -> bytes:

@@ -23,6 +23,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.api import KINDS
 from weir.kube import apply
+from weir.kube.resources import CONFIG_MAPS
 from weir.types import Obj
 
 FIELD_MANAGER = "weir-demo"
@@ -269,22 +270,41 @@ async def _bounded(jobs: Iterable[Any], concurrency: int) -> None:
 
 
 async def bulk(
-    api: ApiClient, ns: str, count: int, *, failing_every: int = 10, concurrency: int = 32
+    api: ApiClient,
+    ns: str,
+    count: int,
+    *,
+    failing_every: int = 10,
+    concurrency: int = 32,
+    managed: int = 0,
 ) -> None:
     """``count`` Kustomizations ``ks-<i>`` of GitRepository ``fleet``; every
-    ``failing_every``-th one is failing, the others Ready."""
+    ``failing_every``-th one is failing, the others Ready. With ``managed``, that many
+    ConfigMaps ``ks-<i>-cm<j>`` exist too, spread evenly over the Kustomizations, each labelled
+    as applied by its Kustomization and listed in its ``status.inventory``."""
     await create(
         api,
         git_repository(ns, "fleet"),
         {"observedGeneration": 1, "conditions": [ready("True", "Succeeded", "stored artifact")]},
     )
+    per = -(-managed // count) if managed and count else 0
+
+    def names(i: int) -> list[str]:
+        return [f"ks-{i:05d}-cm{j}" for j in range(per) if i * per + j < managed]
 
     def status(i: int) -> Obj:
         if failing_every and i % failing_every == 0:
             cond = ready("False", "BuildFailed", f"kustomize build failed for ks-{i}")
         else:
             cond = ready("True", "ReconciliationSucceeded", f"Applied revision: {REVISION}")
-        return {"observedGeneration": 1, "conditions": [cond], "lastAppliedRevision": REVISION}
+        out: Obj = {
+            "observedGeneration": 1,
+            "conditions": [cond],
+            "lastAppliedRevision": REVISION,
+        }
+        if per:
+            out["inventory"] = {"entries": [entry(ns, n, "", "ConfigMap") for n in names(i)]}
+        return out
 
     await _bounded(
         (
@@ -293,3 +313,29 @@ async def bulk(
         ),
         concurrency,
     )
+    if per:
+        await _bounded(
+            (
+                apply.create(api, CONFIG_MAPS, config_map(ns, n, f"ks-{i:05d}"))
+                for i in range(count)
+                for n in names(i)
+            ),
+            concurrency,
+        )
+
+
+def config_map(ns: str, name: str, owner: str) -> Obj:
+    """A small ConfigMap labelled as applied by Kustomization ``owner``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "labels": {
+                "kustomize.toolkit.fluxcd.io/name": owner,
+                "kustomize.toolkit.fluxcd.io/namespace": ns,
+            },
+        },
+        "data": {"key": name},
+    }
