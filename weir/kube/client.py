@@ -12,6 +12,17 @@ from kubernetes_asyncio.config.config_exception import ConfigException
 
 from weir.errors import ConfigError
 
+USER_AGENT = "weir/0.1"
+"""What weir's requests say they are (the API server's audit log attributes them to it)."""
+
+
+def new_client(cfg: client.Configuration) -> client.ApiClient:
+    """An API client on ``cfg`` that sends weir's ``User-Agent``."""
+    api = client.ApiClient(configuration=cfg)
+    api.user_agent = USER_AGENT
+    return api
+
+
 # Every informer holds one connection for its watch (HTTP/1.1): the pool must leave room for the
 # other requests beyond them (kubernetes_asyncio's default is 100 connections).
 MAX_CONNECTIONS = 256
@@ -147,7 +158,7 @@ async def api_client(
             await config.load_kube_config_from_dict(merged, context=ctx, client_configuration=cfg)
         except (ConfigException, TypeError, AttributeError) as e:
             raise ConfigError(f"cannot use the connection flags: {e}") from e
-        api = client.ApiClient(configuration=cfg)
+        api = new_client(cfg)
         _impersonate(api, overrides)
         return api
     try:
@@ -165,7 +176,7 @@ async def api_client(
                 ) from e
         else:
             raise ConfigError(f"cannot load kubeconfig {kubeconfig or ''}: {e}") from e
-    api = client.ApiClient(configuration=cfg)
+    api = new_client(cfg)
     if overrides is not None:
         _impersonate(api, overrides)
     return api
@@ -176,7 +187,7 @@ def impersonating(
 ) -> client.ApiClient:
     """A new client with ``api``'s configuration that acts as ``user`` (and ``groups``), so
     that the cluster's RBAC decides what it may do. The caller closes it."""
-    imp = client.ApiClient(configuration=api.configuration)
+    imp = new_client(api.configuration)
     imp.set_default_header("Impersonate-User", user)
     if groups:
         _repeat_group_headers(imp, groups)
@@ -250,4 +261,4 @@ async def api_client_from_kubeconfig_text(text: str) -> client.ApiClient:
         await config.load_kube_config_from_dict(yaml.safe_load(text), client_configuration=cfg)
     except (ConfigException, yaml.YAMLError, TypeError, AttributeError) as e:
         raise ConfigError(f"invalid kubeconfig: {e}") from e
-    return client.ApiClient(configuration=cfg)
+    return new_client(cfg)

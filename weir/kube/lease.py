@@ -35,6 +35,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.errors import KubeError
 from weir.kube import apply
+from weir.kube.client import new_client
 from weir.kube.errors import AlreadyExistsError, ConflictError, NotFoundError
 from weir.kube.resources import ResourceRef
 from weir.log import kv
@@ -338,15 +339,13 @@ class _Renewer(threading.Thread):
         asyncio.run(self._main())
 
     async def _main(self) -> None:
-        from kubernetes_asyncio.client import ApiClient  # noqa: PLC0415 - already loaded
-
         elector = self.elector
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         if self._stop_requested:
             self._stopping.set()
         self._ready.set()
-        client = ApiClient(configuration=elector.api.configuration)
+        client = new_client(elector.api.configuration)
         elector._client = client
         try:
             campaign = asyncio.create_task(elector._campaign())

@@ -22,7 +22,7 @@ from kubernetes_asyncio.client import ApiClient
 from multidict import CIMultiDict
 from yarl import URL
 
-from weir.kube.client import impersonated_groups
+from weir.kube.client import USER_AGENT, impersonated_groups
 from weir.kube.errors import ApiUnavailableError, error_for_status, status_from_body
 from weir.log import kv
 
@@ -32,7 +32,6 @@ JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"  # JSON is valid YAML: we send JSON
-USER_AGENT = "weir/0.1"
 DEFAULT_TIMEOUT = 30.0
 _STREAM_ABOVE = 1 << 20
 """Request bodies above this size (bytes) are streamed."""
