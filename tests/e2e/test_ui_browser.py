@@ -494,6 +494,39 @@ async def test_every_action_button(
         await shot(page, f"action-reconciled-{'auth' if auth else 'open'}")
 
 
+async def test_an_outcome_before_the_actions_answer_still_shows(
+    page: Page, fleet: Fleet, kube: ApiClient
+) -> None:
+    """A quick reconcile can end, and its outcome reach the live stream, before the browser has
+    the POST's answer naming the action: the toast must still show (it was dropped)."""
+    ns = fleet.ns
+    meta = (await _api_ks(kube, ns, "infra"))["metadata"]
+    before = (meta.get("annotations") or {}).get(REQUESTED_AT)
+
+    async def answer_after_the_outcome(route: Any) -> None:
+        response = await route.fetch()
+        await eventually(
+            lambda: _handled_now(kube, ns, before), "the reconcile handled", timeout=30
+        )
+        await asyncio.sleep(1.0)  # the outcome is on the stream by now
+        await route.fulfill(response=response)
+
+    await page.route(
+        re.compile(r".*/api/v1/resources/Kustomization/.*/reconcile$"), answer_after_the_outcome
+    )
+    await page.goto(f"{fleet.url}/resources/Kustomization/{ns}/infra")
+    await live(page)
+    await expect(page.locator(".detail-head .badge")).to_have_text("Ready")
+    await page.locator("[data-action=reconcile]").click()
+    await expect(
+        page.locator(".toast-ok").filter(has_text=re.compile(r"^Reconcile Kustomization"))
+    ).to_contain_text("succeeded", timeout=30000)
+
+
+async def _handled_now(kube: ApiClient, ns: str, before: str | None) -> bool:
+    return handled(await _api_ks(kube, ns, "infra"), before)
+
+
 async def test_cluster_change_reaches_an_open_page_within_2s(
     page: Page, fleet: Fleet, kube: ApiClient
 ) -> None:

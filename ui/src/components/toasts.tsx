@@ -28,18 +28,43 @@ export function notify(kind: Toast["kind"], text: string, ms = 6000): void {
   }, ms);
 }
 
+interface Outcome {
+  actionId: string;
+  result: string;
+  message: string;
+}
+
+// Outcomes that arrived before the action's own answer: a quick reconcile can end, and its
+// ACTION change reach the stream, before the POST's response names its actionId.
+const early = new Map<string, Outcome>();
+const EARLY_KEPT = 50;
+
+function show(what: string, o: Outcome): void {
+  notify(o.result === "succeeded" ? "ok" : "error", `${what}: ${o.result} — ${o.message}`, 9000);
+}
+
 export function expectOutcome(actionId: string, what: string): void {
+  const arrived = early.get(actionId);
+  if (arrived) {
+    early.delete(actionId);
+    show(what, arrived);
+    return;
+  }
   pending.set(actionId, what);
 }
 
 live.subscribe((changes) => {
   for (const c of changes) {
     if (c.type !== "ACTION") continue;
-    const data = c.data as { actionId: string; result: string; message: string };
-    if (!pending.has(data.actionId)) continue;
+    const data = c.data as unknown as Outcome;
     const what = pending.get(data.actionId);
+    if (what === undefined) {
+      early.set(data.actionId, data);
+      if (early.size > EARLY_KEPT) early.delete(early.keys().next().value as string);
+      continue;
+    }
     pending.delete(data.actionId);
-    notify(data.result === "succeeded" ? "ok" : "error", `${what}: ${data.result} — ${data.message}`, 9000);
+    show(what, data);
   }
 });
 
