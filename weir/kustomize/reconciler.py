@@ -52,7 +52,7 @@ from weir.kustomize.settings import KustomizeSettings
 from weir.kustomize.unchanged import Applied, fingerprint, record, untouched
 from weir.kustomize.variables import Variables
 from weir.log import kv
-from weir.runtime import conditions
+from weir.runtime import conditions, progress
 from weir.runtime.dependencies import Dependencies
 from weir.runtime.durations import format_duration, parse_duration
 from weir.runtime.reconciler import Reconciler
@@ -163,6 +163,9 @@ class KustomizationReconciler(Reconciler):
     """Reconciles ``kustomize.toolkit.fluxcd.io/v1`` Kustomizations."""
 
     finalizer = FINALIZER
+    defers_progress_report = True
+    """``Reconciling`` is written when a build starts, not before a run that may be skipped as
+    unchanged: a forced no-op run costs one status write."""
 
     def __init__(
         self,
@@ -240,6 +243,8 @@ class KustomizationReconciler(Reconciler):
         rules = self._health_rules(spec, revision)
         run = _Run(obj, spec, await self._client(obj, spec), timeout, retry, revision, scrub)
         previous = self.applied.pop(run.key, None)
+        if previous is None or not self.settings.skip_unchanged:
+            await progress.report()  # a full run: show it before the download
 
         try:
             async with self.artifacts.extracted(
@@ -249,6 +254,7 @@ class KustomizationReconciler(Reconciler):
                     same = await self._unchanged(run, root, str(artifact["digest"]), previous)
                     if same is not None:
                         return await self._skip(run, artifact, same, rules, started)
+                    await progress.report()
                     objects, digest, fp = await self._build(run, root, str(artifact["digest"]))
                 except SSAError as e:
                     raise self._failed(e, run) from e
@@ -297,6 +303,7 @@ class KustomizationReconciler(Reconciler):
         self.skips_by_key[run.key] += 1
         checked = None
         if run.spec.health_checks and not run.spec.wait:
+            await progress.report()
             try:
                 checked = await self._health(run, [], set(), rules)
             except SSAError as e:
