@@ -284,7 +284,8 @@ async def test_a_deferred_progress_report_is_written_once_when_work_starts(
     await _run(controller)
     assert len(writer.patches) == 2, "progress once (asked twice), then the outcome"
     reconciling = conditions.get(seen[0], "Reconciling")
-    assert reconciling is not None and reconciling["status"] == "True"
+    assert reconciling is not None
+    assert reconciling["status"] == "True"
     assert "lastHandledReconcileAt" not in writer.patches[0]
     assert writer.patches[1]["lastHandledReconcileAt"] == "t1"
     final = informer.get("ns", "a")
