@@ -49,7 +49,7 @@ from weir.kustomize.render import (
     spec_timeout,
 )
 from weir.kustomize.settings import KustomizeSettings
-from weir.kustomize.unchanged import Applied, fingerprint, record, untouched
+from weir.kustomize.unchanged import Applied, OwnedLister, fingerprint, record, untouched
 from weir.kustomize.variables import Variables
 from weir.log import kv
 from weir.runtime import conditions, progress
@@ -194,6 +194,7 @@ class KustomizationReconciler(Reconciler):
         self.pool = BuildPool(self.settings.build_workers)
         self.builds = BuildCache()
         self.applied: dict[str, Applied] = {}
+        self.lister = OwnedLister()
         """What the last successful run of each Kustomization applied (see
         :mod:`weir.kustomize.unchanged`)."""
         self.builds_by_key: Counter[str] = Counter()
@@ -475,7 +476,7 @@ class KustomizationReconciler(Reconciler):
         if (run.obj.get("status") or {}).get("inventory") != previous.inventory:
             return None
         meta = run.obj["metadata"]
-        if not await untouched(run.api, previous, meta["name"], meta["namespace"]):
+        if not await untouched(run.api, previous, meta["name"], meta["namespace"], self.lister):
             return None
         return previous
 
