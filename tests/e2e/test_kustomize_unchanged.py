@@ -4,6 +4,7 @@ change under its path, makes the next run a full one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -12,6 +13,7 @@ from kubernetes_asyncio.client import ApiClient
 from tests.support.waiting import wait_for
 from weir.api.kinds import lookup
 from weir.kube import apply as kapi
+from weir.kube.informer import Informer
 from weir.kube.resources import CONFIG_MAPS
 from weir.kustomize.reconciler import KustomizationReconciler
 from weir.runtime import conditions
@@ -95,9 +97,28 @@ async def test_noop_is_skipped_and_drift_is_still_corrected(
     key_a, key_b = f"{ns}/a", f"{ns}/b"
     builds_a = ks.builds_by_key[key_a]
 
-    # a forced reconcile with nothing changed: no build, no apply
-    await request(api, ns, "a", "noop-1")
-    await wait_for(api, KS, ns, "a", handled("noop-1", sha), "no-op handled")
+    # a forced reconcile with nothing changed: no build, no apply, one status write (no
+    # Reconciling in between: the outcome and lastHandledReconcileAt in one patch)
+    statuses: list[Obj] = []
+
+    def seen(event_type: str, obj: Obj) -> None:
+        status = obj.get("status") or {}
+        if obj["metadata"]["name"] == "a" and (not statuses or statuses[-1] != status):
+            statuses.append(status)
+
+    watch = Informer(api, KS, namespace=ns)
+    watch.add_handler(seen)
+    await watch.start()
+    try:
+        await watch.wait_synced(timeout=30)
+        await request(api, ns, "a", "noop-1")
+        await wait_for(api, KS, ns, "a", handled("noop-1", sha), "no-op handled")
+        await asyncio.sleep(0.5)  # a later write would show by now
+    finally:
+        await watch.stop()
+    assert len(statuses) == 2, f"one status write, saw {len(statuses) - 1}: {statuses[1:]}"
+    assert statuses[1]["lastHandledReconcileAt"] == "noop-1"
+    assert statuses[1]["conditions"] == statuses[0]["conditions"], "Ready did not flap"
     assert ks.builds_by_key[key_a] == builds_a
     assert ks.skips_by_key[key_a] >= 1
     live = await kapi.get(api, CONFIG_MAPS, ns, "a")

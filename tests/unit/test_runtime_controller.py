@@ -13,7 +13,7 @@ import pytest
 
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
-from weir.runtime import conditions
+from weir.runtime import conditions, progress
 from weir.runtime.controller import Controller, ControllerSettings, split_key
 from weir.runtime.ports import EventHandler
 from weir.runtime.reconciler import Reconciler
@@ -225,6 +225,94 @@ async def test_routine_runs_write_nothing_and_record_no_event(parts: Parts) -> N
     scheduled = controller.queue.scheduled("ns/a")
     assert scheduled is not None
     assert 3600 * 0.95 <= scheduled <= 3600 * 1.05
+    controller.queue.shutdown()
+
+
+def _requested(obj: Obj, token: str) -> Obj:
+    obj["metadata"]["annotations"] = {"reconcile.fluxcd.io/requestedAt": token}
+    return obj
+
+
+async def test_a_deferred_progress_report_makes_a_noop_run_one_status_write(
+    parts: Parts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reconciler that defers the progress report and finds nothing to do: a forced run
+    costs one status write (lastHandledReconcileAt with the outcome), and records the same
+    Event as when the report is written first (a handled manual request)."""
+    controller, informer, writer, reconciler, events = parts
+    monkeypatch.setattr(Scripted, "defers_progress_report", True)
+
+    async def noop(obj: Obj) -> Result:
+        return Result.success("Applied revision: r1", revision="r1")
+
+    reconciler.step = noop
+    informer.put(_thing(interval="1h"))
+    await _run(controller)
+    assert len(writer.patches) == 1, "a first run that reports no progress: one write"
+    assert len(events.events) == 1
+    stored = informer.get("ns", "a")
+    assert stored is not None
+    informer.put(_requested(copy.deepcopy(stored), "t1"))
+    await _run(controller)
+    assert len(writer.patches) == 2
+    last = writer.patches[-1]
+    assert last["lastHandledReconcileAt"] == "t1"
+    assert "conditions" not in last, "Ready stayed True: no Reconciling in between"
+    assert conditions.get(informer.get("ns", "a") or {}, "Reconciling") is None
+    assert len(events.events) == 2, "a handled manual request still records its Event"
+    controller.queue.shutdown()
+
+
+async def test_a_deferred_progress_report_is_written_once_when_work_starts(
+    parts: Parts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    controller, informer, writer, reconciler, events = parts
+    monkeypatch.setattr(Scripted, "defers_progress_report", True)
+    seen: list[Obj] = []
+
+    async def work(obj: Obj) -> Result:
+        await progress.report()
+        stored = informer.get("ns", "a")
+        assert stored is not None
+        seen.append(copy.deepcopy(stored))
+        await progress.report()
+        obj["status"]["lastAppliedRevision"] = "r1"
+        return Result.success("Applied revision: r1", revision="r1")
+
+    reconciler.step = work
+    informer.put(_requested(_thing(interval="1h"), "t1"))
+    await _run(controller)
+    assert len(writer.patches) == 2, "progress once (asked twice), then the outcome"
+    reconciling = conditions.get(seen[0], "Reconciling")
+    assert reconciling is not None
+    assert reconciling["status"] == "True"
+    assert "lastHandledReconcileAt" not in writer.patches[0]
+    assert writer.patches[1]["lastHandledReconcileAt"] == "t1"
+    final = informer.get("ns", "a")
+    assert final is not None
+    assert conditions.get(final, "Reconciling") is None
+    assert conditions.is_true(final, "Ready")
+    assert len(events.events) == 1
+    controller.queue.shutdown()
+
+
+async def test_a_routine_run_asking_for_progress_writes_nothing(
+    parts: Parts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No report is due for an interval run of a Ready object, even when asked for."""
+    controller, informer, writer, reconciler, _ = parts
+    monkeypatch.setattr(Scripted, "defers_progress_report", True)
+
+    async def work(obj: Obj) -> Result:
+        await progress.report()
+        return Result.success("fine")
+
+    reconciler.step = work
+    informer.put(_thing(interval="1h"))
+    await _run(controller)
+    assert len(writer.patches) == 2, "not Ready yet: progress, then the outcome"
+    await _run(controller)
+    assert len(writer.patches) == 2
     controller.queue.shutdown()
 
 

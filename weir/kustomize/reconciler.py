@@ -49,10 +49,10 @@ from weir.kustomize.render import (
     spec_timeout,
 )
 from weir.kustomize.settings import KustomizeSettings
-from weir.kustomize.unchanged import Applied, fingerprint, record, untouched
+from weir.kustomize.unchanged import Applied, OwnedLister, fingerprint, record, untouched
 from weir.kustomize.variables import Variables
 from weir.log import kv
-from weir.runtime import conditions
+from weir.runtime import conditions, progress
 from weir.runtime.dependencies import Dependencies
 from weir.runtime.durations import format_duration, parse_duration
 from weir.runtime.reconciler import Reconciler
@@ -163,6 +163,9 @@ class KustomizationReconciler(Reconciler):
     """Reconciles ``kustomize.toolkit.fluxcd.io/v1`` Kustomizations."""
 
     finalizer = FINALIZER
+    defers_progress_report = True
+    """``Reconciling`` is written when a build starts, not before a run that may be skipped as
+    unchanged: a forced no-op run costs one status write."""
 
     def __init__(
         self,
@@ -191,6 +194,7 @@ class KustomizationReconciler(Reconciler):
         self.pool = BuildPool(self.settings.build_workers)
         self.builds = BuildCache()
         self.applied: dict[str, Applied] = {}
+        self.lister = OwnedLister()
         """What the last successful run of each Kustomization applied (see
         :mod:`weir.kustomize.unchanged`)."""
         self.builds_by_key: Counter[str] = Counter()
@@ -240,6 +244,8 @@ class KustomizationReconciler(Reconciler):
         rules = self._health_rules(spec, revision)
         run = _Run(obj, spec, await self._client(obj, spec), timeout, retry, revision, scrub)
         previous = self.applied.pop(run.key, None)
+        if previous is None or not self.settings.skip_unchanged:
+            await progress.report()  # a full run: show it before the download
 
         try:
             async with self.artifacts.extracted(
@@ -249,6 +255,7 @@ class KustomizationReconciler(Reconciler):
                     same = await self._unchanged(run, root, str(artifact["digest"]), previous)
                     if same is not None:
                         return await self._skip(run, artifact, same, rules, started)
+                    await progress.report()
                     objects, digest, fp = await self._build(run, root, str(artifact["digest"]))
                 except SSAError as e:
                     raise self._failed(e, run) from e
@@ -297,6 +304,7 @@ class KustomizationReconciler(Reconciler):
         self.skips_by_key[run.key] += 1
         checked = None
         if run.spec.health_checks and not run.spec.wait:
+            await progress.report()
             try:
                 checked = await self._health(run, [], set(), rules)
             except SSAError as e:
@@ -468,7 +476,7 @@ class KustomizationReconciler(Reconciler):
         if (run.obj.get("status") or {}).get("inventory") != previous.inventory:
             return None
         meta = run.obj["metadata"]
-        if not await untouched(run.api, previous, meta["name"], meta["namespace"]):
+        if not await untouched(run.api, previous, meta["name"], meta["namespace"], self.lister):
             return None
         return previous
 

@@ -8,7 +8,8 @@ run the reconciler keeps (in memory) an :class:`Applied`: the :func:`fingerprint
 inputs, and the resourceVersion every applied object had right after the apply. The next run
 (a new revision, the interval, or ``reconcile.fluxcd.io/requestedAt``) computes the fingerprint
 again -- reading only the path's files, no kustomize -- and when it matches, lists the applied
-objects (one LIST per resource and namespace, selected by the owner labels;
+objects (one LIST per resource and namespace, selected by the owner labels, shared by the
+checks of other Kustomizations that wait at the same time: :class:`OwnedLister`;
 :func:`untouched`). If every object is there with the resourceVersion it had, applying would
 change nothing, and the run ends with the same outcome without building or applying.
 
@@ -21,6 +22,7 @@ with ``spec.decryption`` (their keys may change unseen), and runs whose apply sk
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Mapping
@@ -31,7 +33,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.errors import KubeError
 from weir.kube.informer import list_all
-from weir.kube.inventory import owner_labels
+from weir.kube.inventory import OWNER_NAME_LABEL, OWNER_NAMESPACE_LABEL
 from weir.kube.resources import ResourceRef
 from weir.ssa.apply import Action, ChangeSet
 
@@ -76,13 +78,98 @@ def record(fingerprint: str, digest: str, inventory: Any, changes: ChangeSet) ->
     return Applied(fingerprint, digest, inventory, versions)
 
 
-async def untouched(api: ApiClient, applied: Applied, name: str, namespace: str) -> bool:
+_BatchKey = tuple[int, ResourceRef, str | None, str]
+"""(id of the API client, resource, namespace listed, the Kustomizations' namespace)."""
+
+
+@dataclass
+class _Batch:
+    names: set[str] = field(default_factory=set)
+    future: asyncio.Future[list[Any]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class OwnedLister:
+    """Lists the objects of several Kustomizations in one request.
+
+    Checks that run at the same time and look at the same resource and namespace share one LIST
+    (label selector ``kustomize.toolkit.fluxcd.io/name in (a,b,...)`` plus the owners'
+    namespace). A check only joins a LIST that has not started yet: while one is in flight the
+    next one gathers, so every check still sees the objects as they were after it began and a
+    change made before it is never missed. One LIST in flight per key at a time.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[_BatchKey, _Batch] = {}
+        self._running: dict[_BatchKey, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.lists = 0
+        """LIST requests made (for tests and benchmarks)."""
+
+    async def owned(
+        self, api: ApiClient, resource: ResourceRef, ns: str | None, owner: str, owner_ns: str
+    ) -> list[Any]:
+        """The objects of ``resource`` in ``ns`` labelled as applied by ``owner_ns/owner``."""
+        key: _BatchKey = (id(api), resource, ns, owner_ns)
+        batch = self._pending.get(key)
+        if batch is None:
+            batch = self._pending[key] = _Batch()
+            batch.future.add_done_callback(_retrieved)
+            task = asyncio.create_task(self._list(key, batch, api))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        batch.names.add(owner)
+        items = await asyncio.shield(batch.future)
+        return [i for i in items if _labels(i).get(OWNER_NAME_LABEL) == owner]
+
+    async def _list(self, key: _BatchKey, batch: _Batch, api: ApiClient) -> None:
+        current = asyncio.current_task()
+        try:
+            previous = self._running.get(key)
+            if previous is not None:
+                await asyncio.wait({previous})
+            if self._pending.get(key) is batch:
+                del self._pending[key]  # from here on, later checks wait for the next LIST
+            if current is not None:
+                self._running[key] = current
+            _, resource, ns, owner_ns = key
+            names = ",".join(sorted(batch.names))
+            selector = f"{OWNER_NAME_LABEL} in ({names}),{OWNER_NAMESPACE_LABEL}={owner_ns}"
+            self.lists += 1
+            items, _ = await list_all(api, resource, namespace=ns, label_selector=selector)
+        except Exception as e:
+            batch.future.set_exception(e)
+        except BaseException:  # cancelled (shutdown): the checks waiting run in full
+            batch.future.set_exception(KubeError("the shared LIST was cancelled"))
+            raise
+        else:
+            batch.future.set_result(items)
+        finally:
+            if self._pending.get(key) is batch:
+                del self._pending[key]
+            if current is not None and self._running.get(key) is current:
+                del self._running[key]
+
+
+def _retrieved(future: asyncio.Future[list[Any]]) -> None:
+    """Mark a failed LIST as seen even when every check waiting for it was cancelled."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _labels(item: Any) -> dict[str, str]:
+    return (item.get("metadata") or {}).get("labels") or {}
+
+
+async def untouched(
+    api: ApiClient, applied: Applied, name: str, namespace: str, lister: OwnedLister
+) -> bool:
     """True when every applied object still has the resourceVersion it had after the apply
     (see the module docstring); False on any difference or error."""
-    selector = ",".join(f"{k}={v}" for k, v in owner_labels(name, namespace).items())
     for (resource, ns), versions in applied.versions.items():
         try:
-            items, _ = await list_all(api, resource, namespace=ns, label_selector=selector)
+            items = await lister.owned(api, resource, ns, name, namespace)
         except KubeError:
             return False
         live = {

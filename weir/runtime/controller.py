@@ -9,7 +9,8 @@ takes a key and runs the fixed shape of ARCHITECTURE.md principle 4::
 
 The reconciler only decides the outcome (see :mod:`weir.runtime.result`); the status is written
 once per run by :meth:`Controller._write_status` (plus once before a run that needs a progress
-report, see :func:`~weir.runtime.outcome.needs_progress_report`).
+report, see :func:`~weir.runtime.outcome.needs_progress_report`; reconcilers that defer it write
+it only when real work starts, see :mod:`weir.runtime.progress`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from weir.errors import WeirError
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
 from weir.log import BoundLogger, kv, object_logger
-from weir.runtime import conditions, outcome, reasons
+from weir.runtime import conditions, outcome, progress, reasons
 from weir.runtime.backoff import (
     DEFAULT_JITTER_PERCENT,
     DEFAULT_MAX_RETRY_DELAY,
@@ -262,19 +263,34 @@ class Controller:
                 self.queue.forget(key)
                 return "gone"
             meta.setdefault("finalizers", []).append(finalizer)
-        before = obj
-        if outcome.needs_progress_report(obj):
-            progressed = copy.deepcopy(obj)
-            conditions.mark_progressing(progressed)
-            await self._write_status(key, obj, progressed)
-            before = progressed
-        obj = copy.deepcopy(before)
+        original = obj
+        written = _Written(original)
+        # What the run's Event is decided against: the progress report when one is due,
+        # written or not, so that deferring it does not change which runs record an Event.
+        shown = original
+        if outcome.needs_progress_report(original):
+            shown = copy.deepcopy(original)
+            conditions.mark_progressing(shown)
+
+        async def report_progress() -> None:
+            if shown is original or written.status is not original:
+                return  # no report due, or already written
+            await self._write_status(key, original, shown)
+            written.status = shown
+
+        if not self.reconciler.defers_progress_report:
+            await report_progress()
+        obj = copy.deepcopy(written.status)
         obj.setdefault("status", {})
-        result, interval = await self._run(obj)
+        token = progress.install(report_progress)
+        try:
+            result, interval = await self._run(obj)
+        finally:
+            progress.reset(token)
         outcome.apply_outcome(obj, result)
-        await self._write_status(key, before, obj)
+        await self._write_status(key, written.status, obj)
         self._requeue(key, result, interval)
-        await self._report(before, obj, result, interval, olog)
+        await self._report(shown, obj, result, interval, olog)
         return result.outcome.value
 
     async def _run(self, obj: Obj) -> tuple[Result, float | None]:
@@ -392,6 +408,13 @@ class Controller:
     async def reconcile_now(self, key: str) -> None:
         """Run one key immediately in the caller's task (bypassing the queue)."""
         await self._process(key)
+
+
+@dataclass
+class _Written:
+    """The status as the API server has it after this run's last write."""
+
+    status: Obj
 
 
 def _resource_version(obj: Obj) -> int | None:

@@ -28,6 +28,11 @@ class Reconciler(abc.ABC):
     """Added to every object before its first run and removed after :meth:`finalize` succeeds;
     None: no finalizer, deletion needs no cleanup."""
 
+    defers_progress_report: ClassVar[bool] = False
+    """True: the runtime does not write ``Reconciling`` before a run; the reconciler calls
+    :func:`weir.runtime.progress.report` when real work starts, so that a no-op run costs one
+    status write (see :mod:`weir.runtime.progress`)."""
+
     default_interval: ClassVar[float | None] = None
     """Seconds between successful runs when ``spec.interval`` is absent; None: no requeue."""
 
