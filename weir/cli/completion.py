@@ -5,25 +5,16 @@ takes the shell by name."""
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated
 
 import typer
-from typer._completion_shared import get_completion_script
+from typer._completion_shared import Shells, get_completion_script
 
 PROG = "weir"
 
 
-class Shell(enum.StrEnum):
-    bash = "bash"
-    zsh = "zsh"
-    fish = "fish"
-    powershell = "powershell"
-    pwsh = "pwsh"
-
-
 def command(
-    shell: Annotated[Shell, typer.Argument(help="The shell to print the script for.")],
+    shell: Annotated[Shells, typer.Argument(help="The shell to print the script for.")],
 ) -> None:
     """Print the completion script for SHELL (e.g. ``source <(weir completion bash)``)."""
     complete_var = f"_{PROG.upper()}_COMPLETE"
