@@ -143,9 +143,16 @@ def stages() -> list[dict[str, Any]]:
     ]
 
 
+NODE_PODS = 1000
+"""Pods one fake node holds."""
+
+
 def node(name: str) -> dict[str, Any]:
-    """A fake Node that kwok manages (selected by annotation)."""
-    resources = {"cpu": "32", "memory": "256Gi", "pods": "110"}
+    """A fake Node that kwok manages (selected by annotation).
+
+    Its pods run nowhere, so it holds :data:`NODE_PODS` of them rather than a real kubelet's
+    110: two nodes take the 1000 HelmReleases of a fleet-scale benchmark."""
+    resources = {"cpu": "1000", "memory": "4Ti", "pods": str(NODE_PODS)}
     return {
         "apiVersion": "v1",
         "kind": "Node",
