@@ -20,7 +20,8 @@ from weir.runtime.reconciler import Reconciler
 from weir.runtime.result import Result
 from weir.runtime.settings import RunSettings
 from weir.testing import seeded_fleet as demo
-from weir.web.service import WebService, controllers
+from weir.web.factory import controllers
+from weir.web.service import WebService
 from weir.web.settings import WebSettings
 
 pytestmark = pytest.mark.usefixtures("flux_crds")

@@ -30,7 +30,7 @@ from weir.runtime.factories import REGISTRY
 from weir.runtime.manager import Manager
 from weir.runtime.settings import LeaderElectionSettings, RunSettings, pod_namespace
 from weir.source.settings import SourceSettings, StorageSettings
-from weir.web.service import controllers as web_service
+from weir.web.factory import controllers as web_service
 from weir.web.settings import DEFAULT_ADDR as DEFAULT_WEB_ADDR
 from weir.web.settings import WebSettings
 

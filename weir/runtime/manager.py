@@ -60,7 +60,7 @@ class Manager:
         self.registry = registry
         self.service_factories = tuple(services)
         """Factories that run whatever ``--controllers`` selects, e.g. the web UI's
-        (``weir.web.service.controllers``): the caller composes the process, the runtime
+        (``weir.web.factory.controllers``): the caller composes the process, the runtime
         imports no front end."""
         self.metrics = metrics or RuntimeMetrics()
         self.controllers: list[Controller] = []

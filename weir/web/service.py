@@ -1,8 +1,8 @@
 """The web UI as a part of a process: :class:`WebUI` (caches + action runner + HTTP server),
-:class:`WebService` for ``weir run``'s manager, and :func:`controllers`, a factory that adds
-the service and no controller; ``weir run`` passes it to the manager::
+:class:`WebService` for ``weir run``'s manager, which adds it through the light factory
+:func:`weir.web.factory.controllers` (this module is imported only when the UI is on)::
 
-    Manager(settings, services=[weir.web.service.controllers])
+    Manager(settings, services=[weir.web.factory.controllers])
 
 In ``weir run`` the UI reads the shared informers of the controllers (no second watch of the
 same kind) and the process's metrics; its settings are the :class:`WebSettings` in
@@ -12,8 +12,6 @@ same kind) and the process's metrics; its settings are the :class:`WebSettings` 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
@@ -114,13 +112,3 @@ class WebService:
 def settings_of(ctx: ControllerContext) -> WebSettings:
     """The :class:`WebSettings` in ``ctx.run.features``, else the defaults."""
     return ctx.feature(WebSettings)
-
-
-def controllers(ctx: ControllerContext) -> Sequence[Any]:
-    """Registry factory: adds the :class:`WebService` (unless ``--web-addr=0``)."""
-    settings = settings_of(ctx)
-    if settings.enabled:
-        ctx.services.append(WebService(ctx, settings))
-    else:
-        log.info("web UI disabled (--web-addr=0)")
-    return []
