@@ -28,7 +28,7 @@ from weir.errors import WeirError
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
 from weir.log import BoundLogger, kv, object_logger
-from weir.runtime import conditions, outcome, progress, reasons
+from weir.runtime import conditions, outcome, progress, reasons, trigger
 from weir.runtime.backoff import (
     DEFAULT_JITTER_PERCENT,
     DEFAULT_MAX_RETRY_DELAY,
@@ -196,6 +196,10 @@ class Controller:
         )
         started = time.monotonic()
         result_label = "error"
+        stamp = self.queue.triggered(key)
+        token = trigger.install(
+            trigger.Trigger(stamp or trigger.stamp(), self.queue.pending)  # None: reconcile_now
+        )
         try:
             result_label = await self._handle(key, obj, olog)
         except asyncio.CancelledError:
@@ -204,6 +208,7 @@ class Controller:
             olog.exception("reconcile failed outside the reconciler", extra=kv(error=str(e)))
             self.queue.add_rate_limited(key)
         finally:
+            trigger.reset(token)
             self._metrics.observe_run(
                 self.kind, ns or "", name, result_label, time.monotonic() - started
             )
