@@ -348,7 +348,8 @@ async def test_a_run_answers_the_latest_add_before_it_was_taken() -> None:
     assert q.triggered("a") is None  # not running
     assert await q.get() == "a"
     stamp_a = q.triggered("a")
-    assert stamp_a is not None and before < stamp_a < after
+    assert stamp_a is not None
+    assert before < stamp_a < after
     assert sorted(q.pending()) == ["a", "b"]
     q.add("a")  # while it runs: the next run answers this add
     again = trigger.stamp()
@@ -357,7 +358,8 @@ async def test_a_run_answers_the_latest_add_before_it_was_taken() -> None:
     assert await q.get() == "b"
     assert await q.get() == "a"
     stamp_again = q.triggered("a")
-    assert stamp_again is not None and stamp_a < stamp_again < again
+    assert stamp_again is not None
+    assert stamp_a < stamp_again < again
     q.done("a")
     q.done("b")
     assert q.pending() == []
@@ -369,5 +371,6 @@ async def test_a_delayed_add_is_stamped_when_it_fires() -> None:
     scheduled = trigger.stamp()
     assert await q.get() == "a"
     stamp = q.triggered("a")
-    assert stamp is not None and stamp > scheduled
+    assert stamp is not None
+    assert stamp > scheduled
     q.done("a")

@@ -8,10 +8,10 @@ run the reconciler keeps (in memory) an :class:`Applied`: the :func:`fingerprint
 inputs, and the resourceVersion every applied object had right after the apply. The next run
 (a new revision, the interval, or ``reconcile.fluxcd.io/requestedAt``) computes the fingerprint
 again -- reading only the path's files, no kustomize -- and when it matches, lists the applied
-objects (one LIST per resource and namespace, selected by the owner labels, shared by the
-checks of other Kustomizations that wait at the same time: :class:`OwnedLister`;
-:func:`untouched`). If every object is there with the resourceVersion it had, applying would
-change nothing, and the run ends with the same outcome without building or applying.
+objects (metadata only, by the owner labels, from a LIST that started after the run's trigger
+and that other runs share: :class:`OwnedLister`; :func:`untouched`). If every object is there
+with the resourceVersion it had, applying would change nothing, and the run ends with the same
+outcome without building or applying.
 
 Any difference -- an edited, deleted or relabelled object, a new file under the path, a changed
 variable, a restart of the controller -- means a full run, so drift is corrected as before.
