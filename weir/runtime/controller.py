@@ -185,7 +185,9 @@ class Controller:
 
     # -- one run ------------------------------------------------------------------------------
 
-    async def _process(self, key: str) -> None:
+    async def _process(self, key: str, triggered: int | None = None) -> None:
+        """One run of ``key``; ``triggered`` is its trigger's stamp (default: the work queue's
+        for the key, see :mod:`weir.runtime.trigger`)."""
         ns, name = split_key(key)
         cached = await self._fresh(key, ns, name)
         if cached is None:
@@ -196,10 +198,8 @@ class Controller:
         )
         started = time.monotonic()
         result_label = "error"
-        stamp = self.queue.triggered(key)
-        token = trigger.install(
-            trigger.Trigger(stamp or trigger.stamp(), self.queue.pending)  # None: reconcile_now
-        )
+        stamp = triggered or self.queue.triggered(key) or trigger.stamp()
+        token = trigger.install(trigger.Trigger(stamp, self.queue.pending))
         try:
             result_label = await self._handle(key, obj, olog)
         except asyncio.CancelledError:
@@ -411,8 +411,8 @@ class Controller:
     # -- for tests and tools ------------------------------------------------------------------
 
     async def reconcile_now(self, key: str) -> None:
-        """Run one key immediately in the caller's task (bypassing the queue)."""
-        await self._process(key)
+        """Run one key immediately in the caller's task (bypassing the queue; triggered now)."""
+        await self._process(key, trigger.stamp())
 
 
 @dataclass
