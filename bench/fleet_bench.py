@@ -9,13 +9,20 @@ audit log, so requests are counted per client), a loopback Git server in this pr
 ``create``  apply N Kustomizations -> all Ready at the first revision
 ``noop``    ``reconcile.fluxcd.io/requestedAt`` on every Kustomization -> all handled and Ready
 ``touch1``  a commit changing the files of one path, the GitRepository poked -> all Ready at the
-            new revision
+            new revision (also ``first_ready_s``: from the push to the touched Kustomization
+            Ready at the new revision)
+``interval`` only with ``--interval`` (the Kustomizations' ``spec.interval``, e.g. ``30s``): one
+            interval's worth of runs with nothing changed, no ``requestedAt``: the requests
+            weir makes in a window of 1.5 intervals after ``touch1`` (each Kustomization runs once
+            in it when ``touch1`` lasted less than 0.4 intervals; ``runs`` counts them from
+            ``status.history``)
 
 For each phase: wall time, CPU seconds of weir's process tree (children included: build workers,
 kustomize), peak summed RSS of the tree (sampled every 10 ms), and API requests made by weir
-(from the audit log); for ``touch1`` also the kustomize builds started (``kubectl`` processes
-seen in the tree). Runs alternate ``before, after, before, after...`` so that machine noise hits
-both; the table reports the means and ``after/before`` ratios.
+(from the audit log, also per object; ``requests_by_verb`` breaks them down by verb and
+resource); for ``touch1`` also the kustomize builds started (``kubectl`` processes seen in the
+tree). Runs alternate ``before, after, before, after...`` so that machine noise hits both; the
+table reports the means and ``after/before`` ratios.
 
 Run: ``.venv/bin/python -m bench.fleet_bench --before /tmp/weir-before --after . --count 100``
 (``--before`` is a checkout of the older tree, e.g. ``git archive main | tar -x -C DIR``).
@@ -47,8 +54,10 @@ from weir.kube.client import api_client
 from weir.kube.informer import list_all
 from weir.kube.resources import NAMESPACES
 from weir.runtime import conditions
+from weir.runtime.durations import parse_duration
 from weir.testing.gitserver import GitHttpServer
 
+PHASES = ("create", "noop", "touch1", "interval")
 GIT = lookup("GitRepository").resource
 KS = lookup("Kustomization").resource
 NS = "bench"
@@ -86,7 +95,12 @@ class AuditedCluster(DevCluster):
 def api_requests(log: Path, t0: float, t1: float) -> int:
     """Requests received in [t0, t1] from clients other than this benchmark and the control
     plane's own components: weir's."""
-    count = 0
+    return sum(requests_by_verb(log, t0, t1).values())
+
+
+def requests_by_verb(log: Path, t0: float, t1: float) -> dict[str, int]:
+    """weir's requests in [t0, t1] by ``verb resource`` (``patch kustomizations/status``)."""
+    count: dict[str, int] = {}
     with log.open() as f:
         for line in f:
             try:
@@ -96,7 +110,12 @@ def api_requests(log: Path, t0: float, t1: float) -> int:
             ts = datetime.fromisoformat(event["requestReceivedTimestamp"]).timestamp()
             agent = (event.get("userAgent") or "-").split("/")[0].split(" ")[0]
             if t0 <= ts <= t1 and agent not in OTHER_CLIENTS:
-                count += 1
+                ref = event.get("objectRef") or {}
+                what = ref.get("resource", "-") + (
+                    f"/{ref['subresource']}" if ref.get("subresource") else ""
+                )
+                key = f"{event.get('verb')} {what}"
+                count[key] = count.get(key, 0) + 1
     return count
 
 
@@ -259,7 +278,28 @@ def at(sha: str, token: str | None = None) -> Any:
     return check
 
 
-async def one_run(tree: Path, count: int, objects: int, concurrent: int) -> dict[str, Any]:
+async def runs_so_far(api: Any) -> int:
+    """Runs recorded in the Kustomizations' ``status.history`` (``totalReconciliations``)."""
+    items, _ = await list_all(api, KS, namespace=NS)
+    return sum(
+        int(entry.get("totalReconciliations", 0))
+        for o in items
+        for entry in (o.get("status") or {}).get("history") or []
+    )
+
+
+async def wait_one(api: Any, name: str, check: Any, timeout: float = 600) -> None:
+    """Until the Kustomization ``name`` passes ``check`` (polled every 20 ms)."""
+    t0 = time.monotonic()
+    while not check(await kapi.get(api, KS, NS, name)):
+        if time.monotonic() - t0 > timeout:
+            raise TimeoutError(f"{name} not done in {timeout}s")
+        await asyncio.sleep(0.02)
+
+
+async def one_run(
+    tree: Path, count: int, objects: int, concurrent: int, interval: str | None = None
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="weir-fleet-") as tmp:
         run = Path(tmp)
@@ -294,12 +334,18 @@ async def one_run(tree: Path, count: int, objects: int, concurrent: int) -> dict
                         UA,
                     )
 
-                    async def phase(name: str, action: Any, check: Any) -> None:
+                    async def phase(
+                        name: str, action: Any, check: Any, first: str | None = None
+                    ) -> None:
                         await asyncio.sleep(2)  # let the previous phase's tail settle
                         sampler.reset()
                         cpu0, _ = sampler.measure()
                         t0 = time.time()
                         await action()
+                        extra: dict[str, Any] = {}
+                        if first is not None:
+                            await wait_one(api, first, check)
+                            extra["first_ready_s"] = round(time.time() - t0, 2)
                         await wait_all(api, count, check)
                         t1 = time.time()
                         cpu1, _ = sampler.measure()
@@ -308,6 +354,7 @@ async def one_run(tree: Path, count: int, objects: int, concurrent: int) -> dict
                             "cpu_s": round(cpu1 - cpu0, 2),
                             "peak_rss_mib": round(sampler.peak / 2**20, 1),
                             "kubectl_runs": len(sampler.kubectl),
+                            **extra,
                             "window": (t0, t1),
                         }
 
@@ -320,7 +367,7 @@ async def one_run(tree: Path, count: int, objects: int, concurrent: int) -> dict
                                     "kind": "Kustomization",
                                     "metadata": {"name": f"app{k}", "namespace": NS},
                                     "spec": {
-                                        "interval": "1h",
+                                        "interval": interval or "1h",
                                         "prune": True,
                                         "path": f"./app{k}",
                                         "targetNamespace": NS,
@@ -365,7 +412,25 @@ async def one_run(tree: Path, count: int, objects: int, concurrent: int) -> dict
                             },
                         )
 
-                    await phase("touch1", touch, lambda o: at(new_sha)(o))  # noqa: PLW0108 - new_sha is set by touch()
+                    await phase("touch1", touch, lambda o: at(new_sha)(o), first="app0")  # noqa: PLW0108 - new_sha is set by touch()
+                    if interval is not None:
+                        window = parse_duration(interval) * 1.5
+                        await asyncio.sleep(1)
+                        sampler.reset()
+                        cpu0, _ = sampler.measure()
+                        runs0 = await runs_so_far(api)
+                        t0 = time.time()
+                        await asyncio.sleep(window)
+                        t1 = time.time()
+                        cpu1, _ = sampler.measure()
+                        result["interval"] = {
+                            "wall_s": round(t1 - t0, 2),
+                            "cpu_s": round(cpu1 - cpu0, 2),
+                            "peak_rss_mib": round(sampler.peak / 2**20, 1),
+                            "kubectl_runs": len(sampler.kubectl),
+                            "runs": await runs_so_far(api) - runs0,
+                            "window": (t0, t1),
+                        }
                     sampler.stop.set()
         finally:
             if proc is not None:
@@ -375,22 +440,34 @@ async def one_run(tree: Path, count: int, objects: int, concurrent: int) -> dict
                 except subprocess.TimeoutExpired:
                     proc.kill()
             await asyncio.sleep(1)  # the audit log is written as requests arrive
-            for name in ("create", "noop", "touch1"):
+            for name in PHASES:
                 if name in result:
                     t0, t1 = result[name].pop("window")
-                    result[name]["api_requests"] = api_requests(cluster.audit_log, t0, t1)
+                    verbs = requests_by_verb(cluster.audit_log, t0, t1)
+                    result[name]["api_requests"] = sum(verbs.values())
+                    result[name]["api_per_object"] = round(sum(verbs.values()) / count, 2)
+                    result[name]["requests_by_verb"] = dict(sorted(verbs.items()))
             cluster.down()
     return result
 
 
 def report(results: dict[str, list[dict[str, Any]]], count: int, objects: int) -> None:
-    keys = ("wall_s", "cpu_s", "peak_rss_mib", "api_requests", "kubectl_runs")
+    keys = (
+        "wall_s",
+        "cpu_s",
+        "peak_rss_mib",
+        "api_requests",
+        "api_per_object",
+        "kubectl_runs",
+        "first_ready_s",
+        "runs",
+    )
     print(f"\n{count} Kustomizations x {objects} ConfigMaps; means of {len(results['after'])} runs")
     print(f"{'phase':8} {'measure':14} {'before':>10} {'after':>10} {'after/before':>13}  runs")
-    for phase in ("create", "noop", "touch1"):
+    for phase in PHASES:
         for key in keys:
-            b = [r[phase][key] for r in results["before"] if phase in r]
-            a = [r[phase][key] for r in results["after"] if phase in r]
+            b = [r[phase][key] for r in results["before"] if key in r.get(phase, {})]
+            a = [r[phase][key] for r in results["after"] if key in r.get(phase, {})]
             if not a:
                 continue
             mb, ma = (statistics.mean(b) if b else 0.0), statistics.mean(a)
@@ -408,6 +485,10 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=10)
     parser.add_argument("--runs", type=int, default=2, help="runs of each tree, alternating")
     parser.add_argument("--concurrent", type=int, default=4)
+    parser.add_argument(
+        "--interval",
+        help="the Kustomizations' spec.interval (default 1h) and, when given, an interval phase",
+    )
     parser.add_argument("--out", type=Path, help="append the raw results (JSON lines)")
     args = parser.parse_args()
     results: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
@@ -415,7 +496,9 @@ def main() -> None:
         for label in ("before", "after") if args.before else ("after",):
             tree = (args.before if label == "before" else args.after).resolve()
             print(f"[{time.strftime('%H:%M:%S')}] run {i + 1} {label} ({tree})", flush=True)
-            result = asyncio.run(one_run(tree, args.count, args.objects, args.concurrent))
+            result = asyncio.run(
+                one_run(tree, args.count, args.objects, args.concurrent, args.interval)
+            )
             result.update(label=label, count=args.count, objects=args.objects)
             print(json.dumps(result), flush=True)
             results[label].append(result)

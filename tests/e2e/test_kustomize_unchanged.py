@@ -1,6 +1,7 @@
 """No-op runs cost nothing, and drift is still caught: a Kustomization whose inputs, spec and
-applied objects did not change is neither built nor applied; an edited or deleted object, or a
-change under its path, makes the next run a full one."""
+applied objects did not change is neither built nor applied; an object edited or deleted before
+the run's trigger (even when the drift check reuses a LIST made for another Kustomization's
+run), or a change under its path, makes the next run a full one."""
 
 from __future__ import annotations
 
@@ -136,6 +137,17 @@ async def test_noop_is_skipped_and_drift_is_still_corrected(
     await request(api, ns, "a", "drift-2")
     await wait_for(api, KS, ns, "a", handled("drift-2", sha), "deletion handled")
     assert (await kapi.get(api, CONFIG_MAPS, ns, "a"))["data"] == {"v": "1"}
+
+    # drift in a burst: a's object is edited, then a and b are requested together; their checks
+    # share LISTs (one made for b may serve a), which must still show the edit
+    skips_b, builds_b = ks.skips_by_key[key_b], ks.builds_by_key[key_b]
+    await kapi.patch(api, CONFIG_MAPS, ns, "a", {"data": {"v": "tampered"}})
+    await asyncio.gather(request(api, ns, "b", "burst"), request(api, ns, "a", "burst"))
+    for name in ("a", "b"):
+        await wait_for(api, KS, ns, name, handled("burst", sha), f"{name} handled the burst")
+    assert (await kapi.get(api, CONFIG_MAPS, ns, "a"))["data"] == {"v": "1"}
+    assert ks.skips_by_key[key_b] == skips_b + 1
+    assert ks.builds_by_key[key_b] == builds_b
 
     # a commit touching only b's path (and a file no path reaches): a is not built again
     builds_a, builds_b = ks.builds_by_key[key_a], ks.builds_by_key[key_b]

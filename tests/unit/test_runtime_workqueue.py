@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from weir.runtime import trigger
 from weir.runtime.backoff import Backoff, jittered
 from weir.runtime.workqueue import QueueShutDown, WorkQueue
 
@@ -335,3 +336,41 @@ async def test_shrinking_lets_idle_workers_go_and_growing_again_reuses_busy_ones
 async def test_set_workers_refuses_zero() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         WorkQueue().set_workers(0)
+
+
+async def test_a_run_answers_the_latest_add_before_it_was_taken() -> None:
+    q = WorkQueue()
+    q.add("a")
+    before = trigger.stamp()
+    q.add("a")  # deduplicated, but a newer trigger: the run must answer this one
+    after = trigger.stamp()
+    q.add("b")
+    assert q.triggered("a") is None  # not running
+    assert await q.get() == "a"
+    stamp_a = q.triggered("a")
+    assert stamp_a is not None
+    assert before < stamp_a < after
+    assert sorted(q.pending()) == ["a", "b"]
+    q.add("a")  # while it runs: the next run answers this add
+    again = trigger.stamp()
+    q.done("a")
+    assert q.triggered("a") is None
+    assert await q.get() == "b"
+    assert await q.get() == "a"
+    stamp_again = q.triggered("a")
+    assert stamp_again is not None
+    assert stamp_a < stamp_again < again
+    q.done("a")
+    q.done("b")
+    assert q.pending() == []
+
+
+async def test_a_delayed_add_is_stamped_when_it_fires() -> None:
+    q = WorkQueue(jitter_percent=0)
+    q.add_after("a", 0.01)
+    scheduled = trigger.stamp()
+    assert await q.get() == "a"
+    stamp = q.triggered("a")
+    assert stamp is not None
+    assert stamp > scheduled
+    q.done("a")

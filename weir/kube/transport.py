@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
+METADATA_LIST = f"{JSON};as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,{JSON}"
+"""``Accept`` of a LIST of metadata only (as client-go's metadata client; plain JSON from a server
+that cannot answer so)."""
 APPLY_PATCH = "application/apply-patch+yaml"  # JSON is valid YAML: we send JSON
 DEFAULT_TIMEOUT = 30.0
 _STREAM_ABOVE = 1 << 20
@@ -49,8 +52,10 @@ def _query(params: Params | None) -> dict[str, str]:
     return out
 
 
-async def _headers(api: ApiClient, content_type: str | None) -> CIMultiDict[str]:
-    headers = {"Accept": JSON, "User-Agent": USER_AGENT}
+async def _headers(
+    api: ApiClient, content_type: str | None, accept: str | None = None
+) -> CIMultiDict[str]:
+    headers = {"Accept": accept or JSON, "User-Agent": USER_AGENT}
     headers.update(api.default_headers)  # Impersonate-User and friends
     if content_type:
         headers["Content-Type"] = content_type
@@ -106,9 +111,11 @@ async def open_response(
     body: Any = None,
     content_type: str | None = None,
     request_timeout: aiohttp.ClientTimeout | float = DEFAULT_TIMEOUT,
+    accept: str | None = None,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     """Send a request and yield the open response once it succeeded (2xx).
 
+    ``accept`` replaces the ``Accept`` header (JSON), e.g. with :data:`METADATA_LIST`.
     Raises an :class:`~weir.kube.errors.ApiError` subclass for failure statuses and
     :class:`~weir.kube.errors.ApiUnavailableError` when the server cannot be reached.
     """
@@ -137,7 +144,7 @@ async def open_response(
             url,
             params=_query(params),
             data=data,
-            headers=await _headers(api, content_type),
+            headers=await _headers(api, content_type, accept),
             timeout=timeout,
             **extra,
         ) as resp:
@@ -161,6 +168,7 @@ async def request(
     body: Any = None,
     content_type: str | None = None,
     request_timeout: float = DEFAULT_TIMEOUT,
+    accept: str | None = None,
 ) -> Any:
     """One API call; returns the decoded JSON response (``None`` for an empty body)."""
     async with open_response(
@@ -171,6 +179,7 @@ async def request(
         body=body,
         content_type=content_type,
         request_timeout=request_timeout,
+        accept=accept,
     ) as resp:
         raw = await resp.read()
     log.debug("kube request", extra=kv(method=method, path=path, status=resp.status))

@@ -28,7 +28,7 @@ from weir.errors import WeirError
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import ResourceRef
 from weir.log import BoundLogger, kv, object_logger
-from weir.runtime import conditions, outcome, progress, reasons
+from weir.runtime import conditions, outcome, progress, reasons, trigger
 from weir.runtime.backoff import (
     DEFAULT_JITTER_PERCENT,
     DEFAULT_MAX_RETRY_DELAY,
@@ -185,7 +185,9 @@ class Controller:
 
     # -- one run ------------------------------------------------------------------------------
 
-    async def _process(self, key: str) -> None:
+    async def _process(self, key: str, triggered: int | None = None) -> None:
+        """One run of ``key``; ``triggered`` is its trigger's stamp (default: the work queue's
+        for the key, see :mod:`weir.runtime.trigger`)."""
         ns, name = split_key(key)
         cached = await self._fresh(key, ns, name)
         if cached is None:
@@ -196,6 +198,8 @@ class Controller:
         )
         started = time.monotonic()
         result_label = "error"
+        stamp = triggered or self.queue.triggered(key) or trigger.stamp()
+        token = trigger.install(trigger.Trigger(stamp, self.queue.pending))
         try:
             result_label = await self._handle(key, obj, olog)
         except asyncio.CancelledError:
@@ -204,6 +208,7 @@ class Controller:
             olog.exception("reconcile failed outside the reconciler", extra=kv(error=str(e)))
             self.queue.add_rate_limited(key)
         finally:
+            trigger.reset(token)
             self._metrics.observe_run(
                 self.kind, ns or "", name, result_label, time.monotonic() - started
             )
@@ -406,8 +411,8 @@ class Controller:
     # -- for tests and tools ------------------------------------------------------------------
 
     async def reconcile_now(self, key: str) -> None:
-        """Run one key immediately in the caller's task (bypassing the queue)."""
-        await self._process(key)
+        """Run one key immediately in the caller's task (bypassing the queue; triggered now)."""
+        await self._process(key, trigger.stamp())
 
 
 @dataclass

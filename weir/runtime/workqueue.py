@@ -9,6 +9,9 @@
 - **Backoff**: :meth:`WorkQueue.add_rate_limited` waits :class:`~weir.runtime.backoff.Backoff`'s
   per-key exponential delay; :meth:`WorkQueue.forget` resets it.
 - **Workers**: :meth:`WorkQueue.run` processes keys with at most ``workers`` handlers at a time.
+- **Triggers**: every add stamps the key (:func:`weir.runtime.trigger.stamp`; the latest add
+  before the key is taken counts); :meth:`WorkQueue.triggered` gives a running key's stamp and
+  :meth:`WorkQueue.pending` the keys queued or running (see :mod:`weir.runtime.trigger`).
 - **Shutdown**: :meth:`WorkQueue.shutdown` stops taking work (adds are dropped, idle workers
   return); :meth:`WorkQueue.wait_idle` waits for in-flight keys to finish.
 
@@ -25,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from weir.log import kv
+from weir.runtime import trigger
 from weir.runtime.backoff import DEFAULT_JITTER_PERCENT, Backoff, jittered
 
 log = logging.getLogger(__name__)
@@ -68,6 +72,10 @@ class WorkQueue:
         self._dirty: set[str] = set()
         self._processing: set[str] = set()
         self._waiting: dict[str, asyncio.TimerHandle] = {}
+        self._stamps: dict[str, int] = {}
+        """Dirty key -> the stamp of its latest add."""
+        self._running: dict[str, int] = {}
+        """Processing key -> the stamp of the add that its current run answers."""
         self._getters: deque[asyncio.Future[None]] = deque()
         self._idle: asyncio.Event | None = None
         self._shutting_down = False
@@ -143,7 +151,10 @@ class WorkQueue:
         self._enqueue(key)
 
     def _enqueue(self, key: str) -> None:
-        if self._shutting_down or key in self._dirty:
+        if self._shutting_down:
+            return
+        self._stamps[key] = trigger.stamp()  # the latest trigger counts, queued or not
+        if key in self._dirty:
             return
         self._dirty.add(key)
         if self._observer is not None:
@@ -176,12 +187,14 @@ class WorkQueue:
         key = self._queue.popleft()
         self._dirty.discard(key)
         self._processing.add(key)
+        self._running[key] = self._stamps.pop(key, 0) or trigger.stamp()
         self._report_depth()
         return key
 
     def done(self, key: str) -> None:
         """Mark ``key`` processed; it is queued again if it was added meanwhile."""
         self._processing.discard(key)
+        self._running.pop(key, None)
         if key in self._dirty and not self._shutting_down:
             self._queue.append(key)
             self._report_depth()
@@ -287,6 +300,7 @@ class WorkQueue:
         self._waiting.clear()
         self._queue.clear()
         self._dirty.clear()
+        self._stamps.clear()
         self._report_depth()
         while self._getters:
             waiter = self._getters.popleft()
@@ -310,6 +324,15 @@ class WorkQueue:
         except TimeoutError:
             return False
         return True
+
+    def triggered(self, key: str) -> int | None:
+        """The :func:`~weir.runtime.trigger.stamp` of the latest add of ``key`` before a worker
+        took it, while it is being processed; None otherwise."""
+        return self._running.get(key)
+
+    def pending(self) -> list[str]:
+        """The keys queued (ready to be taken) or being processed now."""
+        return [*self._queue, *self._processing]
 
     def __len__(self) -> int:
         """Keys queued and ready to be taken (not the delayed or in-flight ones)."""
