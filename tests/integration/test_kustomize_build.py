@@ -1,4 +1,5 @@
-"""The build pipeline with the real kustomize (``kubectl kustomize``) on temporary artifacts."""
+"""The build pipeline with the real kustomize (the pinned CLI, weir.kustomize.engine) on temporary
+artifacts."""
 
 from __future__ import annotations
 
@@ -266,7 +267,7 @@ async def test_build_timeout_kills_kustomize(
     private.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(private))
     pid_file = tmp_path / "pid"
-    slow = tmp_path / "slow-kubectl"
+    slow = tmp_path / "slow-kustomize"
     slow.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 30\n")
     slow.chmod(0o755)
     workspaces = build_workspaces()
