@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup binaries tools ui browser check fmt test test-unit test-integration test-e2e fuzz up down bench bench-fleet bench-flux
 
-setup:            ## install uv, the locked Python env and the Go-built Kubernetes binaries
+setup:            ## install uv, the locked Python env, the Go-built Kubernetes binaries and kustomize
 	@scripts/setup.sh
 
 binaries:         ## build (or find cached) kube-apiserver, kcm, scheduler, etcd, kwok

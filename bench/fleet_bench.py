@@ -20,9 +20,10 @@ audit log, so requests are counted per client), a loopback Git server in this pr
 For each phase: wall time, CPU seconds of weir's process tree (children included: build workers,
 kustomize), peak summed RSS of the tree (sampled every 10 ms), and API requests made by weir
 (from the audit log, also per object; ``requests_by_verb`` breaks them down by verb and
-resource); for ``touch1`` also the kustomize builds started (``kubectl`` processes seen in the
-tree). Runs alternate ``before, after, before, after...`` so that machine noise hits both; the
-table reports the means and ``after/before`` ratios.
+resource); for ``touch1`` also the kustomize builds started (``kustomize`` or, for trees before
+ADR 0016 or without the CLI, ``kubectl`` processes seen in the tree). Runs alternate ``before,
+after, before, after...`` so that machine noise hits both; the table reports the means and
+``after/before`` ratios.
 
 Run: ``.venv/bin/python -m bench.fleet_bench --before /tmp/weir-before --after . --count 100``
 (``--before`` is a checkout of the older tree, e.g. ``git archive main | tar -x -C DIR``).
@@ -157,7 +158,7 @@ def _stat(pid: int) -> tuple[str, float, int] | None:
 
 
 class Sampler(threading.Thread):
-    """CPU (children included), RSS and kubectl processes of a process tree, every 10 ms
+    """CPU (children included), RSS and kustomize processes of a process tree, every 10 ms
     (a kustomize run of a small path lasts about 50 ms)."""
 
     def __init__(self, root: int) -> None:
@@ -166,7 +167,7 @@ class Sampler(threading.Thread):
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.peak = 0
-        self.kubectl: set[int] = set()
+        self.kustomize: set[int] = set()
         self.dead_cpu = 0.0
         self.last: dict[int, float] = {}
 
@@ -180,8 +181,8 @@ class Sampler(threading.Thread):
             now[pid] = pcpu
             cpu += pcpu
             rss += prss
-            if comm == "kubectl":
-                self.kubectl.add(pid)
+            if comm in ("kustomize", "kubectl"):  # the CLI, or kubectl kustomize (ADR 0016)
+                self.kustomize.add(pid)
         with self.lock:
             # processes that ended and were reaped count in their parent's cutime already
             self.last = now
@@ -196,7 +197,7 @@ class Sampler(threading.Thread):
     def reset(self) -> None:
         with self.lock:
             self.peak = 0
-            self.kubectl = set()
+            self.kustomize = set()
 
 
 # ------------------------------------------------------------------------------- scenario
@@ -353,7 +354,7 @@ async def one_run(
                             "wall_s": round(t1 - t0, 2),
                             "cpu_s": round(cpu1 - cpu0, 2),
                             "peak_rss_mib": round(sampler.peak / 2**20, 1),
-                            "kubectl_runs": len(sampler.kubectl),
+                            "kustomize_runs": len(sampler.kustomize),
                             **extra,
                             "window": (t0, t1),
                         }
@@ -427,7 +428,7 @@ async def one_run(
                             "wall_s": round(t1 - t0, 2),
                             "cpu_s": round(cpu1 - cpu0, 2),
                             "peak_rss_mib": round(sampler.peak / 2**20, 1),
-                            "kubectl_runs": len(sampler.kubectl),
+                            "kustomize_runs": len(sampler.kustomize),
                             "runs": await runs_so_far(api) - runs0,
                             "window": (t0, t1),
                         }
@@ -458,7 +459,7 @@ def report(results: dict[str, list[dict[str, Any]]], count: int, objects: int) -
         "peak_rss_mib",
         "api_requests",
         "api_per_object",
-        "kubectl_runs",
+        "kustomize_runs",
         "first_ready_s",
         "runs",
     )

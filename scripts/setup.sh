@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what weir's tests and `make up` need and is missing: uv, the locked Python
-# environment (.venv), and the Go-built Kubernetes binaries. Safe to run again: it skips what is there.
+# environment (.venv), the Go-built Kubernetes binaries and the kustomize CLI weir builds with. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -13,4 +13,5 @@ fi
 export UV_SYSTEM_CERTS=1
 uv sync --frozen --quiet
 scripts/build-k8s-binaries.sh >/dev/null
+scripts/build-kustomize.sh >/dev/null
 scripts/install-registry.sh >/dev/null

@@ -1,4 +1,5 @@
-"""The build pipeline with the real kustomize (``kubectl kustomize``) on temporary artifacts."""
+"""The build pipeline with the real kustomize (the pinned CLI, weir.kustomize.engine) on temporary
+artifacts."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from weir.kustomize import metadata as md
-from weir.kustomize.build import Manifest, build
+from weir.kustomize.build import Engine, Manifest, build
 from weir.kustomize.errors import ArtifactPathError, BuildError
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.sandbox import Limits
@@ -266,13 +267,15 @@ async def test_build_timeout_kills_kustomize(
     private.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(private))
     pid_file = tmp_path / "pid"
-    slow = tmp_path / "slow-kubectl"
+    slow = tmp_path / "slow-kustomize"
     slow.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 30\n")
     slow.chmod(0o755)
     workspaces = build_workspaces()
     with pytest.raises(BuildError, match=r"ran longer than 0.5s"):
-        # a shell script cannot run in the sandbox (it may only execute kubectl itself)
-        await build(root, BuildSpec(), timeout=0.5, kubectl=str(slow), limits=Limits(sandbox="off"))
+        # a shell script cannot run in the sandbox (it may only execute kustomize itself)
+        await build(
+            root, BuildSpec(), timeout=0.5, engine=Engine(str(slow)), limits=Limits(sandbox="off")
+        )
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
     assert build_workspaces() == workspaces

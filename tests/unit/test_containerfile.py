@@ -62,3 +62,14 @@ def test_every_file_it_copies_from_the_tree_exists() -> None:
             *sources, _ = line.split()[1:]
             for source in sources:
                 assert (ROOT / source).exists(), source
+
+
+def test_the_image_ships_the_pinned_kustomize_where_weir_looks_first() -> None:
+    """weir builds with the kustomize CLI next to its Python (weir.kustomize.engine): the image
+    builds it with the script `make setup` runs, at the version scripts/versions.env pins."""
+    stage = LINES[LINES.index("FROM docker.io/library/golang:1.26-bookworm AS kustomize") :]
+    stage = stage[: next(i for i, line in enumerate(stage[1:], 1) if line.startswith("FROM "))]
+    assert "COPY scripts/versions.env scripts/build-kustomize.sh scripts/" in stage
+    assert any("scripts/build-kustomize.sh" in line for line in stage if line.startswith("RUN "))
+    assert "COPY --from=kustomize /out/kustomize /opt/weir/bin/kustomize" in _final_stage()
+    assert "/opt/weir/bin" in " ".join(_instruction("ENV"))  # its Python is /opt/weir/bin/python

