@@ -3,7 +3,10 @@
 It watches Kustomizations and, through the shared informers, the sources they reference: a new
 artifact revision queues every Kustomization of that source at once (Flux reacts to source
 events the same way), and a Kustomization becoming Ready queues those that depend on it. Both
-watches are the runtime's one :class:`~weir.runtime.watches.DependentsTracker`.
+watches are the runtime's one :class:`~weir.runtime.watches.DependentsTracker`; the source watch
+reacts to the artifact only (:func:`~weir.runtime.watches.artifact_only`: a source showing
+``Reconciling`` before it stores a new artifact does not queue its Kustomizations a first time
+for the old one, as Flux's kustomize-controller reacts to a new revision only).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from weir.kustomize.settings import KustomizeSettings
 from weir.runtime.controller import Controller
 from weir.runtime.dependencies import DEPENDS_INDEX, index_by_dependency
 from weir.runtime.factories import ControllerContext, build_controller
-from weir.runtime.watches import DependentsTracker, artifact_state, own_ref, ready_state, ref_of
+from weir.runtime.watches import DependentsTracker, artifact_only, own_ref, ready_state, ref_of
 
 COMPONENT = "kustomize-controller"
 SOURCE_INDEX = "source"
@@ -42,7 +45,7 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     controller = build_controller(ctx, ks.kind, ks.resource, reconciler, component=COMPONENT)
     for kind, inf in source_informers.items():
         controller.watch(
-            inf, DependentsTracker(informer, SOURCE_INDEX, artifact_state, ref_of(kind))
+            inf, DependentsTracker(informer, SOURCE_INDEX, artifact_only, ref_of(kind))
         )
     controller.watch(informer, DependentsTracker(informer, DEPENDS_INDEX, ready_state, own_ref))
     return [controller]
