@@ -18,7 +18,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -53,18 +53,21 @@ def strip_managed_fields(obj: Obj) -> Obj:
     return obj
 
 
-async def list_all(
+async def list_pages(
     api: ApiClient,
     resource: ResourceRef,
     *,
     namespace: str | None = None,
     label_selector: str | None = None,
     page_size: int = PAGE_SIZE,
-) -> tuple[list[Obj], str]:
-    """All objects of ``resource`` (paginated, one consistent snapshot) and the list's
-    resourceVersion. Items get ``apiVersion``/``kind``, which list responses omit."""
+    accept: str | None = None,
+) -> AsyncIterator[tuple[bool, Obj]]:
+    """The pages of one consistent, paginated LIST of ``resource``, each with ``first``: True
+    for the first page of a snapshot. When the continue token expires part-way (410 Gone), the
+    LIST starts over from a new snapshot (twice at most): on a new ``first`` the caller drops
+    what it kept from the earlier pages. ``accept`` asks for another representation (e.g.
+    :data:`~weir.kube.transport.METADATA_LIST`)."""
     path = resource.path(namespace)
-    items: list[Obj] = []
     token: str | None = None
     restarts = 0
     while True:
@@ -75,24 +78,45 @@ async def list_all(
         }
         try:
             body = await transport.request(
-                api, "GET", path, params=params, request_timeout=LIST_TIMEOUT
+                api, "GET", path, params=params, request_timeout=LIST_TIMEOUT, accept=accept
             )
         except GoneError:
             if token is None or restarts >= 2:
                 raise
             restarts += 1  # the continue token expired: start over from a new snapshot
-            items, token = [], None
+            token = None
             continue
+        yield token is None, body
+        token = (body.get("metadata") or {}).get("continue") or None
+        if token is None:
+            return
+
+
+async def list_all(
+    api: ApiClient,
+    resource: ResourceRef,
+    *,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> tuple[list[Obj], str]:
+    """All objects of ``resource`` (paginated, one consistent snapshot) and the list's
+    resourceVersion. Items get ``apiVersion``/``kind``, which list responses omit."""
+    items: list[Obj] = []
+    version = ""
+    async for first, body in list_pages(
+        api, resource, namespace=namespace, label_selector=label_selector, page_size=page_size
+    ):
+        if first:
+            items = []
         api_version = body.get("apiVersion") or resource.api_version
         kind = resource.kind or str(body.get("kind", "")).removesuffix("List")
         for item in body.get("items") or []:
             item.setdefault("apiVersion", api_version)
             item.setdefault("kind", kind)
             items.append(item)
-        meta = body.get("metadata") or {}
-        token = meta.get("continue") or None
-        if token is None:
-            return items, str(meta.get("resourceVersion", ""))
+        version = str((body.get("metadata") or {}).get("resourceVersion", ""))
+    return items, version
 
 
 class _Backoff:

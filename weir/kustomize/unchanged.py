@@ -33,8 +33,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from weir.errors import KubeError
 from weir.kube import transport
-from weir.kube.errors import GoneError
-from weir.kube.informer import LIST_TIMEOUT, PAGE_SIZE
+from weir.kube.informer import PAGE_SIZE, list_pages
 from weir.kube.inventory import OWNER_NAME_LABEL, OWNER_NAMESPACE_LABEL
 from weir.kube.resources import ResourceRef
 from weir.runtime.trigger import Trigger, stamp
@@ -246,39 +245,23 @@ async def list_versions(
     else:
         names = OWNER_NAME_LABEL  # every owned object: the label exists
     selector = f"{names},{OWNER_NAMESPACE_LABEL}={owner_ns}"
-    path = resource.path(ns)
-    found: dict[str, Versions] = {owner: {} for owner in owners}
-    token: str | None = None
-    restarts = 0
-    while True:
-        params: transport.Params = {
-            "limit": page_size,
-            "continue": token,
-            "labelSelector": selector,
-        }
-        try:
-            body = await transport.request(
-                api,
-                "GET",
-                path,
-                params=params,
-                request_timeout=LIST_TIMEOUT,
-                accept=transport.METADATA_LIST,
-            )
-        except GoneError:
-            if token is None or restarts >= 2:
-                raise
-            restarts += 1  # the continue token expired: start over from a new snapshot
-            found, token = {owner: {} for owner in owners}, None
-            continue
+    found: dict[str, Versions] = {}
+    async for first, body in list_pages(
+        api,
+        resource,
+        namespace=ns,
+        label_selector=selector,
+        page_size=page_size,
+        accept=transport.METADATA_LIST,
+    ):
+        if first:
+            found = {owner: {} for owner in owners}
         for item in body.get("items") or []:
             meta = item.get("metadata") or {}
             versions = found.get((meta.get("labels") or {}).get(OWNER_NAME_LABEL, ""))
             if versions is not None:
                 versions[str(meta.get("name"))] = str(meta.get("resourceVersion"))
-        token = (body.get("metadata") or {}).get("continue") or None
-        if token is None:
-            return found
+    return found
 
 
 def _retrieved(future: asyncio.Future[dict[str, Versions]]) -> None:
