@@ -9,21 +9,20 @@ merged kustomization) and then through both binaries, each confined by the real 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from weir.kustomize import engine
+from weir.kustomize.build import kustomize_output
 from weir.kustomize.confine import closure
 from weir.kustomize.errors import BuildError
-from weir.kustomize.generate import BuildSpec, write_kustomization
+from weir.kustomize.generate import BuildSpec
 from weir.kustomize.pool import default_pool
-from weir.kustomize.sandbox import Limits, run_kustomize
-from weir.kustomize.workspace import materialize, resolve_path
+from weir.kustomize.sandbox import Limits
+from weir.kustomize.workspace import resolve_path
 
 REPO = Path(__file__).resolve().parents[2]
 ETHERWURST = REPO / "examples" / "etherwurst"
@@ -47,21 +46,13 @@ def _both(root: str, spec: BuildSpec, engines: tuple[engine.Engine, ...]) -> lis
     real = Path(root).resolve(strict=True)
     directory = resolve_path(real, spec.path)
     found = closure(real, directory, components=spec.components, allow_remote=False)
-    outputs = []
-    for each in engines:
-        tmp = Path(tempfile.mkdtemp(prefix="weir-engines-"))
-        try:
-            work = materialize(found, tmp / "src")
-            target = work / directory.relative_to(real)
-            target.mkdir(parents=True, exist_ok=True)
-            write_kustomization(target, work, spec)
-            limits = Limits(sandbox="auto")
-            outputs.append(
-                run_kustomize(target, work, limits=limits, allow_remote=False, engine=each)
-            )
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return outputs
+    limits = Limits(sandbox="auto")
+    return [
+        kustomize_output(
+            real, directory, found, spec, limits=limits, allow_remote=False, engine=each
+        )
+        for each in engines
+    ]
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:

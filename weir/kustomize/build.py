@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from weir import yamlio
-from weir.kustomize.confine import closure
+from weir.kustomize.confine import Closure, closure
 from weir.kustomize.engine import Engine, find_engine
 from weir.kustomize.errors import BuildError
 from weir.kustomize.generate import BuildSpec, write_kustomization
@@ -119,6 +119,30 @@ def inputs_job(root: str, spec: BuildSpec, allow_remote: bool) -> str | None:
     return closure(real, directory, components=spec.components, allow_remote=allow_remote).digest
 
 
+def kustomize_output(
+    real: Path,
+    directory: Path,
+    found: Closure,
+    spec: BuildSpec,
+    *,
+    limits: Limits,
+    allow_remote: bool,
+    engine: Engine | None,
+) -> str:
+    """(In a worker.) Steps 2-4 for the resolved ``directory`` of the artifact at ``real``: the
+    files of ``found`` copied into a private workspace (removed afterwards), the kustomization
+    written, and kustomize's output text."""
+    tmp = Path(tempfile.mkdtemp(prefix="weir-kustomize-"))
+    try:
+        work = materialize(found, tmp / "src")
+        target = work / directory.relative_to(real)
+        target.mkdir(parents=True, exist_ok=True)
+        write_kustomization(target, work, spec)
+        return run_kustomize(target, work, limits=limits, allow_remote=allow_remote, engine=engine)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def build_job(
     root: str, spec: BuildSpec, limits: Limits, allow_remote: bool, engine: Engine | None
 ) -> BuildOutput:
@@ -126,20 +150,11 @@ def build_job(
     real = Path(root).resolve(strict=True)
     directory = resolve_path(real, spec.path)
     found = closure(real, directory, components=spec.components, allow_remote=allow_remote)
-    inputs = found.digest
-    tmp = Path(tempfile.mkdtemp(prefix="weir-kustomize-"))
-    try:
-        work = materialize(found, tmp / "src")
-        target = work / directory.relative_to(real)
-        target.mkdir(parents=True, exist_ok=True)
-        write_kustomization(target, work, spec)
-        output = run_kustomize(
-            target, work, limits=limits, allow_remote=allow_remote, engine=engine
-        )
-        manifests = parse_output(output)
-        return BuildOutput(manifests, inputs, objects_digest([m.object for m in manifests]))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    output = kustomize_output(
+        real, directory, found, spec, limits=limits, allow_remote=allow_remote, engine=engine
+    )
+    manifests = parse_output(output)
+    return BuildOutput(manifests, found.digest, objects_digest([m.object for m in manifests]))
 
 
 def kustomize_job(directory: str, limits: Limits, engine: Engine | None) -> str:
