@@ -191,9 +191,12 @@ class OwnedLister:
         listing.owners.discard(owner)
         if state.done is listing and not listing.owners:
             state.done = None
+        self._forget_if_empty(key, state)
+        return versions
+
+    def _forget_if_empty(self, key: _Key, state: _State) -> None:
         if state.empty() and self._states.get(key) is state:
             del self._states[key]
-        return versions
 
     async def _list(self, key: _Key, state: _State, listing: _Listing, api: ApiClient) -> None:
         try:
@@ -225,8 +228,7 @@ class OwnedLister:
                 state.gathering = None
             if state.running is listing:
                 state.running = None
-            if state.empty() and self._states.get(key) is state:
-                del self._states[key]
+            self._forget_if_empty(key, state)
 
 
 async def list_versions(
