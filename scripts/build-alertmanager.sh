@@ -11,21 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 source "$here/versions.env"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
-CACHE=${WEIR_CACHE_DIR:-$HOME/.cache/weir}
-BIN="$CACHE/alertmanager/$ALERTMANAGER_VERSION/bin"
-log() { printf '[build-alertmanager] %s\n' "$*" >&2; }
-
-if [ ! -x "$BIN/alertmanager" ]; then
-  command -v go >/dev/null 2>&1 || { log "error: 'go' is not installed; install Go >= 1.26 and re-run"; exit 2; }
-  start=$SECONDS
-  mkdir -p "$BIN"
-  log "building alertmanager $ALERTMANAGER_VERSION (about a minute the first time)"
-  tmp=$(mktemp -d "$BIN/.build.XXXXXX")
-  CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" \
-    "github.com/prometheus/alertmanager/cmd/alertmanager@$ALERTMANAGER_VERSION"
-  mv "$tmp/alertmanager" "$BIN/alertmanager"
-  rmdir "$tmp"
-  log "built alertmanager in $((SECONDS - start))s"
-fi
-echo "$BIN/alertmanager"
+go_install_cached alertmanager "$ALERTMANAGER_VERSION" github.com/prometheus/alertmanager/cmd/alertmanager "about a minute"

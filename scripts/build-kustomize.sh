@@ -11,26 +11,17 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 source "$here/versions.env"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
-CACHE=${WEIR_CACHE_DIR:-$HOME/.cache/weir}
-BIN="$CACHE/kustomize/$KUSTOMIZE_VERSION/bin"
-log() { printf '[build-kustomize] %s\n' "$*" >&2; }
-
-if [ ! -x "$BIN/kustomize" ]; then
-  command -v go >/dev/null 2>&1 || { log "error: 'go' is not installed; install Go >= 1.26 and re-run"; exit 2; }
-  start=$SECONDS
-  mkdir -p "$BIN"
-  log "building kustomize $KUSTOMIZE_VERSION (under a minute the first time)"
-  # A static binary (CGO off): the build sandbox lets kustomize execute only its own file.
-  # GOBIN gets the binary only once it is complete, so a failed build leaves nothing behind.
-  CGO_ENABLED=0 GOBIN="$BIN" GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" \
-    "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
-  got=$("$BIN/kustomize" version)
-  if [ "$got" != "$KUSTOMIZE_VERSION" ]; then
-    rm -f "$BIN/kustomize"
-    log "error: the binary reports '$got', not $KUSTOMIZE_VERSION"
-    exit 1
-  fi
-  log "built kustomize in $((SECONDS - start))s"
+# A static binary (cgo off): the build sandbox lets kustomize execute only its own file.
+path=$(go_install_cached kustomize "$KUSTOMIZE_VERSION" sigs.k8s.io/kustomize/kustomize/v5 \
+  "under a minute")
+got=$("$path" version)
+if [ "$got" != "$KUSTOMIZE_VERSION" ]; then
+  rm -f "$path"
+  printf '[build-kustomize] error: the binary reports %s, not %s; re-run to rebuild it\n' \
+    "'$got'" "$KUSTOMIZE_VERSION" >&2
+  exit 1
 fi
-echo "$BIN/kustomize"
+echo "$path"

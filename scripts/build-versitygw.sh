@@ -9,21 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 source "$here/versions.env"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
-CACHE=${WEIR_CACHE_DIR:-$HOME/.cache/weir}
-BIN="$CACHE/versitygw/$VERSITYGW_VERSION/bin"
-log() { printf '[build-versitygw] %s\n' "$*" >&2; }
-
-if [ ! -x "$BIN/versitygw" ]; then
-  command -v go >/dev/null 2>&1 || { log "error: 'go' is not installed; install Go >= 1.26 and re-run"; exit 2; }
-  start=$SECONDS
-  mkdir -p "$BIN"
-  log "building versitygw $VERSITYGW_VERSION (about a minute the first time)"
-  tmp=$(mktemp -d "$BIN/.build.XXXXXX")
-  CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" \
-    "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
-  mv "$tmp/versitygw" "$BIN/versitygw"
-  rmdir "$tmp"
-  log "built versitygw in $((SECONDS - start))s"
-fi
-echo "$BIN/versitygw"
+go_install_cached versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw "about a minute"
