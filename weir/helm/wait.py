@@ -369,7 +369,13 @@ async def wait_for_release(
         objects = await targets(api, release.manifest, release.namespace)
         await _poll_until_current(api, objects, ReleaseHealth(wait_for_jobs=wait_for_jobs), timeout)
     except asyncio.CancelledError:
-        await asyncio.shield(mark_failed(api, release, action, "context canceled", before))
+        try:
+            await asyncio.shield(mark_failed(api, release, action, "context canceled", before))
+        except ReleaseError as e:  # the cancellation goes on; the next run sees the record
+            log.warning(
+                "cannot mark the cancelled release failed",
+                extra=kv(release=release.name, namespace=release.namespace, error=str(e)),
+            )
         raise
     except _WaitFailed as e:
         await mark_failed(api, release, action, e.text, before)
