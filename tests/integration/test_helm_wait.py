@@ -1,5 +1,5 @@
 """weir's own wait for a Helm release (weir/helm/wait.py, ADR 0017) with the real Helm engine
-and the real API server (no nodes: a Deployment never becomes ready): after Helm's action
+and the real API server (a Deployment whose Pods no node can take never becomes ready): after Helm's action
 with the wait ``hookOnly``, a timeout, a cancellation and a failed upgrade leave Helm's
 storage records as Helm's own wait leaves them, side by side with Helm's wait."""
 
@@ -41,6 +41,7 @@ spec:
   template:
     metadata: {labels: {app: {{ .Release.Name }}}}
     spec:
+      nodeSelector: {weir.test/pool: nowhere}
       containers: [{name: app, image: "example.invalid/app:1"}]
 {{- end }}
 """
