@@ -132,6 +132,10 @@ async def test_a_failed_upgrade_leaves_the_records_as_helms_wait_does(
     assert line.replace("by-weir", "by-helm") in str(by_helm.value)
     assert line in str(by_weir.value)
 
+    # Word for word what Helm's wait says (the message kstatus gives is the same here).
+    assert str(by_weir.value) == str(by_helm.value).replace("by-helm", "by-weir")
+    assert weir_records[1][2] == helm_records[1][2].replace("by-helm", "by-weir")
+
     # History reads (what remediation looks at) see the failed revision as Helm left it.
     history = await engine.history(access, "by-weir", namespace)
     assert [(r.revision, r.status) for r in history] == [(1, "deployed"), (2, "failed")]
