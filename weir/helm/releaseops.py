@@ -306,6 +306,7 @@ async def upgrade(run: Run) -> Release:
                 if own_wait
                 else None
             )
+            own_wait = before is not None
             release = await run.engine.upgrade(
                 run.access,
                 run.chart.data,

@@ -285,11 +285,19 @@ class RecordStatuses:
     by_secret: Mapping[str, str]
 
 
-async def record_statuses(api: ApiClient, name: str, namespace: str) -> RecordStatuses:
-    """Read before an upgrade weir waits for, to undo Helm's superseding if the wait fails."""
-    items, _ = await list_all(
-        api, SECRETS, namespace=namespace, label_selector=f"owner=helm,name={name}"
-    )
+async def record_statuses(api: ApiClient, name: str, namespace: str) -> RecordStatuses | None:
+    """Read before an upgrade weir waits for, to undo Helm's superseding if the wait fails;
+    None when the records cannot be listed (the caller then leaves the wait to Helm)."""
+    try:
+        items, _ = await list_all(
+            api, SECRETS, namespace=namespace, label_selector=f"owner=helm,name={name}"
+        )
+    except ApiError as e:
+        log.warning(
+            "cannot list the release's records; Helm waits for this upgrade",
+            extra=kv(release=name, namespace=namespace, error=str(e)),
+        )
+        return None
     return RecordStatuses(
         {
             str(s["metadata"]["name"]): str((s["metadata"].get("labels") or {}).get("status"))
@@ -315,6 +323,18 @@ async def _set_status(
     await kube.replace(api, SECRETS, secret)  # guarded by its resourceVersion
 
 
+async def _restore_superseded(api: ApiClient, release: Release, before: RecordStatuses) -> None:
+    """Give the revisions the upgrade superseded back the status they had before it."""
+    now = await record_statuses(api, release.name, release.namespace)
+    if now is None:
+        raise ValueError("the records cannot be listed to restore the superseded revision")
+    own = storage_secret_name(release.name, release.revision)
+    for secret_name, status in now.by_secret.items():
+        previous = before.by_secret.get(secret_name)
+        if secret_name != own and status == "superseded" and previous not in (None, status):
+            await _set_status(api, release.namespace, secret_name, str(previous), None)
+
+
 async def mark_failed(
     api: ApiClient,
     release: Release,
@@ -329,19 +349,7 @@ async def mark_failed(
     try:
         await _set_status(api, release.namespace, own, "failed", description)
         if before is not None:
-            now = await record_statuses(api, release.name, release.namespace)
-            for secret_name, status in now.by_secret.items():
-                previous = before.by_secret.get(secret_name)
-                if (
-                    secret_name != own
-                    and status == "superseded"
-                    and previous
-                    not in (
-                        None,
-                        "superseded",
-                    )
-                ):
-                    await _set_status(api, release.namespace, secret_name, str(previous), None)
+            await _restore_superseded(api, release, before)
     except (ApiError, ValueError, TypeError) as e:
         raise ReleaseError(
             f"{action}: the release's resources did not become ready ({error}) and marking "
