@@ -1,7 +1,7 @@
 """weir's own wait for a Helm release (weir/helm/wait.py, ADR 0017) with the real Helm engine
-and the real API server (a Deployment whose Pods no node can take never becomes ready): after Helm's action
-with the wait ``hookOnly``, a timeout, a cancellation and a failed upgrade leave Helm's
-storage records as Helm's own wait leaves them, side by side with Helm's wait."""
+and the real API server (a Deployment whose Pods no node can take never becomes ready): after
+Helm's action with the wait ``hookOnly``, a timeout, a cancellation and a failed upgrade leave
+Helm's storage records as Helm's own wait leaves them, side by side with Helm's wait."""
 
 from __future__ import annotations
 
