@@ -10,9 +10,11 @@ is the reconciler's decision (:mod:`weir.helm.remediation`).
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_options
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
@@ -20,6 +22,7 @@ from kubernetes_asyncio.client import ApiClient
 from weir.api.helm import HelmReleaseSpec
 from weir.helm import options
 from weir.helm import status as hs
+from weir.helm import wait as helmwait
 from weir.helm.chartsource import FIELD_MANAGER, ChartArtifact, LoadedChart
 from weir.helm.ports import InventoryBuilder, release_inventory
 from weir.helm.storage import ReleaseStorage, SecretsStorage
@@ -28,10 +31,13 @@ from weir.helmengine.engine import ClusterAccess, HelmEngine, Release
 from weir.helmengine.errors import HelmError, ReleaseTestError
 from weir.helmengine.postrender import PostRenderSpec
 from weir.helmengine.values import values_digest
+from weir.log import kv
 from weir.runtime import conditions
 from weir.runtime.durations import format_duration
 from weir.runtime.ports import EventSink
 from weir.types import Obj
+
+log = logging.getLogger("weir.helm.releaseops")
 
 GROUP = "helm.toolkit.fluxcd.io"
 NORMAL, WARNING = "Normal", "Warning"
@@ -203,6 +209,18 @@ async def _crds(run: Run, action: str) -> None:
     )
 
 
+def _log_wait(run: Run, action: str, own_wait: bool) -> None:
+    log.debug(
+        "waiting for the release's resources",
+        extra=kv(
+            release=run.name,
+            namespace=run.namespace,
+            action=action,
+            wait="weir (per object)" if own_wait else "helm",
+        ),
+    )
+
+
 def _attempted(run: Run, action: str, started: float) -> None:
     run.status["lastAttemptedReleaseAction"] = action
     run.status["lastAttemptedReleaseActionDuration"] = format_duration(
@@ -244,6 +262,9 @@ async def _not_released(run: Run, action: str, error: HelmError) -> ActionFailed
 async def install(run: Run, *, replace: bool = False) -> Release:
     """Install the chart (CRDs first, per ``install.crds``)."""
     started = time.monotonic()
+    opts = options.install_options(run.spec, run.post_render, replace=replace)
+    own_wait = helmwait.applies(opts, run.chart.data, run.values)
+    _log_wait(run, "install", own_wait)
     try:
         await _crds(run, "install")
         async with run.staged():
@@ -253,8 +274,16 @@ async def install(run: Run, *, replace: bool = False) -> Release:
                 run.name,
                 run.namespace,
                 values=run.values,
-                options=options.install_options(run.spec, run.post_render, replace=replace),
+                options=replace_options(opts, wait=False) if own_wait else opts,
             )
+            if own_wait:
+                await helmwait.wait_for_release(
+                    run.api,
+                    release,
+                    action="install",
+                    timeout=opts.timeout - (time.monotonic() - started),
+                    wait_for_jobs=opts.wait_for_jobs,
+                )
     except HelmError as e:
         _attempted(run, "install", started)
         raise await _not_released(run, "install", e) from e
@@ -266,17 +295,35 @@ async def install(run: Run, *, replace: bool = False) -> Release:
 async def upgrade(run: Run) -> Release:
     """Upgrade the release (CRDs first, per ``upgrade.crds``)."""
     started = time.monotonic()
+    opts = options.upgrade_options(run.spec, run.post_render)
+    own_wait = helmwait.applies(opts, run.chart.data, run.values)
+    _log_wait(run, "upgrade", own_wait)
     try:
         await _crds(run, "upgrade")
         async with run.staged():
+            before = (
+                await helmwait.record_statuses(run.api, run.name, run.namespace)
+                if own_wait
+                else None
+            )
+            own_wait = before is not None
             release = await run.engine.upgrade(
                 run.access,
                 run.chart.data,
                 run.name,
                 run.namespace,
                 values=run.values,
-                options=options.upgrade_options(run.spec, run.post_render),
+                options=replace_options(opts, wait=False) if own_wait else opts,
             )
+            if own_wait:
+                await helmwait.wait_for_release(
+                    run.api,
+                    release,
+                    action="upgrade",
+                    timeout=opts.timeout - (time.monotonic() - started),
+                    wait_for_jobs=opts.wait_for_jobs,
+                    before=before,
+                )
     except HelmError as e:
         _attempted(run, "upgrade", started)
         raise await _not_released(run, "upgrade", e) from e
