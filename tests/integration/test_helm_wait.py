@@ -164,3 +164,59 @@ async def test_a_cancelled_wait_marks_the_install_failed(
     assert await records(kube, namespace, "web") == [
         (1, "failed", 'Release "web" failed: context canceled')
     ]
+
+
+async def test_during_the_wait_the_records_are_pending_as_during_helms(
+    engine: SdkEngine, chart: Path, kubeconfig: str, kube: client.ApiClient, namespace: str
+) -> None:
+    """A process that stops mid-wait leaves a pending release (which the next run unlocks and
+    remediates), not a ``deployed`` one nobody waited for; a wait that succeeds leaves the
+    records as Helm's successful wait does."""
+    access = ClusterAccess(kubeconfig=kubeconfig)
+    await engine.install(access, chart, "web", namespace, values={"message": "one"})
+    before = await helmwait.record_statuses(kube, "web", namespace)
+    upgraded = await engine.upgrade(
+        access,
+        chart,
+        "web",
+        namespace,
+        values={"message": "two", "deployment": True},
+        options=UpgradeOptions(wait=False),
+    )
+    task = asyncio.create_task(
+        helmwait.wait_for_release(
+            kube, upgraded, action="upgrade", timeout=60, wait_for_jobs=True, before=before
+        )
+    )
+    for _ in range(100):  # until the records show the wait (or the test times out)
+        if [r[:2] for r in await records(kube, namespace, "web")] == [
+            (1, "deployed"),
+            (2, "pending-upgrade"),
+        ]:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail(f"the records never showed the wait: {await records(kube, namespace, 'web')}")
+    assert not task.done()  # the Deployment never becomes ready
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    # A wait that succeeds (a ConfigMap only): superseded and deployed, Helm's descriptions.
+    before = await helmwait.record_statuses(kube, "web", namespace)
+    third = await engine.upgrade(
+        access,
+        chart,
+        "web",
+        namespace,
+        values={"message": "three"},
+        options=UpgradeOptions(wait=False),
+    )
+    await helmwait.wait_for_release(
+        kube, third, action="upgrade", timeout=30, wait_for_jobs=True, before=before
+    )
+    found = await records(kube, namespace, "web")
+    assert [r[:2] for r in found] == [(1, "superseded"), (2, "failed"), (3, "deployed")]
+    assert found[2][2] == "Upgrade complete"
+    history = await engine.history(access, "web", namespace)
+    assert [(r.revision, r.status) for r in history][-1] == (3, "deployed")

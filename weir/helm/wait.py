@@ -31,6 +31,12 @@ waits for its hooks) and then waits here:
   ``resource <Kind>/<ns>/<name> not ready. status: ..., message: ...`` lines.
   Cancelled mid-wait (HelmRelease deleted or suspended), the revision is marked failed with
   ``context canceled``, as Helm does when its context is cancelled.
+- **During the wait** (:func:`mark_pending`, :func:`mark_deployed`): the records are as
+  during Helm's own wait, the revision ``pending-install``/``pending-upgrade`` and the
+  revision an upgrade replaces not yet superseded; they become ``deployed``/``superseded``
+  when the objects are Current. A process that stops mid-wait leaves a pending release,
+  which the next run unlocks and remediates (:mod:`weir.helm.unlock`), as after a stop
+  during Helm's wait. This costs two reads and two writes per action (an upgrade: two more).
 
 Everything runs in the release namespace, inside the storage-namespace staging of the action
 (:meth:`weir.helm.releaseops.Run.staged`), as the release's identity.
@@ -323,16 +329,60 @@ async def _set_status(
     await kube.replace(api, SECRETS, secret)  # guarded by its resourceVersion
 
 
-async def _restore_superseded(api: ApiClient, release: Release, before: RecordStatuses) -> None:
-    """Give the revisions the upgrade superseded back the status they had before it."""
+async def _restore_superseded(
+    api: ApiClient, release: Release, before: RecordStatuses
+) -> list[str]:
+    """Give the revisions the upgrade superseded back the status they had before it; the
+    names of the records changed."""
     now = await record_statuses(api, release.name, release.namespace)
     if now is None:
         raise ValueError("the records cannot be listed to restore the superseded revision")
     own = storage_secret_name(release.name, release.revision)
+    restored = []
     for secret_name, status in now.by_secret.items():
         previous = before.by_secret.get(secret_name)
         if secret_name != own and status == "superseded" and previous not in (None, status):
             await _set_status(api, release.namespace, secret_name, str(previous), None)
+            restored.append(secret_name)
+    return restored
+
+
+async def mark_pending(
+    api: ApiClient, release: Release, action: Action, before: RecordStatuses | None
+) -> list[str]:
+    """Leave the records as Helm leaves them *during* its wait: the revision
+    ``pending-install``/``pending-upgrade``, the revision an upgrade supersedes not yet
+    superseded. A process that stops mid-wait thus leaves a pending release, which the next
+    run unlocks (marks failed, :mod:`weir.helm.unlock`) and remediates, as after a stop
+    during Helm's own wait; without this the release would stay ``deployed`` unwaited for.
+    Returns the records :func:`mark_deployed` supersedes again."""
+    own = storage_secret_name(release.name, release.revision)
+    try:
+        await _set_status(api, release.namespace, own, f"pending-{action}", None)
+        return await _restore_superseded(api, release, before) if before is not None else []
+    except (ApiError, ValueError, TypeError) as e:
+        raise ReleaseError(
+            f"{action}: cannot mark {release.namespace}/{own} pending while its resources are "
+            f"waited for: {e}; the next reconciliation retries",
+            action=action,
+        ) from e
+
+
+async def mark_deployed(
+    api: ApiClient, release: Release, action: Action, superseded: Sequence[str]
+) -> None:
+    """The records as Helm leaves them after a successful wait (undoes :func:`mark_pending`)."""
+    own = storage_secret_name(release.name, release.revision)
+    try:
+        await _set_status(api, release.namespace, own, "deployed", None)
+        for secret_name in superseded:
+            await _set_status(api, release.namespace, secret_name, "superseded", None)
+    except (ApiError, ValueError, TypeError) as e:
+        raise ReleaseError(
+            f"the release's resources are ready but marking {release.namespace}/{own} "
+            f"deployed failed: {e}; the next reconciliation retries",
+            action=action,
+        ) from e
 
 
 async def mark_failed(
@@ -373,6 +423,7 @@ async def wait_for_release(
 ) -> None:
     """Wait until every object of ``release`` is Current; on failure, timeout or
     cancellation mark the revision failed as Helm would and raise as Helm's wait does."""
+    superseded = await mark_pending(api, release, action, before)
     try:
         objects = await targets(api, release.manifest, release.namespace)
         await _poll_until_current(api, objects, ReleaseHealth(wait_for_jobs=wait_for_jobs), timeout)
@@ -401,3 +452,4 @@ async def wait_for_release(
     except (ApiError, DriftError) as e:  # discovery failed, or the manifest does not parse
         await mark_failed(api, release, action, str(e), before)
         raise ReleaseError(f"{action} failed: {e}", action=action) from e
+    await mark_deployed(api, release, action, superseded)
