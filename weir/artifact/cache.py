@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shutil
 import tempfile
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,6 +24,9 @@ import httpx
 from weir.artifact.fetch import fetch_artifact
 from weir.artifact.local import LocalArtifacts
 from weir.artifact.tarball import extract
+from weir.log import kv
+
+log = logging.getLogger("weir.artifact")
 
 DEFAULT_ENTRIES = 16
 
@@ -65,6 +70,7 @@ class ArtifactCache:
                     path = self.root / digest.replace(":", "-")
                     await asyncio.to_thread(shutil.rmtree, path, True)
                     own = self.local.path(url) if self.local is not None else None
+                    started = time.monotonic()
                     try:
                         if own is not None:
                             await asyncio.to_thread(extract, own, path, digest)
@@ -76,6 +82,14 @@ class ArtifactCache:
                         await asyncio.to_thread(shutil.rmtree, path, True)
                         raise
                     self.downloads += 1
+                    log.info(
+                        "artifact extracted",
+                        extra=kv(
+                            digest=digest,
+                            local=own is not None,
+                            seconds=round(time.monotonic() - started, 3),
+                        ),
+                    )
                     self._entries[digest] = path
                 self._entries.move_to_end(digest)
             yield path

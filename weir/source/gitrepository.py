@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from weir.api.source import GitRepositorySpec
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
+from weir.log import kv
 from weir.runtime import conditions
 from weir.runtime.durations import parse_duration
 from weir.runtime.result import ReconcileError, Result, Stalled
@@ -109,6 +111,7 @@ class GitRepositoryReconciler(SourceReconciler[GitRepositorySpec, _Remote]):
 
     async def store(self, run: SourceRun[GitRepositorySpec], fetched: _Remote) -> Artifact:
         work = Path(tempfile.mkdtemp(prefix="weir-git-"))
+        started = time.monotonic()
         try:
             commit = await checkout(
                 fetched.url,
@@ -123,7 +126,8 @@ class GitRepositoryReconciler(SourceReconciler[GitRepositorySpec, _Remote]):
                 await self._verify(run.obj, fetched.mode, commit)
             await self._copy_includes(run.obj, fetched.includes, work / "src", work)
             rules = IgnoreRules.for_directory(work / "src", run.spec.ignore)
-            return await self.storage.archive(
+            fetched_at = time.monotonic()
+            artifact = await self.storage.archive(
                 work / "src",
                 kind=STORAGE_KIND,
                 namespace=run.namespace,
@@ -132,6 +136,17 @@ class GitRepositoryReconciler(SourceReconciler[GitRepositorySpec, _Remote]):
                 ignore=rules,
                 filename=f"{commit.hash}.tar.gz",
             )
+            log.info(
+                "checked out and archived",
+                extra=kv(
+                    namespace=run.namespace,
+                    name=run.name,
+                    revision=commit.revision,
+                    checkout_seconds=round(fetched_at - started, 3),
+                    archive_seconds=round(time.monotonic() - fetched_at, 3),
+                ),
+            )
+            return artifact
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
