@@ -149,20 +149,33 @@ async def test_noop_is_skipped_and_drift_is_still_corrected(
     assert ks.skips_by_key[key_b] == skips_b + 1
     assert ks.builds_by_key[key_b] == builds_b
 
-    # a commit touching only b's path (and a file no path reaches): a is not built again
+    # a commit touching only b's path (and a file no path reaches): a is not built again, and
+    # runs once: the GitRepository showing Reconciling before its new artifact queues nobody
     builds_a, builds_b = ks.builds_by_key[key_a], ks.builds_by_key[key_b]
-    sha2 = git_repo.commit({"b/cm.yaml": cm("b", "2"), "README.md": "y"}, "touch b")
-    await kapi.patch(
-        api,
-        lookup("GitRepository").resource,
-        ns,
-        "fleet",
-        {"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": "push"}}},
-    )
-    for name in ("a", "b"):
-        await wait_for(api, KS, ns, name, handled_any(sha2), f"{name} at the new revision")
+    skips_a = ks.skips_by_key[key_a]
+    statuses.clear()
+    watch = Informer(api, KS, namespace=ns)
+    watch.add_handler(seen)
+    await watch.start()
+    try:
+        await watch.wait_synced(timeout=30)
+        sha2 = git_repo.commit({"b/cm.yaml": cm("b", "2"), "README.md": "y"}, "touch b")
+        await kapi.patch(
+            api,
+            lookup("GitRepository").resource,
+            ns,
+            "fleet",
+            {"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": "push"}}},
+        )
+        for name in ("a", "b"):
+            await wait_for(api, KS, ns, name, handled_any(sha2), f"{name} at the new revision")
+        await asyncio.sleep(0.5)  # a later write would show by now
+    finally:
+        await watch.stop()
     assert ks.builds_by_key[key_a] == builds_a
     assert ks.builds_by_key[key_b] == builds_b + 1
+    assert ks.skips_by_key[key_a] == skips_a + 1, "a ran once for the new artifact"
+    assert len(statuses) == 2, f"one status write for a, saw {len(statuses) - 1}: {statuses[1:]}"
     assert (await kapi.get(api, CONFIG_MAPS, ns, "b"))["data"] == {"v": "2"}
 
 

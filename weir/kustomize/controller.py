@@ -3,7 +3,11 @@
 It watches Kustomizations and, through the shared informers, the sources they reference: a new
 artifact revision queues every Kustomization of that source at once (Flux reacts to source
 events the same way), and a Kustomization becoming Ready queues those that depend on it. Both
-watches are the runtime's one :class:`~weir.runtime.watches.DependentsTracker`.
+watches are the runtime's one :class:`~weir.runtime.watches.DependentsTracker`; the source watch
+reacts to the artifact only (:func:`~weir.runtime.watches.artifact_only`: a source showing
+``Reconciling`` before it stores a new artifact does not queue its Kustomizations a first time
+for the old one). Of the Kustomizations a new artifact queues, those whose files it changed are
+moved ahead in the work queue (:mod:`weir.kustomize.touched`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from weir.kustomize.settings import KustomizeSettings
 from weir.runtime.controller import Controller
 from weir.runtime.dependencies import DEPENDS_INDEX, index_by_dependency
 from weir.runtime.factories import ControllerContext, build_controller
-from weir.runtime.watches import DependentsTracker, artifact_state, own_ref, ready_state, ref_of
+from weir.runtime.watches import DependentsTracker, artifact_only, own_ref, ready_state, ref_of
 
 COMPONENT = "kustomize-controller"
 SOURCE_INDEX = "source"
@@ -40,9 +44,11 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     )
     reconciler.artifacts.local = ctx.shared_service(LocalArtifacts, LocalArtifacts)
     controller = build_controller(ctx, ks.kind, ks.resource, reconciler, component=COMPONENT)
+    reconciler.touched.promote = controller.queue.promote
+    reconciler.touched.dependents = lambda ref: informer.by_index(SOURCE_INDEX, ref)
     for kind, inf in source_informers.items():
         controller.watch(
-            inf, DependentsTracker(informer, SOURCE_INDEX, artifact_state, ref_of(kind))
+            inf, DependentsTracker(informer, SOURCE_INDEX, artifact_only, ref_of(kind))
         )
     controller.watch(informer, DependentsTracker(informer, DEPENDS_INDEX, ready_state, own_ref))
     return [controller]

@@ -12,7 +12,8 @@ dependents up in an informer index::
 
 The first sight of an object counts as a change (a HelmRelease waiting for a ConfigMap that is
 created later runs at once); a deletion queues the dependents too, so they report the missing
-object at once. Every controller uses this one tracker: for sources (:func:`artifact_state`),
+object at once. Every controller uses this one tracker: for sources (:func:`artifact_state`, or
+:func:`artifact_only` for consumers that read nothing else of the source),
 for ``dependsOn`` (:func:`ready_state` with :func:`own_ref` and
 :data:`weir.runtime.dependencies.DEPENDS_INDEX`) and for configuration (:func:`data_digest`).
 """
@@ -111,6 +112,20 @@ def artifact_state(obj: Obj) -> object:
         artifact.get("lastUpdateTime"),
         _ready(status),
         status.get("observedGeneration"),
+    )
+
+
+def artifact_only(obj: Obj) -> object:
+    """What a consumer that reads nothing but the artifact reacts to (a Kustomization): the
+    fields of :func:`artifact_state` without Ready and the observed generation. A source's run
+    shows ``Reconciling`` (Ready=Unknown) before it stores a new artifact; reacting to that too
+    would queue every consumer twice per new revision, the first time for the old artifact."""
+    artifact = (obj.get("status") or {}).get("artifact") or {}
+    return (
+        artifact.get("revision"),
+        artifact.get("digest"),
+        artifact.get("url"),
+        artifact.get("lastUpdateTime"),
     )
 
 
