@@ -136,3 +136,16 @@ async def test_the_first_artifact_seen_promotes_nothing(tmp_path: Path) -> None:
     await touched.seen(SOURCE, "sha256:v1", v1)
     assert touched.promoted == 0
     shutil.rmtree(v1)
+
+
+def test_a_path_that_is_missing_watches_the_directory_it_was_looked_for_in(
+    tmp_path: Path,
+) -> None:
+    root = tree(
+        tmp_path,
+        "v1",
+        {**BASE, "opt/kustomization.yaml": "resources:\n- ../extra/cm.yaml\n- ../base/no.yaml\n"},
+    )
+    reads = reads_job(str(root), BuildSpec(path="./opt"), True)
+    assert "." in reads.dirs, "extra/ does not exist: it would appear in the root"
+    assert "base" in reads.dirs

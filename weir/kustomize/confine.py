@@ -118,6 +118,7 @@ class _Walker:
         if os.path.isabs(value):
             self.refuse(where, value)
         if _REMOTE.match(value) and not os.path.lexists(base / value.split("?", 1)[0]):
+            self.listed(base)  # a local path of that name would be read instead
             if not self.allow_remote:
                 raise BuildError(
                     f"{where} {value!r} is a remote base, and remote bases are disabled: "
@@ -151,6 +152,7 @@ class _Walker:
                 current = resolved
                 continue
             if not candidate.exists():
+                self.listed(current)  # it would be read if it appeared
                 return None
             current = candidate
         return current

@@ -339,6 +339,7 @@ class KustomizationReconciler(Reconciler):
             return None
         meta = obj["metadata"]
         self.applied.pop(f"{meta['namespace']}/{meta['name']}", None)
+        self.touched.forget(f"{meta['namespace']}/{meta['name']}")
         try:
             parsed = _parse(obj)
             api = await self._client(obj, parsed)

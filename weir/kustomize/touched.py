@@ -38,12 +38,13 @@ from weir.kustomize.confine import closure
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.workspace import resolve_path
 from weir.log import kv
+from weir.runtime.controller import object_key
 from weir.types import Obj
 
 log = logging.getLogger(__name__)
 
 MAX_ARTIFACTS = 8
-"""File-digest maps kept (one per artifact digest)."""
+"""File-digest maps kept besides those of the sources' current artifacts."""
 MAX_READS = 4096
 """Closures kept by (artifact digest, build settings)."""
 
@@ -160,7 +161,11 @@ class Touched:
         self._current[source] = artifact  # later runs of this artifact return at once
         new = self._maps.get(artifact)
         if new is None:
-            new = await asyncio.to_thread(file_digests, root)
+            try:
+                new = await asyncio.to_thread(file_digests, root)
+            except OSError as e:  # only the order of runs depends on it
+                log.warning("cannot read the artifact's files", extra=kv(error=str(e)))
+                return
             self._keep(artifact, new)
         if previous is None:
             return  # the first artifact this process sees: every Kustomization runs anyway
@@ -168,7 +173,7 @@ class Touched:
         promoted = 0
         for obj in self.dependents(source):
             meta = obj.get("metadata") or {}
-            key = f"{meta.get('namespace', '')}/{meta.get('name')}"
+            key = object_key(obj)
             if self._touches(key, meta.get("generation"), artifact, new, diffs):
                 promoted += self.promote(key)
         self.promoted += promoted
@@ -199,6 +204,10 @@ class Touched:
         return memory.reads.touched_by(*diff)
 
     def _keep(self, artifact: str, digests: dict[str, str]) -> None:
+        """Keep the map of ``artifact``: the current artifact of every source, and the
+        :data:`MAX_ARTIFACTS` most recent others."""
         self._maps[artifact] = digests
-        while len(self._maps) > MAX_ARTIFACTS:
-            self._maps.popitem(last=False)
+        current = set(self._current.values())
+        old = [a for a in self._maps if a not in current]
+        for dropped in old[: max(len(old) - MAX_ARTIFACTS, 0)]:
+            del self._maps[dropped]
