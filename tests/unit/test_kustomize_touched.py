@@ -3,6 +3,7 @@ reads, what changed between two artifacts, and the queued Kustomizations moved a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from pathlib import Path
@@ -149,3 +150,35 @@ def test_a_path_that_is_missing_watches_the_directory_it_was_looked_for_in(
     reads = reads_job(str(root), BuildSpec(path="./opt"), True)
     assert "." in reads.dirs, "extra/ does not exist: it would appear in the root"
     assert "base" in reads.dirs
+
+
+async def test_other_runs_of_the_new_artifact_wait_until_the_touched_ones_are_ahead(
+    tmp_path: Path,
+) -> None:
+    v1 = tree(tmp_path, "v1", BASE)
+    v2 = tree(tmp_path, "v2", {**BASE, "base/svc.yaml": cm("svc2")})
+    release = asyncio.Event()
+
+    async def slow_digests(root: Path) -> dict[str, str]:
+        if root == v2:
+            await release.wait()
+        return file_digests(root)
+
+    queue = WorkQueue()
+    touched = Touched(slow_digests)
+    touched.promote = queue.promote
+    touched.dependents = lambda ref: [obj("plain"), obj("app")]
+    await touched.seen(SOURCE, "sha256:v1", v1)
+    for name in ("plain", "app"):
+        spec = BuildSpec(path=f"./{name}")
+        touched.remember(f"ns/{name}", "sha256:v1", 1, reads_job(str(v1), spec, True))
+        queue.add(f"ns/{name}")
+    first = asyncio.create_task(touched.seen(SOURCE, "sha256:v2", v2))
+    second = asyncio.create_task(touched.seen(SOURCE, "sha256:v2", v2))
+    await asyncio.sleep(0.01)
+    assert not first.done()
+    assert not second.done(), "waits for the first run's promotions"
+    release.set()
+    await second
+    assert queue.pending() == ["ns/app", "ns/plain"]
+    await first

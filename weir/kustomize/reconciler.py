@@ -50,7 +50,7 @@ from weir.kustomize.render import (
     spec_timeout,
 )
 from weir.kustomize.settings import KustomizeSettings
-from weir.kustomize.touched import Reads, Touched, reads_job
+from weir.kustomize.touched import Reads, Touched, file_digests_job, reads_job
 from weir.kustomize.unchanged import Applied, OwnedLister, fingerprint, record, untouched
 from weir.kustomize.variables import Variables
 from weir.log import kv
@@ -203,7 +203,7 @@ class KustomizationReconciler(Reconciler):
         self.lister = OwnedLister()
         """What the last successful run of each Kustomization applied (see
         :mod:`weir.kustomize.unchanged`)."""
-        self.touched = Touched()
+        self.touched = Touched(self._file_digests)
         """What each Kustomization reads, to run those a new artifact touches first (the
         controller connects it to its work queue; :mod:`weir.kustomize.touched`)."""
         self.builds_by_key: Counter[str] = Counter()
@@ -505,6 +505,9 @@ class KustomizationReconciler(Reconciler):
             self.builds.put_inputs(artifact, key, reads.digest)
         run.reads = reads
         return reads
+
+    async def _file_digests(self, root: Path) -> dict[str, str]:
+        return await self.pool.call(file_digests_job, str(root), timeout=self.limits.timeout)
 
     @staticmethod
     def _source_key(obj: Obj, spec: KustomizationSpec) -> str:

@@ -13,12 +13,16 @@ runs, never whether a run happens, so a wrong guess costs latency, not correctne
   :func:`weir.kustomize.confine.closure`), with the artifact digest and the object's
   generation.
 * The first run that extracts a source's new artifact calls :meth:`Touched.seen`: the digests
-  of every file of the artifact (:func:`file_digests`, once per artifact, kept for a few) are
+  of every file of the artifact (:func:`file_digests`, once per artifact, in a build worker,
+  kept for a few) are
   compared with those of the artifact each queued Kustomization last read (:func:`changes`:
   files added, removed or changed, and every directory above an added or removed one). A
   Kustomization is promoted when it read one of those files or listed one of those
   directories -- or when there is any doubt: no remembered run (new, failed last time, the
   controller restarted), a changed generation, or the old artifact's digests forgotten.
+  The other runs of that artifact wait until this is done (they waited for its extraction
+  anyway), so that the touched ones are next in the queue, not behind the runs that would
+  otherwise be taken meanwhile.
 
 Everything is per process, in memory.
 """
@@ -29,8 +33,9 @@ import asyncio
 import hashlib
 import logging
 import os
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -93,6 +98,11 @@ def file_digests(root: Path) -> dict[str, str]:
     return out
 
 
+def file_digests_job(root: str) -> dict[str, str]:
+    """(In a build worker.) :func:`file_digests`."""
+    return file_digests(Path(root))
+
+
 def changes(old: dict[str, str], new: dict[str, str]) -> tuple[set[str], set[str]]:
     """(files added, removed or changed; directories whose listing changed: every ancestor of
     an added or removed file, ``.`` for the root)."""
@@ -111,12 +121,23 @@ class _Memory:
     reads: Reads
 
 
+Digests = Callable[[Path], Awaitable[dict[str, str]]]
+"""Computes :func:`file_digests` of an extracted artifact (in a build worker)."""
+
+
+async def _in_thread(root: Path) -> dict[str, str]:
+    return await asyncio.to_thread(file_digests, root)
+
+
 class Touched:
     """The per-process memory of :mod:`weir.kustomize.touched`. The controller sets
     :attr:`promote` (the work queue's) and :attr:`dependents` (source ref -> its
     Kustomizations)."""
 
-    def __init__(self) -> None:
+    def __init__(self, digests: Digests | None = None) -> None:
+        self.digests: Digests = digests or _in_thread
+        self._handling: dict[str, tuple[str, asyncio.Future[None]]] = {}
+        """source ref -> (artifact, done) while :meth:`seen` handles it."""
         self.promote: Callable[[str], bool] = lambda key: False
         self.dependents: Callable[[str], Iterable[Obj]] = lambda ref: ()
         self._memory: dict[str, _Memory] = {}
@@ -154,16 +175,32 @@ class Touched:
 
     async def seen(self, source: str, artifact: str, root: Path) -> None:
         """A run extracted ``artifact`` of ``source`` (``Kind/namespace/name``) at ``root``;
-        the first time for this pair, promote the queued Kustomizations it touches."""
+        the first time for this pair, promote the queued Kustomizations it touches; the
+        other runs of the pair wait until that is done."""
+        handling = self._handling.get(source)
+        if handling is not None and handling[0] == artifact:
+            await asyncio.shield(handling[1])
+            return
         previous = self._current.get(source)
         if previous == artifact:
             return
-        self._current[source] = artifact  # later runs of this artifact return at once
+        self._current[source] = artifact
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._handling[source] = (artifact, done)
+        try:
+            await self._handle(source, artifact, previous, root)
+        finally:
+            done.set_result(None)
+            if self._handling.get(source) == (artifact, done):
+                del self._handling[source]
+
+    async def _handle(self, source: str, artifact: str, previous: str | None, root: Path) -> None:
+        started = time.monotonic()
         new = self._maps.get(artifact)
         if new is None:
             try:
-                new = await asyncio.to_thread(file_digests, root)
-            except OSError as e:  # only the order of runs depends on it
+                new = await self.digests(root)
+            except Exception as e:  # only the order of runs depends on it
                 log.warning("cannot read the artifact's files", extra=kv(error=str(e)))
                 return
             self._keep(artifact, new)
@@ -177,9 +214,14 @@ class Touched:
             if self._touches(key, meta.get("generation"), artifact, new, diffs):
                 promoted += self.promote(key)
         self.promoted += promoted
-        log.debug(
+        log.info(
             "new artifact: touched Kustomizations moved ahead",
-            extra=kv(source=source, artifact=artifact, promoted=promoted),
+            extra=kv(
+                source=source,
+                artifact=artifact,
+                promoted=promoted,
+                seconds=round(time.monotonic() - started, 3),
+            ),
         )
 
     def _touches(
