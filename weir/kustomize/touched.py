@@ -24,7 +24,8 @@ runs, never whether a run happens, so a wrong guess costs latency, not correctne
   anyway), so that the touched ones are next in the queue, not behind the runs that would
   otherwise be taken meanwhile.
 
-Everything is per process, in memory.
+Everything is per process, in memory. The build workers import this module (for
+:func:`reads_job` and :func:`file_digests_job`): keep its imports light.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from weir.kustomize.confine import closure
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.workspace import resolve_path
 from weir.log import kv
-from weir.runtime.controller import object_key
 from weir.types import Obj
 
 log = logging.getLogger(__name__)
@@ -210,7 +210,7 @@ class Touched:
         promoted = 0
         for obj in self.dependents(source):
             meta = obj.get("metadata") or {}
-            key = object_key(obj)
+            key = f"{meta.get('namespace')}/{meta.get('name')}"  # the work queue's key
             if self._touches(key, meta.get("generation"), artifact, new, diffs):
                 promoted += self.promote(key)
         self.promoted += promoted
