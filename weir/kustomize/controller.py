@@ -6,7 +6,9 @@ events the same way), and a Kustomization becoming Ready queues those that depen
 watches are the runtime's one :class:`~weir.runtime.watches.DependentsTracker`; the source watch
 reacts to the artifact only (:func:`~weir.runtime.watches.artifact_only`: a source showing
 ``Reconciling`` before it stores a new artifact does not queue its Kustomizations a first time
-for the old one, as Flux's kustomize-controller reacts to a new revision only).
+for the old one, as Flux's kustomize-controller reacts to a new revision only). Of the
+Kustomizations a new artifact queues, those whose files it changed are moved ahead in the work
+queue (:mod:`weir.kustomize.touched`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ def controllers(ctx: ControllerContext) -> Sequence[Controller]:
     )
     reconciler.artifacts.local = ctx.shared_service(LocalArtifacts, LocalArtifacts)
     controller = build_controller(ctx, ks.kind, ks.resource, reconciler, component=COMPONENT)
+    reconciler.touched.promote = controller.queue.promote
+    reconciler.touched.dependents = lambda ref: informer.by_index(SOURCE_INDEX, ref)
     for kind, inf in source_informers.items():
         controller.watch(
             inf, DependentsTracker(informer, SOURCE_INDEX, artifact_only, ref_of(kind))

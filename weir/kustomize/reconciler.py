@@ -33,9 +33,10 @@ from weir.kube import apply as kube
 from weir.kube import inventory
 from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
 from weir.kube.errors import NotFoundError
+from weir.kube.indexers import source_key
 from weir.kube.resources import SECRETS
 from weir.kustomize import engine, sandbox
-from weir.kustomize.build import Manifest, build_inputs, build_output
+from weir.kustomize.build import Manifest, build_output
 from weir.kustomize.buildcache import BuildCache, spec_key
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.pool import BuildPool
@@ -49,6 +50,7 @@ from weir.kustomize.render import (
     spec_timeout,
 )
 from weir.kustomize.settings import KustomizeSettings
+from weir.kustomize.touched import Reads, Touched, file_digests_job, reads_job
 from weir.kustomize.unchanged import Applied, OwnedLister, fingerprint, record, untouched
 from weir.kustomize.variables import Variables
 from weir.log import kv
@@ -149,6 +151,10 @@ class _Run:
     """Secret values and host paths to keep out of messages."""
     values: Mapping[str, str] | None = None
     """The post-build variables, once loaded."""
+    reads: Reads | None = None
+    """What the build reads in the artifact, once known (:mod:`weir.kustomize.touched`)."""
+    artifact: str = ""
+    """The artifact's digest."""
 
     @property
     def key(self) -> str:
@@ -197,6 +203,9 @@ class KustomizationReconciler(Reconciler):
         self.lister = OwnedLister()
         """What the last successful run of each Kustomization applied (see
         :mod:`weir.kustomize.unchanged`)."""
+        self.touched = Touched(self._file_digests)
+        """What each Kustomization reads, to run those a new artifact touches first (the
+        controller connects it to its work queue; :mod:`weir.kustomize.touched`)."""
         self.builds_by_key: Counter[str] = Counter()
         """kustomize builds run, by ``namespace/name`` (for tests and benchmarks)."""
         self.skips_by_key: Counter[str] = Counter()
@@ -246,7 +255,9 @@ class KustomizationReconciler(Reconciler):
         status["lastAttemptedRevision"] = revision
         rules = self._health_rules(spec, revision)
         run = _Run(obj, spec, await self._client(obj, spec), timeout, retry, revision, scrub)
+        run.artifact = str(artifact["digest"])
         previous = self.applied.pop(run.key, None)
+        self.touched.forget(run.key)
         if previous is None or not self.settings.skip_unchanged:
             await progress.report()  # a full run: show it before the download
 
@@ -254,6 +265,7 @@ class KustomizationReconciler(Reconciler):
             async with self.artifacts.extracted(
                 str(artifact["url"]), str(artifact["digest"]), run.limit
             ) as root:
+                await self.touched.seen(self._source_key(obj, spec), run.artifact, root)
                 try:
                     same = await self._unchanged(run, root, str(artifact["digest"]), previous)
                     if same is not None:
@@ -282,6 +294,9 @@ class KustomizationReconciler(Reconciler):
     ) -> Result:
         obj, status, revision = run.obj, run.obj["status"], run.revision
         status["lastAppliedRevision"] = revision
+        if run.reads is not None:
+            generation = (obj.get("metadata") or {}).get("generation")
+            self.touched.remember(run.key, run.artifact, generation, run.reads)
         origin = (artifact.get("metadata") or {}).get("org.opencontainers.image.revision")
         if origin:
             status["lastAppliedOriginRevision"] = origin
@@ -327,6 +342,7 @@ class KustomizationReconciler(Reconciler):
             return None
         meta = obj["metadata"]
         self.applied.pop(f"{meta['namespace']}/{meta['name']}", None)
+        self.touched.forget(f"{meta['namespace']}/{meta['name']}")
         try:
             parsed = _parse(obj)
             api = await self._client(obj, parsed)
@@ -462,16 +478,7 @@ class KustomizationReconciler(Reconciler):
             return None
         build_spec = BuildSpec.from_spec(run.spec)
         key = spec_key(build_spec)
-        known, inputs = self.builds.inputs(artifact, key)
-        if not known:
-            inputs = await build_inputs(
-                root,
-                build_spec,
-                allow_remote=not self.settings.no_remote_bases,
-                timeout=min(run.limit, self.limits.timeout),
-                pool=self.pool,
-            )
-            self.builds.put_inputs(artifact, key, inputs)
+        inputs = (await self._reads(run, root, artifact, build_spec, key)).digest
         if run.spec.post_build is not None:
             await self._variables(run)
         if self._fingerprint(run, inputs) != previous.fingerprint:
@@ -482,6 +489,33 @@ class KustomizationReconciler(Reconciler):
         if not await untouched(run.api, previous, meta["name"], meta["namespace"], self.lister):
             return None
         return previous
+
+    async def _reads(
+        self, run: _Run, root: Path, artifact: str, build_spec: BuildSpec, key: str
+    ) -> Reads:
+        """What the build of ``run`` reads in the artifact (one closure walk in a build worker
+        per artifact and build settings); the inputs digest goes to the build cache too."""
+        reads = self.touched.reads(artifact, key)
+        if reads is None:
+            reads = await self.pool.call(
+                reads_job,
+                str(root),
+                build_spec,
+                not self.settings.no_remote_bases,
+                timeout=min(run.limit, self.limits.timeout),
+            )
+            self.touched.put_reads(artifact, key, reads)
+            self.builds.put_inputs(artifact, key, reads.digest)
+        run.reads = reads
+        return reads
+
+    async def _file_digests(self, root: Path) -> dict[str, str]:
+        return await self.pool.call(file_digests_job, str(root), timeout=self.limits.timeout)
+
+    @staticmethod
+    def _source_key(obj: Obj, spec: KustomizationSpec) -> str:
+        ref = spec.source_ref
+        return source_key(ref.kind, ref.namespace or obj["metadata"]["namespace"], ref.name)
 
     async def _build(
         self, run: _Run, root: Path, artifact: str
@@ -512,6 +546,8 @@ class KustomizationReconciler(Reconciler):
             self.builds.put_inputs(artifact, key, inputs)
             if inputs is not None:
                 self.builds.put(inputs, key, manifests, built_digest)
+        if run.reads is None:
+            await self._reads(run, root, artifact, build_spec, key)
 
         async def variables(_: object) -> Mapping[str, str]:
             return await self._variables(run)
