@@ -36,6 +36,7 @@ import asyncio
 import http.client
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -450,9 +451,8 @@ async def one_run(
                 except subprocess.TimeoutExpired:
                     proc.kill()
             await asyncio.sleep(1)  # the audit log is written as requests arrive
-            if keep_log is not None and (run / "weir.log").exists():
-                keep_log.parent.mkdir(parents=True, exist_ok=True)
-                keep_log.write_bytes((run / "weir.log").read_bytes())
+            if keep_log is not None:
+                await asyncio.to_thread(_keep_log, run / "weir.log", keep_log)
             for name in PHASES:
                 if name in result:
                     t0, t1 = result[name].pop("window")
@@ -462,6 +462,12 @@ async def one_run(
                     result[name]["requests_by_verb"] = dict(sorted(verbs.items()))
             cluster.down()
     return result
+
+
+def _keep_log(log: Path, dest: Path) -> None:
+    if log.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, dest)
 
 
 def report(results: dict[str, list[dict[str, Any]]], count: int, objects: int) -> None:

@@ -159,7 +159,7 @@ async def test_other_runs_of_the_new_artifact_wait_until_the_touched_ones_are_ah
     v2 = tree(tmp_path, "v2", {**BASE, "base/svc.yaml": cm("svc2")})
     release = asyncio.Event()
 
-    async def slow_digests(root: Path) -> dict[str, str]:
+    async def slow_digests(root: Path, artifact: str) -> dict[str, bytes]:
         if root == v2:
             await release.wait()
         return file_digests(root)

@@ -11,6 +11,14 @@ before reading a single entry, then refuses anything that could write or point o
 destination: absolute names, ``..`` components, links leaving the tree, writing through a link,
 devices and FIFOs; it caps the total size and the number of entries. On any failure the
 destination is emptied again.
+
+:func:`extract_tree` does the same and also returns the :class:`Tree` it wrote (a digest of every
+file, the directories). Given the tree of an earlier artifact of the same source, already on
+disk at ``dest`` (``base``), it updates that directory in place instead: every entry is read,
+checked and counted as in a full extraction, but only files whose content, mode or link target
+changed are written, and entries the new tarball no longer has are removed; the result is the
+tree a full extraction would give. Anything it does not handle in place (an entry changing its
+type, a hard link) makes it start over with a full extraction.
 """
 
 from __future__ import annotations
@@ -38,6 +46,9 @@ EXEC_MODE = 0o700
 DEFAULT_MAX_SIZE = 1 << 30  # 1 GiB unpacked
 DEFAULT_MAX_FILES = 100_000
 _CHUNK = 1 << 16
+_COMPARE_MAX = 1 << 20
+"""Files up to this size are read into memory, hashed and compared before writing (an in-place
+update writes only those that changed); larger ones are streamed and always written."""
 
 DIGEST_ALGORITHMS = ("sha256", "sha384", "sha512")
 
@@ -228,17 +239,7 @@ def extract(
     if any(out.iterdir()):
         raise UnsafeArchiveError(f"extraction directory {out} is not empty")
     with open(tarball, "rb") as fh:
-        if expected_digest is not None:
-            algo, want = parse_digest(expected_digest)
-            h = hashlib.new(algo)
-            while chunk := fh.read(_CHUNK):
-                h.update(chunk)
-            if h.hexdigest() != want:
-                raise DigestMismatchError(
-                    f"artifact digest mismatch: expected {expected_digest}, got "
-                    f"{algo}:{h.hexdigest()}; fetch the artifact again"
-                )
-            fh.seek(0)
+        _check_digest(fh, expected_digest)
         try:
             return _extract_members(fh, out, max_size, max_files)
         except BaseException:
@@ -246,36 +247,143 @@ def extract(
             raise
 
 
-def _extract_members(fh: BinaryIO, dest: Path, max_size: int, max_files: int) -> int:
+@dataclass(frozen=True)
+class Tree:
+    """What an extraction wrote: ``files`` maps every regular file and symlink (relative path)
+    to a digest of what it is (:func:`entry_digest`), ``dirs`` holds every directory (``.`` is
+    not listed)."""
+
+    files: dict[str, bytes]
+    dirs: frozenset[str]
+    entries: int
+    """Tarball entries read."""
+    written: int
+    """Files, links and directories created or replaced (all of them in a full extraction)."""
+
+
+def entry_digest(data: bytes, executable: bool) -> bytes:
+    """The :attr:`Tree.files` value of a regular file: sha256 of its content, then its mode."""
+    return hashlib.sha256(data).digest() + (b"x" if executable else b"-")
+
+
+def link_digest(target: str) -> bytes:
+    """The :attr:`Tree.files` value of a symlink."""
+    return b"link:" + target.encode("utf-8", "surrogateescape")
+
+
+class _StartOver(Exception):
+    """The in-place update met something it does not handle: extract in full instead."""
+
+
+def extract_tree(
+    tarball: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    expected_digest: str | None,
+    *,
+    base: Tree | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
+    max_files: int = DEFAULT_MAX_FILES,
+) -> Tree:
+    """:func:`extract`, returning the :class:`Tree`. With ``base`` (the tree of the directory
+    ``dest`` holds, as an earlier :func:`extract_tree` returned it), update ``dest`` in place
+    (see the module docstring). On failure ``dest`` is emptied, as by :func:`extract`."""
+    out = Path(dest)
+    if base is None:
+        out.mkdir(parents=True, exist_ok=True)
+        if any(out.iterdir()):
+            raise UnsafeArchiveError(f"extraction directory {out} is not empty")
+    with open(tarball, "rb") as fh:
+        _check_digest(fh, expected_digest)
+        try:
+            if base is not None:
+                try:
+                    return _extract_tree(fh, out, max_size, max_files, base)
+                except _StartOver:
+                    _empty(out)
+                    fh.seek(0)
+            return _extract_tree(fh, out, max_size, max_files, None)
+        except BaseException:
+            _empty(out)
+            raise
+
+
+def _check_digest(fh: BinaryIO, expected_digest: str | None) -> None:
+    if expected_digest is None:
+        return
+    algo, want = parse_digest(expected_digest)
+    h = hashlib.new(algo)
+    while chunk := fh.read(_CHUNK):
+        h.update(chunk)
+    if h.hexdigest() != want:
+        raise DigestMismatchError(
+            f"artifact digest mismatch: expected {expected_digest}, got "
+            f"{algo}:{h.hexdigest()}; fetch the artifact again"
+        )
+    fh.seek(0)
+
+
+def _extract_tree(
+    fh: BinaryIO, dest: Path, max_size: int, max_files: int, base: Tree | None
+) -> Tree:
+    unpacker = _Unpacker(None, dest, max_size, max_files, base)
+    _unpack_all(fh, unpacker)
+    if base is not None:
+        unpacker.remove_stale()
+    unpacker.check_links()
+    return Tree(unpacker.files, frozenset(unpacker.dirs), unpacker.count, unpacker.written)
+
+
+def _unpack_all(fh: BinaryIO, unpacker: _Unpacker) -> None:
     try:
         tar = tarfile.open(fileobj=fh, mode="r|*")  # noqa: SIM115 - closed by the with below
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise UnsafeArchiveError(f"artifact is not a readable tarball: {exc}") from exc
-    unpacker = _Unpacker(tar, dest, max_size, max_files)
+    unpacker.tar = tar
     with tar:
         try:
             for member in tar:
                 unpacker.add(member)
         except (tarfile.TarError, EOFError, zlib.error) as exc:
             raise UnsafeArchiveError(f"artifact tarball is corrupt: {exc}") from exc
+
+
+def _extract_members(fh: BinaryIO, dest: Path, max_size: int, max_files: int) -> int:
+    unpacker = _Unpacker(None, dest, max_size, max_files)
+    _unpack_all(fh, unpacker)
     unpacker.check_links()
     return unpacker.count
 
 
 class _Unpacker:
     """Writes the members of a streamed tarball under ``dest``, one at a time, refusing
-    anything that would escape it or exceed the limits."""
+    anything that would escape it or exceed the limits, and records the :class:`Tree`.
 
-    def __init__(self, tar: tarfile.TarFile, dest: Path, max_size: int, max_files: int) -> None:
+    With ``base`` (the tree ``dest`` already holds), entries equal to the base's are left as
+    they are and only the others are written; :meth:`remove_stale` then removes what the
+    tarball no longer has. An entry whose type differs from the base's raises
+    :class:`_StartOver`."""
+
+    def __init__(
+        self,
+        tar: tarfile.TarFile | None,
+        dest: Path,
+        max_size: int,
+        max_files: int,
+        base: Tree | None = None,
+    ) -> None:
         self.tar = tar
         self.dest_real = os.path.realpath(dest)
         self.dest_abs = os.path.abspath(dest)
         self.dest = Path(self.dest_abs)
         self.max_size = max_size
         self.max_files = max_files
+        self.base = base
         self.total = 0
         self.count = 0
+        self.written = 0
         self.links: list[Path] = []
+        self.files: dict[str, bytes] = {}
+        self.dirs: set[str] = set()
 
     def add(self, member: tarfile.TarInfo) -> None:
         self.count += 1
@@ -286,24 +394,82 @@ class _Unpacker:
         parts = _safe_name(member.name)
         if not parts:
             return  # "." or "./": the root itself
-        target = _check_parents(self.dest, parts)
-        existing = _lstat(target)
+        rel = "/".join(parts)
+        for i in range(1, len(parts)):
+            parent = "/".join(parts[:i])
+            if self.base is not None and parent in self.base.files:
+                raise _StartOver(parent)  # a file or link of the base becomes a directory
+            self.dirs.add(parent)
+        if rel in self.files:
+            raise UnsafeArchiveError(f"duplicate tarball entry {member.name!r}")
+        base = self.base
         if member.isdir():
-            self._directory(member, target, existing)
+            if base is not None and rel in base.files:
+                raise _StartOver(rel)
+            self.dirs.add(rel)
+            if base is not None and rel in base.dirs:
+                return  # there already (the base's directories are real directories)
+            target = _check_parents(self.dest, parts)
+            self._directory(member, target, _lstat(target))
             return
-        if existing is not None:
+        if rel in self.dirs:
             raise UnsafeArchiveError(f"duplicate tarball entry {member.name!r}")
         if member.isreg():
             self._grow(member.size)
-            src = self.tar.extractfile(member)
-            assert src is not None
-            _write_file(target, src, member.mode)
+            self._regular(member, parts, rel)
         elif member.issym():
-            self._symlink(member, target)
+            self._symlink(member, parts, rel)
         elif member.islnk():
-            self._hardlink(member, target)
+            if base is not None:
+                raise _StartOver(rel)
+            target = _check_parents(self.dest, parts)
+            if _lstat(target) is not None:
+                raise UnsafeArchiveError(f"duplicate tarball entry {member.name!r}")
+            self._hardlink(member, target, rel)
         else:
             _refuse_special(member)
+
+    def _replace(self, parts: list[str], rel: str) -> Path:
+        """The path to write ``rel`` at: its parents made, and the base's entry of the same
+        type removed (an entry of another type makes the update start over)."""
+        base = self.base
+        if base is not None:
+            if rel in base.dirs:
+                raise _StartOver(rel)
+            if rel in base.files:
+                target = self.dest.joinpath(*parts)
+                os.unlink(target)
+                return target
+        target = _check_parents(self.dest, parts)
+        if _lstat(target) is not None:
+            if base is not None:
+                raise _StartOver(rel)  # on disk, yet not in the base: not the tree it says
+            raise UnsafeArchiveError(f"duplicate tarball entry {rel!r}")
+        return target
+
+    def _regular(self, member: tarfile.TarInfo, parts: list[str], rel: str) -> None:
+        assert self.tar is not None
+        src = self.tar.extractfile(member)
+        assert src is not None
+        executable = bool(member.mode & 0o111)
+        if member.size > _COMPARE_MAX:  # written again, streamed: not held in memory
+            if self.base is not None and self.base.files.get(rel, b"").startswith(b"link:"):
+                raise _StartOver(rel)
+            target = self._replace(parts, rel)
+            self.files[rel] = _stream_file(target, src, member.mode)
+            self.written += 1
+            return
+        data = src.read()
+        digest = entry_digest(data, executable)
+        self.files[rel] = digest
+        old = self.base.files.get(rel) if self.base is not None else None
+        if old is not None and old == digest:
+            return
+        if old is not None and old.startswith(b"link:"):
+            raise _StartOver(rel)
+        target = self._replace(parts, rel)
+        _write_file(target, data, member.mode)
+        self.written += 1
 
     def _grow(self, size: int) -> None:
         self.total += size
@@ -317,22 +483,33 @@ class _Unpacker:
     ) -> None:
         if existing is None:
             os.mkdir(target, DIR_MODE | 0o700)
+            self.written += 1
         elif not stat.S_ISDIR(existing.st_mode):
             raise UnsafeArchiveError(f"duplicate tarball entry {member.name!r}")
 
-    def _symlink(self, member: tarfile.TarInfo, target: Path) -> None:
+    def _symlink(self, member: tarfile.TarInfo, parts: list[str], rel: str) -> None:
         link = member.linkname
         if not link or os.path.isabs(link):
             raise UnsafeArchiveError(f"symlink {member.name!r} points to an absolute path {link!r}")
-        resolved = os.path.normpath(os.path.join(os.path.dirname(target), link))
+        where = self.dest.joinpath(*parts)
+        resolved = os.path.normpath(os.path.join(os.path.dirname(where), link))
         if not _inside(self.dest_abs, resolved):
             raise UnsafeArchiveError(
                 f"symlink {member.name!r} points outside the artifact: {link!r}"
             )
+        digest = link_digest(link)
+        self.files[rel] = digest
+        self.links.append(where)
+        old = self.base.files.get(rel) if self.base is not None else None
+        if old is not None and old == digest:
+            return
+        if old is not None and not old.startswith(b"link:"):
+            raise _StartOver(rel)
+        target = self._replace(parts, rel)
         os.symlink(link, target)
-        self.links.append(target)
+        self.written += 1
 
-    def _hardlink(self, member: tarfile.TarInfo, target: Path) -> None:
+    def _hardlink(self, member: tarfile.TarInfo, target: Path, rel: str) -> None:
         lparts = _safe_name(member.linkname)
         source = self.dest.joinpath(*lparts) if lparts else self.dest
         sst = _lstat(source)
@@ -343,6 +520,27 @@ class _Unpacker:
             )
         self._grow(sst.st_size)
         shutil.copyfile(source, target, follow_symlinks=False)
+        self.files[rel] = self.files.get("/".join(lparts), b"")
+        self.written += 1
+
+    def remove_stale(self) -> None:
+        """(In-place update.) Remove the base's entries the tarball no longer has: files and
+        links first, then directories, deepest first."""
+        assert self.base is not None
+        for rel in self.base.files.keys() - self.files.keys():
+            if rel in self.dirs:
+                raise _StartOver(rel)
+            os.unlink(self.dest.joinpath(*rel.split("/")))
+            self.written += 1
+        stale = sorted(self.base.dirs - self.dirs, key=lambda d: d.count("/"), reverse=True)
+        for rel in stale:
+            if rel in self.files:
+                raise _StartOver(rel)
+            try:
+                os.rmdir(self.dest.joinpath(*rel.split("/")))
+            except OSError as e:
+                raise _StartOver(rel) from e
+            self.written += 1
 
     def check_links(self) -> None:
         """Links are checked again once everything exists: a later entry can change what an
@@ -380,13 +578,25 @@ def _lstat(path: Path) -> os.stat_result | None:
         return None
 
 
-def _write_file(target: Path, src: IO[bytes], mode: int) -> None:
+def _stream_file(target: Path, src: IO[bytes], mode: int) -> bytes:
+    """Write ``src`` to a new file; returns its :func:`entry_digest`."""
     perm = 0o755 if mode & 0o111 else 0o644
+    h = hashlib.sha256()
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, perm)
     with os.fdopen(fd, "wb") as out:
         os.fchmod(fd, perm)
         while chunk := src.read(_CHUNK):
+            h.update(chunk)
             out.write(chunk)
+    return h.digest() + (b"x" if mode & 0o111 else b"-")
+
+
+def _write_file(target: Path, data: bytes, mode: int) -> None:
+    perm = 0o755 if mode & 0o111 else 0o644
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, perm)
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(fd, perm)
+        out.write(data)
 
 
 def _empty(directory: Path) -> None:

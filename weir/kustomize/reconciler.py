@@ -509,7 +509,11 @@ class KustomizationReconciler(Reconciler):
         run.reads = reads
         return reads
 
-    async def _file_digests(self, root: Path) -> dict[str, str]:
+    async def _file_digests(self, root: Path, artifact: str) -> dict[str, bytes]:
+        """What the extraction recorded, else a walk of the tree in a build worker."""
+        files = self.artifacts.files(artifact)
+        if files is not None:
+            return files
         return await self.pool.call(file_digests_job, str(root), timeout=self.limits.timeout)
 
     @staticmethod

@@ -13,8 +13,9 @@ runs, never whether a run happens, so a wrong guess costs latency, not correctne
   :func:`weir.kustomize.confine.closure`), with the artifact digest and the object's
   generation.
 * The first run that extracts a source's new artifact calls :meth:`Touched.seen`: the digests
-  of every file of the artifact (:func:`file_digests`, once per artifact, in a build worker,
-  kept for a few) are
+  of every file of the artifact (those the extraction recorded,
+  :meth:`weir.artifact.cache.ArtifactCache.files`, else :func:`file_digests` in a build
+  worker; kept for the sources' current artifacts and :data:`MAX_ARTIFACTS` others) are
   compared with those of the artifact each queued Kustomization last read (:func:`changes`:
   files added, removed or changed, and every directory above an added or removed one). A
   Kustomization is promoted when it read one of those files or listed one of those
@@ -31,7 +32,6 @@ Everything is per process, in memory. The build workers import this module (for
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import time
@@ -40,6 +40,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from weir.artifact.tarball import entry_digest, link_digest
 from weir.kustomize.confine import closure
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.workspace import resolve_path
@@ -48,7 +49,7 @@ from weir.types import Obj
 
 log = logging.getLogger(__name__)
 
-MAX_ARTIFACTS = 8
+MAX_ARTIFACTS = 2
 """File-digest maps kept besides those of the sources' current artifacts."""
 MAX_READS = 4096
 """Closures kept by (artifact digest, build settings)."""
@@ -82,9 +83,10 @@ def reads_job(root: str, spec: BuildSpec, allow_remote: bool) -> Reads:
     return Reads(found.digest, frozenset(files), frozenset(found.dirs))
 
 
-def file_digests(root: Path) -> dict[str, str]:
-    """``relative path -> digest`` of every regular file and symlink under ``root``."""
-    out: dict[str, str] = {}
+def file_digests(root: Path) -> dict[str, bytes]:
+    """``relative path -> digest`` of every regular file and symlink under ``root``, as an
+    extraction records them (:attr:`weir.artifact.tarball.Tree.files`)."""
+    out: dict[str, bytes] = {}
     for current, dirs, names in os.walk(root):
         base = Path(current)
         rel = base.relative_to(root)
@@ -92,18 +94,19 @@ def file_digests(root: Path) -> dict[str, str]:
             path = base / name
             key = str(rel / name) if rel.parts else name
             if path.is_symlink():
-                out[key] = "link:" + os.readlink(path)
+                out[key] = link_digest(os.readlink(path))
             elif name in names and path.is_file():
-                out[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+                executable = bool(path.stat().st_mode & 0o111)
+                out[key] = entry_digest(path.read_bytes(), executable)
     return out
 
 
-def file_digests_job(root: str) -> dict[str, str]:
+def file_digests_job(root: str) -> dict[str, bytes]:
     """(In a build worker.) :func:`file_digests`."""
     return file_digests(Path(root))
 
 
-def changes(old: dict[str, str], new: dict[str, str]) -> tuple[set[str], set[str]]:
+def changes(old: dict[str, bytes], new: dict[str, bytes]) -> tuple[set[str], set[str]]:
     """(files added, removed or changed; directories whose listing changed: every ancestor of
     an added or removed file, ``.`` for the root)."""
     files = {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
@@ -121,11 +124,12 @@ class _Memory:
     reads: Reads
 
 
-Digests = Callable[[Path], Awaitable[dict[str, str]]]
-"""Computes :func:`file_digests` of an extracted artifact (in a build worker)."""
+Digests = Callable[[Path, str], Awaitable[dict[str, bytes]]]
+"""The :func:`file_digests` of the artifact (digest) extracted at a directory."""
 
 
-async def _in_thread(root: Path) -> dict[str, str]:
+async def _in_thread(root: Path, artifact: str) -> dict[str, bytes]:
+    del artifact
     return await asyncio.to_thread(file_digests, root)
 
 
@@ -142,7 +146,7 @@ class Touched:
         self.dependents: Callable[[str], Iterable[Obj]] = lambda ref: ()
         self._memory: dict[str, _Memory] = {}
         self._reads: OrderedDict[tuple[str, str], Reads] = OrderedDict()
-        self._maps: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._maps: OrderedDict[str, dict[str, bytes]] = OrderedDict()
         self._current: dict[str, str] = {}
         """source ref -> the last artifact digest :meth:`seen` handled."""
         self.promoted = 0
@@ -199,7 +203,7 @@ class Touched:
         new = self._maps.get(artifact)
         if new is None:
             try:
-                new = await self.digests(root)
+                new = await self.digests(root, artifact)
             except Exception as e:  # only the order of runs depends on it
                 log.warning("cannot read the artifact's files", extra=kv(error=str(e)))
                 return
@@ -229,7 +233,7 @@ class Touched:
         key: str,
         generation: object,
         artifact: str,
-        new: dict[str, str],
+        new: dict[str, bytes],
         diffs: dict[str, tuple[set[str], set[str]]],
     ) -> bool:
         memory = self._memory.get(key)
@@ -245,7 +249,7 @@ class Touched:
             diff = diffs[memory.artifact] = changes(old, new)
         return memory.reads.touched_by(*diff)
 
-    def _keep(self, artifact: str, digests: dict[str, str]) -> None:
+    def _keep(self, artifact: str, digests: dict[str, bytes]) -> None:
         """Keep the map of ``artifact``: the current artifact of every source, and the
         :data:`MAX_ARTIFACTS` most recent others."""
         self._maps[artifact] = digests
