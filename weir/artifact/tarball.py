@@ -574,7 +574,7 @@ def _refuse_special(member: tarfile.TarInfo) -> None:
 def _lstat(path: Path) -> os.stat_result | None:
     try:
         return os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # "b/a" where b is a file: nothing there
         return None
 
 
