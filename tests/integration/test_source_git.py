@@ -26,7 +26,7 @@ from weir.source.git import checkout, resolve_remote
 from weir.source.gitauth import GitAuth
 from weir.source.revision import GitRef
 from weir.testing.certs import SSHKeyPair, make_ssh_keypair, make_tls
-from weir.testing.gitrepo import GITLINK, GitRepoFixture
+from weir.testing.gitrepo import GITLINK, SYMLINK, GitRepoFixture
 from weir.testing.gitserver import GitHttpServer
 from weir.testing.gitssh import GitSshServer
 
@@ -395,8 +395,6 @@ def _tree(root: Path) -> dict[str, str]:
 async def test_an_updated_checkout_equals_a_new_one(
     git_server: GitHttpServer, git_repo: GitRepoFixture, tmp_path: Path
 ) -> None:
-    from weir.testing.gitrepo import SYMLINK
-
     big = {f"app{k}/cm.yaml": f"v1 {k}\n" for k in range(30)}
     git_repo.commit({**big, "a": "1", "b/c": "c", "l": "a"}, "v1", modes={"l": SYMLINK})
     kept = tmp_path / "kept"
