@@ -145,43 +145,112 @@ def _link_inside(root: Path, relpath: str) -> str | None:
     return target
 
 
+_NUL = b"\0"
+_USTAR_MAGIC = b"ustar\x0000"
+_TYPES = {"dir": tarfile.DIRTYPE, "link": tarfile.SYMTYPE, "file": tarfile.REGTYPE}
+
+
+def _octal(value: int, digits: int) -> bytes:
+    return b"%0*o" % (digits - 1, value) + _NUL
+
+
+def _field(value: bytes, length: int) -> bytes:
+    return value + _NUL * (length - len(value))
+
+
+def tar_header(name: str, kind: str, mode: int, size: int, linkname: str = "") -> bytes:
+    """The header :mod:`tarfile` writes (``PAX_FORMAT``, mtime/uid/gid 0, no owner names) for
+    an entry of ``kind`` ``file``, ``dir`` or ``link``, built directly for the usual case (an
+    ASCII name of up to 100 bytes): ``tarfile``'s own code is the costliest part of archiving
+    many small files. Anything else goes through ``tarfile``, byte for byte the same."""
+    if kind == "dir" and not name.endswith("/"):
+        name += "/"
+    if name.isascii() and linkname.isascii() and len(name) <= 100 and len(linkname) <= 100:
+        if 0 <= size < 8**11:
+            head = b"".join(
+                (
+                    _field(name.encode(), 100),
+                    _octal(mode & 0o7777, 8),
+                    _octal(0, 8),
+                    _octal(0, 8),
+                    _octal(size, 12),
+                    _octal(0, 12),
+                    b"        ",
+                    _TYPES[kind],
+                    _field(linkname.encode(), 100),
+                    _USTAR_MAGIC,
+                    _NUL * 64,  # uname, gname
+                    _NUL * 16,  # devmajor, devminor
+                    _NUL * 155,  # prefix
+                    _NUL * 12,
+                )
+            )
+            checksum = sum(head)
+            return head[:148] + b"%06o\0" % checksum + head[155:]
+    info = tarfile.TarInfo(name)
+    info.type = _TYPES[kind]
+    info.mode = mode
+    info.size = size
+    info.linkname = linkname
+    info.mtime = 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def _write_file_entry(gz: gzip.GzipFile, path: Path, relpath: str, mode: int) -> int:
+    """Header, content and padding of a regular file; returns the bytes written."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        header = tar_header(relpath, "file", mode, size)
+        gz.write(header)
+        left = size
+        while left:
+            chunk = fh.read(min(left, _CHUNK))
+            if not chunk:
+                raise OSError(f"{relpath} shrank while it was archived")
+            gz.write(chunk)
+            left -= len(chunk)
+    padding = -size % tarfile.BLOCKSIZE
+    gz.write(_NUL * padding)
+    return len(header) + size + padding
+
+
 def write_tarball(
     src: str | os.PathLike[str], out: BinaryIO, exclude: Filter | None = None
 ) -> TarballInfo:
-    """Write ``src`` as a reproducible tar.gz to ``out``; returns its sha256 digest and size."""
+    """Write ``src`` as a reproducible tar.gz to ``out``; returns its sha256 digest and size.
+
+    The bytes are those of :mod:`tarfile` in ``PAX_FORMAT`` through a stream (``w|``),
+    compressed by :class:`gzip.GzipFile` (level 6, no name, mtime 0); the headers are built by
+    :func:`tar_header` and the stream written here, which is several times faster."""
     root = Path(src)
     entries: list[tuple[str, os.stat_result]] = []
     _walk(root, "", exclude, entries)
     writer = _HashingWriter(out)
     files = 0
+    offset = 0
     # A fixed gzip header (no file name, mtime 0) keeps the bytes reproducible.
-    with (
-        gzip.GzipFile(filename="", mode="wb", fileobj=writer, mtime=0, compresslevel=6) as gz,
-        tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar,
-    ):
+    with gzip.GzipFile(filename="", mode="wb", fileobj=writer, mtime=0, compresslevel=6) as gz:
         for relpath, st in entries:
-            info = tarfile.TarInfo(relpath)
-            info.mtime = 0
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
             if stat.S_ISDIR(st.st_mode):
-                info.type = tarfile.DIRTYPE
-                info.mode = DIR_MODE
-                tar.addfile(info)
+                block = tar_header(relpath, "dir", DIR_MODE, 0)
             elif stat.S_ISLNK(st.st_mode):
                 target = _link_inside(root, relpath)
                 if target is None:
                     continue
-                info.type = tarfile.SYMTYPE
-                info.linkname = target
-                info.mode = 0o777
-                tar.addfile(info)
+                block = tar_header(relpath, "link", 0o777, 0, target)
             else:
-                info.mode = EXEC_MODE if st.st_mode & 0o111 else FILE_MODE
-                with open(root / relpath, "rb") as fh:
-                    info.size = os.fstat(fh.fileno()).st_size
-                    tar.addfile(info, fh)
+                mode = EXEC_MODE if st.st_mode & 0o111 else FILE_MODE
+                offset += _write_file_entry(gz, root / relpath, relpath, mode)
                 files += 1
+                continue
+            gz.write(block)
+            offset += len(block)
+        # tarfile's end: two zero blocks, then zeros up to a whole record
+        end = 2 * tarfile.BLOCKSIZE
+        end += -(offset + end) % tarfile.RECORDSIZE
+        gz.write(_NUL * end)
     return TarballInfo(f"sha256:{writer.hash.hexdigest()}", writer.size, files)
 
 
