@@ -550,6 +550,9 @@ class KustomizationReconciler(Reconciler):
             self.builds.put_inputs(artifact, key, inputs)
             if inputs is not None:
                 self.builds.put(inputs, key, manifests, built_digest)
+            if out.reads is not None and run.reads is None:
+                run.reads = out.reads  # the build's own closure walk: no second one
+                self.touched.put_reads(artifact, key, out.reads)
         if run.reads is None:
             await self._reads(run, root, artifact, build_spec, key)
 

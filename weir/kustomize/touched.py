@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from weir.artifact.tarball import entry_digest, link_digest
-from weir.kustomize.confine import closure
+from weir.kustomize.confine import Closure, closure
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.workspace import resolve_path
 from weir.log import kv
@@ -77,8 +77,14 @@ def reads_job(root: str, spec: BuildSpec, allow_remote: bool) -> Reads:
     real = Path(root).resolve(strict=True)
     directory = resolve_path(real, spec.path)
     found = closure(real, directory, components=spec.components, allow_remote=allow_remote)
+    return reads_of(found, spec.path)
+
+
+def reads_of(found: Closure, path: str | None) -> Reads:
+    """The :class:`Reads` of a build of ``path`` whose closure is ``found`` (a build worker's
+    :func:`weir.kustomize.build.build_job` returns it with the build: no second walk)."""
     files = set(found.files) | set(found.links) | set(found.links.values())
-    parts = [p for p in PurePosixPath(spec.path or ".").parts if p not in ("", ".", "/")]
+    parts = [p for p in PurePosixPath(path or ".").parts if p not in ("", ".", "/")]
     files.update(str(PurePosixPath(*parts[: i + 1])) for i in range(len(parts)))
     return Reads(found.digest, frozenset(files), frozenset(found.dirs))
 
