@@ -12,6 +12,7 @@ build succeeded, and the inventory only changes after a successful apply.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import logging
@@ -21,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kubernetes_asyncio.client import ApiClient
 from pydantic import ValidationError
@@ -76,6 +77,12 @@ SUCCEEDED = "ReconciliationSucceeded"
 
 Lookup = Callable[[str | None, str], Obj | None]
 """(namespace, name) -> cached object or None."""
+
+
+class Add(Protocol):
+    """The work queue's ``add``."""
+
+    def __call__(self, key: str, *, priority: bool = False) -> None: ...
 
 
 @dataclass
@@ -204,6 +211,8 @@ class KustomizationReconciler(Reconciler):
         """What the last successful run of each Kustomization applied (see
         :mod:`weir.kustomize.unchanged`)."""
         self.touched = Touched(self._file_digests)
+        self._ordering: set[asyncio.Task[None]] = set()
+        """Tasks ordering the runs of a new artifact (:meth:`queue_after_artifact`)."""
         """What each Kustomization reads, to run those a new artifact touches first (the
         controller connects it to its work queue; :mod:`weir.kustomize.touched`)."""
         self.builds_by_key: Counter[str] = Counter()
@@ -637,7 +646,52 @@ class KustomizationReconciler(Reconciler):
             return Stalled(err.reason, str(err), revision=run.revision)
         return ReconcileError(err.reason, str(err), revision=run.revision, retry_after=run.retry)
 
+    def queue_after_artifact(
+        self, source: str, artifact: Mapping[str, Any], keys: list[str], add: Add
+    ) -> None:
+        """Queue the Kustomizations ``keys`` of ``source`` (``Kind/namespace/name``), which has
+        a new ``artifact``: those it touches first. The artifact is extracted (as their runs
+        would, once for all of them) and compared before any is queued, so that the first runs
+        the workers take are the touched ones (:mod:`weir.kustomize.touched`). Without a
+        running loop, or when the order cannot be told, they are queued at once, in order."""
+        url, digest = artifact.get("url"), artifact.get("digest")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or not url or not digest:
+            for key in keys:
+                add(key)
+            return
+        task = loop.create_task(self._queue_touched_first(source, str(url), str(digest), keys, add))
+        self._ordering.add(task)
+        task.add_done_callback(self._ordering.discard)
+
+    async def _queue_touched_first(
+        self, source: str, url: str, digest: str, keys: list[str], add: Add
+    ) -> None:
+        touched: list[str] | None = None
+        try:
+            async with (
+                asyncio.timeout(self.settings.build_timeout),
+                self.artifacts.extracted(url, digest) as root,
+            ):
+                touched = await self.touched.touching(source, digest, root)
+        except Exception as e:  # the runs will report it; only their order is at stake
+            log.info("new artifact not extracted ahead of the runs", extra=kv(error=str(e)))
+        finally:
+            first = set(touched or ())
+            for key in keys:
+                if key in first:
+                    add(key, priority=True)
+            for key in keys:
+                if key not in first:
+                    add(key)
+            self.touched.promoted += len(first)
+
     async def close(self) -> None:
+        for task in list(self._ordering):
+            task.cancel()
         await self.clients.close()
         await self.artifacts.close()
         self.pool.close()

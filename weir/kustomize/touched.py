@@ -187,24 +187,40 @@ class Touched:
         """A run extracted ``artifact`` of ``source`` (``Kind/namespace/name``) at ``root``;
         the first time for this pair, promote the queued Kustomizations it touches; the
         other runs of the pair wait until that is done."""
+        keys = await self.touching(source, artifact, root)
+        promoted = sum(self.promote(key) for key in keys or ())
+        self.promoted += promoted
+        if keys:
+            log.info(
+                "new artifact: touched Kustomizations moved ahead",
+                extra=kv(source=source, artifact=artifact, promoted=promoted),
+            )
+
+    async def touching(self, source: str, artifact: str, root: Path) -> list[str] | None:
+        """The first call for ``artifact`` of ``source`` (extracted at ``root``): the keys of
+        the source's Kustomizations it touches, in the index's order (None when that cannot be
+        told: the first artifact of the source this process sees, or its files unreadable).
+        Later calls for the same pair wait until the first is done and return an empty list."""
         handling = self._handling.get(source)
         if handling is not None and handling[0] == artifact:
             await asyncio.shield(handling[1])
-            return
+            return []
         previous = self._current.get(source)
         if previous == artifact:
-            return
+            return []
         self._current[source] = artifact
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._handling[source] = (artifact, done)
         try:
-            await self._handle(source, artifact, previous, root)
+            return await self._handle(source, artifact, previous, root)
         finally:
             done.set_result(None)
             if self._handling.get(source) == (artifact, done):
                 del self._handling[source]
 
-    async def _handle(self, source: str, artifact: str, previous: str | None, root: Path) -> None:
+    async def _handle(
+        self, source: str, artifact: str, previous: str | None, root: Path
+    ) -> list[str] | None:
         started = time.monotonic()
         new = self._maps.get(artifact)
         if new is None:
@@ -212,27 +228,27 @@ class Touched:
                 new = await self.digests(root, artifact)
             except Exception as e:  # only the order of runs depends on it
                 log.warning("cannot read the artifact's files", extra=kv(error=str(e)))
-                return
+                return None
             self._keep(artifact, new)
         if previous is None:
-            return  # the first artifact this process sees: every Kustomization runs anyway
+            return None  # the first artifact this process sees: every Kustomization runs anyway
         diffs: dict[str, tuple[set[str], set[str]]] = {}
-        promoted = 0
+        touched: list[str] = []
         for obj in self.dependents(source):
             meta = obj.get("metadata") or {}
             key = f"{meta.get('namespace')}/{meta.get('name')}"  # the work queue's key
             if self._touches(key, meta.get("generation"), artifact, new, diffs):
-                promoted += self.promote(key)
-        self.promoted += promoted
+                touched.append(key)
         log.info(
-            "new artifact: touched Kustomizations moved ahead",
+            "new artifact: Kustomizations touched",
             extra=kv(
                 source=source,
                 artifact=artifact,
-                promoted=promoted,
+                touched=len(touched),
                 seconds=round(time.monotonic() - started, 3),
             ),
         )
+        return touched
 
     def _touches(
         self,
