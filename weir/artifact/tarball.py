@@ -165,28 +165,28 @@ def tar_header(name: str, kind: str, mode: int, size: int, linkname: str = "") -
     many small files. Anything else goes through ``tarfile``, byte for byte the same."""
     if kind == "dir" and not name.endswith("/"):
         name += "/"
-    if name.isascii() and linkname.isascii() and len(name) <= 100 and len(linkname) <= 100:
-        if 0 <= size < 8**11:
-            head = b"".join(
-                (
-                    _field(name.encode(), 100),
-                    _octal(mode & 0o7777, 8),
-                    _octal(0, 8),
-                    _octal(0, 8),
-                    _octal(size, 12),
-                    _octal(0, 12),
-                    b"        ",
-                    _TYPES[kind],
-                    _field(linkname.encode(), 100),
-                    _USTAR_MAGIC,
-                    _NUL * 64,  # uname, gname
-                    _NUL * 16,  # devmajor, devminor
-                    _NUL * 155,  # prefix
-                    _NUL * 12,
-                )
+    simple = name.isascii() and linkname.isascii() and len(name) <= 100
+    if simple and len(linkname) <= 100 and 0 <= size < 8**11:
+        head = b"".join(
+            (
+                _field(name.encode(), 100),
+                _octal(mode & 0o7777, 8),
+                _octal(0, 8),
+                _octal(0, 8),
+                _octal(size, 12),
+                _octal(0, 12),
+                b"        ",
+                _TYPES[kind],
+                _field(linkname.encode(), 100),
+                _USTAR_MAGIC,
+                _NUL * 64,  # uname, gname
+                _NUL * 16,  # devmajor, devminor
+                _NUL * 155,  # prefix
+                _NUL * 12,
             )
-            checksum = sum(head)
-            return head[:148] + b"%06o\0" % checksum + head[155:]
+        )
+        checksum = sum(head)
+        return head[:148] + b"%06o\0" % checksum + head[155:]
     info = tarfile.TarInfo(name)
     info.type = _TYPES[kind]
     info.mode = mode
