@@ -113,20 +113,23 @@ class _HashingWriter(io.RawIOBase):
         return len(b)
 
 
-def _walk(root: Path, rel: str, keep: Filter | None, out: list[tuple[str, os.stat_result]]) -> None:
-    base = root / rel if rel else root
+def _walk(
+    root: Path | str, rel: str, keep: Filter | None, out: list[tuple[str, os.stat_result]]
+) -> None:
+    top = os.fspath(root)
+    base = os.path.join(top, rel) if rel else top
     with os.scandir(base) as it:
         names = sorted(e.name for e in it)
     for name in names:
         relpath = f"{rel}/{name}" if rel else name
-        st = os.lstat(root / relpath)
+        st = os.lstat(os.path.join(top, relpath))
         is_dir = stat.S_ISDIR(st.st_mode)
         excluded = keep is not None and keep(relpath, is_dir)
         if is_dir:
             if not excluded:
                 out.append((relpath, st))
             # Descend anyway: a pattern may re-include files below an excluded directory.
-            _walk(root, relpath, keep, out)
+            _walk(top, relpath, keep, out)
         elif not excluded and (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
             out.append((relpath, st))
 
@@ -198,7 +201,7 @@ def tar_header(name: str, kind: str, mode: int, size: int, linkname: str = "") -
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
-def _write_file_entry(gz: gzip.GzipFile, path: Path, relpath: str, mode: int) -> int:
+def _write_file_entry(gz: gzip.GzipFile, path: str, relpath: str, mode: int) -> int:
     """Header, content and padding of a regular file; returns the bytes written."""
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
@@ -225,6 +228,7 @@ def write_tarball(
     compressed by :class:`gzip.GzipFile` (level 6, no name, mtime 0); the headers are built by
     :func:`tar_header` and the stream written here, which is several times faster."""
     root = Path(src)
+    top = os.fspath(root)
     entries: list[tuple[str, os.stat_result]] = []
     _walk(root, "", exclude, entries)
     writer = _HashingWriter(out)
@@ -242,7 +246,7 @@ def write_tarball(
                 block = tar_header(relpath, "link", 0o777, 0, target)
             else:
                 mode = EXEC_MODE if st.st_mode & 0o111 else FILE_MODE
-                offset += _write_file_entry(gz, root / relpath, relpath, mode)
+                offset += _write_file_entry(gz, os.path.join(top, relpath), relpath, mode)
                 files += 1
                 continue
             gz.write(block)
