@@ -42,12 +42,9 @@ def breakdown(result: dict[str, Any], log: Path, name: str = "app0") -> list[tup
         begin = _ts(extracted) - t0 - float(extracted["seconds"])
         steps.append(("status write, Kustomization wakeup, first run starts", round(begin, 3)))
         mode = "in place" if extracted.get("in_place") else "full"
-        steps.append(
-            (
-                f"extraction ({mode}, {extracted.get('written')} written)",
-                round(_ts(extracted) - t0, 3),
-            )
-        )
+        if extracted.get("written") is not None:
+            mode += f", {extracted['written']} written"
+        steps.append((f"extraction ({mode})", round(_ts(extracted) - t0, 3)))
     run = next(
         x
         for x in after
