@@ -211,10 +211,10 @@ class KustomizationReconciler(Reconciler):
         """What the last successful run of each Kustomization applied (see
         :mod:`weir.kustomize.unchanged`)."""
         self.touched = Touched(self._file_digests)
-        self._ordering: set[asyncio.Task[None]] = set()
-        """Tasks ordering the runs of a new artifact (:meth:`queue_after_artifact`)."""
         """What each Kustomization reads, to run those a new artifact touches first (the
         controller connects it to its work queue; :mod:`weir.kustomize.touched`)."""
+        self._ordering: set[asyncio.Task[None]] = set()
+        """Tasks ordering the runs of a new artifact (:meth:`queue_after_artifact`)."""
         self.builds_by_key: Counter[str] = Counter()
         """kustomize builds run, by ``namespace/name`` (for tests and benchmarks)."""
         self.skips_by_key: Counter[str] = Counter()
