@@ -36,6 +36,7 @@ import asyncio
 import http.client
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -218,7 +219,9 @@ def files(count: int, objects: int, version: int, only: int | None = None) -> di
     return out
 
 
-def start_weir(tree: Path, kubeconfig: Path, run: Path, concurrent: int) -> subprocess.Popen[bytes]:
+def start_weir(
+    tree: Path, kubeconfig: Path, run: Path, concurrent: int, log_level: str = "error"
+) -> subprocess.Popen[bytes]:
     health, storage = free_port(), free_port()
     env = dict(os.environ, PYTHONPATH=str(tree), KUBECONFIG=str(kubeconfig))
     argv = [
@@ -235,7 +238,7 @@ def start_weir(tree: Path, kubeconfig: Path, run: Path, concurrent: int) -> subp
         f"--storage-addr=127.0.0.1:{storage}",
         f"--storage-adv-addr=127.0.0.1:{storage}",
         f"--concurrent={concurrent}",
-        "--log-level=error",
+        f"--log-level={log_level}",
     ]
     log = (run / "weir.log").open("wb")
     proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(tree))
@@ -299,7 +302,13 @@ async def wait_one(api: Any, name: str, check: Any, timeout: float = 600) -> Non
 
 
 async def one_run(
-    tree: Path, count: int, objects: int, concurrent: int, interval: str | None = None
+    tree: Path,
+    count: int,
+    objects: int,
+    concurrent: int,
+    interval: str | None = None,
+    log_level: str = "error",
+    keep_log: Path | None = None,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="weir-fleet-") as tmp:
@@ -317,7 +326,7 @@ async def one_run(
                 with GitHttpServer(run / "git") as server:
                     repo = server.create_repo("fleet.git")
                     sha = repo.commit(files(count, objects, 1), "v1", replace=True)
-                    proc = start_weir(tree, cluster.kubeconfig_path, run, concurrent)
+                    proc = start_weir(tree, cluster.kubeconfig_path, run, concurrent, log_level)
                     sampler = Sampler(proc.pid)
                     sampler.start()
                     await kapi.apply(
@@ -356,6 +365,7 @@ async def one_run(
                             "peak_rss_mib": round(sampler.peak / 2**20, 1),
                             "kustomize_runs": len(sampler.kustomize),
                             **extra,
+                            "started_at": round(t0, 3),
                             "window": (t0, t1),
                         }
 
@@ -441,6 +451,8 @@ async def one_run(
                 except subprocess.TimeoutExpired:
                     proc.kill()
             await asyncio.sleep(1)  # the audit log is written as requests arrive
+            if keep_log is not None:
+                await asyncio.to_thread(_keep_log, run / "weir.log", keep_log)
             for name in PHASES:
                 if name in result:
                     t0, t1 = result[name].pop("window")
@@ -450,6 +462,12 @@ async def one_run(
                     result[name]["requests_by_verb"] = dict(sorted(verbs.items()))
             cluster.down()
     return result
+
+
+def _keep_log(log: Path, dest: Path) -> None:
+    if log.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, dest)
 
 
 def report(results: dict[str, list[dict[str, Any]]], count: int, objects: int) -> None:
@@ -491,14 +509,31 @@ def main() -> None:
         help="the Kustomizations' spec.interval (default 1h) and, when given, an interval phase",
     )
     parser.add_argument("--out", type=Path, help="append the raw results (JSON lines)")
+    parser.add_argument(
+        "--log-level",
+        default="error",
+        help="weir's --log-level (info shows where touch1's time goes: bench.touch_breakdown)",
+    )
+    parser.add_argument(
+        "--keep-logs", type=Path, help="copy each run's weir log to DIR/<label>-<run>.log"
+    )
     args = parser.parse_args()
     results: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
     for i in range(args.runs):
         for label in ("before", "after") if args.before else ("after",):
             tree = (args.before if label == "before" else args.after).resolve()
             print(f"[{time.strftime('%H:%M:%S')}] run {i + 1} {label} ({tree})", flush=True)
+            keep = args.keep_logs / f"{label}-{i + 1}.log" if args.keep_logs else None
             result = asyncio.run(
-                one_run(tree, args.count, args.objects, args.concurrent, args.interval)
+                one_run(
+                    tree,
+                    args.count,
+                    args.objects,
+                    args.concurrent,
+                    args.interval,
+                    args.log_level,
+                    keep,
+                )
             )
             result.update(label=label, count=args.count, objects=args.objects)
             print(json.dumps(result), flush=True)

@@ -1,7 +1,8 @@
 """No-op runs cost nothing, and drift is still caught: a Kustomization whose inputs, spec and
 applied objects did not change is neither built nor applied; an object edited or deleted before
 the run's trigger (even when the drift check reuses a LIST made for another Kustomization's
-run), or a change under its path, makes the next run a full one."""
+run), or a change under its path, makes the next run a full one. A new commit queues the
+Kustomization it touches ahead of the others, and its tree is the previous one updated."""
 
 from __future__ import annotations
 
@@ -153,6 +154,7 @@ async def test_noop_is_skipped_and_drift_is_still_corrected(
     # runs once: the GitRepository showing Reconciling before its new artifact queues nobody
     builds_a, builds_b = ks.builds_by_key[key_a], ks.builds_by_key[key_b]
     skips_a = ks.skips_by_key[key_a]
+    promoted, updates = ks.touched.promoted, ks.artifacts.updates
     statuses.clear()
     watch = Informer(api, KS, namespace=ns)
     watch.add_handler(seen)
@@ -177,6 +179,10 @@ async def test_noop_is_skipped_and_drift_is_still_corrected(
     assert ks.skips_by_key[key_a] == skips_a + 1, "a ran once for the new artifact"
     assert len(statuses) == 2, f"one status write for a, saw {len(statuses) - 1}: {statuses[1:]}"
     assert (await kapi.get(api, CONFIG_MAPS, ns, "b"))["data"] == {"v": "2"}
+    # b, the one the commit touched, was queued ahead of a; the new artifact's tree was the
+    # previous one updated in place (two files written), not a new extraction
+    assert ks.touched.promoted == promoted + 1
+    assert ks.artifacts.updates == updates + 1
 
 
 def handled_any(sha: str) -> Callable[[Obj], bool]:

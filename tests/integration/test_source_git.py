@@ -26,7 +26,7 @@ from weir.source.git import checkout, resolve_remote
 from weir.source.gitauth import GitAuth
 from weir.source.revision import GitRef
 from weir.testing.certs import SSHKeyPair, make_ssh_keypair, make_tls
-from weir.testing.gitrepo import GITLINK, GitRepoFixture
+from weir.testing.gitrepo import GITLINK, SYMLINK, GitRepoFixture
 from weir.testing.gitserver import GitHttpServer
 from weir.testing.gitssh import GitSshServer
 
@@ -375,3 +375,47 @@ async def test_timeout_kills_git() -> None:
             w.close()
         server.close()
         await server.wait_closed()
+
+
+# ------------------------------------------------------------------------- kept clones
+def _tree(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): (
+            "link:" + str(p.readlink())
+            if p.is_symlink()
+            else "dir"
+            if p.is_dir()
+            else p.read_text()
+        )
+        for p in sorted(root.rglob("*"))
+        if ".git" not in p.relative_to(root).parts
+    }
+
+
+async def test_an_updated_checkout_equals_a_new_one(
+    git_server: GitHttpServer, git_repo: GitRepoFixture, tmp_path: Path
+) -> None:
+    big = {f"app{k}/cm.yaml": f"v1 {k}\n" for k in range(30)}
+    git_repo.commit({**big, "a": "1", "b/c": "c", "l": "a"}, "v1", modes={"l": SYMLINK})
+    kept = tmp_path / "kept"
+    await checkout(git_repo.url, GitRef(), None, kept, update=True)
+    # whatever happened to the work tree since is undone
+    (kept / "stray").write_text("not in the commit")
+    (kept / "app3" / "cm.yaml").write_text("edited")
+    before = len(git_server.requests)
+    sha2 = git_repo.commit({"a": "2", "b/c": None, "d/e": "e", "l": None}, "v2")
+    commit = await checkout(git_repo.url, GitRef(), None, kept, update=True)
+    assert commit.hash == sha2
+    fresh = tmp_path / "fresh"
+    await checkout(git_repo.url, GitRef(), None, fresh)
+    assert _tree(kept) == _tree(fresh)
+    assert "stray" not in _tree(kept)
+    assert git_out(kept, "rev-parse", "HEAD") == sha2
+    # the update fetched only what the clone lacked: a far smaller pack than the new checkout's
+    packs = [r.response_bytes for r in git_server.requests[before:] if r.command == "fetch"]
+    assert len(packs) == 2, packs
+    assert packs[0] < packs[1] / 2, packs
+    # a history rewritten on the remote (a commit unrelated to the clone's) still checks out
+    sha3 = git_repo.commit({"only": "x"}, "rewritten", replace=True)
+    assert (await checkout(git_repo.url, GitRef(), None, kept, update=True)).hash == sha3
+    assert _tree(kept) == {"only": "x"}

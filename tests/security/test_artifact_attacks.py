@@ -37,7 +37,7 @@ import yaml
 from weir import yamlio
 from weir.artifact.errors import UnsafeArchiveError
 from weir.artifact.local import LocalArtifacts
-from weir.artifact.tarball import extract
+from weir.artifact.tarball import extract, extract_tree
 from weir.helmengine.errors import ChartError, ValuesError
 from weir.helmengine.sdk import SdkEngine
 from weir.helmengine.values import read_values
@@ -231,6 +231,61 @@ def test_crafted_tarball_is_refused(attack: str, tmp_path: Path) -> None:
     assert [p.name for p in box.iterdir()] == ["dest"]
     assert list((box / "dest").iterdir()) == []
     assert not Path("/tmp/weir-attack-absolute").exists()
+
+
+# The same attacks against an in-place update (extract_tree with the tree of an earlier artifact
+# already in the directory), plus those that aim at what the earlier tree holds: replacing its
+# directory by a link and writing through it, turning its file into a link out.
+UPDATE_ATTACKS: dict[str, tuple[Entry, ...]] = {
+    **TARBALL_ATTACKS,
+    "base directory replaced by a link out, then written through": (
+        _special("dir", SYM, "../.."),
+        _file("dir/x"),
+    ),
+    "base directory replaced by a link inside, then written through": (
+        _special("dir", SYM, "."),
+        _file("dir/x"),
+    ),
+    "base file turned into a link out": (_special("file", SYM, "../../etc/passwd"),),
+    "base link retargeted out": (_special("link", SYM, "../../.."),),
+    "file written through the base's link, kept": (
+        _special("dirlink", SYM, "dir"),
+        _file("dirlink/x"),
+    ),
+    "base file kept, then duplicated": (_file("file", b"base\n"), _file("file", b"base\n")),
+}
+
+
+def _base_tarball(path: Path) -> None:
+    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("dir")
+        info.type = tarfile.DIRTYPE
+        tar.addfile(info)
+        _file("dir/inner", b"inner\n")(tar)
+        _file("file", b"base\n")(tar)
+        _special("link", SYM, "file")(tar)
+        _special("dirlink", SYM, "dir")(tar)
+
+
+@pytest.mark.parametrize("attack", list(UPDATE_ATTACKS))
+def test_crafted_tarball_is_refused_by_an_in_place_update(attack: str, tmp_path: Path) -> None:
+    box = tmp_path / "box"
+    dest = box / "dest"
+    dest.mkdir(parents=True)
+    (tmp_path / "base.tgz").touch()
+    _base_tarball(tmp_path / "base.tgz")
+    base = extract_tree(tmp_path / "base.tgz", dest, None)
+    tarball = tmp_path / "evil.tgz"
+    with tarfile.open(tarball, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for add in UPDATE_ATTACKS[attack]:
+            add(tar)
+    digest = "sha256:" + hashlib.sha256(tarball.read_bytes()).hexdigest()
+    with pytest.raises(UnsafeArchiveError):
+        extract_tree(tarball, dest, digest, base=base, max_size=32 << 20, max_files=50)
+    assert [p.name for p in box.iterdir()] == ["dest"]
+    assert list(dest.iterdir()) == []
+    assert not Path("/tmp/weir-attack-absolute").exists()
+    assert not (tmp_path / "x").exists()
 
 
 # ---------------------------------------------------------------------------- artifact server

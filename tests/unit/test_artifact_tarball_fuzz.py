@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.support.fuzzing import fuzz
 from weir.artifact.errors import ArtifactError
-from weir.artifact.tarball import extract
+from weir.artifact.tarball import extract, extract_tree
 
 MAX_SIZE, MAX_FILES = 4096, 12
 COMPONENTS = ["a", "b", "..", ".", "", "c d", "/", "a/..", "\\", "x" * 20]
@@ -105,6 +105,8 @@ def _inside_only(dest: Path) -> None:
 @example([("h", "hardlink", "/etc/passwd", b"", 0o644)])
 @example([("s", "symlink", ".", b"", 0o777), ("h", "hardlink", "s", b"", 0o644)])
 @example([("a", "symlink", "a", b"", 0o644)])  # found by the fuzzer: a loop was accepted
+@example([("b", "file", "", b"", 0o644), ("a", "hardlink", "b/a", b"", 0o644)])  # ditto: an
+# OSError (NotADirectoryError) escaped instead of a refusal
 @example([("a", "symlink", "b", b"", 0o644), ("b", "symlink", "a", b"", 0o644)])
 def test_any_archive_is_unpacked_inside_or_refused(
     entries: list[tuple[str, str, str, bytes, int]],
@@ -127,3 +129,88 @@ def test_corrupted_archives_are_refused_cleanly(
     for at, value in flips:
         data[at % len(data)] = value
     _check(bytes(data[: max(1, len(data) - cut)]))
+
+
+# In-place updates (extract_tree with ``base``): an earlier artifact's tree is in the directory;
+# the update must give exactly what a full extraction of the new archive gives, or refuse it as
+# the full extraction does (leaving the directory empty).
+NAMES = st.lists(st.sampled_from(["a", "b", "c", ".."]), min_size=1, max_size=3).map("/".join)
+BENIGN = st.tuples(
+    NAMES,
+    st.sampled_from(["file", "file", "file", "dir", "symlink", "hardlink"]),
+    NAMES | st.sampled_from(["/etc/passwd", "../.."]),
+    st.sampled_from([b"", b"one", b"two"]),
+    st.sampled_from([0o644, 0o755]),
+)
+
+
+def _snapshot(dest: Path) -> dict[str, tuple[str, str | bytes, int]]:
+    out: dict[str, tuple[str, str | bytes, int]] = {}
+    for root, dirs, names in os.walk(dest):
+        for name in dirs + names:
+            path = Path(root) / name
+            rel = str(path.relative_to(dest))
+            st_ = path.lstat()
+            if path.is_symlink():
+                out[rel] = ("link", os.readlink(path), 0)
+            elif path.is_dir():
+                out[rel] = ("dir", "", 0)
+            else:
+                out[rel] = ("file", path.read_bytes(), st_.st_mode & 0o777)
+    return out
+
+
+def _full(data: bytes, tmp: Path) -> tuple[object, dict[str, tuple[str, str | bytes, int]]]:
+    dest = tmp / "full"
+    (tmp / "full.tgz").write_bytes(data)
+    try:
+        tree = extract_tree(tmp / "full.tgz", dest, None, max_size=MAX_SIZE, max_files=MAX_FILES)
+    except ArtifactError:
+        return None, {}
+    return (tree.files, tree.dirs), _snapshot(dest)
+
+
+@fuzz(300)
+@given(st.lists(BENIGN, max_size=7), st.lists(BENIGN, max_size=7))
+@example(
+    [("a", "dir", "", b"", 0o644), ("a/b", "file", "", b"one", 0o644)],
+    [("a", "symlink", "c", b"", 0o777), ("a/b", "file", "", b"one", 0o644)],
+)
+@example(
+    [("a", "file", "", b"one", 0o644), ("b", "symlink", "a", b"", 0o777)],
+    [
+        ("a", "file", "", b"two", 0o755),
+        ("b", "symlink", "c", b"", 0o777),
+        ("c/a", "dir", "", b"", 0),
+    ],
+)
+def test_an_in_place_update_equals_a_full_extraction(
+    base_entries: list[tuple[str, str, str, bytes, int]],
+    new_entries: list[tuple[str, str, str, bytes, int]],
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="weir-fuzz-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "base.tgz").write_bytes(_archive(base_entries))
+        box = tmp / "box"
+        dest = box / "dest"
+        try:
+            base = extract_tree(
+                tmp / "base.tgz", dest, None, max_size=MAX_SIZE, max_files=MAX_FILES
+            )
+        except ArtifactError:
+            return
+        new = _archive(new_entries)
+        expected_tree, expected = _full(new, tmp)
+        (tmp / "new.tgz").write_bytes(new)
+        digest = "sha256:" + hashlib.sha256(new).hexdigest()
+        try:
+            tree = extract_tree(
+                tmp / "new.tgz", dest, digest, base=base, max_size=MAX_SIZE, max_files=MAX_FILES
+            )
+        except ArtifactError:
+            assert expected_tree is None, "refused in place, accepted in full"
+            assert list(dest.iterdir()) == []
+        else:
+            assert expected_tree == (tree.files, tree.dirs)
+            assert _snapshot(dest) == expected
+        assert [p.name for p in box.iterdir()] == ["dest"], "nothing outside the destination"

@@ -374,3 +374,62 @@ async def test_a_delayed_add_is_stamped_when_it_fires() -> None:
     assert stamp is not None
     assert stamp > scheduled
     q.done("a")
+
+
+async def test_priority_keys_are_taken_first_in_fifo_order_and_stay_deduplicated() -> None:
+    q = WorkQueue()
+    for key in ("a", "b", "c"):
+        q.add(key)
+    q.add("x", priority=True)
+    q.add("b", priority=True)  # queued already: moved ahead, not queued twice
+    q.add("x", priority=True)
+    q.add("c")  # a plain add leaves a queued key where it is
+    assert len(q) == 4
+    assert q.pending() == ["x", "b", "a", "c"]
+    assert await _drain_now(q) == ["x", "b", "a", "c"]
+
+
+async def test_promote_moves_a_queued_key_and_never_adds_a_run() -> None:
+    q = WorkQueue()
+    for key in ("a", "b", "c"):
+        q.add(key)
+    assert q.promote("c")
+    assert not q.promote("c"), "already ahead"
+    assert not q.promote("z"), "not queued: promoting adds no run"
+    assert len(q) == 3
+    assert await _drain_now(q) == ["c", "a", "b"]
+    assert not q.promote("a"), "ran already"
+    assert len(q) == 0
+
+
+async def test_a_key_promoted_while_processing_runs_next_with_priority() -> None:
+    q = WorkQueue()
+    q.add("a")
+    running = await q.get()
+    assert not q.promote("a"), "processing and not queued again: nothing to move"
+    q.add("b")
+    q.add("a")  # queued again while it runs
+    assert q.promote("a")
+    q.done(running)
+    assert await _drain_now(q) == ["a", "b"]
+
+
+async def test_priority_add_while_processing_requeues_ahead() -> None:
+    q = WorkQueue()
+    q.add("a")
+    running = await q.get()
+    q.add("b")
+    q.add("a", priority=True)
+    q.done(running)
+    assert await _drain_now(q) == ["a", "b"]
+
+
+async def test_shutdown_drops_priority_keys_too() -> None:
+    q = WorkQueue()
+    q.add("a", priority=True)
+    q.add("b")
+    q.shutdown()
+    assert len(q) == 0
+    assert not q.promote("b")
+    with pytest.raises(QueueShutDown):
+        await q.get()

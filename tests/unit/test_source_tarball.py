@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import os
+import stat
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from weir.artifact import tarball as t
 from weir.artifact.tarball import extract, file_digest, write_tarball
 from weir.source.errors import DigestMismatchError, UnsafeArchiveError
 from weir.source.ignore import IgnoreRules, parse_patterns
@@ -307,3 +310,54 @@ def test_dot_entries_and_inside_links_are_fine(sandbox: Path) -> None:
     )
     extract(tarball, sandbox / "dest", digest)
     assert (sandbox / "dest" / "a" / "up").read_text() == "b"
+
+
+def _tarfile_reference(src: Path) -> bytes:
+    """What write_tarball wrote when it used tarfile for everything (the bytes must not change:
+    they decide the artifact's digest)."""
+    root, entries = Path(src), list[tuple[str, os.stat_result]]()
+    t._walk(root, "", None, entries)
+    out = io.BytesIO()
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz,
+        tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for relpath, st in entries:
+            info = tarfile.TarInfo(relpath)
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            if stat.S_ISDIR(st.st_mode):
+                info.type, info.mode = tarfile.DIRTYPE, t.DIR_MODE
+                tar.addfile(info)
+            elif stat.S_ISLNK(st.st_mode):
+                target = t._link_inside(root, relpath)
+                if target is not None:
+                    info.type, info.linkname, info.mode = tarfile.SYMTYPE, target, 0o777
+                    tar.addfile(info)
+            else:
+                info.mode = t.EXEC_MODE if st.st_mode & 0o111 else t.FILE_MODE
+                with open(root / relpath, "rb") as fh:
+                    info.size = os.fstat(fh.fileno()).st_size
+                    tar.addfile(info, fh)
+    return out.getvalue()
+
+
+def test_the_fast_writer_writes_the_bytes_tarfile_wrote(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    names = ["a", "b c", "é-unicode", "x" * 99, "y" * 100, "z" * 101, "deep/" + "q" * 98, "L" * 150]
+    for i, name in enumerate(names):
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_bytes(bytes(range(256)) * i + b"end")
+    (src / "exe").write_text("#!/bin/sh\n")
+    (src / "exe").chmod(0o755)
+    (src / "big").write_bytes(b"z" * (1 << 20 | 7))
+    (src / "empty").write_bytes(b"")
+    (src / "lnk").symlink_to("a")
+    (src / ("l" * 120)).symlink_to("y" * 100)
+    (src / "uni-link").symlink_to("é-unicode")
+    (src / "out").symlink_to("../..")
+    (src / "emptydir").mkdir()
+    (src / ("D" * 99)).mkdir()
+    out = io.BytesIO()
+    info = write_tarball(src, out)
+    assert out.getvalue() == _tarfile_reference(src)
+    assert info.digest == "sha256:" + hashlib.sha256(out.getvalue()).hexdigest()

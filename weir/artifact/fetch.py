@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -33,6 +35,23 @@ async def fetch_artifact(
     :class:`~weir.artifact.errors.DigestMismatchError` and
     :class:`~weir.artifact.errors.UnsafeArchiveError` from the extraction.
     """
+    async with downloaded(url, timeout=timeout, max_size=max_size, client=client) as tarball:
+        await asyncio.to_thread(
+            extract, tarball, dest, digest, max_size=max_size, max_files=max_files
+        )
+    return Path(dest)
+
+
+@contextlib.asynccontextmanager
+async def downloaded(
+    url: str,
+    *,
+    timeout: float = 60.0,  # noqa: ASYNC109 - an httpx timeout, not a wrapper around this call
+    max_size: int = DEFAULT_MAX_SIZE,
+    client: httpx.AsyncClient | None = None,
+) -> AsyncIterator[Path]:
+    """The tarball at ``url`` in a private temporary file (removed when the block ends), not
+    verified yet: the caller checks its digest (:func:`~weir.artifact.tarball.extract` does)."""
     tmpdir = await asyncio.to_thread(tempfile.mkdtemp, prefix="weir-artifact-")
     tarball = Path(tmpdir) / "artifact.tar.gz"
     owned = client is None
@@ -64,10 +83,7 @@ async def fetch_artifact(
                 f"failed to download artifact from {url}: {exc}; check that the artifact "
                 "server is reachable"
             ) from exc
-        await asyncio.to_thread(
-            extract, tarball, dest, digest, max_size=max_size, max_files=max_files
-        )
-        return Path(dest)
+        yield tarball
     finally:
         if owned:
             await http.aclose()

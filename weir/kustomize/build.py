@@ -35,6 +35,7 @@ from weir.kustomize.errors import BuildError
 from weir.kustomize.generate import BuildSpec, write_kustomization
 from weir.kustomize.pool import BuildPool, default_pool
 from weir.kustomize.sandbox import Limits, run_kustomize
+from weir.kustomize.touched import Reads, reads_of
 from weir.kustomize.workspace import materialize, resolve_path
 
 __all__ = [
@@ -75,6 +76,8 @@ class BuildOutput:
     manifests: list[Manifest]
     inputs: str | None
     digest: str = ""
+    reads: Reads | None = None
+    """What the build read (:mod:`weir.kustomize.touched`)."""
 
 
 def objects_digest(objects: list[dict[str, Any]]) -> str:
@@ -154,7 +157,12 @@ def build_job(
         real, directory, found, spec, limits=limits, allow_remote=allow_remote, engine=engine
     )
     manifests = parse_output(output)
-    return BuildOutput(manifests, found.digest, objects_digest([m.object for m in manifests]))
+    return BuildOutput(
+        manifests,
+        found.digest,
+        objects_digest([m.object for m in manifests]),
+        reads_of(found, spec.path),
+    )
 
 
 def kustomize_job(directory: str, limits: Limits, engine: Engine | None) -> str:

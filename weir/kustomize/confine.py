@@ -72,6 +72,10 @@ class Closure:
     relative to :attr:`root`)."""
     remote: list[str] = field(default_factory=list)
     """Remote bases and resources (URLs), in the order met."""
+    dirs: set[str] = field(default_factory=set)
+    """Directories whose listing the walk consulted (a kustomization looked for, YAML files
+    listed, a chart home walked), as real paths relative to :attr:`root` (``.`` for it): a file
+    added to or removed from one of them may change what the build reads."""
 
     @property
     def digest(self) -> str | None:
@@ -114,6 +118,7 @@ class _Walker:
         if os.path.isabs(value):
             self.refuse(where, value)
         if _REMOTE.match(value) and not os.path.lexists(base / value.split("?", 1)[0]):
+            self.listed(base)  # a local path of that name would be read instead
             if not self.allow_remote:
                 raise BuildError(
                     f"{where} {value!r} is a remote base, and remote bases are disabled: "
@@ -147,6 +152,7 @@ class _Walker:
                 current = resolved
                 continue
             if not candidate.exists():
+                self.listed(current)  # it would be read if it appeared
                 return None
             current = candidate
         return current
@@ -170,11 +176,16 @@ class _Walker:
         self.closure.files.add(str(path.relative_to(self.root)))
 
     # -- kustomizations --------------------------------------------------------------------
+    def listed(self, real: Path) -> None:
+        """Record a directory whose entries the walk looked at."""
+        self.closure.dirs.add(str(real.relative_to(self.root)))
+
     def directory(self, real: Path) -> None:
         """A kustomization directory (or, for ``spec.path``, a directory to generate one for)."""
         if real in self.seen_dirs:
             return
         self.seen_dirs.add(real)
+        self.listed(real)
         kfile = find_kustomization(real)
         if kfile is None:
             self.generated(real)
@@ -184,10 +195,12 @@ class _Walker:
     def generated(self, real: Path) -> None:
         """What :func:`weir.kustomize.generate.generate_kustomization` lists: YAML files, and
         sub-directories holding a kustomization (not descended into)."""
+        self.listed(real)
         for entry in sorted(os.scandir(real), key=lambda e: e.name):
             shown = str(Path(entry.path).relative_to(self.root))
             if entry.is_dir(follow_symlinks=False):
                 sub = Path(entry.path)
+                self.listed(sub)
                 if find_kustomization(sub) is not None:
                     self.directory(sub)
                 else:
@@ -314,6 +327,7 @@ class _Walker:
         if target is None or not target.is_dir():
             return
         for current, dirs, files in os.walk(target):
+            self.listed(Path(current))
             for name in (*dirs, *files):
                 entry = Path(current, name)
                 if entry.is_symlink():

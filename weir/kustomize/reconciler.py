@@ -12,6 +12,7 @@ build succeeded, and the inventory only changes after a successful apply.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import logging
@@ -21,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kubernetes_asyncio.client import ApiClient
 from pydantic import ValidationError
@@ -33,9 +34,10 @@ from weir.kube import apply as kube
 from weir.kube import inventory
 from weir.kube.client import api_client_from_kubeconfig_text, impersonating, service_account_user
 from weir.kube.errors import NotFoundError
+from weir.kube.indexers import source_key
 from weir.kube.resources import SECRETS
 from weir.kustomize import engine, sandbox
-from weir.kustomize.build import Manifest, build_inputs, build_output
+from weir.kustomize.build import Manifest, build_output
 from weir.kustomize.buildcache import BuildCache, spec_key
 from weir.kustomize.generate import BuildSpec
 from weir.kustomize.pool import BuildPool
@@ -49,6 +51,7 @@ from weir.kustomize.render import (
     spec_timeout,
 )
 from weir.kustomize.settings import KustomizeSettings
+from weir.kustomize.touched import Reads, Touched, file_digests_job, reads_job
 from weir.kustomize.unchanged import Applied, OwnedLister, fingerprint, record, untouched
 from weir.kustomize.variables import Variables
 from weir.log import kv
@@ -74,6 +77,12 @@ SUCCEEDED = "ReconciliationSucceeded"
 
 Lookup = Callable[[str | None, str], Obj | None]
 """(namespace, name) -> cached object or None."""
+
+
+class Add(Protocol):
+    """The work queue's ``add``."""
+
+    def __call__(self, key: str, *, priority: bool = False) -> None: ...
 
 
 @dataclass
@@ -149,6 +158,10 @@ class _Run:
     """Secret values and host paths to keep out of messages."""
     values: Mapping[str, str] | None = None
     """The post-build variables, once loaded."""
+    reads: Reads | None = None
+    """What the build reads in the artifact, once known (:mod:`weir.kustomize.touched`)."""
+    artifact: str = ""
+    """The artifact's digest."""
 
     @property
     def key(self) -> str:
@@ -197,6 +210,11 @@ class KustomizationReconciler(Reconciler):
         self.lister = OwnedLister()
         """What the last successful run of each Kustomization applied (see
         :mod:`weir.kustomize.unchanged`)."""
+        self.touched = Touched(self._file_digests)
+        """What each Kustomization reads, to run those a new artifact touches first (the
+        controller connects it to its work queue; :mod:`weir.kustomize.touched`)."""
+        self._ordering: set[asyncio.Task[None]] = set()
+        """Tasks ordering the runs of a new artifact (:meth:`queue_after_artifact`)."""
         self.builds_by_key: Counter[str] = Counter()
         """kustomize builds run, by ``namespace/name`` (for tests and benchmarks)."""
         self.skips_by_key: Counter[str] = Counter()
@@ -246,7 +264,9 @@ class KustomizationReconciler(Reconciler):
         status["lastAttemptedRevision"] = revision
         rules = self._health_rules(spec, revision)
         run = _Run(obj, spec, await self._client(obj, spec), timeout, retry, revision, scrub)
+        run.artifact = str(artifact["digest"])
         previous = self.applied.pop(run.key, None)
+        self.touched.forget(run.key)
         if previous is None or not self.settings.skip_unchanged:
             await progress.report()  # a full run: show it before the download
 
@@ -254,6 +274,7 @@ class KustomizationReconciler(Reconciler):
             async with self.artifacts.extracted(
                 str(artifact["url"]), str(artifact["digest"]), run.limit
             ) as root:
+                await self.touched.seen(self._source_key(obj, spec), run.artifact, root)
                 try:
                     same = await self._unchanged(run, root, str(artifact["digest"]), previous)
                     if same is not None:
@@ -282,6 +303,9 @@ class KustomizationReconciler(Reconciler):
     ) -> Result:
         obj, status, revision = run.obj, run.obj["status"], run.revision
         status["lastAppliedRevision"] = revision
+        if run.reads is not None:
+            generation = (obj.get("metadata") or {}).get("generation")
+            self.touched.remember(run.key, run.artifact, generation, run.reads)
         origin = (artifact.get("metadata") or {}).get("org.opencontainers.image.revision")
         if origin:
             status["lastAppliedOriginRevision"] = origin
@@ -327,6 +351,7 @@ class KustomizationReconciler(Reconciler):
             return None
         meta = obj["metadata"]
         self.applied.pop(f"{meta['namespace']}/{meta['name']}", None)
+        self.touched.forget(f"{meta['namespace']}/{meta['name']}")
         try:
             parsed = _parse(obj)
             api = await self._client(obj, parsed)
@@ -462,16 +487,7 @@ class KustomizationReconciler(Reconciler):
             return None
         build_spec = BuildSpec.from_spec(run.spec)
         key = spec_key(build_spec)
-        known, inputs = self.builds.inputs(artifact, key)
-        if not known:
-            inputs = await build_inputs(
-                root,
-                build_spec,
-                allow_remote=not self.settings.no_remote_bases,
-                timeout=min(run.limit, self.limits.timeout),
-                pool=self.pool,
-            )
-            self.builds.put_inputs(artifact, key, inputs)
+        inputs = (await self._reads(run, root, artifact, build_spec, key)).digest
         if run.spec.post_build is not None:
             await self._variables(run)
         if self._fingerprint(run, inputs) != previous.fingerprint:
@@ -482,6 +498,37 @@ class KustomizationReconciler(Reconciler):
         if not await untouched(run.api, previous, meta["name"], meta["namespace"], self.lister):
             return None
         return previous
+
+    async def _reads(
+        self, run: _Run, root: Path, artifact: str, build_spec: BuildSpec, key: str
+    ) -> Reads:
+        """What the build of ``run`` reads in the artifact (one closure walk in a build worker
+        per artifact and build settings); the inputs digest goes to the build cache too."""
+        reads = self.touched.reads(artifact, key)
+        if reads is None:
+            reads = await self.pool.call(
+                reads_job,
+                str(root),
+                build_spec,
+                not self.settings.no_remote_bases,
+                timeout=min(run.limit, self.limits.timeout),
+            )
+            self.touched.put_reads(artifact, key, reads)
+            self.builds.put_inputs(artifact, key, reads.digest)
+        run.reads = reads
+        return reads
+
+    async def _file_digests(self, root: Path, artifact: str) -> dict[str, bytes]:
+        """What the extraction recorded, else a walk of the tree in a build worker."""
+        files = self.artifacts.files(artifact)
+        if files is not None:
+            return files
+        return await self.pool.call(file_digests_job, str(root), timeout=self.limits.timeout)
+
+    @staticmethod
+    def _source_key(obj: Obj, spec: KustomizationSpec) -> str:
+        ref = spec.source_ref
+        return source_key(ref.kind, ref.namespace or obj["metadata"]["namespace"], ref.name)
 
     async def _build(
         self, run: _Run, root: Path, artifact: str
@@ -512,6 +559,11 @@ class KustomizationReconciler(Reconciler):
             self.builds.put_inputs(artifact, key, inputs)
             if inputs is not None:
                 self.builds.put(inputs, key, manifests, built_digest)
+            if out.reads is not None and run.reads is None:
+                run.reads = out.reads  # the build's own closure walk: no second one
+                self.touched.put_reads(artifact, key, out.reads)
+        if run.reads is None:
+            await self._reads(run, root, artifact, build_spec, key)
 
         async def variables(_: object) -> Mapping[str, str]:
             return await self._variables(run)
@@ -594,7 +646,52 @@ class KustomizationReconciler(Reconciler):
             return Stalled(err.reason, str(err), revision=run.revision)
         return ReconcileError(err.reason, str(err), revision=run.revision, retry_after=run.retry)
 
+    def queue_after_artifact(
+        self, source: str, artifact: Mapping[str, Any], keys: list[str], add: Add
+    ) -> None:
+        """Queue the Kustomizations ``keys`` of ``source`` (``Kind/namespace/name``), which has
+        a new ``artifact``: those it touches first. The artifact is extracted (as their runs
+        would, once for all of them) and compared before any is queued, so that the first runs
+        the workers take are the touched ones (:mod:`weir.kustomize.touched`). Without a
+        running loop, or when the order cannot be told, they are queued at once, in order."""
+        url, digest = artifact.get("url"), artifact.get("digest")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or not url or not digest:
+            for key in keys:
+                add(key)
+            return
+        task = loop.create_task(self._queue_touched_first(source, str(url), str(digest), keys, add))
+        self._ordering.add(task)
+        task.add_done_callback(self._ordering.discard)
+
+    async def _queue_touched_first(
+        self, source: str, url: str, digest: str, keys: list[str], add: Add
+    ) -> None:
+        touched: list[str] | None = None
+        try:
+            async with (
+                asyncio.timeout(self.settings.build_timeout),
+                self.artifacts.extracted(url, digest) as root,
+            ):
+                touched = await self.touched.touching(source, digest, root)
+        except Exception as e:  # the runs will report it; only their order is at stake
+            log.info("new artifact not extracted ahead of the runs", extra=kv(error=str(e)))
+        finally:
+            first = set(touched or ())
+            for key in keys:
+                if key in first:
+                    add(key, priority=True)
+            for key in keys:
+                if key not in first:
+                    add(key)
+            self.touched.promoted += len(first)
+
     async def close(self) -> None:
+        for task in list(self._ordering):
+            task.cancel()
         await self.clients.close()
         await self.artifacts.close()
         self.pool.close()

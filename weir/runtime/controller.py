@@ -16,6 +16,7 @@ it only when real work starts, see :mod:`weir.runtime.progress`).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import logging
 import time
@@ -46,6 +47,11 @@ from weir.runtime.workqueue import WorkQueue
 from weir.types import Obj
 
 log = logging.getLogger("weir.controller")
+
+_run_started: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "weir_run_started", default=None
+)
+"""When the current run started (monotonic), for the ``seconds`` of its log line."""
 
 NORMAL, WARNING = "Normal", "Warning"
 
@@ -199,7 +205,9 @@ class Controller:
         started = time.monotonic()
         result_label = "error"
         stamp = triggered or self.queue.triggered(key) or trigger.stamp()
+        olog = olog.bind(waited=round(max(time.monotonic_ns() - stamp, 0) / 1e9, 3))
         token = trigger.install(trigger.Trigger(stamp, self.queue.pending))
+        run_token = _run_started.set(started)
         try:
             result_label = await self._handle(key, obj, olog)
         except asyncio.CancelledError:
@@ -209,6 +217,7 @@ class Controller:
             self.queue.add_rate_limited(key)
         finally:
             trigger.reset(token)
+            _run_started.reset(run_token)
             self._metrics.observe_run(
                 self.kind, ns or "", name, result_label, time.monotonic() - started
             )
@@ -377,6 +386,9 @@ class Controller:
         """Log the outcome and mirror it to an Event (successes only when something changed)."""
         rlog = olog.bind(revision=result.revision)
         fields: dict[str, Any] = {"result": result.outcome.value, "reason": result.reason}
+        started = _run_started.get()
+        if started is not None:
+            fields["seconds"] = round(time.monotonic() - started, 3)
         next_run = result.delay if result.delay is not None else interval
         if result.outcome is Outcome.FAILED:
             rlog.error("reconciliation failed", extra=kv(**fields, error=result.message))

@@ -3,6 +3,11 @@
 - **Dedup**: a key is queued at most once. A key added while a worker processes it is queued
   again, once, when that worker calls :meth:`WorkQueue.done`; a key is never processed by two
   workers at the same time.
+- **Priority**: a key added with ``priority=True`` (or moved up by :meth:`WorkQueue.promote`)
+  is taken before every key queued without it; within each of the two lanes the order is FIFO.
+  A key stays deduplicated across the lanes (promoting it moves it, never queues it twice), and
+  a priority add of a key being processed makes its next run a priority one. Priority changes
+  only the order of runs, never whether one happens.
 - **Delays**: :meth:`WorkQueue.add_after` schedules a key with jitter (``±jitter_percent``); of
   several pending delays for one key the earliest wins, and an immediate :meth:`WorkQueue.add`
   cancels the pending delay (the run it triggers schedules its own follow-up).
@@ -69,6 +74,10 @@ class WorkQueue:
         self._rng = rng or random.Random()
         self._observer = observer
         self._queue: deque[str] = deque()
+        self._urgent: deque[str] = deque()
+        """Keys queued with priority: taken before :attr:`_queue`."""
+        self._priority: set[str] = set()
+        """Dirty keys whose (next) run has priority."""
         self._dirty: set[str] = set()
         self._processing: set[str] = set()
         self._waiting: dict[str, asyncio.TimerHandle] = {}
@@ -86,12 +95,25 @@ class WorkQueue:
 
     # -- adding -------------------------------------------------------------------------------
 
-    def add(self, key: str) -> None:
-        """Queue ``key`` now (cancelling a pending delayed add of it)."""
+    def add(self, key: str, *, priority: bool = False) -> None:
+        """Queue ``key`` now (cancelling a pending delayed add of it); with ``priority`` ahead
+        of the keys queued without it (moving it up if it is queued already)."""
         timer = self._waiting.pop(key, None)
         if timer is not None:
             timer.cancel()
-        self._enqueue(key)
+        self._enqueue(key, priority)
+
+    def promote(self, key: str) -> bool:
+        """Move a queued ``key`` ahead of the keys queued without priority (if it is being
+        processed and queued again, its next run). Adds no run: False when ``key`` is not
+        queued, or already has priority."""
+        if key not in self._dirty or key in self._priority or self._shutting_down:
+            return False
+        self._priority.add(key)
+        if key not in self._processing:
+            self._queue.remove(key)
+            self._urgent.append(key)
+        return True
 
     def add_after(self, key: str, delay: float, *, jitter: bool = True) -> float:
         """Queue ``key`` after ``delay`` seconds (``±jitter_percent`` unless ``jitter=False``).
@@ -150,26 +172,33 @@ class WorkQueue:
         self._waiting.pop(key, None)
         self._enqueue(key)
 
-    def _enqueue(self, key: str) -> None:
+    def _enqueue(self, key: str, priority: bool = False) -> None:
         if self._shutting_down:
             return
         self._stamps[key] = trigger.stamp()  # the latest trigger counts, queued or not
         if key in self._dirty:
+            if priority:
+                self.promote(key)
             return
         self._dirty.add(key)
+        if priority:
+            self._priority.add(key)
         if self._observer is not None:
             self._observer.on_add()
         if key in self._processing:
             return
-        self._queue.append(key)
+        self._lane(key).append(key)
         self._report_depth()
         self._wake_one()
+
+    def _lane(self, key: str) -> deque[str]:
+        return self._urgent if key in self._priority else self._queue
 
     # -- taking -------------------------------------------------------------------------------
 
     async def get(self) -> str:
         """The next key; the caller must call :meth:`done` with it. Raises QueueShutDown."""
-        while not self._queue:
+        while not (self._urgent or self._queue):
             if self._shutting_down:
                 raise QueueShutDown(self.name)
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -179,13 +208,14 @@ class WorkQueue:
             except asyncio.CancelledError:
                 if waiter in self._getters:
                     self._getters.remove(waiter)
-                elif self._queue:
+                elif self._urgent or self._queue:
                     self._wake_one()  # we were woken for a key we will not take: pass it on
                 raise
         if self._shutting_down:
             raise QueueShutDown(self.name)
-        key = self._queue.popleft()
+        key = self._urgent.popleft() if self._urgent else self._queue.popleft()
         self._dirty.discard(key)
+        self._priority.discard(key)
         self._processing.add(key)
         self._running[key] = self._stamps.pop(key, 0) or trigger.stamp()
         self._report_depth()
@@ -196,7 +226,7 @@ class WorkQueue:
         self._processing.discard(key)
         self._running.pop(key, None)
         if key in self._dirty and not self._shutting_down:
-            self._queue.append(key)
+            self._lane(key).append(key)
             self._report_depth()
             self._wake_one()
         if not self._processing and self._idle is not None:
@@ -211,7 +241,7 @@ class WorkQueue:
 
     def _report_depth(self) -> None:
         if self._observer is not None:
-            self._observer.on_depth(len(self._queue))
+            self._observer.on_depth(len(self))
 
     # -- workers and shutdown -----------------------------------------------------------------
 
@@ -299,7 +329,9 @@ class WorkQueue:
             timer.cancel()
         self._waiting.clear()
         self._queue.clear()
+        self._urgent.clear()
         self._dirty.clear()
+        self._priority.clear()
         self._stamps.clear()
         self._report_depth()
         while self._getters:
@@ -332,11 +364,11 @@ class WorkQueue:
 
     def pending(self) -> list[str]:
         """The keys queued (ready to be taken) or being processed now."""
-        return [*self._queue, *self._processing]
+        return [*self._urgent, *self._queue, *self._processing]
 
     def __len__(self) -> int:
         """Keys queued and ready to be taken (not the delayed or in-flight ones)."""
-        return len(self._queue)
+        return len(self._urgent) + len(self._queue)
 
     @property
     def in_flight(self) -> int:

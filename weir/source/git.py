@@ -243,9 +243,15 @@ async def checkout(
     recurse_submodules: bool = False,
     sparse_checkout: Sequence[str] | None = None,
     tag_object: bool = False,
+    update: bool = False,
 ) -> Commit:
     """Fetch the commit ``ref`` resolves to and check it out into ``dest`` (created if missing,
     must be empty). ``depth=0`` fetches full history.
+
+    With ``update``, ``dest`` may hold an earlier checkout made by this function (of the same
+    URL: the caller keeps track): only the objects it lacks are fetched, and the checkout
+    rewrites only the files that differ (``checkout --force``, then ``clean -ffdx``: the tree
+    is exactly the commit's, as in a new checkout).
 
     Pass the :class:`RemoteRevision` from a preceding :func:`resolve_remote` as ``remote`` to
     check out exactly that commit without listing the remote again.
@@ -253,7 +259,10 @@ async def checkout(
     ref = ref or GitRef()
     _validate(ref)
     clean, auth = _prepare(url, auth)
-    target = _empty_dir(dest)
+    reuse = (
+        update and not (sparse_checkout or recurse_submodules) and (Path(dest) / ".git").is_dir()
+    )
+    target = Path(dest) if reuse else _empty_dir(dest)
     deadline = _Deadline(timeout)
     with git_environment(clean, auth) as genv:
         if remote is None:
@@ -271,9 +280,29 @@ async def checkout(
             )
             return res.stdout
 
-        await git("init", "--quiet", "--template=", ".", what="initialise the checkout directory")
+        if not reuse:
+            await git(
+                "init", "--quiet", "--template=", ".", what="initialise the checkout directory"
+            )
         await _fetch(git, clean, remote, depth)
-        await git("checkout", "--quiet", "--detach", remote.hash, what=f"check out {remote.hash}")
+        if reuse:
+            await git(
+                "checkout",
+                "--quiet",
+                "--force",
+                "--detach",
+                remote.hash,
+                what=f"check out {remote.hash}",
+            )
+            await git("clean", "-ffdxq", what="remove files the commit does not have")
+        else:
+            await git(
+                "checkout", "--quiet", "--detach", remote.hash, what=f"check out {remote.hash}"
+            )
+        if update:
+            # A ref to what is checked out: the next fetch offers it to the server, which then
+            # sends only the objects it lacks (without a ref, git offers nothing).
+            await git("update-ref", KEPT_REF, remote.hash, what="remember the checked-out commit")
         if sparse_checkout:
             dirs = [d.removeprefix("./").strip("/") for d in sparse_checkout]
             await git("sparse-checkout", "set", "--", *dirs, what="apply sparse checkout")
@@ -300,6 +329,10 @@ async def checkout(
                 tag = await git("cat-file", "tag", local, what="read the tag object")
     commit = parse_commit(raw, remote.hash, remote.reference, remote.revision)
     return dataclasses.replace(commit, tag_object=tag) if tag else commit
+
+
+KEPT_REF = "refs/weir/kept"
+"""The ref an updatable checkout (``checkout(update=True)``) keeps at its commit."""
 
 
 def _empty_dir(dest: str | os.PathLike[str]) -> Path:

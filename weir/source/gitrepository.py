@@ -11,15 +11,24 @@ The run is the source skeleton (:mod:`weir.source.skeleton`) over the typed spec
 3. otherwise check out exactly that commit (shallow), copy the included repositories' artifacts
    into it, archive it with the ignore rules and garbage-collect older artifacts.
 
+Without ``spec.include`` the checkout is kept between runs, one per GitRepository (in a private
+temporary directory, removed on a URL change, a failed run, deletion and shutdown): a new
+commit fetches only the objects the clone lacks and rewrites only the files that changed
+(:func:`weir.source.git.checkout` with ``update``); the tree archived is exactly the commit's,
+as from a new checkout. With includes, whose content is copied into the tree, every run checks
+out afresh.
+
 Conditions and messages follow source-controller: ``ArtifactInStorage``, ``FetchFailed``,
 ``IncludeUnavailable``, ``stored artifact for revision '<rev>'``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +39,7 @@ from weir.api.source import GitRepositorySpec
 from weir.kube import apply as kube
 from weir.kube.errors import NotFoundError
 from weir.kube.resources import SECRETS
+from weir.log import kv
 from weir.runtime import conditions
 from weir.runtime.durations import parse_duration
 from weir.runtime.result import ReconcileError, Result, Stalled
@@ -79,6 +89,9 @@ class GitRepositoryReconciler(SourceReconciler[GitRepositorySpec, _Remote]):
     def __init__(self, api: ApiClient, storage: Storage, get_source: GetSource) -> None:
         super().__init__(api, storage)
         self.get_source = get_source
+        self._clones: dict[tuple[str, str], tuple[str, Path]] = {}
+        """(namespace, name) -> (URL, work tree) of the kept clones."""
+        self._clone_base: Path | None = None
 
     def precheck(self, spec: Obj) -> None:
         url = str(spec.get("url", ""))
@@ -108,32 +121,101 @@ class GitRepositoryReconciler(SourceReconciler[GitRepositorySpec, _Remote]):
         )
 
     async def store(self, run: SourceRun[GitRepositorySpec], fetched: _Remote) -> Artifact:
-        work = Path(tempfile.mkdtemp(prefix="weir-git-"))
+        if fetched.includes:  # the includes are copied into the tree: a new checkout each time
+            work = Path(tempfile.mkdtemp(prefix="weir-git-"))
+            try:
+                return await self._store(run, fetched, work / "src", work, update=False)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, work, True)
+        src = await self._clone_dir(run.namespace, run.name, fetched.url)
         try:
-            commit = await checkout(
-                fetched.url,
-                fetched.ref,
-                fetched.auth,
-                work / "src",
-                timeout=fetched.timeout,
-                remote=fetched.remote,
-                tag_object=fetched.mode in ("Tag", "TagAndHEAD"),
-            )
-            if fetched.mode is not None:
-                await self._verify(run.obj, fetched.mode, commit)
-            await self._copy_includes(run.obj, fetched.includes, work / "src", work)
-            rules = IgnoreRules.for_directory(work / "src", run.spec.ignore)
-            return await self.storage.archive(
-                work / "src",
-                kind=STORAGE_KIND,
+            return await self._store(run, fetched, src, src.parent, update=True)
+        except BaseException:
+            await self.forget_clone(run.namespace, run.name)  # the next run starts afresh
+            raise
+
+    async def _store(
+        self,
+        run: SourceRun[GitRepositorySpec],
+        fetched: _Remote,
+        src: Path,
+        work: Path,
+        *,
+        update: bool,
+    ) -> Artifact:
+        started = time.monotonic()
+        commit = await checkout(
+            fetched.url,
+            fetched.ref,
+            fetched.auth,
+            src,
+            timeout=fetched.timeout,
+            remote=fetched.remote,
+            tag_object=fetched.mode in ("Tag", "TagAndHEAD"),
+            update=update,
+        )
+        if fetched.mode is not None:
+            await self._verify(run.obj, fetched.mode, commit)
+        await self._copy_includes(run.obj, fetched.includes, src, work)
+        rules = IgnoreRules.for_directory(src, run.spec.ignore)
+        fetched_at = time.monotonic()
+        artifact = await self.storage.archive(
+            src,
+            kind=STORAGE_KIND,
+            namespace=run.namespace,
+            name=run.name,
+            revision=commit.revision,
+            ignore=rules,
+            filename=f"{commit.hash}.tar.gz",
+        )
+        log.info(
+            "checked out and archived",
+            extra=kv(
                 namespace=run.namespace,
                 name=run.name,
                 revision=commit.revision,
-                ignore=rules,
-                filename=f"{commit.hash}.tar.gz",
-            )
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+                kept_clone=update,
+                checkout_seconds=round(fetched_at - started, 3),
+                archive_seconds=round(time.monotonic() - fetched_at, 3),
+            ),
+        )
+        return artifact
+
+    # -- kept clones --------------------------------------------------------------------------
+
+    async def _clone_dir(self, namespace: str, name: str, url: str) -> Path:
+        """The kept clone of a GitRepository (a new one when its URL changed)."""
+        key = (namespace, name)
+        kept = self._clones.get(key)
+        if kept is not None and kept[0] != url:
+            await self.forget_clone(namespace, name)
+            kept = None
+        if kept is None:
+            path = Path(tempfile.mkdtemp(prefix="clone-", dir=self._clone_root())) / "src"
+            kept = self._clones[key] = (url, path)
+        return kept[1]
+
+    def _clone_root(self) -> Path:
+        if self._clone_base is None:
+            self._clone_base = Path(tempfile.mkdtemp(prefix="weir-git-clones-"))
+        return self._clone_base
+
+    async def forget_clone(self, namespace: str, name: str) -> None:
+        """Remove the kept clone of a GitRepository (on failure, URL change and deletion)."""
+        kept = self._clones.pop((namespace, name), None)
+        if kept is not None:
+            await asyncio.to_thread(shutil.rmtree, kept[1].parent, True)
+
+    async def finalize(self, obj: Obj) -> Result | None:
+        meta = obj["metadata"]
+        await self.forget_clone(meta["namespace"], meta["name"])
+        return await super().finalize(obj)
+
+    async def close(self) -> None:
+        self._clones.clear()
+        if self._clone_base is not None:
+            await asyncio.to_thread(shutil.rmtree, self._clone_base, True)
+            self._clone_base = None
 
     def observe(self, run: SourceRun[GitRepositorySpec], fetched: _Remote) -> None:
         status = run.status
