@@ -15,7 +15,8 @@ waits for its hooks) and then waits here:
   Helm's wait (only Helm knows which objects it created). Rollbacks keep Helm's wait.
 - **What** (:func:`targets`): the objects of the manifest Helm returns, paused Deployments
   left out, as Helm's watcher does; the objects still not Current are read again every poll
-  (0.25 s, doubling up to :data:`MAX_INTERVAL`) with :func:`weir.ssa.wait.poll`.
+  (0.25 s, doubling up to :data:`MAX_INTERVAL`) by :func:`weir.ssa.wait.until_current`,
+  the loop a Kustomization's health checks use too.
 - **Readiness** (:class:`ReleaseHealth`): kstatus; Jobs as Helm's watcher: with
   ``waitForJobs`` Current only once Complete (Helm's own Job reader), without it Current once
   started (kstatus). A Failed object ends the wait at once (Flux's poller fails fast; Helm's
@@ -68,12 +69,11 @@ from weir.kube import apply as kube
 from weir.kube import kstatus
 from weir.kube.errors import ApiError, UnknownKindError
 from weir.kube.informer import list_all
-from weir.kube.inventory import ObjectRef
-from weir.kube.kstatus import Result, Status
+from weir.kube.kstatus import Result
 from weir.kube.resources import SECRETS, mapper_for
 from weir.log import kv
 from weir.ssa.celhealth import HealthRules
-from weir.ssa.wait import FIRST_DELAY, ObjectStatus, poll
+from weir.ssa.wait import NotCurrent, ObjectStatus, until_current
 
 log = logging.getLogger("weir.helm.wait")
 
@@ -240,45 +240,13 @@ def _not_ready(statuses: Sequence[ObjectStatus]) -> list[str]:
     ]
 
 
-class _WaitFailed(Exception):
-    def __init__(self, text: str, *, timed_out: bool) -> None:
-        super().__init__(text)
-        self.text = text
-        self.timed_out = timed_out
-
-
-async def _poll_until_current(
-    api: ApiClient,
-    objects: Sequence[Mapping[str, Any]],
-    rules: ReleaseHealth,
-    timeout: float,  # noqa: ASYNC109 - reported in the error, as Helm's
-) -> None:
-    deadline = time.monotonic() + timeout
-    pending = list(objects)
-    delay = FIRST_DELAY
-    while True:
-        try:
-            statuses = await poll(api, pending, rules)
-        except ApiError as e:  # a failed read: try again until the deadline, as Helm does
-            if deadline - time.monotonic() <= 0:
-                raise _WaitFailed(f"{e}\ncontext deadline exceeded", timed_out=True) from e
-            await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, MAX_INTERVAL)
-            continue
-        not_current = [s for s in statuses if s.result.status is not Status.CURRENT]
-        if not not_current:
-            return
-        failed = [s for s in not_current if s.result.status is Status.FAILED]
-        if failed:
-            raise _WaitFailed("\n".join(_not_ready(failed)), timed_out=False)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            lines = [*_not_ready(not_current), "context deadline exceeded"]
-            raise _WaitFailed("\n".join(lines), timed_out=True)
-        keep = {s.ref for s in not_current}
-        pending = [o for o in pending if ObjectRef.of(o) in keep]
-        await asyncio.sleep(min(delay, remaining))
-        delay = min(delay * 2, MAX_INTERVAL)
+def _helm_error_text(e: NotCurrent) -> str:
+    """What Helm's wait says: the objects not ready, then the context's error."""
+    if e.read_error is not None:
+        return f"{e.read_error}\ncontext deadline exceeded"
+    if e.failed:
+        return "\n".join(_not_ready(e.failed))
+    return "\n".join([*_not_ready(e.pending), "context deadline exceeded"])
 
 
 # ---------------------------------------------------------------------------- the records
@@ -426,7 +394,15 @@ async def wait_for_release(
     superseded = await mark_pending(api, release, action, before)
     try:
         objects = await targets(api, release.manifest, release.namespace)
-        await _poll_until_current(api, objects, ReleaseHealth(wait_for_jobs=wait_for_jobs), timeout)
+        await until_current(
+            api,
+            objects,
+            timeout=timeout,
+            interval=MAX_INTERVAL,
+            rules=ReleaseHealth(wait_for_jobs=wait_for_jobs),
+            read_current_again=False,  # Helm's watcher: an object once Current is done
+            retry_failed_reads=True,  # as the watcher reconnects
+        )
     except asyncio.CancelledError:
         try:
             await asyncio.shield(mark_failed(api, release, action, "context canceled", before))
@@ -436,19 +412,20 @@ async def wait_for_release(
                 extra=kv(release=release.name, namespace=release.namespace, error=str(e)),
             )
         raise
-    except _WaitFailed as e:
-        await mark_failed(api, release, action, e.text, before)
+    except NotCurrent as e:
+        text = _helm_error_text(e)
+        await mark_failed(api, release, action, text, before)
         log.debug(
             "the release's resources did not become ready",
-            extra=kv(release=release.name, namespace=release.namespace, error=e.text),
+            extra=kv(release=release.name, namespace=release.namespace, error=text),
         )
         if e.timed_out:
             raise ReleaseTimeoutError(
-                f"{action} timed out: {e.text}; raise spec.timeout or check why the resources "
+                f"{action} timed out: {text}; raise spec.timeout or check why the resources "
                 "are not ready",
                 action=action,
             ) from e
-        raise ReleaseError(f"{action} failed: {e.text}", action=action) from e
+        raise ReleaseError(f"{action} failed: {text}", action=action) from e
     except (ApiError, DriftError) as e:  # discovery failed, or the manifest does not parse
         await mark_failed(api, release, action, str(e), before)
         raise ReleaseError(f"{action} failed: {e}", action=action) from e
