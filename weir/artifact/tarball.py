@@ -307,17 +307,8 @@ def extract(
     Raises :class:`DigestMismatchError` or :class:`UnsafeArchiveError`; nothing is ever written
     outside ``dest``, and ``dest`` is emptied again on failure.
     """
-    out = Path(dest)
-    out.mkdir(parents=True, exist_ok=True)
-    if any(out.iterdir()):
-        raise UnsafeArchiveError(f"extraction directory {out} is not empty")
-    with open(tarball, "rb") as fh:
-        _check_digest(fh, expected_digest)
-        try:
-            return _extract_members(fh, out, max_size, max_files)
-        except BaseException:
-            _empty(out)
-            raise
+    tree = extract_tree(tarball, dest, expected_digest, max_size=max_size, max_files=max_files)
+    return tree.entries
 
 
 @dataclass(frozen=True)
@@ -427,13 +418,6 @@ def _unpack_all(fh: BinaryIO, unpacker: _Unpacker) -> None:
                 unpacker.add(member)
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise UnsafeArchiveError(f"artifact tarball is corrupt: {exc}") from exc
-
-
-def _extract_members(fh: BinaryIO, dest: Path, max_size: int, max_files: int) -> int:
-    unpacker = _Unpacker(None, dest, max_size, max_files)
-    _unpack_all(fh, unpacker)
-    unpacker.check_links()
-    return unpacker.count
 
 
 class _Unpacker:
