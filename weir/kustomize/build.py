@@ -114,14 +114,6 @@ def parse_output(text: str) -> list[Manifest]:
     return manifests
 
 
-def inputs_job(root: str, spec: BuildSpec, allow_remote: bool) -> str | None:
-    """(In a worker.) The digest of everything the build of ``spec`` would read, without
-    building; raises what the build would raise for a bad path or reference."""
-    real = Path(root).resolve(strict=True)
-    directory = resolve_path(real, spec.path)
-    return closure(real, directory, components=spec.components, allow_remote=allow_remote).digest
-
-
 def kustomize_output(
     real: Path,
     directory: Path,
@@ -212,20 +204,6 @@ async def build_output(
     bounded = (limits or Limits()).within(timeout)
     return await (pool or default_pool()).call(
         build_job, str(root), spec, bounded, allow_remote, engine, timeout=bounded.timeout
-    )
-
-
-async def build_inputs(
-    root: Path,
-    spec: BuildSpec,
-    *,
-    allow_remote: bool = True,
-    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - enforced by the worker
-    pool: BuildPool | None = None,
-) -> str | None:
-    """The digest :func:`build_output` would report, without building."""
-    return await (pool or default_pool()).call(
-        inputs_job, str(root), spec, allow_remote, timeout=timeout
     )
 
 
