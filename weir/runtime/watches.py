@@ -104,18 +104,10 @@ def artifact_state(obj: Obj) -> object:
     revision again, at its own address or at the same one, and the consumers that failed to
     download it meanwhile must run again), Ready, the observed generation."""
     status = obj.get("status") or {}
-    artifact = status.get("artifact") or {}
-    return (
-        artifact.get("revision"),
-        artifact.get("digest"),
-        artifact.get("url"),
-        artifact.get("lastUpdateTime"),
-        _ready(status),
-        status.get("observedGeneration"),
-    )
+    return (*artifact_only(obj), _ready(status), status.get("observedGeneration"))
 
 
-def artifact_only(obj: Obj) -> object:
+def artifact_only(obj: Obj) -> tuple[object, ...]:
     """What a consumer that reads nothing but the artifact reacts to (a Kustomization): the
     fields of :func:`artifact_state` without Ready and the observed generation. A source's run
     shows ``Reconciling`` (Ready=Unknown) before it stores a new artifact; reacting to that too
