@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import time
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
@@ -21,6 +22,7 @@ from weir.helmengine.errors import ReleaseError
 from weir.kube import apply as kube
 from weir.kube.errors import ApiError
 from weir.kube.resources import SECRETS
+from weir.types import Obj
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -46,27 +48,54 @@ def encode_release(release: dict[str, Any]) -> str:
     return base64.b64encode(base64.b64encode(raw)).decode()
 
 
+async def read_record(
+    api: ApiClient, namespace: str, secret_name: str
+) -> tuple[Obj, dict[str, Any]]:
+    """A release's storage Secret and the release it holds."""
+    secret = await kube.get(api, SECRETS, namespace, secret_name)
+    return secret, decode_release(str((secret.get("data") or {}).get("release") or ""))
+
+
+async def write_status(
+    api: ApiClient,
+    secret: Obj,
+    release: dict[str, Any],
+    status: str,
+    description: str | None,
+    *,
+    modified_at: bool = False,
+) -> None:
+    """Set the status of ``release`` (read by :func:`read_record` from ``secret``): its body,
+    its ``description`` unless None, the Secret's ``status`` label and, with ``modified_at``,
+    its ``modifiedAt`` label when it has one. Guarded by the Secret's resourceVersion."""
+    info = release.setdefault("info", {})
+    info["status"] = status
+    if description is not None:
+        info["description"] = description
+    secret.setdefault("data", {})["release"] = encode_release(release)
+    labels = secret.setdefault("metadata", {}).setdefault("labels", {})
+    labels["status"] = status
+    if modified_at and "modifiedAt" in labels:
+        labels["modifiedAt"] = str(int(time.time()))
+    await kube.replace(api, SECRETS, secret)
+
+
 async def unlock(api: ApiClient, name: str, namespace: str, revision: int) -> str:
     """Mark a pending release revision failed; returns its previous status."""
     secret_name = storage_secret_name(name, revision)
     try:
-        secret = await kube.get(api, SECRETS, namespace, secret_name)
-        release = decode_release(str((secret.get("data") or {}).get("release") or ""))
+        secret, release = await read_record(api, namespace, secret_name)
     except (ApiError, ValueError, TypeError) as e:
         raise ReleaseError(
             f"cannot unlock release {namespace}/{name}.v{revision}: reading {secret_name} "
             f"failed: {e}",
             action="upgrade",
         ) from e
-    info = release.setdefault("info", {})
-    previous = str(info.get("status") or "")
-    info["status"] = "failed"
-    info["description"] = f"Release unlocked from stale '{previous}' state"
-    secret.setdefault("data", {})["release"] = encode_release(release)
-    labels = secret.setdefault("metadata", {}).setdefault("labels", {})
-    labels["status"] = "failed"
+    previous = str(release.setdefault("info", {}).get("status") or "")
     try:
-        await kube.replace(api, SECRETS, secret)  # guarded by its resourceVersion
+        await write_status(
+            api, secret, release, "failed", f"Release unlocked from stale '{previous}' state"
+        )
     except ApiError as e:
         raise ReleaseError(
             f"cannot unlock release {namespace}/{name}.v{revision}: updating {secret_name} "

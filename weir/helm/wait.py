@@ -52,7 +52,6 @@ import json
 import logging
 import re
 import tarfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,16 +60,15 @@ from typing import Any, Literal
 from kubernetes_asyncio.client import ApiClient
 
 from weir.helm.drift import parse_manifest
-from weir.helm.unlock import decode_release, encode_release, storage_secret_name
+from weir.helm.storage import SecretsStorage
+from weir.helm.unlock import read_record, storage_secret_name, write_status
 from weir.helmengine.engine import InstallOptions, Release, UpgradeOptions
 from weir.helmengine.errors import DriftError, ReleaseError, ReleaseTimeoutError
 from weir.helmengine.postrender import PostRenderSpec
-from weir.kube import apply as kube
 from weir.kube import kstatus
 from weir.kube.errors import ApiError, UnknownKindError
-from weir.kube.informer import list_all
 from weir.kube.kstatus import Result
-from weir.kube.resources import SECRETS, mapper_for
+from weir.kube.resources import mapper_for
 from weir.log import kv
 from weir.ssa.celhealth import HealthRules
 from weir.ssa.wait import NotCurrent, ObjectStatus, until_current
@@ -263,9 +261,7 @@ async def record_statuses(api: ApiClient, name: str, namespace: str) -> RecordSt
     """Read before an upgrade weir waits for, to undo Helm's superseding if the wait fails;
     None when the records cannot be listed (the caller then leaves the wait to Helm)."""
     try:
-        items, _ = await list_all(
-            api, SECRETS, namespace=namespace, label_selector=f"owner=helm,name={name}"
-        )
+        items = await SecretsStorage().records(api, name, namespace)
     except ApiError as e:
         log.warning(
             "cannot list the release's records; Helm waits for this upgrade",
@@ -283,18 +279,8 @@ async def record_statuses(api: ApiClient, name: str, namespace: str) -> RecordSt
 async def _set_status(
     api: ApiClient, namespace: str, secret_name: str, status: str, description: str | None
 ) -> None:
-    secret = await kube.get(api, SECRETS, namespace, secret_name)
-    release = decode_release(str((secret.get("data") or {}).get("release") or ""))
-    info = release.setdefault("info", {})
-    info["status"] = status
-    if description is not None:
-        info["description"] = description
-    secret.setdefault("data", {})["release"] = encode_release(release)
-    labels = secret.setdefault("metadata", {}).setdefault("labels", {})
-    labels["status"] = status
-    if "modifiedAt" in labels:
-        labels["modifiedAt"] = str(int(time.time()))
-    await kube.replace(api, SECRETS, secret)  # guarded by its resourceVersion
+    secret, release = await read_record(api, namespace, secret_name)
+    await write_status(api, secret, release, status, description, modified_at=True)
 
 
 async def _restore_superseded(
